@@ -1,0 +1,41 @@
+# Two commands on a fresh clone: `make run` (the main job) and `make test`.
+# Both create .venv and install the pinned environment (requirements/lock.txt) first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-slow lint typecheck bench validate-full lock
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build (DESIGN §8)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check weibull_stats tests benchmarks validation
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+test-slow: install
+	$(BIN)/python -m pytest -q -n 2 -m slow
+
+run: install
+	$(BIN)/weibull-stats demo
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+# Regenerate requirements/lock.txt from the current .venv (after adding a dependency).
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v -i '^weibull' \
+		| sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements/lock.txt

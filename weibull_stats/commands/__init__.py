@@ -1,0 +1,1 @@
+"""Subcommands of the ``weibull-stats`` command line, one module each."""

@@ -1,0 +1,182 @@
+"""The one result type every estimator returns."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from weibull_stats._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from scipy.stats._distn_infrastructure import rv_continuous_frozen
+
+
+def _freeze(value: Any) -> Any:
+    """Make option values hashable-ish and JSON-friendly (lists become tuples)."""
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class WeibullFit:
+    """A fitted two-parameter Weibull law ``F(x) = 1 - exp(-(x / scale) ** shape)``.
+
+    This is the parameterisation of ``scipy.stats.weibull_min(c=shape, scale=scale)``
+    (location fixed at 0); :meth:`distribution` returns exactly that frozen object.
+
+    Attributes
+    ----------
+    shape : float
+        Weibull shape ``k``.
+    scale : float
+        Weibull scale ``lambda``, in the units of the data.
+    estimator : str
+        Registry name of the estimator (``"probability_plot"``, ``"mle"``, ...).
+    n : int
+        Number of values given, before anything was omitted.
+    n_used : int
+        Number of values that entered the fit (after omissions and any trim).
+    options : Mapping
+        Every option the estimator used, defaults included: with ``estimator`` and the
+        data this reproduces the numbers.
+    converged : bool
+        False when an iterative estimator stopped without meeting its tolerance.
+    n_omitted : Mapping
+        ``{"nonfinite": int, "zeros": int}``: values dropped by an explicit option.
+    r2 : float or None
+        Coefficient of determination of the regression (regression estimators only).
+    shape_se, scale_se : float or None
+        Standard errors from the observed information (maximum likelihood only).
+    iterations : int or None
+        Iterations of an iterative solver.
+    details : Mapping
+        Other estimator-specific figures (for example histogram bins used).
+    package_version : str
+        The weibull-stats version that produced the fit.
+    """
+
+    shape: float
+    scale: float
+    estimator: str
+    n: int
+    n_used: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+    converged: bool = True
+    n_omitted: Mapping[str, int] = field(default_factory=lambda: {"nonfinite": 0, "zeros": 0})
+    r2: float | None = None
+    shape_se: float | None = None
+    scale_se: float | None = None
+    iterations: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    package_version: str = __version__
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", float(self.shape))
+        object.__setattr__(self, "scale", float(self.scale))
+        object.__setattr__(self, "options", _freeze(dict(self.options)))
+        object.__setattr__(self, "n_omitted", _freeze(dict(self.n_omitted)))
+        object.__setattr__(self, "details", _freeze(dict(self.details)))
+
+    # ------------------------------------------------------------------ conversions
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dictionary (tuples become lists, non-finite floats None)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text of :meth:`to_dict`; keyword arguments go to :func:`json.dumps`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WeibullFit:
+        """Rebuild a result from :meth:`to_dict` output (the JSON round trip)."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown WeibullFit fields: {sorted(unknown)}")
+        return cls(**dict(data))
+
+    def to_row(self) -> dict[str, Any]:
+        """Flat row for a tidy table: options become ``option_<name>`` columns."""
+        row: dict[str, Any] = {
+            "estimator": self.estimator,
+            "shape": self.shape,
+            "scale": self.scale,
+            "n": self.n,
+            "n_used": self.n_used,
+            "converged": self.converged,
+            "r2": self.r2,
+            "shape_se": self.shape_se,
+            "scale_se": self.scale_se,
+            "iterations": self.iterations,
+            "omitted_nonfinite": self.n_omitted.get("nonfinite", 0),
+            "omitted_zeros": self.n_omitted.get("zeros", 0),
+        }
+        for key, value in self.options.items():
+            row[f"option_{key}"] = json.dumps(_jsonable(value)) if isinstance(value, tuple) else value
+        row["package_version"] = self.package_version
+        return row
+
+    def to_series(self) -> pd.Series:
+        """The tidy row as a :class:`pandas.Series`."""
+        import pandas as pd
+
+        return pd.Series(self.to_row())
+
+    # ------------------------------------------------------------------ the law
+    def distribution(self) -> rv_continuous_frozen:
+        """``scipy.stats.weibull_min(c=shape, scale=scale)``: the fitted law."""
+        from scipy import stats
+
+        return stats.weibull_min(c=self.shape, scale=self.scale)
+
+    def plot(self, x: Any, ax: Any = None, **kwargs: Any) -> Any:
+        """Probability plot of ``x`` with this fit's line and trim window.
+
+        Delegates to :func:`weibull_stats.plotting.plot_probability`; matplotlib is
+        imported only when this is called.
+        """
+        from weibull_stats import plotting
+
+        return plotting.plot_probability(x, self, ax=ax, **kwargs)
+
+    # ------------------------------------------------------------------ display
+    def _repr_html_(self) -> str:
+        rows = [
+            ("estimator", self.estimator),
+            ("shape", f"{self.shape:.10g}"),
+            ("scale", f"{self.scale:.10g}"),
+            ("n / n_used", f"{self.n} / {self.n_used}"),
+            ("converged", str(self.converged)),
+        ]
+        for name in ("r2", "shape_se", "scale_se"):
+            value = getattr(self, name)
+            if value is not None:
+                rows.append((name, f"{value:.6g}"))
+        rows.append(("options", ", ".join(f"{k}={v!r}" for k, v in self.options.items())))
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        return f"<table><caption>WeibullFit</caption>{body}</table>"
+
+
+def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:
+    """Tidy :class:`pandas.DataFrame`, one row per result (see :meth:`WeibullFit.to_row`)."""
+    import pandas as pd
+
+    return pd.DataFrame([r.to_row() for r in results])
