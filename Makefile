@@ -25,12 +25,24 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/weibull-stats validate --quick --out build/validation-quick
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
+	$(BIN)/python -m pytest --nbmake docs/notebooks -n 2 -q
 
 test-slow: install
 	$(BIN)/python -m pytest -q -n 2 -m slow
 
+# The main job: the quick validation gate, then every matrix of the embedded all-MiniLM-L6-v2
+# with bootstrap intervals; prints the per-kind summary and the report path (out/minilm/report.md).
+RUN_BOOTSTRAP ?= 199
+
 run: install
-	$(BIN)/weibull-stats demo
+	$(BIN)/weibull-stats validate --quick --out build/validation-quick
+	$(BIN)/weibull-stats scan minilm --bootstrap $(RUN_BOOTSTRAP) --out out/minilm
+
+# Regenerate every committed table and plot under validation/results (tens of minutes).
+validate-full: install
+	$(BIN)/weibull-stats validate --full --out validation/results
 
 bench: install
 	$(BIN)/python benchmarks/run.py

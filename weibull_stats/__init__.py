@@ -4,7 +4,10 @@ The two-parameter Weibull law is ``F(x) = 1 - exp(-(x / scale) ** shape)``, the
 parameterisation of ``scipy.stats.weibull_min(c=shape, scale=scale)``.
 """
 
+import sys as _sys
+
 from weibull_stats._version import __version__
+from weibull_stats.bootstrapping import BootstrapResult, ConfidenceInterval, Interval, bootstrap
 from weibull_stats.estimators import (
     Log10Histogram,
     fit_histogram,
@@ -16,8 +19,18 @@ from weibull_stats.estimators import (
     log10_histogram,
     paper_edges,
 )
+from weibull_stats.export import results_table, to_latex, to_markdown
+from weibull_stats.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
+from weibull_stats.model_comparison import ModelComparison, compare_models
 from weibull_stats.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.results import WeibullFit, results_to_frame
+from weibull_stats.scan import scan
+
+# The bootstrap lives in ``weibull_stats.bootstrapping`` so that no submodule shadows the
+# function ``weibull_stats.bootstrap`` (a submodule of that name is re-bound over the function
+# whenever it is imported by path, as pytest's doctest collection does). The old module path
+# stays importable: ``from weibull_stats.bootstrap import BootstrapResult`` still works.
+_sys.modules.setdefault(f"{__name__}.bootstrap", _sys.modules[f"{__name__}.bootstrapping"])
 
 #: Population value of the default (middle-80%, Hazen, y on x) probability-plot fit
 #: under HalfNormal(sigma): shape, and scale / sigma. See ``weibull_stats.validation``.
@@ -26,12 +39,20 @@ HALFNORMAL_ANCHOR_SCALE = 0.8874870398
 
 __all__ = [
     "ESTIMATORS",
-    "Estimator",
     "HALFNORMAL_ANCHOR_SCALE",
     "HALFNORMAL_ANCHOR_SHAPE",
+    "BootstrapResult",
+    "ConfidenceInterval",
+    "EffectSizes",
+    "Estimator",
+    "GoodnessOfFitResult",
+    "Interval",
     "Log10Histogram",
+    "ModelComparison",
     "WeibullFit",
     "__version__",
+    "bootstrap",
+    "compare_models",
     "fit",
     "fit_histogram",
     "fit_histogram_counts",
@@ -40,7 +61,12 @@ __all__ = [
     "fit_probability_plot",
     "fit_quantile",
     "get_estimator",
+    "goodness_of_fit",
     "log10_histogram",
     "paper_edges",
+    "results_table",
     "results_to_frame",
+    "scan",
+    "to_latex",
+    "to_markdown",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from weibull_stats._version import __version__
 
 #: Subcommand modules under ``weibull_stats.commands``, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("fit", "demo")
+COMMANDS: tuple[str, ...] = ("fit", "demo", "scan", "report", "validate", "bootstrap", "gof")
 
 #: Exceptions that describe bad input and become a one-line message.
 USER_ERRORS = (ValueError, TypeError, OSError, KeyError)

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from weibull_stats.batched import (
+    histogram_rows,
+    log_moment_rows,
+    mle_rows,
+    probability_plot_rows,
+    quantile_rows,
+)
 from weibull_stats.estimators import (
     fit_histogram,
     fit_log_moment,
@@ -20,6 +27,7 @@ from weibull_stats.estimators import (
     fit_probability_plot,
     fit_quantile,
 )
+from weibull_stats.resampling import BatchForm, HistogramPlan, ProbabilityPlotPlan, QuantilePlan
 from weibull_stats.results import WeibullFit
 
 
@@ -40,6 +48,21 @@ class Estimator:
         resample can then be represented by counts over the sorted sample).
     options : Mapping
         Option names and defaults, read from the function's keyword-only parameters.
+    batch : BatchForm or None
+        How the bootstrap and goodness-of-fit engine evaluates the estimator on many
+        samples at once (:class:`weibull_stats.resampling.BatchForm`); ``None`` makes the
+        engine loop over samples with ``function``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weibull_stats import ESTIMATORS
+    >>> estimator = ESTIMATORS["quantile"]
+    >>> dict(estimator.options)["probabilities"], estimator.uses_order_statistics
+    ((0.1, 0.9), True)
+    >>> x = np.random.default_rng(0).weibull(1.5, 1000)
+    >>> estimator(x, probabilities=(0.25, 0.75)).options["probabilities"]
+    (0.25, 0.75)
     """
 
     name: str
@@ -47,6 +70,7 @@ class Estimator:
     summary: str
     uses_order_statistics: bool
     options: Mapping[str, Any] = field(init=False)
+    batch: BatchForm | None = None
 
     def __post_init__(self) -> None:
         params = inspect.signature(self.function).parameters.values()
@@ -76,23 +100,38 @@ ESTIMATORS: Mapping[str, Estimator] = MappingProxyType(
                 fit_probability_plot,
                 "least squares on the Weibull plot of the order statistics (middle 80%)",
                 True,
+                batch=BatchForm(probability_plot_rows, ProbabilityPlotPlan),
             ),
             Estimator(
                 "histogram",
                 fit_histogram,
                 "the probability-plot fit on a 1024-bin log10 histogram (the paper's library)",
                 True,
+                batch=BatchForm(histogram_rows, HistogramPlan),
             ),
-            Estimator("mle", fit_mle, "maximum likelihood, location 0, profiled in the shape", False),
-            Estimator("quantile", fit_quantile, "quantile matching at probabilities 0.1 and 0.9", True),
-            Estimator("log_moment", fit_log_moment, "closed form from the mean and sd of ln x", False),
+            Estimator("mle", fit_mle, "maximum likelihood, location 0, profiled in the shape", False,
+                      batch=BatchForm(mle_rows)),
+            Estimator("quantile", fit_quantile, "quantile matching at probabilities 0.1 and 0.9", True,
+                      batch=BatchForm(quantile_rows, QuantilePlan)),
+            Estimator("log_moment", fit_log_moment, "closed form from the mean and sd of ln x", False,
+                      batch=BatchForm(log_moment_rows)),
         )
     }
 )
 
 
 def get_estimator(name: str) -> Estimator:
-    """The registered estimator called ``name``; a clear error listing the names otherwise."""
+    """The registered estimator called ``name``; a clear error listing the names otherwise.
+
+    Examples
+    --------
+    >>> get_estimator("mle").options["zeros"]
+    'error'
+    >>> get_estimator("gmm")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown estimator 'gmm'; registered estimators: probability_plot, histogram, ...
+    """
     try:
         return ESTIMATORS[name]
     except (KeyError, TypeError):

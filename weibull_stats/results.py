@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -71,6 +72,18 @@ class WeibullFit:
         Other estimator-specific figures (for example histogram bins used).
     package_version : str
         The weibull-stats version that produced the fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> fit = ws.fit_mle(np.random.default_rng(0).weibull(2.0, 10_000) * 3.0)
+    >>> round(fit.shape, 1), round(fit.scale, 1), fit.estimator, fit.n
+    (2.0, 3.0, 'mle', 10000)
+    >>> ws.WeibullFit.from_dict(fit.to_dict()) == fit  # the JSON round trip
+    True
+    >>> round(float(fit.distribution().cdf(fit.scale)), 6)  # F(scale) = 1 - 1/e
+    0.632121
     """
 
     shape: float
@@ -153,8 +166,7 @@ class WeibullFit:
         Delegates to :func:`weibull_stats.plotting.plot_probability`; matplotlib is
         imported only when this is called.
         """
-        from weibull_stats import plotting
-
+        plotting = importlib.import_module("weibull_stats.plotting")
         return plotting.plot_probability(x, self, ax=ax, **kwargs)
 
     # ------------------------------------------------------------------ display
@@ -176,7 +188,17 @@ class WeibullFit:
 
 
 def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:
-    """Tidy :class:`pandas.DataFrame`, one row per result (see :meth:`WeibullFit.to_row`)."""
+    """Tidy :class:`pandas.DataFrame`, one row per result (see :meth:`WeibullFit.to_row`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> x = np.random.default_rng(0).weibull(1.5, 1000)
+    >>> frame = results_to_frame([ws.fit_mle(x), ws.fit_log_moment(x)])
+    >>> frame["estimator"].tolist(), int(frame["n"].iloc[0])
+    (['mle', 'log_moment'], 1000)
+    """
     import pandas as pd
 
     return pd.DataFrame([r.to_row() for r in results])

@@ -2,7 +2,16 @@
 
 Large temporaries cost more in page faults than in arithmetic (a fresh 128 MB float64
 array takes longer to touch than to take the logarithm of), so long passes work through
-fixed-size chunks that stay in cache and reuse their buffers.
+fixed-size chunks that stay in cache and reuse their buffers. :data:`CHUNK` is 2^14
+values: a 128 kB float64 buffer stays under glibc's mmap threshold, so buffers come from
+the heap instead of being faulted in afresh on every call, and the three or four buffers
+of a pass fit in L2. Measured on the window sums of the probability plot (float32, best
+of 5): 2^14 gave 6.0, 5.8, 5.9 ns per value at n = 10^5, 10^6, 4096^2; 2^17 gave 19.0,
+5.6, 5.6 (fresh buffers on every call dominate at small n).
+
+Products are summed as ``numpy.multiply(a, b, out=buffer).sum()`` (pairwise summation),
+never with :func:`numpy.dot`: OpenBLAS multithreads ``ddot`` above 10^4 elements, which
+measured several times slower on a busy two-core machine.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHUNK = 1 << 17
+CHUNK = 1 << 14
 
 
 def chunks(start: int, stop: int, size: int = CHUNK) -> Iterator[tuple[int, int]]:
@@ -65,6 +74,6 @@ def log_moments(data: np.ndarray) -> tuple[float, float, float]:
         np.log(data[a:b], out=part, dtype=np.float64)
         part -= shift
         s1 += float(part.sum())
-        s2 += float(np.dot(part, part))
+        s2 += float(np.square(part, out=part).sum())
     mean = s1 / n
     return float(n), shift + mean, s2 - n * mean * mean

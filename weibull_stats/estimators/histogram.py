@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats._input import POLICY_CHOICES, check_choice, check_sample, check_trim, to_numpy
-from weibull_stats.estimators._streaming import RegressionSums, chunks
+from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
 from weibull_stats.estimators.probability_plot import DIRECTIONS, line_from_sums, weibull_plot_y
 from weibull_stats.results import WeibullFit
 
@@ -38,7 +38,16 @@ MIN_BINS = 3
 
 
 def paper_edges() -> np.ndarray:
-    """The paper's 1025 log10 bin edges, ``numpy.linspace(-12, 2, 1025)``."""
+    """The paper's 1025 log10 bin edges, ``numpy.linspace(-12, 2, 1025)``.
+
+    Every edge is a multiple of the bin width 14/1024 = 7/512 decade, exact in float64.
+
+    Examples
+    --------
+    >>> edges = paper_edges()
+    >>> edges.size, float(edges[0]), float(edges[-1]), float(edges[1] - edges[0])
+    (1025, -12.0, 2.0, 0.013671875)
+    """
     return np.linspace(PAPER_LOG10_RANGE[0], PAPER_LOG10_RANGE[1], PAPER_BINS + 1)
 
 
@@ -69,10 +78,18 @@ class Log10Histogram:
 
 
 def check_edges(edges: Any) -> np.ndarray:
-    """At least two finite, strictly increasing log10 edges."""
+    """At least two finite, strictly increasing log10 edges, as a float64 array.
+
+    Examples
+    --------
+    >>> check_edges([-3, -2, -1]).tolist()
+    [-3.0, -2.0, -1.0]
+    """
     array = np.asarray(edges, dtype=np.float64)
     if array.ndim != 1 or array.size < 2:
-        raise ValueError(f"`edges` must be a 1-D array of at least 2 log10 bin edges; got shape {array.shape}")
+        raise ValueError(
+            f"`edges` must be a 1-D array of at least 2 log10 bin edges; got shape {array.shape}"
+        )
     if not np.all(np.isfinite(array)) or not np.all(np.diff(array) > 0):
         raise ValueError("`edges` must be finite and strictly increasing")
     return array
@@ -136,7 +153,7 @@ def log10_histogram(
     widths = np.diff(edge_array)
     uniform = bool(np.allclose(widths, widths[0], rtol=1e-9, atol=0.0))
     counts = np.zeros(bins + 2, dtype=np.int64)
-    buffer = np.empty(min(data.size, 1 << 17))
+    buffer = np.empty(min(data.size, CHUNK))
     for a, b in chunks(0, data.size):
         part = buffer[: b - a]
         np.log10(data[a:b], out=part, dtype=np.float64)
@@ -242,8 +259,12 @@ def fit_histogram_counts(
         estimator="histogram",
         n=int(count_array.sum()),
         n_used=used,
-        options={"trim": trim_window, "direction": direction, "bins": edge_array.size - 1,
-                 "edges_range": (float(edge_array[0]), float(edge_array[-1]))},
+        options={
+            "trim": trim_window,
+            "direction": direction,
+            "bins": edge_array.size - 1,
+            "edges_range": (float(edge_array[0]), float(edge_array[-1])),
+        },
         r2=r2,
         details={"bins_used": bins_used},
     )
@@ -313,8 +334,16 @@ def fit_histogram(
         estimator="histogram",
         n=histogram.n,
         n_used=fit.n_used,
-        options={**fit.options, "outside": outside, "values": values, "nonfinite": nonfinite,
-                 "zeros": zeros},
+        options={
+            **fit.options,
+            # None is the paper's grid; other edges are recorded in full, so that the
+            # result alone reproduces the fit
+            "edges": None if edges is None else tuple(float(e) for e in histogram.edges),
+            "outside": outside,
+            "values": values,
+            "nonfinite": nonfinite,
+            "zeros": zeros,
+        },
         n_omitted=histogram.n_omitted,
         r2=fit.r2,
         details={**fit.details, "n_below": histogram.n_below, "n_above": histogram.n_above},

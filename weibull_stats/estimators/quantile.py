@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import numpy as np
 
-from weibull_stats._input import check_sample
+from weibull_stats._input import check_choice, check_sample
 from weibull_stats.results import WeibullFit
 
 #: numpy quantile methods that keep an order-statistic (or interpolated) estimate.
@@ -29,7 +30,13 @@ QUANTILE_METHODS: tuple[str, ...] = (
 
 
 def check_probabilities(probabilities: Any) -> tuple[float, ...]:
-    """At least two distinct increasing probabilities strictly inside (0, 1)."""
+    """At least two distinct increasing probabilities strictly inside (0, 1).
+
+    Examples
+    --------
+    >>> check_probabilities([0.1, 0.5, 0.9])
+    (0.1, 0.5, 0.9)
+    """
     try:
         probs = tuple(float(p) for p in probabilities)
     except (TypeError, ValueError):
@@ -38,7 +45,7 @@ def check_probabilities(probabilities: Any) -> tuple[float, ...]:
         raise ValueError(f"`probabilities` needs at least 2 values; got {len(probs)}")
     if not all(0.0 < p < 1.0 for p in probs):
         raise ValueError(f"`probabilities` must lie strictly between 0 and 1; got {probs}")
-    if any(b <= a for a, b in zip(probs, probs[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(probs)):
         raise ValueError(f"`probabilities` must be strictly increasing; got {probs}")
     return probs
 
@@ -48,6 +55,14 @@ def line_through_quantiles(probs: tuple[float, ...], quantiles: np.ndarray) -> t
 
     Two probabilities give the exact solution; more give least squares of ``ln Q`` on
     ``y = ln(-ln(1 - p))`` (slope ``1 / shape``, intercept ``ln scale``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = (0.1, 0.5, 0.9)
+    >>> q = 2.0 * (-np.log1p(-np.array(p))) ** (1 / 1.5)  # exact Weibull(1.5, 2) quantiles
+    >>> [round(v, 12) for v in line_through_quantiles(p, q)]
+    [1.5, 2.0]
     """
     y = np.log(-np.log1p(-np.asarray(probs)))
     log_q = np.log(np.asarray(quantiles, dtype=np.float64))
@@ -102,10 +117,11 @@ def fit_quantile(
     2.0
     """
     probs = check_probabilities(probabilities)
-    if method not in QUANTILE_METHODS:
-        raise ValueError(f"`method` must be one of {', '.join(QUANTILE_METHODS)}; got {method!r}")
+    check_choice(method, "method", QUANTILE_METHODS)
     sample = check_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
-    quantiles = np.quantile(sample.data.astype(np.float64, copy=False), probs, method=method)
+    quantiles = np.quantile(
+        sample.data.astype(np.float64, copy=False), np.asarray(probs), method=method  # type: ignore[call-overload]
+    )
     shape, scale = line_through_quantiles(probs, quantiles)
     return WeibullFit(
         shape=shape,

@@ -1,0 +1,26 @@
+"""``weibull-stats report DIR``: rewrite the report and plots of a finished scan."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="rewrite report.md and the plots of a scan folder",
+        description="Rebuild DIR/report.md and its PNG plots from the files a scan wrote to DIR "
+        "(results.parquet, errors.csv, skipped.csv, run.json).",
+    )
+    parser.add_argument("folder", metavar="DIR", help="the --out folder of a scan")
+    parser.add_argument("--no-plots", action="store_true", help="only report.md")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from weibull_stats.report import report_from_folder
+
+    path = report_from_folder(args.folder, plots=not args.no_plots)
+    sys.stdout.write(f"report: {path}\n")
+    return 0

@@ -1,0 +1,92 @@
+"""``weibull-stats scan PATH...``: fit every weight matrix of checkpoints, write table, report, plots."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from weibull_stats.commands._output import format_table
+from weibull_stats.registry import ESTIMATORS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="fit every weight matrix of a checkpoint (or a trajectory of checkpoints)",
+        description="Fit a Weibull law to |w| of every 2-D weight matrix, named by layer and kind; "
+        "write results.csv/.parquet, errors.csv, report.md and plots to --out. PATH is a "
+        "safetensors/.bin file, an index.json, a model folder, a folder of step-N checkpoints, "
+        "or 'minilm' (the embedded all-MiniLM-L6-v2).",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="checkpoint(s); several make a trajectory")
+    parser.add_argument("--estimator", action="append", metavar="NAME",
+                        help=f"registered estimator ({', '.join(ESTIMATORS)}) or 'all'; repeatable; "
+                        "default probability_plot")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                        help="percentile bootstrap resamples for intervals of shape and scale (default 0)")
+    parser.add_argument("--confidence-level", type=float, default=0.95)
+    parser.add_argument("--gof", action="store_true",
+                        help="Anderson-Darling goodness of fit with parametric-bootstrap p-values")
+    parser.add_argument("--gof-samples", type=int, default=99, metavar="M")
+    parser.add_argument("--out", default="out/scan", metavar="DIR", help="output folder (default out/scan)")
+    parser.add_argument("--resume", action="store_true", help="continue the scan journalled in DIR")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    parser.add_argument("--skip-validation", action="store_true",
+                        help="fit without the validation gate (recorded in every row and the report)")
+    parser.add_argument("--include-vectors", action="store_true", help="also fit 1-D tensors (biases, norms)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(handler=run)
+
+
+def _estimators(names: list[str] | None) -> list[str]:
+    chosen: list[str] = []
+    for name in names or ["probability_plot"]:
+        for item in ESTIMATORS if name == "all" else [name]:
+            if item not in ESTIMATORS:
+                raise ValueError(f"unknown estimator {item!r}; registered: {', '.join(ESTIMATORS)}, all")
+            if item not in chosen:
+                chosen.append(item)
+    return chosen
+
+
+def run(args: argparse.Namespace) -> int:
+    from weibull_stats.report import kind_summary
+    from weibull_stats.scan import ScanWarning, scan
+    from weibull_stats.validation.gate import ValidationFailed
+
+    out = Path(args.out)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScanWarning)
+            frame = scan(
+                args.paths, estimators=_estimators(args.estimator), bootstrap=args.bootstrap,
+                confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
+                seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
+                skip_validation=args.skip_validation, include_vectors=args.include_vectors,
+                progress=not args.no_progress,
+            )
+    except ValidationFailed as exc:
+        sys.stderr.write(f"weibull-stats scan: validation gate failed: {exc}\n")
+        return 2
+    for warning in caught:
+        if not issubclass(warning.category, ScanWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    for estimator in dict.fromkeys(frame["estimator"]):
+        summary = kind_summary(frame, estimator)
+        sys.stdout.write(f"{estimator}: per-kind medians of checkpoint {frame['checkpoint'].iloc[-1]}\n")
+        rows = [[r["kind"], r["matrices"], f"{r['k_median']:.4f}", f"{r['k_q25']:.4f}", f"{r['k_q75']:.4f}",
+                 f"{r['lambda_median']:.5g}", f"{r['k_ci_width_median']:.4f}"]
+                for r in summary.to_dict("records")]
+        sys.stdout.write(format_table(["kind", "matrices", "median k", "k q25", "k q75", "median scale",
+                                       "median CI width k"], rows) + "\n")
+    sys.stdout.write(f"{len(frame)} rows -> {out / 'results.csv'}, {out / 'results.parquet'}\n")
+    sys.stdout.write(f"report: {out / 'report.md'}\n")
+    errors = frame.attrs.get("errors", [])
+    if errors:
+        sys.stderr.write(f"weibull-stats scan: {len(errors)} failures recorded in {out / 'errors.csv'} "
+                         f"(first: {errors[0]['error']})\n")
+        return 1
+    return 0

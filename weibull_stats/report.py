@@ -1,0 +1,369 @@
+"""The scan report: per-kind medians beside the published benchmark table, and the plots.
+
+``report.md`` states what was fitted (checkpoints, estimators, intervals, seed, version),
+whether the validation gate passed or was skipped, the per-kind medians of shape ``k`` and
+scale ``λ`` beside the published per-kind bands of DATABASE v9.1 (with its attribution),
+the HalfNormal anchor, a trajectory table when several steps were scanned, and the failures.
+
+The published table (``weibull_stats/data/DATABASE_v9_1.csv``) is CC BY 4.0, Copyright (c) 2026
+Tiexin Ding, from the NPM-Weibull-public repository, companion data of arXiv:2605.18898.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from weibull_stats.checkpoints import Checkpoint, classify, detect_family, split_fused
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+HALFNORMAL_SHAPE = 1.2054343190
+HALFNORMAL_SCALE = 0.8874870398
+ATTRIBUTION = (
+    "Published table: DATABASE v9.1 (`weibull_stats/data/DATABASE_v9_1.csv`), from the "
+    "`database_v9_1/` folder of the public NPM-Weibull repository (tiexinding/NPM-Weibull-public), "
+    "companion data of T. Ding, \"A Two-Parameter Weibull Framework for Diagnosing Transformer "
+    "Weight Distributions\", arXiv:2605.18898. License: CC BY 4.0, Copyright (c) 2026 Tiexin Ding."
+)
+#: Published kinds (columns ``k_median_<kind>``).
+PUBLISHED_KINDS: tuple[str, ...] = ("qkv", "q", "k", "v", "o", "ffn_in", "ffn_out", "gate", "up", "down")
+#: Architecture groups of the published table, by its ``arch`` column.
+ARCH_GROUPS: tuple[tuple[str, str], ...] = (
+    ("MHA-separate", "separate Q/K/V (OLMo)"),
+    ("GQA", "grouped-query (Llama-3, Mistral, Qwen)"),
+    ("MHA-merged", "merged QKV (Pythia)"),
+)
+
+
+def published_table() -> pd.DataFrame:
+    """The shipped DATABASE v9.1 table (CC BY 4.0, T. Ding; see :data:`ATTRIBUTION`).
+
+    Examples
+    --------
+    >>> table = published_table()
+    >>> len(table), round(float(table["k_median_o"].min()), 4)
+    (12, 1.0409)
+    """
+    import pandas as pd
+
+    with resources.files("weibull_stats").joinpath("data", "DATABASE_v9_1.csv").open("rb") as handle:
+        return pd.read_csv(handle)
+
+
+def published_bands() -> dict[str, dict[str, tuple[float, float, int]]]:
+    """``kind -> group -> (min, max, models)`` of the published per-model median ``k``.
+
+    Groups are the keys of :data:`ARCH_GROUPS` plus ``"all"``.
+    """
+    table = published_table()
+    bands: dict[str, dict[str, tuple[float, float, int]]] = {}
+    for kind in PUBLISHED_KINDS:
+        column = f"k_median_{kind}"
+        bands[kind] = {}
+        for group, _ in (("all", ""), *ARCH_GROUPS):
+            rows = table if group == "all" else table[table["arch"].astype(str).str.startswith(group)]
+            values = rows[column].dropna().to_numpy(dtype=float)
+            if values.size:
+                bands[kind][group] = (float(values.min()), float(values.max()), int(values.size))
+    return bands
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{float(value):.{digits}f}"
+
+
+def _band(band: tuple[float, float, int] | None) -> str:
+    if band is None:
+        return ""
+    low, high, count = band
+    return f"[{low:.3f}, {high:.3f}] ({count})"
+
+
+def _position(value: float, band: tuple[float, float, int] | None) -> str:
+    if band is None:
+        return ""
+    low, high, _ = band
+    return "below" if value < low else ("above" if value > high else "inside")
+
+
+def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """Per-kind medians of the last checkpoint for ``estimator``: matrices, k, IQR, λ, R², CI width."""
+    import pandas as pd
+
+    from weibull_stats.checkpoints import KINDS
+
+    data = frame[frame["estimator"] == estimator]
+    if data.empty:
+        return pd.DataFrame(columns=["kind", "matrices", "k_median", "k_q25", "k_q75", "lambda_median",
+                                     "r2_median", "k_ci_width_median"])
+    data = data[data["checkpoint"] == data["checkpoint"].iloc[-1]]
+    records = []
+    present = list(dict.fromkeys(data["kind"]))
+    for kind in [k for k in KINDS if k in present] + sorted(k for k in present if k not in KINDS):
+        part = data[data["kind"] == kind]
+        shape = part["shape"].to_numpy(dtype=float)
+        width = (part["shape_high"] - part["shape_low"]).to_numpy(dtype=float)
+        records.append({
+            "kind": kind,
+            "matrices": len(part),
+            "k_median": float(np.median(shape)),
+            "k_q25": float(np.quantile(shape, 0.25)),
+            "k_q75": float(np.quantile(shape, 0.75)),
+            "lambda_median": float(np.median(part["scale"].to_numpy(dtype=float))),
+            "r2_median": float(np.nanmedian(part["r2"].to_numpy(dtype=float)))
+            if part["r2"].notna().any() else math.nan,
+            "k_ci_width_median": float(np.median(width)) if np.isfinite(width).any() else math.nan,
+        })
+    return pd.DataFrame(records)
+
+
+def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str
+                         ) -> list[tuple[str, np.ndarray, float, float]]:
+    """One matrix per kind (the middle layer of the last checkpoint), re-read for plotting."""
+    data = frame[frame["estimator"] == estimator]
+    if data.empty:
+        return []
+    label = data["checkpoint"].iloc[-1]
+    ckpt = next((c for c in checkpoints if c.label == label), None)
+    if ckpt is None:
+        return []
+    data = data[data["checkpoint"] == label]
+    family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
+    samples = []
+    for kind in dict.fromkeys(data["kind"]):
+        part = data[data["kind"] == kind]
+        if part["layer"].notna().any():
+            part = part[part["layer"].notna()].sort_values(["layer", "tensor"])
+            row = part.iloc[len(part) // 2]
+        else:  # embeddings, heads: the largest matrix
+            row = part.loc[part["numel"].astype("int64").idxmax()]
+        try:
+            weight = ckpt.read(row["tensor"])
+        except (ValueError, OSError, KeyError):
+            continue
+        if weight.ndim == 1:
+            weight = weight.reshape(-1, 1)
+        if row["part"]:
+            role = classify(row["tensor"], family)
+            weight = dict(split_fused(weight, role, ckpt.config, row["tensor"]))[row["part"]]
+        magnitudes = np.abs(weight.reshape(-1)).astype(np.float64)
+        magnitudes = magnitudes[magnitudes > 0]
+        title = f"{kind}: {row['tensor']}" + (f" [{row['part']}]" if row["part"] else "")
+        samples.append((title, magnitudes, float(row["shape"]), float(row["scale"])))
+    return samples
+
+
+def write_report(
+    out: str | Path,
+    frame: pd.DataFrame,
+    checkpoints: Sequence[Checkpoint],
+    *,
+    errors: Sequence[Mapping[str, Any]] = (),
+    skipped: Sequence[Mapping[str, Any]] = (),
+    gate: Any = None,
+    settings: Any = None,
+    plots: bool = True,
+) -> Path:
+    """Write ``report.md`` (and, with ``plots``, the PNG figures) into ``out``; return its path.
+
+    Parameters
+    ----------
+    out : path
+        The scan's output folder.
+    frame : pandas.DataFrame
+        The scan table (:func:`weibull_stats.scan`).
+    checkpoints : sequence of Checkpoint
+        The scanned checkpoints (one matrix per kind is re-read for the probability plots).
+    errors, skipped : sequences of dicts
+        Failures and tensors not fitted, as in ``errors.csv`` and ``skipped.csv``.
+    gate : GateRecord, optional
+        The validation-gate record.
+    settings : ScanSettings, optional
+    plots : bool, default True
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    estimators = list(dict.fromkeys(frame["estimator"])) if len(frame) else []
+    main = "probability_plot" if "probability_plot" in estimators else (estimators[0] if estimators else "")
+    lines = ["# Weibull scan report", ""]
+    labels = list(dict.fromkeys(frame["checkpoint"])) if len(frame) else [c.label for c in checkpoints]
+    families = {c.label: detect_family(c.config, (e.name for e in c.entries)) for c in checkpoints}
+    lines.append("- Checkpoints: " + ", ".join(f"`{lab}` ({families.get(lab, '?')})" for lab in labels))
+    lines.append(f"- Estimators: {', '.join(estimators) or 'none'}; every matrix fitted on |w| with "
+                 "zeros omitted (counted in column `zeros`)")
+    if settings is not None:
+        boot = (f"{settings.bootstrap} percentile bootstrap resamples, {settings.confidence_level:.0%} "
+                "intervals" if settings.bootstrap else "none")
+        gof = (f"Anderson-Darling, {settings.gof_samples} parametric-bootstrap refits"
+               if settings.gof else "none")
+        lines.append(f"- Intervals: {boot}; goodness of fit: {gof}; seed {settings.seed} "
+                     "(per-matrix seeds in column `seed`)")
+    version = str(frame["package_version"].iloc[0]) if len(frame) else ""
+    lines.append(f"- weibull-stats {version}; {len(frame)} rows, {len(errors)} failures, "
+                 f"{len(skipped)} tensors skipped (non-floating or 1-D; see `skipped.csv`)")
+    if gate is not None and getattr(gate, "skipped", False):
+        lines.append("- **Validation: SKIPPED explicitly (`--skip-validation`).** These numbers are not "
+                     "backed by the simulation gate; every row has `validated = False`.")
+    elif gate is not None:
+        lines.append(f"- Validation gate: passed for {', '.join(gate.estimators)} "
+                     f"(source: {gate.source}, package {gate.package_version})")
+    lines += ["", "## Per-kind medians", ""]
+    lines.append(
+        f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "
+        f"λ0 = {HALFNORMAL_SCALE:.10f}·σ under the middle-80% probability-plot fit. Published columns: "
+        "range over models of the per-model median k (number of models), by attention layout; the last "
+        "column places the median k against the range over all published models."
+    )
+    lines.append("")
+    bands = published_bands()
+    for estimator in estimators:
+        summary = kind_summary(frame, estimator)
+        last = frame[frame["estimator"] == estimator]["checkpoint"].iloc[-1]
+        lines += [f"### `{estimator}` — checkpoint `{last}`", ""]
+        if estimator != "probability_plot":
+            lines += ["The published bands and the anchor belong to the middle-80% probability-plot "
+                      "protocol; this estimator has its own population values, so compare with care.", ""]
+        headers = ["kind", "matrices", "median k", "k IQR", "k − k0", "median λ", "median R²",
+                   "median CI width (k)", *(f"published {name}" for name, _ in ARCH_GROUPS),
+                   "vs all published"]
+        rows = []
+        for record in summary.to_dict("records"):
+            kind_bands = bands.get(str(record["kind"]), {})
+            rows.append([
+                str(record["kind"]), str(record["matrices"]), _number(record["k_median"]),
+                f"{_number(record['k_q25'], 3)}–{_number(record['k_q75'], 3)}",
+                f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}", f"{record['lambda_median']:.5g}",
+                _number(record["r2_median"]), _number(record["k_ci_width_median"]),
+                *(_band(kind_bands.get(group)) for group, _ in ARCH_GROUPS),
+                _position(record["k_median"], kind_bands.get("all")),
+            ])
+        lines += _markdown_table(headers, rows)
+        lines.append("")
+    lines += ["Published groups: " + "; ".join(f"{name} = {text}" for name, text in ARCH_GROUPS) + ".",
+              "", ATTRIBUTION, ""]
+
+    steps = frame[frame["step"].notna()] if len(frame) else frame
+    trajectory = len(steps) and steps["step"].nunique() > 1
+    if trajectory and main:
+        data = steps[steps["estimator"] == main]
+        pivot = data.groupby(["step", "kind"])["shape"].median().unstack("kind")
+        scale = data.groupby(["step", "kind"])["scale"].median().unstack("kind")
+        lines += ["## Trajectory", "", f"Median over layers of k (λ in parentheses), `{main}`:", ""]
+        from weibull_stats.plotting import _kind_order
+
+        kinds = _kind_order(pivot.columns)
+        rows = [[str(int(step)), *(f"{pivot.loc[step, k]:.4f} ({scale.loc[step, k]:.4g})"
+                                   if not math.isnan(pivot.loc[step, k]) else "" for k in kinds)]
+                for step in pivot.index]
+        lines += _markdown_table(["step", *map(str, kinds)], rows)
+        lines.append("")
+
+    if plots and len(frame) and main:
+        lines += ["## Plots", ""]
+        lines += _write_plots(out, frame, checkpoints, main, bool(trajectory))
+        lines.append("")
+    if errors:
+        lines += ["## Failures", "", f"{len(errors)} failures (all in `errors.csv`); the first ones:", ""]
+        lines += [f"- `{e.get('tensor') or '(file)'}` {e.get('part') or ''}: {e.get('error')}"
+                  for e in errors[:10]]
+        lines.append("")
+    path = out / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
+    """Rewrite ``report.md`` (and the plots) of a finished scan from the files in ``out``.
+
+    Reads ``results.parquet``, ``errors.csv``, ``skipped.csv`` and ``run.json``; the
+    checkpoints named in ``run.json`` are re-opened for the probability plots when they are
+    still there.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``out`` holds no ``results.parquet`` or ``run.json``.
+    """
+    import types
+
+    import pandas as pd
+
+    from weibull_stats.checkpoints import resolve_paths
+    from weibull_stats.scan import ScanSettings
+
+    out = Path(out)
+    for name in ("results.parquet", "run.json"):
+        if not (out / name).is_file():
+            raise FileNotFoundError(f"{out / name}: no such file (is {out} the --out folder of a scan?)")
+    frame = pd.read_parquet(out / "results.parquet")
+    try:
+        run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        raw = dict(run["settings"])
+        raw.update(paths=tuple(raw["paths"]), estimators=tuple(raw["estimators"]))
+        settings = ScanSettings(**raw)
+        gate = types.SimpleNamespace(**run["gate"])
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{out / 'run.json'}: corrupt run record ({exc})") from None
+
+    def records(name: str) -> list[dict[str, Any]]:
+        path = out / name
+        if not path.is_file():
+            return []
+        table = pd.read_csv(path, keep_default_na=False, dtype=str)
+        return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
+
+    try:
+        checkpoints = resolve_paths(list(settings.paths))
+    except (ValueError, OSError):
+        checkpoints = []
+    return write_report(out, frame, checkpoints, errors=records("errors.csv"), skipped=records("skipped.csv"),
+                        gate=gate, settings=settings, plots=plots)
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Save a figure and release it (figures made through pyplot stay registered until closed)."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
+                 trajectory: bool) -> list[str]:
+    from weibull_stats import plotting
+
+    lines = []
+    fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator, anchor=HALFNORMAL_SHAPE)
+    _save(fig, out / "shape_by_layer.png")
+    lines.append("![k by layer](shape_by_layer.png)")
+    samples = _probability_samples(frame, checkpoints, estimator)
+    if samples:
+        trim = (0.1, 0.9)
+        options = frame[frame["estimator"] == estimator]["options"].iloc[0]
+        trim_option = json.loads(options).get("trim")
+        if isinstance(trim_option, list) and len(trim_option) == 2:
+            trim = (float(trim_option[0]), float(trim_option[1]))
+        fig = plotting.plot_scan_probability(samples, trim=trim)
+        _save(fig, out / "probability_plots.png")
+        lines.append("![probability plots](probability_plots.png)")
+    if trajectory:
+        fig = plotting.plot_scan_trajectory(frame, estimator=estimator, anchor=HALFNORMAL_SHAPE)
+        _save(fig, out / "trajectory.png")
+        lines.append("![k and λ against step](trajectory.png)")
+    return lines

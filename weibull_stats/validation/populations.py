@@ -1,0 +1,175 @@
+"""Populations whose exact Weibull-fit limits the validation suite computes.
+
+Each population is a law of a positive variable ``X`` with a closed-form quantile function
+``Q(p)``, distribution function ``F(x)`` and power moment ``M(t) = E[X^t]``, available both
+at arbitrary precision (:mod:`mpmath`, for the anchors) and in float64 (:mod:`numpy`, for
+asymptotic variances and sampling). Every population is standardised to scale 1: the
+Weibull fit is scale-equivariant, so the fitted scale of ``c * X`` is ``c`` times the
+fitted scale of ``X`` and an anchor's scale is reported as ``scale / c``.
+
+The populations
+---------------
+``halfnormal``
+    ``|Z|``, ``Z ~ N(0, 1)``: ``F(x) = erf(x / sqrt 2)``, ``Q(p) = sqrt 2 erfinv(p)``,
+    ``M(t) = 2^(t/2) Gamma((t + 1) / 2) / sqrt(pi)``.
+``weibull``
+    ``F(x) = 1 - exp(-x^k)``, ``Q(p) = (-ln(1 - p))^(1/k)``, ``M(t) = Gamma(1 + t/k)``.
+``uniform``
+    ``|U|``, ``U ~ Uniform(-1, 1)`` (torch's default Kaiming-uniform init divided by its
+    bound): ``F(x) = x``, ``Q(p) = p``, ``M(t) = 1 / (t + 1)``.
+``truncated_halfnormal``
+    ``|Z|`` with ``Z ~ N(0, 1)`` truncated to ``[-c, c]``: ``F(x) = erf(x / sqrt 2) /
+    erf(c / sqrt 2)``, ``Q(p) = sqrt 2 erfinv(p erf(c / sqrt 2))``,
+    ``M(t) = 2^(t/2) P((t + 1)/2, c^2/2) Gamma((t + 1)/2) / (sqrt(pi) erf(c / sqrt 2))`` with
+    ``P`` the regularised lower incomplete gamma function.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath as mp
+import numpy as np
+from scipy import special
+
+KINDS: tuple[str, ...] = ("halfnormal", "weibull", "uniform", "truncated_halfnormal")
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """A scale-1 positive law with exact quantile, CDF and power moments.
+
+    Attributes
+    ----------
+    kind : str
+        One of ``"halfnormal"``, ``"weibull"``, ``"uniform"``, ``"truncated_halfnormal"``.
+    parameter : float or None
+        Weibull shape ``k`` for ``"weibull"``; truncation point ``c`` (in standard
+        deviations of the untruncated normal) for ``"truncated_halfnormal"``; else None.
+    """
+
+    kind: str
+    parameter: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {', '.join(KINDS)}; got {self.kind!r}")
+        needs = self.kind in ("weibull", "truncated_halfnormal")
+        if needs and not (self.parameter is not None and self.parameter > 0):
+            raise ValueError(f"population {self.kind!r} needs a positive `parameter`; got {self.parameter!r}")
+        if not needs and self.parameter is not None:
+            raise ValueError(f"population {self.kind!r} takes no `parameter`; got {self.parameter!r}")
+
+    @property
+    def label(self) -> str:
+        """Short name, e.g. ``weibull(k=1.5)``."""
+        if self.kind == "weibull":
+            return f"weibull(k={self.parameter:g})"
+        if self.kind == "truncated_halfnormal":
+            return f"truncated_halfnormal(c={self.parameter:g})"
+        return self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "parameter": self.parameter}
+
+    # ------------------------------------------------------------ arbitrary precision
+    def _mp_parameter(self) -> Any:
+        return mp.mpf(self.parameter) if self.parameter is not None else None
+
+    def quantile_mp(self, p: Any) -> Any:
+        """``Q(p)`` at the working precision of :mod:`mpmath`."""
+        if self.kind == "halfnormal":
+            return mp.sqrt(2) * mp.erfinv(p)
+        if self.kind == "weibull":
+            return (-mp.log1p(-p)) ** (1 / self._mp_parameter())
+        if self.kind == "uniform":
+            return mp.mpf(p)
+        c = self._mp_parameter()
+        return mp.sqrt(2) * mp.erfinv(p * mp.erf(c / mp.sqrt(2)))
+
+    def cdf_mp(self, x: Any) -> Any:
+        """``F(x)`` at the working precision of :mod:`mpmath` (``x >= 0``)."""
+        if self.kind == "halfnormal":
+            return mp.erf(x / mp.sqrt(2))
+        if self.kind == "weibull":
+            return -mp.expm1(-(x ** self._mp_parameter()))
+        if self.kind == "uniform":
+            return mp.mpf(min(x, 1))
+        c = self._mp_parameter()
+        return mp.erf(min(x, c) / mp.sqrt(2)) / mp.erf(c / mp.sqrt(2))
+
+    def power_moment_mp(self, t: Any) -> Any:
+        """``M(t) = E[X^t]`` for ``t > -1`` (any ``t > -k`` for the Weibull)."""
+        if self.kind == "halfnormal":
+            return 2 ** (t / 2) * mp.gamma((t + 1) / 2) / mp.sqrt(mp.pi)
+        if self.kind == "weibull":
+            return mp.gamma(1 + t / self._mp_parameter())
+        if self.kind == "uniform":
+            return 1 / (t + 1)
+        c = self._mp_parameter()
+        lower = mp.gammainc((t + 1) / 2, 0, c**2 / 2)
+        return 2 ** (t / 2) * lower / (mp.sqrt(mp.pi) * mp.erf(c / mp.sqrt(2)))
+
+    # ------------------------------------------------------------ float64
+    def quantile(self, p: np.ndarray) -> np.ndarray:
+        """Vectorised float64 ``Q(p)``."""
+        p = np.asarray(p, dtype=np.float64)
+        if self.kind == "halfnormal":
+            return math.sqrt(2.0) * special.erfinv(p)
+        if self.kind == "weibull":
+            return (-np.log1p(-p)) ** (1.0 / float(self.parameter))  # type: ignore[arg-type]
+        if self.kind == "uniform":
+            return p.copy()
+        return math.sqrt(2.0) * special.erfinv(p * math.erf(float(self.parameter) / math.sqrt(2.0)))  # type: ignore[arg-type]
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Vectorised float64 ``F(x)``, ``x >= 0``."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.kind == "halfnormal":
+            return special.erf(x / math.sqrt(2.0))
+        if self.kind == "weibull":
+            return -np.expm1(-(x ** float(self.parameter)))  # type: ignore[arg-type]
+        if self.kind == "uniform":
+            return np.clip(x, 0.0, 1.0)
+        c = float(self.parameter)  # type: ignore[arg-type]
+        return special.erf(np.minimum(x, c) / math.sqrt(2.0)) / math.erf(c / math.sqrt(2.0))
+
+    def dlog_quantile(self, p: np.ndarray) -> np.ndarray:
+        """Vectorised float64 ``d ln Q(p) / dp = 1 / (Q(p) f(Q(p)))``."""
+        p = np.asarray(p, dtype=np.float64)
+        if self.kind == "weibull":
+            q = -np.log1p(-p)
+            return 1.0 / (float(self.parameter) * (1.0 - p) * q)  # type: ignore[arg-type]
+        if self.kind == "uniform":
+            return 1.0 / p
+        q = self.quantile(p)
+        density = math.sqrt(2.0 / math.pi) * np.exp(-0.5 * q * q)
+        if self.kind == "truncated_halfnormal":
+            density /= math.erf(float(self.parameter) / math.sqrt(2.0))  # type: ignore[arg-type]
+        return 1.0 / (q * density)
+
+    def sample(self, rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
+        """Float64 draws by inversion of ``Q`` (the half-normal by ``|N(0, 1)|``)."""
+        if self.kind == "halfnormal":
+            return np.abs(rng.standard_normal(size))
+        if self.kind == "weibull":
+            return rng.weibull(float(self.parameter), size)  # type: ignore[arg-type]
+        if self.kind == "uniform":
+            return 1.0 - rng.random(size)  # (0, 1]: no zeros
+        return self.quantile(1.0 - rng.random(size))
+
+
+HALFNORMAL = Population("halfnormal")
+UNIFORM = Population("uniform")
+
+
+def weibull(shape: float) -> Population:
+    """The scale-1 Weibull population of the given shape."""
+    return Population("weibull", float(shape))
+
+
+def truncated_halfnormal(c: float) -> Population:
+    """``|Z|`` for ``Z ~ N(0, 1)`` truncated to ``[-c, c]``."""
+    return Population("truncated_halfnormal", float(c))

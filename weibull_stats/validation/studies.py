@@ -1,0 +1,260 @@
+"""The simulation studies behind the committed tables and plots (``validate --full``).
+
+Every study draws from streams keyed by stable names (:func:`child_rng`), so a row's
+numbers depend only on the seed and the row's own key. Estimators compared within a study
+see the same samples (common random numbers), which sharpens efficiency ratios.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS
+from weibull_stats.registry import get_estimator
+from weibull_stats.validation._common import child_rng
+from weibull_stats.validation.anchors import (
+    HISTOGRAM_SIGMA,
+    default_anchor,
+    histogram_sigma_sweep,
+    probability_plot_limit,
+)
+from weibull_stats.validation.asymptotic import finite_n_bias, histogram_bias, probability_plot_sd
+from weibull_stats.validation.populations import HALFNORMAL, Population, weibull
+from weibull_stats.validation.simulation import BLOCK_VALUES
+
+TRUE_SHAPES: tuple[float, ...] = (0.7, 1.0, 1.2, 1.5, 2.0)
+ERROR_SIZES: Mapping[int, int] = {100: 2000, 1_000: 1000, 10_000: 300, 100_000: 60}
+
+
+def replicate_many(
+    fits: Mapping[str, Mapping[str, Any]],
+    population: Population,
+    n: int,
+    reps: int,
+    *,
+    rng: np.random.Generator,
+    sigma: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Fit every ``label -> (estimator name + options)`` on the same samples.
+
+    ``fits`` maps a label to a mapping with key ``"estimator"`` and the estimator options.
+    Returns ``label -> (reps, 2)`` arrays of ``(shape, scale / sigma)``.
+    """
+    out = {label: np.empty((reps, 2)) for label in fits}
+    rows = max(1, min(reps, BLOCK_VALUES // max(n, 1)))
+    done = 0
+    while done < reps:
+        m = min(rows, reps - done)
+        if population.kind == "halfnormal":
+            block = rng.normal(0.0, sigma, (m, n))
+        else:
+            block = sigma * population.sample(rng, (m, n))
+        for label, spec in fits.items():
+            options = {k: v for k, v in spec.items() if k != "estimator"}
+            if population.kind == "halfnormal":
+                options.setdefault("values", "weights")
+            fit = get_estimator(spec["estimator"])
+            for i in range(m):
+                result = fit(block[i], **options)
+                out[label][done + i] = (result.shape, result.scale / sigma)
+        done += m
+    return out
+
+
+def _summary(values: np.ndarray, truth: float) -> dict[str, float]:
+    reps = values.size
+    mean = float(values.mean())
+    sd = float(values.std(ddof=1))
+    rmse = math.sqrt(float(np.mean((values - truth) ** 2)))
+    return {
+        "mean": mean,
+        "bias": mean - truth,
+        "bias_mc_se": sd / math.sqrt(reps),
+        "sd": sd,
+        "sd_mc_se": sd / math.sqrt(2 * (reps - 1)),
+        "rmse": rmse,
+    }
+
+
+def weibull_error_study(
+    estimators: Sequence[str],
+    *,
+    seed: int,
+    shapes: Sequence[float] = TRUE_SHAPES,
+    sizes: Mapping[int, int] = ERROR_SIZES,
+) -> pd.DataFrame:
+    """Bias, sd and RMSE of every estimator under true Weibull(shape, scale=1) data."""
+    records = []
+    specs = {name: {"estimator": name} for name in estimators}
+    for shape in shapes:
+        for n, reps in sizes.items():
+            rng = child_rng(seed, "weibull-errors", shape, n)
+            fits = replicate_many(specs, weibull(shape), n, reps, rng=rng)
+            for name, values in fits.items():
+                record: dict[str, Any] = {"estimator": name, "true_shape": shape, "n": n, "reps": reps}
+                for part, column, truth in (("shape", 0, shape), ("scale", 1, 1.0)):
+                    for key, value in _summary(values[:, column], truth).items():
+                        record[f"{key}_{part}"] = value
+                records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def efficiency_table(errors: pd.DataFrame, reference: str = "mle") -> pd.DataFrame:
+    """Relative efficiency ``MSE(reference) / MSE(estimator)`` for shape and scale.
+
+    Values below 1 mean the estimator is less efficient than the reference (MLE, the
+    asymptotically efficient estimator under true Weibull data).
+    """
+    keys = ["true_shape", "n"]
+    ref = errors[errors["estimator"] == reference].set_index(keys)
+    records = []
+    base_rows: dict[tuple[float, int], dict[Any, Any]] = {
+        (float(r["true_shape"]), int(r["n"])): r for r in ref.reset_index().to_dict("records")
+    }
+    for row in errors.to_dict("records"):
+        base = base_rows[(float(row["true_shape"]), int(row["n"]))]
+        records.append(
+            {
+                "estimator": row["estimator"],
+                "true_shape": row["true_shape"],
+                "n": row["n"],
+                "reps": row["reps"],
+                "efficiency_shape": float(base["rmse_shape"] ** 2 / row["rmse_shape"] ** 2),
+                "efficiency_scale": float(base["rmse_scale"] ** 2 / row["rmse_scale"] ** 2),
+                "variance_ratio_shape": float(base["sd_shape"] ** 2 / row["sd_shape"] ** 2),
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+SYMMETRIC_TRIMS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4)
+
+
+def trim_study(
+    *, seed: int, n: int = 100_000, reps: int = 40, lows: Sequence[float] = SYMMETRIC_TRIMS
+) -> pd.DataFrame:
+    """How the half-normal probability-plot limit moves with a symmetric trim ``(a, 1 - a)``.
+
+    Exact limits for both directions, the asymptotic sd of the shape at ``n``, and the mean
+    of ``reps`` seeded fits at ``n`` (y on x, Hazen) as a check.
+    """
+    records = []
+    for low in lows:
+        trim = (low, 1.0 - low)
+        shape, scale, error = probability_plot_limit(HALFNORMAL, trim, "y_on_x")
+        shape_xy, scale_xy, _ = probability_plot_limit(HALFNORMAL, trim, "x_on_y")
+        sd = probability_plot_sd(HALFNORMAL, trim)
+        rng = child_rng(seed, "trim", low)
+        fits = replicate_many(
+            {"pp": {"estimator": "probability_plot", "trim": trim}},
+            HALFNORMAL,
+            n,
+            reps,
+            rng=rng,
+            sigma=HISTOGRAM_SIGMA,
+        )["pp"]
+        records.append(
+            {
+                "trim_low": low,
+                "trim_high": 1.0 - low,
+                "kept_fraction": 1.0 - 2 * low,
+                "shape_y_on_x": shape,
+                "scale_y_on_x": scale,
+                "shape_x_on_y": shape_xy,
+                "scale_x_on_y": scale_xy,
+                "quadrature_error": error,
+                "asymptotic_sd_shape": sd.shape_sd / math.sqrt(n),
+                "n": n,
+                "reps": reps,
+                "simulated_mean_shape": float(fits[:, 0].mean()),
+                "simulated_mc_se_shape": float(fits[:, 0].std(ddof=1) / math.sqrt(reps)),
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+BIAS_SIZES: Mapping[int, int] = {100: 20000, 300: 8000, 1_000: 4000, 3_000: 1500}
+
+
+def finite_n_bias_study(
+    estimators: Sequence[str], *, seed: int, sizes: Mapping[int, int] = BIAS_SIZES
+) -> pd.DataFrame:
+    """Finite-n bias under the half-normal of every estimator, and of every plotting position.
+
+    ``n * bias`` tends to a constant when the bias is ``O(1/n)``; predicted values are given
+    where derived (:func:`weibull_stats.validation.asymptotic.finite_n_bias`).
+    """
+    specs: dict[str, dict[str, Any]] = {name: {"estimator": name} for name in estimators}
+    if "probability_plot" in estimators:
+        for position in PLOTTING_POSITIONS:
+            specs[f"probability_plot[{position}]"] = {
+                "estimator": "probability_plot",
+                "plotting_position": position,
+            }
+    records = []
+    for n, reps in sizes.items():
+        rng = child_rng(seed, "finite-n-bias", n)
+        fits = replicate_many(specs, HALFNORMAL, n, reps, rng=rng, sigma=HISTOGRAM_SIGMA)
+        for label, values in fits.items():
+            name = specs[label]["estimator"]
+            limit = default_anchor(name, HALFNORMAL)
+            predicted = finite_n_bias(name, HALFNORMAL, n) if label == name else None
+            record: dict[str, Any] = {"fit": label, "estimator": name, "n": n, "reps": reps}
+            for part, column in (("shape", 0), ("scale", 1)):
+                s = _summary(values[:, column], limit[column])
+                record[f"limit_{part}"] = limit[column]
+                record[f"bias_{part}"] = s["bias"]
+                record[f"bias_mc_se_{part}"] = s["bias_mc_se"]
+                record[f"n_bias_{part}"] = n * s["bias"]
+                record[f"predicted_n_bias_{part}"] = n * predicted[column] if predicted else float("nan")
+            records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def histogram_sigma_table(
+    points: int = 65, *, seed: int | None = None, n: int = 1_000_000, reps: int = 20, simulate_every: int = 4
+) -> pd.DataFrame:
+    """Histogram-mode limit as sigma crosses one bin width, and its finite-n mean.
+
+    Columns: the exact limit (:func:`histogram_sigma_sweep`); the predicted mean at ``n``
+    (limit plus :func:`~weibull_stats.validation.asymptotic.histogram_bias`, the
+    boundary-bin effect); and, when ``seed`` is given, at every ``simulate_every``-th sigma
+    the mean of ``reps`` seeded fits at ``n`` with its Monte Carlo SE.
+    """
+    sweep = histogram_sigma_sweep(HALFNORMAL, HISTOGRAM_SIGMA, points)
+    width = 14.0 / 1024.0
+    records = []
+    for j, (s, k, c) in enumerate(sweep):
+        bias = histogram_bias(HALFNORMAL, s, n)
+        record: dict[str, Any] = {
+            "sigma": s,
+            "bin_fraction": j / (points - 1),
+            "shape": k,
+            "scale_over_sigma": c,
+            "exact_pp_shape": probability_plot_limit(HALFNORMAL)[0],
+            "bin_width_decades": width,
+            "n": n,
+            "predicted_mean_shape": k + bias[0],
+            "reps": 0,
+            "simulated_mean_shape": float("nan"),
+            "simulated_mc_se_shape": float("nan"),
+        }
+        if seed is not None and j % simulate_every == 0:
+            fits = replicate_many(
+                {"h": {"estimator": "histogram"}},
+                HALFNORMAL,
+                n,
+                reps,
+                rng=child_rng(seed, "histogram-sigma", j),
+                sigma=s,
+            )["h"]
+            record["reps"] = reps
+            record["simulated_mean_shape"] = float(fits[:, 0].mean())
+            record["simulated_mc_se_shape"] = float(fits[:, 0].std(ddof=1) / math.sqrt(reps))
+        records.append(record)
+    return pd.DataFrame.from_records(records)
