@@ -25,7 +25,7 @@ def test_every_estimator_is_documented() -> None:
 
 
 def test_every_scan_column_is_documented() -> None:
-    scan = pytest.importorskip("weibull_stats.scan")
+    scan = pytest.importorskip("weibull_stats.scanning")
     text = (DOCS / "scanning.md").read_text(encoding="utf-8")
     table = text[text.index("## Output columns"):]
     documented = set(re.findall(r"`([a-z_0-9]+)`", table))
@@ -60,3 +60,9 @@ def test_readme_figures_are_committed_outputs() -> None:
     assert images, "the README shows one figure from the committed outputs"
     for image in images:
         assert (ROOT / image).is_file(), f"README figure {image} does not exist"
+
+
+def test_readme_keeps_the_benchmark_attribution() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for required in ("DATABASE_v9_1.csv", "tiexinding/NPM-Weibull-public", "CC BY 4.0", "arXiv:2605.18898"):
+        assert required in text, f"README lacks {required!r} in the attribution of the benchmark table"

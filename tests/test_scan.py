@@ -15,9 +15,9 @@ import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
 from weibull_stats.report import report_from_folder
-from weibull_stats.scan import COLUMNS, ScanWarning, scan, tensor_seed
+from weibull_stats.scanning import COLUMNS, ScanWarning, scan, tensor_seed
 
-scan_module = importlib.import_module("weibull_stats.scan")
+scan_module = importlib.import_module("weibull_stats.scanning")
 
 
 @pytest.fixture(autouse=True)

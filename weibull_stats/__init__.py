@@ -4,8 +4,6 @@ The two-parameter Weibull law is ``F(x) = 1 - exp(-(x / scale) ** shape)``, the
 parameterisation of ``scipy.stats.weibull_min(c=shape, scale=scale)``.
 """
 
-import sys as _sys
-
 from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import BootstrapResult, ConfidenceInterval, Interval, bootstrap
 from weibull_stats.estimators import (
@@ -24,13 +22,7 @@ from weibull_stats.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
 from weibull_stats.model_comparison import ModelComparison, compare_models
 from weibull_stats.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.results import WeibullFit, results_to_frame
-from weibull_stats.scan import scan
-
-# The bootstrap lives in ``weibull_stats.bootstrapping`` so that no submodule shadows the
-# function ``weibull_stats.bootstrap`` (a submodule of that name is re-bound over the function
-# whenever it is imported by path, as pytest's doctest collection does). The old module path
-# stays importable: ``from weibull_stats.bootstrap import BootstrapResult`` still works.
-_sys.modules.setdefault(f"{__name__}.bootstrap", _sys.modules[f"{__name__}.bootstrapping"])
+from weibull_stats.scanning import scan
 
 #: Population value of the default (middle-80%, Hazen, y on x) probability-plot fit
 #: under HalfNormal(sigma): shape, and scale / sigma. See ``weibull_stats.validation``.

@@ -1,10 +1,10 @@
 """Bootstrap confidence intervals for the shape and scale of any registered estimator.
 
-:func:`bootstrap` (exported as ``weibull_stats.bootstrap``; this module is also importable
-as ``weibull_stats.bootstrap`` for ``from weibull_stats.bootstrap import BootstrapResult``)
-fits the data, draws the resamples with the engine of :mod:`weibull_stats.resampling` and
-returns a frozen :class:`BootstrapResult` that keeps the bootstrap distribution, so the
-interval method, the level or the number of resamples can change without drawing again.
+:func:`bootstrap` (exported as ``weibull_stats.bootstrap``; the module has a different name
+so that no submodule can shadow that function) fits the data, draws the resamples with the
+engine of :mod:`weibull_stats.resampling` and returns a frozen :class:`BootstrapResult` that
+keeps the bootstrap distribution, so the interval method, the level or the number of resamples
+can change without drawing again.
 
 Intervals at level ``1 - alpha`` from the bootstrap estimates ``t*`` of an estimate ``t``:
 

@@ -305,7 +305,7 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
     import pandas as pd
 
     from weibull_stats.checkpoints import resolve_paths
-    from weibull_stats.scan import ScanSettings
+    from weibull_stats.scanning import ScanSettings
 
     out = Path(out)
     for name in ("results.parquet", "run.json"):

@@ -54,7 +54,7 @@ def _estimators(names: list[str] | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from weibull_stats.report import kind_summary
-    from weibull_stats.scan import ScanWarning, scan
+    from weibull_stats.scanning import ScanWarning, scan
     from weibull_stats.validation.gate import ValidationFailed
 
     out = Path(args.out)

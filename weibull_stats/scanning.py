@@ -269,7 +269,7 @@ def _fit_unit(block: np.ndarray, name: str, settings: ScanSettings, seed: int, t
               ) -> dict[str, Any]:
     boot = None
     if settings.bootstrap:
-        from weibull_stats.bootstrap import bootstrap
+        from weibull_stats.bootstrapping import bootstrap
 
         boot = bootstrap(block, name, n_resamples=settings.bootstrap, method="percentile",
                          confidence_level=settings.confidence_level, rng=seed, workers=threads,
@@ -470,7 +470,7 @@ def scan(
 
     >>> import tempfile
     >>> from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
-    >>> from weibull_stats.scan import scan
+    >>> from weibull_stats.scanning import scan
     >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     table = scan(write_checkpoint(folder, state, config), skip_validation=True)
