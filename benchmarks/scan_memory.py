@@ -141,7 +141,11 @@ def main() -> int:
     parser.add_argument("--ffn", type=int, default=11008)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dir", default=None, help="parent of the temporary folder (default: system temp)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small checkpoint (1 block, hidden 1024, ffn 2816) for a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        args.layers, args.hidden, args.ffn = 1, 1024, 2816
 
     gib = 1024**3
     folder = Path(tempfile.mkdtemp(prefix="scan-memory-", dir=args.dir))

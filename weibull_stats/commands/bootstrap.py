@@ -6,21 +6,9 @@ import argparse
 import sys
 
 from weibull_stats.bootstrapping import KINDS, METHODS, bootstrap
+from weibull_stats.commands._arguments import add_policy_arguments, add_random_arguments, load_npy
 from weibull_stats.commands._output import write_json, write_table
-from weibull_stats.commands.fit import load_npy
 from weibull_stats.registry import ESTIMATORS
-
-
-def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--values``, ``--zeros`` and ``--nonfinite``, as ``weibull-stats fit`` has them."""
-    parser.add_argument(
-        "--values",
-        choices=("magnitudes", "weights"),
-        default="magnitudes",
-        help="'weights' fits |x| of signed data; with 'magnitudes' negative values are an error",
-    )
-    parser.add_argument("--zeros", choices=("error", "omit"), default="error")
-    parser.add_argument("--nonfinite", choices=("error", "omit"), default="error")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,10 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-resamples", type=int, default=999, metavar="B", help="resamples (default 999)")
     parser.add_argument("--confidence-level", type=float, default=0.95, metavar="LEVEL",
                         help="default 0.95")
-    parser.add_argument("--seed", type=int, default=None, metavar="S",
-                        help="seed (default: fresh entropy, printed in the output)")
-    parser.add_argument("--workers", type=int, default=None, help="threads (default: every CPU)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_random_arguments(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 

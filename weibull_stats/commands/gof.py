@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from weibull_stats.commands._arguments import add_policy_arguments, add_random_arguments, load_npy
 from weibull_stats.commands._output import write_json, write_table
-from weibull_stats.commands.bootstrap import add_policy_arguments
-from weibull_stats.commands.fit import load_npy
 from weibull_stats.gof import STATISTICS, goodness_of_fit
 from weibull_stats.registry import ESTIMATORS
 
@@ -28,10 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Anderson-Darling (default), Cramer-von Mises or Kolmogorov-Smirnov")
     parser.add_argument("--n-mc-samples", type=int, default=999, metavar="M",
                         help="Monte Carlo samples (0: effect sizes and model comparison only)")
-    parser.add_argument("--seed", type=int, default=None, metavar="S",
-                        help="seed (default: fresh entropy, printed in the output)")
-    parser.add_argument("--workers", type=int, default=None, help="threads (default: every CPU)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_random_arguments(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 

@@ -7,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from weibull_stats.commands._arguments import selected_estimators
 from weibull_stats.commands._output import format_table
 from weibull_stats.registry import ESTIMATORS
 
@@ -41,17 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _estimators(names: list[str] | None) -> list[str]:
-    chosen: list[str] = []
-    for name in names or ["probability_plot"]:
-        for item in ESTIMATORS if name == "all" else [name]:
-            if item not in ESTIMATORS:
-                raise ValueError(f"unknown estimator {item!r}; registered: {', '.join(ESTIMATORS)}, all")
-            if item not in chosen:
-                chosen.append(item)
-    return chosen
-
-
 def run(args: argparse.Namespace) -> int:
     from weibull_stats.report import kind_summary
     from weibull_stats.scanning import ScanWarning, scan
@@ -62,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ScanWarning)
             frame = scan(
-                args.paths, estimators=_estimators(args.estimator), bootstrap=args.bootstrap,
+                args.paths, estimators=selected_estimators(args.estimator), bootstrap=args.bootstrap,
                 confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
                 seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
                 skip_validation=args.skip_validation, include_vectors=args.include_vectors,
