@@ -204,10 +204,15 @@ def plot_scan_shape_by_layer(frame: Any, *, estimator: str = "probability_plot",
         else:
             ax.plot(layer, shape, "o-", ms=3)
         if anchor is not None:
-            ax.axhline(anchor, color="0.5", lw=0.8, ls="--")
+            ax.axhline(anchor, color="0.5", lw=0.8, ls="--", label=f"HalfNormal anchor {anchor:.4f}")
+            bottom, top = ax.get_ylim()
+            margin = 0.05 * (top - bottom)
+            ax.set_ylim(min(bottom, anchor - margin), max(top, anchor + margin))
         ax.set_title(kind)
         ax.set_xlabel("layer")
         ax.set_ylabel("shape k")
+    if anchor is not None and kinds:
+        axes[0].legend(loc="best", fontsize="small")
     fig.suptitle(f"Weibull shape by layer ({estimator})")
     fig.tight_layout()
     return fig
