@@ -76,7 +76,7 @@ BLOCK = 32
 #: Bytes of working memory one worker may use for a batch of generic rows.
 MEMORY_PER_WORKER = 1 << 28
 #: Window ranks handled per chunk by the probability-plot fast path.
-CHUNK = 1 << 16
+CHUNK = 1 << 17
 #: Rows of the in-chunk layout that turns the prefix sum into vector additions.
 LAYOUT_ROWS = 16
 
