@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="every estimator on a seeded HalfNormal sample",
         description="Fit every registered estimator to |N(0, sigma^2)| draws and print shape and "
-        "scale/sigma beside the middle-80%% probability-plot population value.",
+        "scale/sigma beside the middle-80% probability-plot population value.",
     )
     parser.add_argument("--n", type=int, default=1_000_000, help="sample size (default 10^6)")
     parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian sigma (default 0.02)")
