@@ -45,11 +45,25 @@ def replicate(
     >>> out.shape
     (3, 2)
     """
-    fit = get_estimator(estimator)
-    opts = dict(options or {})
-    if population.kind == "halfnormal":
-        opts.setdefault("values", "weights")
-    out = np.empty((reps, 2))
+    spec = {"estimator": estimator, **dict(options or {})}
+    return replicate_many({estimator: spec}, population, n, reps, rng=rng, sigma=sigma)[estimator]
+
+
+def replicate_many(
+    fits: Mapping[str, Mapping[str, Any]],
+    population: Population,
+    n: int,
+    reps: int,
+    *,
+    rng: np.random.Generator,
+    sigma: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Fit every ``label -> (estimator name + options)`` on the same samples.
+
+    ``fits`` maps a label to a mapping with key ``"estimator"`` and the estimator options.
+    Returns ``label -> (reps, 2)`` arrays of ``(shape, scale / sigma)``.
+    """
+    out = {label: np.empty((reps, 2)) for label in fits}
     rows = max(1, min(reps, BLOCK_VALUES // max(n, 1)))
     done = 0
     while done < reps:
@@ -58,9 +72,14 @@ def replicate(
             block = rng.normal(0.0, sigma, (m, n))
         else:
             block = sigma * population.sample(rng, (m, n))
-        for i in range(m):
-            result = fit(block[i], **opts)
-            out[done + i] = (result.shape, result.scale / sigma)
+        for label, spec in fits.items():
+            options = {k: v for k, v in spec.items() if k != "estimator"}
+            if population.kind == "halfnormal":
+                options.setdefault("values", "weights")
+            fit = get_estimator(spec["estimator"])
+            for i in range(m):
+                result = fit(block[i], **options)
+                out[label][done + i] = (result.shape, result.scale / sigma)
         done += m
     return out
 

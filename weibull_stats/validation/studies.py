@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS
-from weibull_stats.registry import get_estimator
 from weibull_stats.validation._common import child_rng
 from weibull_stats.validation.anchors import (
     HISTOGRAM_SIGMA,
@@ -24,46 +23,11 @@ from weibull_stats.validation.anchors import (
     probability_plot_limit,
 )
 from weibull_stats.validation.asymptotic import finite_n_bias, histogram_bias, probability_plot_sd
-from weibull_stats.validation.populations import HALFNORMAL, Population, weibull
-from weibull_stats.validation.simulation import BLOCK_VALUES
+from weibull_stats.validation.populations import HALFNORMAL, weibull
+from weibull_stats.validation.simulation import replicate_many
 
 TRUE_SHAPES: tuple[float, ...] = (0.7, 1.0, 1.2, 1.5, 2.0)
 ERROR_SIZES: Mapping[int, int] = {100: 2000, 1_000: 1000, 10_000: 300, 100_000: 60}
-
-
-def replicate_many(
-    fits: Mapping[str, Mapping[str, Any]],
-    population: Population,
-    n: int,
-    reps: int,
-    *,
-    rng: np.random.Generator,
-    sigma: float = 1.0,
-) -> dict[str, np.ndarray]:
-    """Fit every ``label -> (estimator name + options)`` on the same samples.
-
-    ``fits`` maps a label to a mapping with key ``"estimator"`` and the estimator options.
-    Returns ``label -> (reps, 2)`` arrays of ``(shape, scale / sigma)``.
-    """
-    out = {label: np.empty((reps, 2)) for label in fits}
-    rows = max(1, min(reps, BLOCK_VALUES // max(n, 1)))
-    done = 0
-    while done < reps:
-        m = min(rows, reps - done)
-        if population.kind == "halfnormal":
-            block = rng.normal(0.0, sigma, (m, n))
-        else:
-            block = sigma * population.sample(rng, (m, n))
-        for label, spec in fits.items():
-            options = {k: v for k, v in spec.items() if k != "estimator"}
-            if population.kind == "halfnormal":
-                options.setdefault("values", "weights")
-            fit = get_estimator(spec["estimator"])
-            for i in range(m):
-                result = fit(block[i], **options)
-                out[label][done + i] = (result.shape, result.scale / sigma)
-        done += m
-    return out
 
 
 def _summary(values: np.ndarray, truth: float) -> dict[str, float]:
