@@ -89,7 +89,7 @@ def test_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert err == ("weibull-stats fit: error: `x` has 1 non-finite values out of 4 (1 NaN, 0 infinite); "
                    "pass nonfinite='omit' to drop them\n")
     code, out, _ = run(["fit", str(nan), "--nonfinite", "omit", "--format", "json"], capsys)
-    assert code == 0 and json.loads(out)[0]["n_omitted"] == {"nonfinite": 1, "zeros": 0}
+    assert code == 0 and json.loads(out)[0]["n_omitted"] == {"masked": 0, "nonfinite": 1, "zeros": 0}
 
 
 def test_console_script_exit_status(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from weibull_stats.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
 from weibull_stats.model_comparison import ModelComparison, compare_models
 from weibull_stats.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.results import WeibullFit, results_to_frame
+from weibull_stats.sample import Sample, as_sample
 from weibull_stats.scanning import scan
 
 #: Population value of the default (middle-80%, Hazen, y on x) probability-plot fit
@@ -41,8 +42,10 @@ __all__ = [
     "Interval",
     "Log10Histogram",
     "ModelComparison",
+    "Sample",
     "WeibullFit",
     "__version__",
+    "as_sample",
     "bootstrap",
     "compare_models",
     "fit",

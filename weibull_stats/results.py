@@ -93,7 +93,7 @@ class WeibullFit:
     n_used: int
     options: Mapping[str, Any] = field(default_factory=dict)
     converged: bool = True
-    n_omitted: Mapping[str, int] = field(default_factory=lambda: {"nonfinite": 0, "zeros": 0})
+    n_omitted: Mapping[str, int] = field(default_factory=lambda: {"masked": 0, "nonfinite": 0, "zeros": 0})
     r2: float | None = None
     shape_se: float | None = None
     scale_se: float | None = None
@@ -105,7 +105,8 @@ class WeibullFit:
         object.__setattr__(self, "shape", float(self.shape))
         object.__setattr__(self, "scale", float(self.scale))
         object.__setattr__(self, "options", _freeze(dict(self.options)))
-        object.__setattr__(self, "n_omitted", _freeze(dict(self.n_omitted)))
+        omitted = {"masked": 0, "nonfinite": 0, "zeros": 0, **dict(self.n_omitted)}
+        object.__setattr__(self, "n_omitted", _freeze(omitted))
         object.__setattr__(self, "details", _freeze(dict(self.details)))
 
     # ------------------------------------------------------------------ conversions
@@ -139,6 +140,7 @@ class WeibullFit:
             "shape_se": self.shape_se,
             "scale_se": self.scale_se,
             "iterations": self.iterations,
+            "omitted_masked": self.n_omitted.get("masked", 0),
             "omitted_nonfinite": self.n_omitted.get("nonfinite", 0),
             "omitted_zeros": self.n_omitted.get("zeros", 0),
         }

@@ -77,3 +77,54 @@ def log_moments(data: np.ndarray) -> tuple[float, float, float]:
         s2 += float(np.square(part, out=part).sum())
     mean = s1 / n
     return float(n), shift + mean, s2 - n * mean * mean
+
+
+#: Elements of one row-group buffer: row groups never change a row's arithmetic, only how
+#: many rows share a pass.
+GROUP_ELEMENTS = 1 << 20
+
+
+def row_groups(batch: int, width: int) -> Iterator[tuple[int, int]]:
+    """Half-open row ranges whose ``(rows, min(width, CHUNK))`` buffers stay small."""
+    step = max(1, GROUP_ELEMENTS // max(1, min(width, CHUNK)))
+    return chunks(0, batch, step)
+
+
+def raw_log_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(count, mean, sum of squared deviations)`` of ``ln x`` for each row of ``values``.
+
+    One chunked float64 pass per row, ``ln x`` shifted by the log of the row's first value;
+    the chunking is along columns only, so a row's numbers do not depend on the batch.
+    """
+    b, m = values.shape
+    mean = np.empty(b)
+    ss = np.empty(b)
+    for r0, r1 in row_groups(b, m):
+        rows = values[r0:r1]
+        shift = np.log(rows[:, :1], dtype=np.float64)
+        buffer = np.empty((r1 - r0, min(CHUNK, m)))
+        s1 = np.zeros(r1 - r0)
+        s2 = np.zeros(r1 - r0)
+        for a, c in chunks(0, m):
+            part = buffer[:, : c - a]
+            np.log(rows[:, a:c], out=part, dtype=np.float64)
+            part -= shift
+            s1 += part.sum(axis=1)
+            s2 += np.square(part, out=part).sum(axis=1)
+        mu = s1 / m
+        mean[r0:r1] = shift[:, 0] + mu
+        ss[r0:r1] = s2 - m * mu * mu
+    return np.full(b, float(m)), mean, ss
+
+
+def count_log_moments(grid: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`raw_log_moments` of count rows over ``grid``: O(distinct) weighted sums,
+    the deviations taken about each row's mean (two passes over the grid)."""
+    log_grid = np.log(grid)
+    log_grid -= log_grid[log_grid.size // 2]
+    weights = counts.astype(np.float64)
+    n = weights.sum(axis=1)
+    mu = (weights * log_grid).sum(axis=1) / n
+    deviation = log_grid[None, :] - mu[:, None]
+    ss = (weights * deviation * deviation).sum(axis=1)
+    return n, mu + float(np.log(grid[grid.size // 2])), ss

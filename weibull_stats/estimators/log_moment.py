@@ -5,11 +5,40 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from weibull_stats._input import check_sample
-from weibull_stats.estimators._streaming import log_moments
+import numpy as np
+
+from weibull_stats.batch import Batch, CountRows, Lines
+from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators._streaming import count_log_moments, raw_log_moments
 from weibull_stats.results import WeibullFit
+from weibull_stats.sample import as_sample
 
 EULER_GAMMA = 0.5772156649015329
+
+
+def check_options() -> dict[str, Any]:
+    """The log-moment estimator has no options of its own."""
+    return {}
+
+
+def log_moment_kernel(batch: Batch, /) -> Lines:
+    """Shape and scale of every row from the mean and sd (``ddof=1``) of ``ln x``.
+
+    Raw rows take one chunked float64 pass over ``ln x``; count rows take O(distinct)
+    weighted sums over the grid.
+    """
+    if isinstance(batch, CountRows):
+        n, mean, ss = count_log_moments(batch.values, batch.counts)
+    else:
+        n, mean, ss = raw_log_moments(batch.values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(ss / (n - 1))
+        shape = math.pi / (sd * math.sqrt(6.0))
+        scale = np.exp(mean + EULER_GAMMA / shape)
+    reasons = {int(i): "`x` has a single distinct value; a Weibull shape cannot be estimated"
+               for i in np.flatnonzero(~(ss > 0))}
+    return Lines(shape=shape, scale=scale, n_used=n.astype(np.int64), converged=np.ones(n.size, dtype=bool),
+                 diagnostics={"mean_log": mean, "sd_log": sd}, reasons=reasons)
 
 
 def fit_log_moment(
@@ -31,10 +60,10 @@ def fit_log_moment(
 
     Parameters
     ----------
-    x : array_like or torch.Tensor
+    x : array_like, torch.Tensor or Sample
         Positive sample (any shape, flattened).
     values, nonfinite, zeros
-        Bad-input policy, as in :func:`weibull_stats.fit_probability_plot`.
+        Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
     Returns
     -------
@@ -49,17 +78,15 @@ def fit_log_moment(
     >>> round(fit.shape, 2), round(fit.scale, 2)
     (1.2, 0.5)
     """
-    sample = check_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
-    n, mean, ss = log_moments(sample.data)
-    sd = math.sqrt(ss / (n - 1))
-    shape = math.pi / (sd * math.sqrt(6.0))
-    return WeibullFit(
-        shape=shape,
-        scale=math.exp(mean + EULER_GAMMA / shape),
-        estimator="log_moment",
-        n=sample.n,
-        n_used=int(n),
-        options={"values": values, "nonfinite": nonfinite, "zeros": zeros},
-        n_omitted=sample.n_omitted,
-        details={"mean_log": mean, "sd_log": sd},
-    )
+    sample = as_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
+    return one_fit("log_moment", log_moment_kernel, sample, check_options())
+
+
+ESTIMATOR = Estimator(
+    "log_moment",
+    fit_log_moment,
+    log_moment_kernel,
+    check_options,
+    "closed form from the mean and sd of ln x",
+    order_statistics=False,
+)

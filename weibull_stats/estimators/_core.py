@@ -1,0 +1,172 @@
+"""What every estimator module declares, and the one-sample fit as a batch of one.
+
+An estimator module defines, and is the only place that knows:
+
+* ``check_options(**options) -> dict``: its own options, checked and normalised (the
+  policy options ``values``, ``nonfinite``, ``zeros`` are :func:`~weibull_stats.as_sample`'s);
+* its kernel ``kernel(batch, **options) -> Lines`` on :class:`~weibull_stats.batch.RawRows`
+  and :class:`~weibull_stats.batch.CountRows`;
+* its public one-sample function, ``fit_<name>(x, /, *, <options>, values, nonfinite,
+  zeros)``, which is :func:`one_fit` of its kernel on ``as_sample(x)``;
+* optionally a resampling fast path for raw samples (``plan``) and the hooks the
+  validation suite needs (``population``: its exact population value);
+* ``ESTIMATOR = Estimator(...)``, which :mod:`weibull_stats.estimators.registry` lists.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
+
+import numpy as np
+
+from weibull_stats.batch import Batch, CountRows, Lines, RawRows
+from weibull_stats.results import WeibullFit
+from weibull_stats.sample import POLICY_OPTIONS, Sample, as_sample
+
+#: Diagnostics that have a field of their own in :class:`~weibull_stats.WeibullFit`.
+FIT_FIELDS: tuple[str, ...] = ("r2", "shape_se", "scale_se", "iterations")
+
+
+class Kernel(Protocol):
+    def __call__(self, batch: Batch, /, **options: Any) -> Lines: ...
+
+
+class ResamplePlan(Protocol):
+    """Fast resampling of a raw sample by an order-statistic estimator (no resample formed)."""
+
+    def nonparametric(self, generator: np.random.Generator, size: int) -> np.ndarray:
+        """``(size, 2)`` shapes and scales of ``size`` nonparametric resamples."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Estimator:
+    """One registered estimator.
+
+    Attributes
+    ----------
+    name : str
+        Registry key, recorded in every result.
+    function : callable
+        The public one-sample fit, ``function(x, /, **options) -> WeibullFit``.
+    kernel : callable
+        ``kernel(batch, **options) -> Lines`` on a batch of samples.
+    check : callable
+        ``check(**options) -> dict``: the estimator's own options (no policy), checked and
+        normalised; what the kernel takes.
+    summary : str
+        One line for tables and ``--help``.
+    order_statistics : bool
+        True when the estimate depends on the data only through order statistics.
+    plan : callable or None
+        ``plan(sorted_magnitudes, **options) -> ResamplePlan``: a nonparametric bootstrap of
+        a raw sample without forming resamples; ``plan.min_n`` is the size from which it is
+        the faster route.
+    population : callable or None
+        ``population(population, **options) -> (shape, scale)``: the estimator's exact
+        limit under a population (see :mod:`weibull_stats.validation.anchors`).
+    options : Mapping
+        Option names and defaults, read from ``function``'s keyword-only parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weibull_stats.estimators.log_moment import ESTIMATOR
+    >>> dict(ESTIMATOR.options)["zeros"], ESTIMATOR.order_statistics
+    ('error', False)
+    >>> x = np.random.default_rng(0).weibull(1.5, 1000)
+    >>> round(ESTIMATOR(x).shape, 1)
+    1.5
+    """
+
+    name: str
+    function: Callable[..., WeibullFit]
+    kernel: Kernel
+    check: Callable[..., dict[str, Any]]
+    summary: str
+    order_statistics: bool
+    plan: Callable[..., ResamplePlan] | None = None
+    population: Callable[..., tuple[float, float]] | None = None
+    options: Mapping[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        params = inspect.signature(self.function).parameters.values()
+        defaults = {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        object.__setattr__(self, "options", MappingProxyType(defaults))
+
+    def __call__(self, x: Any, /, **options: Any) -> WeibullFit:
+        self.check_names(options)
+        return self.function(x, **options)
+
+    def check_names(self, options: Mapping[str, Any]) -> None:
+        """Raise a message naming any option this estimator does not take."""
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            names = ", ".join(f"`{u}`" for u in unknown)
+            valid = ", ".join(self.options)
+            raise ValueError(f"unknown option {names} for estimator {self.name!r}; valid options: {valid}")
+
+    def split(self, options: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+        """``(policy, kernel options)`` of ``options`` (defaults filled in, checked)."""
+        self.check_names(options)
+        merged = {**self.options, **options}
+        policy = {k: merged[k] for k in POLICY_OPTIONS}
+        own = {k: v for k, v in merged.items() if k not in POLICY_OPTIONS}
+        return policy, self.check(**own)
+
+    def sample(self, x: Any, options: Mapping[str, Any]) -> tuple[Sample, dict[str, Any]]:
+        """``x`` checked into a :class:`~weibull_stats.Sample` under the policy in ``options``,
+        and the checked kernel options."""
+        policy, own = self.split(options)
+        return as_sample(x, **policy), own
+
+
+def sample_batch(sample: Sample) -> Batch:
+    """The sample as a batch of one (no copy)."""
+    if sample.magnitudes is not None:
+        return RawRows(sample.magnitudes[None, :], owned=sample.owned)
+    assert sample.distinct is not None and sample.counts is not None
+    return CountRows(sample.distinct, sample.counts[None, :])
+
+
+def _scalar(value: Any) -> Any:
+    item = value.item() if isinstance(value, np.generic) else value
+    return item
+
+
+def one_fit(
+    name: str,
+    kernel: Kernel,
+    sample: Sample,
+    options: Mapping[str, Any],
+    *,
+    record: Mapping[str, Any] | None = None,
+) -> WeibullFit:
+    """The kernel on ``sample`` as a batch of one, as a :class:`~weibull_stats.WeibullFit`.
+
+    ``options`` go to the kernel; ``record`` (default ``options``) is what the result
+    records besides the sample's policy. An undefined fit raises its reason.
+    """
+    lines = kernel(sample_batch(sample), **options)
+    if not bool(lines.defined[0]):
+        raise ValueError(lines.reasons.get(0, "the fit is undefined"))
+    diagnostics = {k: _scalar(v[0]) for k, v in lines.diagnostics.items()}
+    named = {k: diagnostics.pop(k) for k in FIT_FIELDS if k in diagnostics}
+    if "iterations" in named:
+        named["iterations"] = int(named["iterations"])
+    return WeibullFit(
+        shape=float(lines.shape[0]),
+        scale=float(lines.scale[0]),
+        estimator=name,
+        n=sample.n,
+        n_used=int(lines.n_used[0]),
+        options={**(options if record is None else record), **sample.policy},
+        converged=bool(lines.converged[0]),
+        n_omitted=sample.n_omitted,
+        details={**diagnostics, "storage": sample.storage},
+        **named,
+    )
