@@ -463,7 +463,8 @@ def _raw_sample(
     if low == high:
         raise _constant(name, int(candidate.size), float(low))
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy),
-                  dtype=_dtype_name(array), storage=_raw_storage(candidate), magnitudes=candidate, owned=owned)
+                  dtype=_dtype_name(array), storage=_raw_storage(candidate), magnitudes=candidate,
+                  owned=owned)
 
 
 def _raw_storage(magnitudes: np.ndarray) -> str:

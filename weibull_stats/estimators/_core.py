@@ -31,8 +31,8 @@ from weibull_stats.sample import POLICY_OPTIONS, Sample, as_sample
 FIT_FIELDS: tuple[str, ...] = ("r2", "shape_se", "scale_se", "iterations")
 
 
-class Kernel(Protocol):
-    def __call__(self, batch: Batch, /, **options: Any) -> Lines: ...
+#: ``kernel(batch, /, **options) -> Lines``
+Kernel = Callable[..., Lines]
 
 
 class ResamplePlan(Protocol):
@@ -122,7 +122,7 @@ class Estimator:
         """``x`` checked into a :class:`~weibull_stats.Sample` under the policy in ``options``,
         and the checked kernel options."""
         policy, own = self.split(options)
-        return as_sample(x, **policy), own
+        return as_sample(x, values=policy["values"], nonfinite=policy["nonfinite"], zeros=policy["zeros"]), own
 
 
 def sample_batch(sample: Sample) -> Batch:
