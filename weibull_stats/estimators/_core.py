@@ -122,7 +122,8 @@ class Estimator:
         """``x`` checked into a :class:`~weibull_stats.Sample` under the policy in ``options``,
         and the checked kernel options."""
         policy, own = self.split(options)
-        return as_sample(x, values=policy["values"], nonfinite=policy["nonfinite"], zeros=policy["zeros"]), own
+        sample = as_sample(x, values=policy["values"], nonfinite=policy["nonfinite"], zeros=policy["zeros"])
+        return sample, own
 
 
 def sample_batch(sample: Sample) -> Batch:
