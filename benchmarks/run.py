@@ -1,7 +1,11 @@
 """Run every benchmark script in ``benchmarks/`` (except this one) in sequence.
 
-    .venv/bin/python benchmarks/run.py            # full sizes
-    .venv/bin/python benchmarks/run.py --quick    # arguments are passed to every script
+    .venv/bin/python benchmarks/run.py                    # full sizes (what `make bench` runs)
+    .venv/bin/python benchmarks/run.py --quick            # arguments are passed to every script
+    .venv/bin/python benchmarks/run.py --only core,bootstrap --quick   # some scripts only
+
+The scripts: ``bootstrap.py``, ``core.py`` (the issue 9 ratios), ``estimators.py`` and
+``scan_memory.py``; see ``benchmarks/README.md`` for the results file each one writes.
 
 Each script runs in its own process (so memory and timings do not leak between them) with
 the same interpreter; the exit status is non-zero if any script failed.
@@ -24,8 +28,16 @@ def scripts() -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    only = None
+    if argv[:1] == ["--only"] and len(argv) > 1:
+        only, argv = set(argv[1].split(",")), argv[2:]
+    chosen = [p for p in scripts() if only is None or p.stem in only]
+    if only is not None and len(chosen) != len(only):
+        known = ", ".join(p.stem for p in scripts())
+        sys.stdout.write(f"--only: unknown script in {sorted(only)}; known: {known}\n")
+        return 2
     failed = []
-    for script in scripts():
+    for script in chosen:
         sys.stdout.write(f"== {script.name} {' '.join(argv)}\n")
         sys.stdout.flush()
         start = time.perf_counter()
