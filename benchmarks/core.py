@@ -176,15 +176,19 @@ class Bench:
 
 
 def line(row: dict[str, Any]) -> str:
+    """One line of output: what, our time, baseline time, ratio, target, pass or FAIL."""
     if row.get("error"):
         return f"{row['what']} [{row['size']}]: ERROR {row['error']}"
-    mark = " (extrapolated)" if row.get("extrapolated") or row.get("baseline_extrapolated") else ""
+    ours = " (extrapolated)" if row.get("extrapolated") else ""
+    base = " (extrapolated)" if row.get("baseline_extrapolated") else ""
     verdict = "pass" if row["meets_target"] else "FAIL"
-    return (f"{row['what']} [{row['size']}]: ours {row['seconds_ours']:.4g} s{mark}, baseline "
-            f"{row['seconds_baseline']:.4g} s, ratio {row['ratio']:.3g}, target {row['target']}: {verdict}")
+    return (f"{row['what']} [{row['size']}]: ours {row['seconds_ours']:.4g} s{ours}, baseline "
+            f"{row['seconds_baseline']:.4g} s{base}, ratio {row['ratio']:.3g}, target {row['target']}: "
+            f"{verdict}")
 
 
 def gaussian(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """N(0, SIGMA^2) float32 weights, as a weight matrix would hold."""
     return (np.random.default_rng(seed).standard_normal(shape, dtype=np.float32) * np.float32(SIGMA))
 
 
