@@ -250,6 +250,10 @@ def main() -> int:
                       "met": ratio <= TARGET_RATIO},
             "peak_rss": {"scan_bytes": scanned["peak_rss"], "budget_bytes": budget, "within": within},
         }
+        load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+        if load > cpus:
+            record["note"] = (f"machine busy: load average {load:.1f} on {cpus} CPUs during the run; "
+                              "timings are not quiet-machine numbers")
         RESULTS.mkdir(exist_ok=True)
         name = "scan_memory_quick.json" if args.quick else "scan_memory.json"
         (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
