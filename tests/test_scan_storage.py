@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import weibull_stats as ws
-from weibull_stats.checkpoints import classify, detect_family, open_checkpoint, split_fused
+from weibull_stats.checkpoints import _safetensors, classify, detect_family, open_checkpoint, split_fused
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
 from weibull_stats.sample import BFLOAT16
 from weibull_stats.scanning import FIT_OPTIONS, ScanSettings, TensorTask, scan
@@ -118,6 +118,20 @@ def test_reader_returns_the_stored_bits_without_a_wide_copy(tmp_path: Path) -> N
     # the writer takes bfloat16 arrays as they are: a round trip keeps the bits
     again = write_safetensors(tmp_path / "again.safetensors", {"w": array})
     np.testing.assert_array_equal(open_checkpoint(again).read("w").view(np.uint16), array.view(np.uint16))
+
+
+def test_file_truncated_after_opening_fails_at_read(tmp_path: Path) -> None:
+    values = np.ones((64, 64), dtype=np.float32)
+    path = write_safetensors(tmp_path / "t.safetensors", {"a": values, "b": values}, dtype="BF16")
+    ckpt = open_checkpoint(path)
+    header = _safetensors.read_header(path)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"t\.safetensors: tensor 'b': file is truncated"):
+        ckpt.read("b")  # the header is checked again at each read
+    assert _safetensors.read_tensor(path, header["a"]).dtype == BFLOAT16
+    with pytest.raises(ValueError, match=r"t\.safetensors: tensor 'b': file is truncated \(data ends at byte "
+                                         r"\d+, read stopped at byte \d+\)"):
+        _safetensors.read_tensor(path, header["b"])  # a file cut between header check and read
 
 
 def test_scan_of_a_bf16_matrix_never_widens_it(tmp_path: Path) -> None:

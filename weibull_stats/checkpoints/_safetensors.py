@@ -171,7 +171,7 @@ def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
         )
     stored = np.dtype(DTYPES[tensor.dtype][0])
     out = np.empty(math.prod(tensor.shape), dtype=stored)
-    buffer = memoryview(out).cast("B")
+    buffer = out.data.cast("B")
     with open(path, "rb") as handle:
         handle.seek(tensor.begin)
         done = 0
