@@ -11,7 +11,6 @@ import pytest
 import torch
 
 import weibull_stats as ws
-from weibull_stats.sample import BFLOAT16
 from weibull_stats.checkpoints import (
     classify,
     detect_family,
@@ -22,6 +21,7 @@ from weibull_stats.checkpoints import (
     step_of,
 )
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
+from weibull_stats.sample import BFLOAT16
 
 
 def _header_bytes(tensors: dict) -> bytes:
@@ -153,7 +153,8 @@ def test_torch_state_dict_bin(tmp_path: Path) -> None:
                       "pos": "I64"}
     q = ckpt.read("layers.0.self_attn.q_proj.weight")
     assert q.dtype == BFLOAT16
-    np.testing.assert_array_equal(q.astype(np.float32), state["layers.0.self_attn.q_proj.weight"].float().numpy())
+    expected = state["layers.0.self_attn.q_proj.weight"].float().numpy()
+    np.testing.assert_array_equal(q.astype(np.float32), expected)
     assert ckpt.read("layers.0.mlp.up_proj.weight").dtype == np.float16
     with pytest.raises(ValueError, match=r"tensor 'pos': unsupported dtype 'I64'"):
         ckpt.read("pos")
