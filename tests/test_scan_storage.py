@@ -230,3 +230,23 @@ def test_plots_and_report_take_bf16_tensors(tmp_path: Path) -> None:
          ("sample", ws.as_sample(weight, **FIT_OPTIONS), fit.shape, fit.scale)])
     first, second = (a.lines[0].get_xdata() for a in figure.axes[:2])
     np.testing.assert_array_equal(first, second)
+
+
+def test_a_raw_sample_shared_by_several_fits_is_not_owned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    # float32 Gaussian weights are not on a 16-bit grid: a raw sample (|w|, a fresh copy)
+    state, config = synthetic_state("llama", layers=1, hidden=16, heads=2, rng=9)
+    folder = write_checkpoint(tmp_path / "f32", state, config)
+    seen: list[tuple[str, bool]] = []
+    original = scan_module._fit_unit
+
+    def recording(sample: ws.Sample, *args: Any) -> dict[str, Any]:
+        seen.append((sample.form, sample.owned))
+        return original(sample, *args)
+
+    monkeypatch.setattr(scan_module, "_fit_unit", recording)
+    scan(str(folder), skip_validation=True)
+    assert set(seen) == {("raw", True)}  # one fit: it may sort the copy in place
+    seen.clear()
+    scan(str(folder), estimators=("probability_plot", "mle"), skip_validation=True)
+    assert set(seen) == {("raw", False)}  # shared: nobody reorders it for the next

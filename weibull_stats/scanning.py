@@ -39,7 +39,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -261,6 +261,9 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             errors += [_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}")
                        for name in wanted]
             continue
+        if sample.owned and len(wanted) * (1 + settings.gof) > 1:
+            # shared by several fits: none may reorder it, so no row depends on the others
+            sample = replace(sample, owned=False)
         for name in wanted:
             try:
                 row = _fit_unit(sample, name, settings, seed, threads)
