@@ -21,6 +21,7 @@ from weibull_stats.checkpoints import (
     step_of,
 )
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
+from weibull_stats.sample import BFLOAT16
 
 
 def _header_bytes(tensors: dict) -> bytes:
@@ -38,8 +39,10 @@ def test_safetensors_dtypes_match_torch(tmp_path: Path, code: str) -> None:
     expected = load_file(str(path))["w"]
     got = open_checkpoint(path).read("w")
     assert got.shape == (6, 5)
-    assert got.dtype == {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.float32}[code]
-    np.testing.assert_array_equal(got, expected.float().numpy() if code == "BF16" else expected.numpy())
+    assert got.dtype == {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": BFLOAT16}[code]
+    if code == "BF16":  # the stored bits, not a widened copy
+        np.testing.assert_array_equal(got.view(np.uint16), expected.view(torch.int16).numpy().view(np.uint16))
+    np.testing.assert_array_equal(got.astype(np.float32), expected.float().numpy())
 
 
 def test_bf16_written_by_torch_is_read_exactly(tmp_path: Path) -> None:
@@ -48,7 +51,8 @@ def test_bf16_written_by_torch_is_read_exactly(tmp_path: Path) -> None:
     tensor = torch.randn(33, 7, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
     save_file({"m": tensor}, str(tmp_path / "m.safetensors"))
     got = open_checkpoint(tmp_path / "m.safetensors").read("m")
-    np.testing.assert_array_equal(got, tensor.float().numpy())
+    assert got.dtype == BFLOAT16
+    np.testing.assert_array_equal(got.astype(np.float32), tensor.float().numpy())
 
 
 def test_truncated_file_names_file_and_tensor(tmp_path: Path) -> None:
@@ -111,8 +115,9 @@ def test_sharded_checkpoint_reads_every_tensor(tmp_path: Path) -> None:
     assert len({e.file for e in ckpt.entries}) == 3
     assert {e.dtype for e in ckpt.entries} == {"BF16"}
     got = ckpt.read("model.layers.1.mlp.down_proj.weight")
+    assert got.dtype == BFLOAT16
     expected = torch.from_numpy(state["model.layers.1.mlp.down_proj.weight"]).to(torch.bfloat16).float()
-    np.testing.assert_array_equal(got, expected.numpy())
+    np.testing.assert_array_equal(got.astype(np.float32), expected.numpy())
 
 
 def test_sharded_missing_shard_and_missing_tensor_are_recorded(tmp_path: Path) -> None:
@@ -146,8 +151,11 @@ def test_torch_state_dict_bin(tmp_path: Path) -> None:
     dtypes = {e.name: e.dtype for e in ckpt.entries}
     assert dtypes == {"layers.0.self_attn.q_proj.weight": "BF16", "layers.0.mlp.up_proj.weight": "F16",
                       "pos": "I64"}
-    np.testing.assert_array_equal(ckpt.read("layers.0.self_attn.q_proj.weight"),
-                                  state["layers.0.self_attn.q_proj.weight"].float().numpy())
+    q = ckpt.read("layers.0.self_attn.q_proj.weight")
+    assert q.dtype == BFLOAT16
+    expected = state["layers.0.self_attn.q_proj.weight"].float().numpy()
+    np.testing.assert_array_equal(q.astype(np.float32), expected)
+    assert ckpt.read("layers.0.mlp.up_proj.weight").dtype == np.float16
     with pytest.raises(ValueError, match=r"tensor 'pos': unsupported dtype 'I64'"):
         ckpt.read("pos")
     torch.save({"model": {"w": torch.ones(2, 2)}}, tmp_path / "nested.pt")

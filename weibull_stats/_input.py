@@ -21,6 +21,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from weibull_stats.sample import BFLOAT16, as_sample
+from weibull_stats.sample import Sample as CheckedSample
+
 Values = Literal["magnitudes", "weights"]
 Policy = Literal["error", "omit"]
 
@@ -104,6 +107,8 @@ def to_numpy(x: Any, name: str = "x") -> np.ndarray:
         array = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"`{name}` could not be converted to a numeric array: {exc}") from None
+    if array.dtype == BFLOAT16:  # an ml_dtypes.bfloat16 array (the checkpoint readers): widen exactly
+        array = (array.view(np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
     if array.dtype.kind in "iu":
         array = array.astype(np.float64)
     if array.dtype.kind != "f":
@@ -248,7 +253,10 @@ def check_sample(
     ValueError: `x` has 1 negative values out of 3; magnitudes are expected (pass values='weights' to fit |x|)
     """
     check_policy(values, nonfinite, zeros)
-    from_bfloat16 = type(x).__module__.startswith("torch") and str(x.dtype) == "torch.bfloat16"
+    if isinstance(x, CheckedSample):
+        return _from_checked(x, values, nonfinite, zeros, name)
+    from_bfloat16 = (type(x).__module__.startswith("torch") and str(x.dtype) == "torch.bfloat16") or (
+        isinstance(x, np.ndarray) and x.dtype == BFLOAT16)
     array = to_numpy(x, name).reshape(-1)
     n = int(array.size)
     if n == 0:
@@ -277,6 +285,29 @@ def check_sample(
             "a Weibull shape cannot be estimated"
         )
     return Sample(data=array, n=n, n_omitted=omitted, owned=owned, from_bfloat16=from_bfloat16)
+
+
+#: Container dtype of a checked sample -> dtype of the array the old estimators get.
+_LEGACY_DTYPES = {"bfloat16": np.float32, "float16": np.float16, "float32": np.float32, "float64": np.float64}
+
+
+def _from_checked(sample: CheckedSample, values: str, nonfinite: str, zeros: str, name: str) -> Sample:
+    """Bridge: a :class:`weibull_stats.Sample` as the old ``Sample`` (its policy must match).
+
+    Until every estimator takes the new sample, the old code paths get the magnitudes in
+    the container dtype they would have seen: a raw sample's magnitudes (not owned, since a
+    sample may be shared), a counts sample expanded in ascending order (bfloat16 as exact
+    float32 with ``from_bfloat16`` set, as for a torch bfloat16 tensor).
+    """
+    as_sample(sample, values=values, nonfinite=nonfinite, zeros=zeros, name=name)  # the policy check
+    if sample.magnitudes is not None:
+        data, owned = sample.magnitudes, False
+    else:
+        assert sample.distinct is not None and sample.counts is not None
+        data, owned = np.repeat(sample.distinct.astype(_LEGACY_DTYPES[sample.dtype]), sample.counts), True
+    omitted = {"nonfinite": int(sample.n_omitted["nonfinite"]), "zeros": int(sample.n_omitted["zeros"])}
+    return Sample(data=data, n=sample.n, n_omitted=omitted, owned=owned,
+                  from_bfloat16=sample.dtype == "bfloat16")
 
 
 def _apply_policy(

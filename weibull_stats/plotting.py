@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from weibull_stats.estimators.probability_plot import plotting_positions, weibull_plot_y
+from weibull_stats.sample import Sample, as_sample
 
 if TYPE_CHECKING:  # pragma: no cover
     from weibull_stats.bootstrapping import BootstrapResult
@@ -56,8 +57,10 @@ def plot_probability(
 
     Parameters
     ----------
-    x : array_like
-        The fitted data (values, or weights when the fit used ``values="weights"``).
+    x : array_like, torch.Tensor or Sample
+        The fitted data (values, or weights when the fit used ``values="weights"``), in any
+        float dtype (``ml_dtypes.bfloat16`` checkpoint tensors included), or the checked
+        :class:`~weibull_stats.Sample` the fit used.
     fit : WeibullFit
     ax : matplotlib Axes, optional
     bootstrap : BootstrapResult, optional
@@ -69,11 +72,9 @@ def plot_probability(
     -------
     matplotlib Axes
     """
-    from weibull_stats._input import check_sample
-
     ax = _axes(ax)
     policy = {k: fit.options[k] for k in ("values", "nonfinite", "zeros") if k in fit.options}
-    data = np.sort(check_sample(x, **policy).data).astype(np.float64)
+    data = as_sample(x, **policy).sorted_magnitudes()
     n = data.size
     position = plotting_position or str(fit.options.get("plotting_position", "hazen"))
     ranks = np.unique(np.linspace(1, n, min(n, max(2, max_points))).round().astype(np.intp))
@@ -224,7 +225,9 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
     Parameters
     ----------
     samples : sequence of (title, magnitudes, shape, scale)
-        Positive magnitudes of one matrix per kind and the fitted law.
+        Positive magnitudes of one matrix per kind (an array of any float dtype,
+        ``ml_dtypes.bfloat16`` included, or a :class:`~weibull_stats.Sample`) and the
+        fitted law.
     trim : (float, float)
         Plotting-position window of the fit, drawn as dotted horizontal lines.
     points : int
@@ -237,7 +240,10 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
     samples = list(samples)
     fig, axes = _scan_figure(max(1, len(samples)))
     for ax, (title, x, shape, scale) in zip(axes, samples, strict=False):
-        data = np.sort(np.asarray(x, dtype=np.float64).reshape(-1))
+        if isinstance(x, Sample):
+            data = x.sorted_magnitudes()
+        else:
+            data = np.sort(np.asarray(x).astype(np.float64).reshape(-1))
         n = data.size
         index = np.unique(np.linspace(0, n - 1, min(points, n)).astype(np.int64))
         p = (index + 0.5) / n

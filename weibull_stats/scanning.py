@@ -39,7 +39,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -52,6 +52,7 @@ from weibull_stats._version import __version__
 from weibull_stats.checkpoints import Checkpoint, classify, detect_family, resolve_paths, split_fused
 from weibull_stats.checkpoints.readers import minilm_path, open_checkpoint
 from weibull_stats.registry import get_estimator
+from weibull_stats.sample import Sample, as_sample
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -220,6 +221,10 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read one tensor, split it if fused, fit each (part, estimator) not yet done.
 
+    The tensor is read in its stored precision (bfloat16 and float16 stay 16-bit) and each
+    (tensor, part) is checked once into a :class:`~weibull_stats.Sample` with the scan's
+    policy (:data:`FIT_OPTIONS`): 16-bit data are counted by bit pattern there, and every
+    estimator, the bootstrap and the goodness-of-fit test take that one sample.
     ``threads`` goes to the bootstrap engine (None: every CPU); results do not depend on it.
     Returns the rows and the failures; a failure never raises.
     """
@@ -245,14 +250,24 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             errors += [_error(task.checkpoint, task.step, task.tensor, part, "", str(exc))
                        for part in role.parts]
     for part, kind, block in units:
+        wanted = [name for name in settings.estimators if (part, name) not in task.done]
+        if not wanted:
+            continue
         seed = tensor_seed(settings.seed, task.tensor, part)
-        for name in settings.estimators:
-            if (part, name) in task.done:
-                continue
+        where = f"{task.tensor}" + (f" part {part}" if part else "")
+        try:
+            sample = as_sample(block, **FIT_OPTIONS)
+        except (ValueError, TypeError) as exc:  # constant, too few values, NaN: every estimator fails alike
+            errors += [_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}")
+                       for name in wanted]
+            continue
+        if sample.owned and len(wanted) * (1 + settings.gof) > 1:
+            # shared by several fits: none may reorder it, so no row depends on the others
+            sample = replace(sample, owned=False)
+        for name in wanted:
             try:
-                row = _fit_unit(block, name, settings, seed, threads)
+                row = _fit_unit(sample, name, settings, seed, threads)
             except (ValueError, ArithmeticError, RuntimeError) as exc:
-                where = f"{task.tensor}" + (f" part {part}" if part else "")
                 errors.append(_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}"))
                 continue
             row.update(
@@ -265,18 +280,23 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
     return rows, errors
 
 
-def _fit_unit(block: np.ndarray, name: str, settings: ScanSettings, seed: int, threads: int | None
+def _fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threads: int | None
               ) -> dict[str, Any]:
+    """One row: fit (or bootstrap) and test one checked sample with estimator ``name``.
+
+    The sample is passed on as it is: nothing re-checks or re-copies the data. The bootstrap
+    (the one consumer whose draws depend on the order of raw magnitudes) runs first.
+    """
     boot = None
     if settings.bootstrap:
         from weibull_stats.bootstrapping import bootstrap
 
-        boot = bootstrap(block, name, n_resamples=settings.bootstrap, method="percentile",
+        boot = bootstrap(sample, name, n_resamples=settings.bootstrap, method="percentile",
                          confidence_level=settings.confidence_level, rng=seed, workers=threads,
                          **FIT_OPTIONS)
         result = boot.estimate
     else:
-        result = get_estimator(name)(block, **FIT_OPTIONS)
+        result = get_estimator(name)(sample, **FIT_OPTIONS)
     row: dict[str, Any] = {
         "estimator": name, "shape": result.shape, "scale": result.scale, "n_used": result.n_used,
         "zeros": int(result.n_omitted.get("zeros", 0)), "r2": _float(result.r2),
@@ -285,6 +305,7 @@ def _fit_unit(block: np.ndarray, name: str, settings: ScanSettings, seed: int, t
         "shape_low": math.nan, "shape_high": math.nan, "scale_low": math.nan, "scale_high": math.nan,
         "confidence_level": math.nan, "n_resamples": 0,
         "gof_statistic": math.nan, "gof_pvalue": math.nan, "gof_samples": 0,
+        "storage": sample.storage,  # kept in the journal; a table column once COLUMNS lists it
     }
     if boot is not None:
         interval = boot.confidence_interval
@@ -294,7 +315,7 @@ def _fit_unit(block: np.ndarray, name: str, settings: ScanSettings, seed: int, t
     if settings.gof:
         from weibull_stats.gof import goodness_of_fit
 
-        test = goodness_of_fit(block, name, statistic="ad", n_mc_samples=settings.gof_samples, rng=seed,
+        test = goodness_of_fit(sample, name, statistic="ad", n_mc_samples=settings.gof_samples, rng=seed,
                                workers=threads, **FIT_OPTIONS)
         row.update(gof_statistic=float(test.statistic), gof_pvalue=_float(test.pvalue),
                    gof_samples=settings.gof_samples)

@@ -10,7 +10,8 @@ Layouts
   preferred).
 
 A :class:`Checkpoint` lists every tensor (name, dtype, shape) from the headers alone;
-:meth:`Checkpoint.read` loads one tensor as a numpy array. Problems with a file (missing,
+:meth:`Checkpoint.read` loads one tensor as a numpy array in its stored precision
+(bfloat16 as ``ml_dtypes.bfloat16``, never widened). Problems with a file (missing,
 truncated, corrupt, unknown dtype) raise ``ValueError``/``OSError`` naming the file and
 the tensor, at the moment that tensor is read, so a scan can record them and go on.
 """
@@ -124,7 +125,31 @@ class Checkpoint:
         raise KeyError(f"{self.path}: no tensor named {name!r}")
 
     def read(self, name: str) -> np.ndarray:
-        """Read tensor ``name`` as a float16/float32/float64 numpy array (bfloat16 -> float32)."""
+        """Read tensor ``name`` as a numpy array in its stored precision, never widened.
+
+        float64, float32 and float16 tensors become arrays of those dtypes; bfloat16
+        tensors (safetensors ``BF16`` or ``torch.bfloat16``) become ``ml_dtypes.bfloat16``
+        arrays over the stored 16-bit patterns, so that
+        :func:`weibull_stats.as_sample` counts them by bit pattern without a float32 copy.
+        The array is a fresh copy (nothing stays memory-mapped). Where a float array is
+        needed (for plotting), use ``array.astype(np.float32)``: exact for 16-bit data.
+
+        Raises
+        ------
+        KeyError
+            No tensor of that name.
+        ValueError
+            An unreadable dtype, a truncated file or a tensor missing from its file; the
+            message names the file and the tensor.
+
+        Examples
+        --------
+        >>> from weibull_stats.checkpoints import minilm_path, open_checkpoint
+        >>> ckpt = open_checkpoint(minilm_path())
+        >>> array = ckpt.read("encoder.layer.0.attention.self.query.weight")
+        >>> array.dtype.name, array.shape
+        ('float32', (384, 384))
+        """
         entry = self.entry(name)
         if entry.file.suffix == ".safetensors":
             header = _safetensors.read_header(entry.file)
@@ -134,11 +159,7 @@ class Checkpoint:
         tensor = self._torch_state(entry.file)[name]
         if entry.dtype not in ("F64", "F32", "F16", "BF16"):
             raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
-        import torch
-
-        if tensor.dtype == torch.bfloat16:
-            tensor = tensor.float()
-        return np.array(tensor.detach().cpu().numpy(), copy=True)
+        return torch_to_numpy(tensor)
 
     def _torch_state(self, file: Path) -> dict[str, Any]:
         # one torch file open at a time: a sharded .bin checkpoint keeps only the current shard
@@ -146,6 +167,29 @@ class Checkpoint:
             self._torch_cache.clear()
             self._torch_cache[file] = load_torch_state(file)
         return self._torch_cache[file]
+
+
+def torch_to_numpy(tensor: Any) -> np.ndarray:
+    """A CPU copy of a floating torch tensor in its own precision (bfloat16 -> ``ml_dtypes.bfloat16``).
+
+    A bfloat16 tensor's bits are viewed as int16, then as uint16 in numpy, then as
+    ``ml_dtypes.bfloat16``: the values are not converted, only relabelled.
+
+    Examples
+    --------
+    >>> import torch
+    >>> array = torch_to_numpy(torch.tensor([0.5, -2.0], dtype=torch.bfloat16))
+    >>> array.dtype.name, array.astype("float32").tolist()
+    ('bfloat16', [0.5, -2.0])
+    """
+    import torch
+
+    tensor = tensor.detach().cpu().contiguous()
+    if tensor.dtype == torch.bfloat16:
+        array = tensor.view(torch.int16).numpy().view(np.uint16).view(_safetensors.BFLOAT16)
+    else:
+        array = tensor.numpy()
+    return np.array(array, copy=True)
 
 
 def load_torch_state(file: Path) -> dict[str, Any]:

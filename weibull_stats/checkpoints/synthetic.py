@@ -14,23 +14,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 #: Families :func:`synthetic_state` can lay out.
 LAYOUTS: tuple[str, ...] = ("bert", "gpt2", "gpt_neox", "llama", "qwen3", "olmo1", "olmo2", "phi3")
 _CODES: dict[str, str] = {
-    "float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "bool": "BOOL",
+    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "bool": "BOOL",
 }
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
 
 def to_bfloat16_bits(values: np.ndarray) -> np.ndarray:
     """bfloat16 bit patterns (uint16) of float32 ``values``, rounded to nearest even.
+
+    An ``ml_dtypes.bfloat16`` array gives its own bit patterns.
 
     Examples
     --------
     >>> to_bfloat16_bits(np.array([1.0, -2.0], dtype=np.float32)).tolist()
     [16256, 49152]
     """
+    if np.asarray(values).dtype == _BFLOAT16:
+        return np.ascontiguousarray(values).view(np.uint16)
     bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
     rounding = ((bits >> 16) & 1) + np.uint32(0x7FFF)
     return ((bits + rounding) >> 16).astype(np.uint16)
@@ -44,8 +50,10 @@ def write_safetensors(path: str | Path, tensors: Mapping[str, np.ndarray], *, dt
     ----------
     path : path
     tensors : mapping of name to numpy array
+        float64, float32, float16, ``ml_dtypes.bfloat16``, int64 or bool arrays.
     dtype : {"F64", "F32", "F16", "BF16"}, optional
         Store every floating array in this dtype (default: each array's own dtype).
+        bfloat16 is rounded to nearest even.
     metadata : mapping of str to str, optional
         The header's ``__metadata__``.
 
@@ -58,7 +66,8 @@ def write_safetensors(path: str | Path, tensors: Mapping[str, np.ndarray], *, dt
     offset = 0
     for name, array in tensors.items():
         array = np.asarray(array)
-        code = dtype if dtype is not None and array.dtype.kind == "f" else _CODES.get(array.dtype.name)
+        floating = array.dtype.kind == "f" or array.dtype == _BFLOAT16
+        code = dtype if dtype is not None and floating else _CODES.get(array.dtype.name)
         if code is None:
             raise ValueError(f"tensor {name!r}: dtype {array.dtype} cannot be written")
         if code == "BF16":
