@@ -327,13 +327,14 @@ def fit_histogram(
     return one_fit("histogram", histogram_kernel, sample, options, record=record_options(options))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HistogramPlan:
     """Nonparametric bootstrap of a raw sample in histogram mode, no resample formed.
 
     A resample's bin counts are ``Multinomial(n, frequencies)`` over the data's bins and one
-    cell for the values outside the edges, which is left out of the resample's total (the
-    data's fit raised if ``outside="error"``). Build one with :func:`histogram_plan`.
+    cell for the values outside the edges, which is left out of the resample's total
+    (``outside="omit"``; with ``"error"``, :func:`histogram_plan` refuses such data with the
+    fit's message). Build one with :func:`histogram_plan`.
     """
 
     edges: np.ndarray
