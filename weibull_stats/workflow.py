@@ -1,7 +1,7 @@
 """The user-facing workflows: validate, then scan, then report (the layer above validation).
 
 :func:`scan` is ``weibull_stats.scan``: it runs the validation gate
-(:func:`~weibull_stats.validation.gate.ensure_validated`), the scan proper
+(:func:`weibull_stats.validation.gate.ensure_validated`), the scan proper
 (:func:`weibull_stats.scanning.scan`, which takes the gate record and writes the tables) and
 then the report (:func:`weibull_stats.report.write_report`). Each lower module knows nothing of
 the ones above it.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from weibull_stats import scanning
 from weibull_stats.report import write_report
 from weibull_stats.scan_plan import ScanSettings, check_settings
-from weibull_stats.validation.gate import ensure_validated
+from weibull_stats.validation import gate as validation_gate
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -122,7 +122,7 @@ def scan(
                    bootstrap, confidence_level, gof, gof_samples, seed, jobs, include_vectors)
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
-    gate = ensure_validated(names, skip=skip_validation)
+    gate = validation_gate.ensure_validated(names, skip=skip_validation)
     frame, checkpoints = scanning.scan(
         paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
         gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,

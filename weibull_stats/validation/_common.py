@@ -40,7 +40,11 @@ def child_rng(seed: int, *key: object) -> np.random.Generator:
     >>> a == b != child_rng(0, "confirm", "quantile", 1000).random()
     True
     """
-    parts = [p if isinstance(p, str | int | np.integer) and not isinstance(p, bool) else str(p) for p in key]
+    parts: list[str | int] = [
+        int(p) if isinstance(p, int | np.integer) and not isinstance(p, bool) else p if isinstance(p, str)
+        else str(p)
+        for p in key
+    ]
     return generator(seed, *parts)
 
 

@@ -34,7 +34,8 @@ def _cell(value: Any) -> str:
 
 def markdown_table(frame: pd.DataFrame) -> str:
     """GitHub-flavoured Markdown table of a frame; floats with 10 significant digits."""
-    return _render([str(c) for c in frame.columns], [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return _render([str(c) for c in frame.columns], rows)
 
 
 def write_table(
