@@ -65,7 +65,7 @@ print(json.dumps({"seconds": seconds, "elements": total,
 CHILD_SCAN = """
 import json, resource, sys, time
 import weibull_stats
-from weibull_stats.scanning import scan
+from weibull_stats.workflow import scan
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 start = time.perf_counter()
 frame = scan(sys.argv[1], out=sys.argv[2], skip_validation=True, report=False)

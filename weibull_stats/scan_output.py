@@ -11,17 +11,15 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from weibull_stats._version import __version__
 from weibull_stats.formatting import jsonable
 from weibull_stats.results import FIT_COLUMNS, INTERVAL_COLUMNS, PROVENANCE_COLUMNS
 from weibull_stats.scan_plan import PART_ORDER, ScanSettings, TensorTask
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
 #: Where a row's matrix lives and what it is.
 LOCATION_COLUMNS: tuple[str, ...] = (
@@ -81,8 +79,6 @@ class Journal:
 def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estimators: Sequence[str]
                   ) -> pd.DataFrame:
     """The results table: :data:`COLUMNS`, sorted deterministically, stable dtypes."""
-    import pandas as pd
-
     order = {(t.checkpoint, t.tensor): t.order for t in tasks}
     position = {name: i for i, name in enumerate(estimators)}
 
@@ -113,8 +109,6 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estim
 
 def write_tables(out: Path, frame: pd.DataFrame, errors: list[dict[str, Any]],
                   skipped: list[dict[str, Any]]) -> None:
-    import pandas as pd
-
     frame.to_csv(out / "results.csv", index=False, lineterminator="\n")
     frame.to_parquet(out / "results.parquet", index=False, engine="pyarrow")
     error_frame = pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
