@@ -239,7 +239,7 @@ def scan(
     seed : int, default 0
         Root seed; each (tensor, part) gets :func:`tensor_seed` ``(seed, tensor, part)``.
     out : path, optional
-        Folder for the journal, tables, report and plots (see the module docstring). Without
+        Folder for the journal, tables and run record (see the module docstring). Without
         it nothing is written and ``resume`` is unavailable.
     resume : bool, default False
         Continue the scan journalled in ``out``: finished rows are kept, not redone. Without
