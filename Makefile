@@ -22,6 +22,7 @@ install: $(STAMP)
 lint: install
 	$(BIN)/ruff check weibull_stats tests benchmarks validation
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"

@@ -57,7 +57,8 @@ import inspect, json, resource, sys
 import pandas, pyarrow, tqdm
 import weibull_stats
 from weibull_stats.checkpoints import open_checkpoint
-from weibull_stats.scanning import FIT_OPTIONS, scan
+from weibull_stats.scan_plan import FIT_OPTIONS
+from weibull_stats.workflow import scan
 import weibull_stats.report, weibull_stats.validation.gate
 import_seconds = time.perf_counter() - _started
 DEFAULT = inspect.signature(scan).parameters["estimators"].default

@@ -2,10 +2,14 @@
 
 The two-parameter Weibull law is ``F(x) = 1 - exp(-(x / scale) ** shape)``, the
 parameterisation of ``scipy.stats.weibull_min(c=shape, scale=scale)``.
+
+This module only re-exports; modules inside the package import the defining module, never
+``weibull_stats`` itself (the layers are in ``pyproject.toml`` and ``docs/developing.md``).
 """
 
 from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import BootstrapResult, ConfidenceInterval, Interval, bootstrap
+from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.estimators import (
     Log10Histogram,
     fit_histogram,
@@ -23,12 +27,7 @@ from weibull_stats.model_comparison import ModelComparison, compare_models
 from weibull_stats.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.results import WeibullFit, results_to_frame
 from weibull_stats.sample import Sample, as_sample
-from weibull_stats.scanning import scan
-
-#: Population value of the default (middle-80%, Hazen, y on x) probability-plot fit
-#: under HalfNormal(sigma): shape, and scale / sigma. See ``weibull_stats.validation``.
-HALFNORMAL_ANCHOR_SHAPE = 1.2054343190
-HALFNORMAL_ANCHOR_SCALE = 0.8874870398
+from weibull_stats.workflow import scan
 
 __all__ = [
     "ESTIMATORS",

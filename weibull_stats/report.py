@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import json
 import math
+import types
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from weibull_stats.checkpoints import Checkpoint, classify, detect_family, split_fused
+from weibull_stats import plotting
+from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, resolve_paths, split_fused
+from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
+from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
+from weibull_stats.formatting import markdown_table
+from weibull_stats.scan_plan import ScanSettings
 
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
-
-HALFNORMAL_SHAPE = 1.2054343190
-HALFNORMAL_SCALE = 0.8874870398
 ATTRIBUTION = (
     "Published table: DATABASE v9.1 (`weibull_stats/data/DATABASE_v9_1.csv`), from the "
     "`database_v9_1/` folder of the public NPM-Weibull repository (tiexinding/NPM-Weibull-public), "
@@ -52,8 +54,6 @@ def published_table() -> pd.DataFrame:
     >>> len(table), round(float(table["k_median_o"].min()), 4)
     (12, 1.0409)
     """
-    import pandas as pd
-
     with resources.files("weibull_stats").joinpath("data", "DATABASE_v9_1.csv").open("rb") as handle:
         return pd.read_csv(handle)
 
@@ -98,10 +98,6 @@ def _position(value: float, band: tuple[float, float, int] | None) -> str:
 
 def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
     """Per-kind medians of the last checkpoint for ``estimator``: matrices, k, IQR, λ, R², CI width."""
-    import pandas as pd
-
-    from weibull_stats.checkpoints import KINDS
-
     data = frame[frame["estimator"] == estimator]
     if data.empty:
         return pd.DataFrame(columns=["kind", "matrices", "k_median", "k_q25", "k_q75", "lambda_median",
@@ -128,9 +124,7 @@ def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
 
 
 def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return lines
+    return markdown_table(headers, rows).split("\n")
 
 
 def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str
@@ -265,9 +259,7 @@ def write_report(
         pivot = data.groupby(["step", "kind"])["shape"].median().unstack("kind")
         scale = data.groupby(["step", "kind"])["scale"].median().unstack("kind")
         lines += ["## Trajectory", "", f"Median over layers of k (λ in parentheses), `{main}`:", ""]
-        from weibull_stats.plotting import _kind_order
-
-        kinds = _kind_order(pivot.columns)
+        kinds = plotting._kind_order(pivot.columns)
         rows = [[str(int(step)), *(f"{pivot.loc[step, k]:.4f} ({scale.loc[step, k]:.4g})"
                                    if not math.isnan(pivot.loc[step, k]) else "" for k in kinds)]
                 for step in pivot.index]
@@ -300,13 +292,6 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
     FileNotFoundError
         ``out`` holds no ``results.parquet`` or ``run.json``.
     """
-    import types
-
-    import pandas as pd
-
-    from weibull_stats.checkpoints import resolve_paths
-    from weibull_stats.scanning import ScanSettings
-
     out = Path(out)
     for name in ("results.parquet", "run.json"):
         if not (out / name).is_file():
@@ -314,9 +299,7 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
     frame = pd.read_parquet(out / "results.parquet")
     try:
         run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-        raw = dict(run["settings"])
-        raw.update(paths=tuple(raw["paths"]), estimators=tuple(raw["estimators"]))
-        settings = ScanSettings(**raw)
+        settings = ScanSettings.from_dict(run["settings"])
         gate = types.SimpleNamespace(**run["gate"])
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"{out / 'run.json'}: corrupt run record ({exc})") from None
@@ -346,8 +329,6 @@ def _save(fig: Any, path: Path) -> None:
 
 def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
                  trajectory: bool) -> list[str]:
-    from weibull_stats import plotting
-
     lines = []
     fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator, anchor=HALFNORMAL_SHAPE)
     _save(fig, out / "shape_by_layer.png")

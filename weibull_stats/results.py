@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from weibull_stats._version import __version__
+from weibull_stats.formatting import jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -26,14 +25,17 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+#: Former private name of :func:`weibull_stats.formatting.jsonable`, for modules not yet switched.
+_jsonable = jsonable
+
+#: The columns that name one fit, in this order, in every table of fits: the leading columns of
+#: :meth:`WeibullFit.to_row` and :func:`~weibull_stats.results_table`, and the fit columns of a
+#: scan table (:data:`weibull_stats.scanning.COLUMNS`).
+FIT_COLUMNS: tuple[str, ...] = ("estimator", "shape", "scale", "n", "n_used")
+#: Interval columns, in this order, wherever a table carries intervals.
+INTERVAL_COLUMNS: tuple[str, ...] = ("shape_low", "shape_high", "scale_low", "scale_high", "confidence_level")
+#: Provenance columns that close every table of fits.
+PROVENANCE_COLUMNS: tuple[str, ...] = ("seed", "package_version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ class WeibullFit:
     # ------------------------------------------------------------------ conversions
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible dictionary (tuples become lists, non-finite floats None)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
 
     def to_json(self, **kwargs: Any) -> str:
         """JSON text of :meth:`to_dict`; keyword arguments go to :func:`json.dumps`."""
@@ -129,12 +131,8 @@ class WeibullFit:
 
     def to_row(self) -> dict[str, Any]:
         """Flat row for a tidy table: options become ``option_<name>`` columns."""
-        row: dict[str, Any] = {
-            "estimator": self.estimator,
-            "shape": self.shape,
-            "scale": self.scale,
-            "n": self.n,
-            "n_used": self.n_used,
+        row: dict[str, Any] = {name: getattr(self, name) for name in FIT_COLUMNS}
+        row.update({
             "converged": self.converged,
             "r2": self.r2,
             "shape_se": self.shape_se,
@@ -143,9 +141,9 @@ class WeibullFit:
             "omitted_masked": self.n_omitted.get("masked", 0),
             "omitted_nonfinite": self.n_omitted.get("nonfinite", 0),
             "omitted_zeros": self.n_omitted.get("zeros", 0),
-        }
+        })
         for key, value in self.options.items():
-            row[f"option_{key}"] = json.dumps(_jsonable(value)) if isinstance(value, tuple) else value
+            row[f"option_{key}"] = json.dumps(jsonable(value)) if isinstance(value, tuple) else value
         row["package_version"] = self.package_version
         return row
 
@@ -168,8 +166,10 @@ class WeibullFit:
         Delegates to :func:`weibull_stats.plotting.plot_probability`; matplotlib is
         imported only when this is called.
         """
-        plotting = importlib.import_module("weibull_stats.plotting")
-        return plotting.plot_probability(x, self, ax=ax, **kwargs)
+        # the plot layer sits above the results; matplotlib is optional (import-linter exempts this)
+        from weibull_stats.plotting import plot_probability
+
+        return plot_probability(x, self, ax=ax, **kwargs)
 
     # ------------------------------------------------------------------ display
     def _repr_html_(self) -> str:

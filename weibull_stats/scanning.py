@@ -5,6 +5,10 @@ and kind (:mod:`weibull_stats.checkpoints`), splits merged matrices into their p
 the magnitudes ``|w|`` (zeros omitted and counted) with each chosen estimator, optionally with
 bootstrap intervals and a goodness-of-fit p-value.
 
+This module is the scan layer: it takes the validation-gate record already decided and writes
+no report. The public :func:`weibull_stats.scan` (:mod:`weibull_stats.workflow`) runs the gate,
+then this scan, then the report.
+
 Files written to ``out``
 ------------------------
 ``journal.jsonl``
@@ -19,186 +23,62 @@ Files written to ``out``
     Tensors not fitted by design (non-floating buffers, 1-D vectors, tensors of 3+ dims).
 ``run.json``
     Settings, the validation-gate record, counts and timestamps.
-``report.md`` and ``*.png``
-    See :mod:`weibull_stats.report`.
 
-Seeds
------
-Each (tensor, part) gets its own integer seed, ``tensor_seed(seed, tensor, part)``: a
-SHA-256 of the names keys a :class:`numpy.random.SeedSequence` together with ``seed``. The
-``seed`` column holds that integer, so ``bootstrap(x, estimator, rng=row.seed, ...)``
-reproduces a row's interval by itself, and results do not depend on order or worker count.
+The files are written by :mod:`weibull_stats.scan_output`; the settings, tasks and per-tensor
+seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scan_plan`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from tqdm import tqdm
 
 from weibull_stats._version import __version__
-from weibull_stats.checkpoints import Checkpoint, classify, detect_family, resolve_paths, split_fused
+from weibull_stats.checkpoints import Checkpoint, classify, resolve_paths, split_fused
 from weibull_stats.checkpoints.readers import minilm_path, open_checkpoint
 from weibull_stats.registry import get_estimator
 from weibull_stats.sample import Sample, as_sample
+from weibull_stats.scan_output import (
+    COLUMNS,
+    ERROR_COLUMNS,
+    JOURNAL,
+    SKIPPED_COLUMNS,
+    Journal,
+    gate_dict,
+    results_frame,
+    resume_state,
+    write_run,
+    write_tables,
+)
+from weibull_stats.scan_plan import (
+    FIT_OPTIONS,
+    PART_ORDER,
+    ScanSettings,
+    TensorTask,
+    check_settings,
+    plan_tasks,
+    tensor_seed,
+)
+from weibull_stats.scan_plan import error_record as _error
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-#: Columns of the results table, in order.
-COLUMNS: tuple[str, ...] = (
-    "checkpoint", "step", "tensor", "part", "layer", "kind", "family", "dtype", "rows", "cols",
-    "numel", "n_used", "zeros", "estimator", "shape", "scale", "shape_low", "shape_high",
-    "scale_low", "scale_high", "confidence_level", "n_resamples", "r2", "gof_statistic",
-    "gof_pvalue", "gof_samples", "converged", "options", "seed", "package_version", "validated",
-)
-ERROR_COLUMNS: tuple[str, ...] = ("checkpoint", "step", "tensor", "part", "estimator", "error")
-SKIPPED_COLUMNS: tuple[str, ...] = ("checkpoint", "tensor", "dtype", "shape", "reason")
-#: Options every scan fit uses: signed weights, zeros dropped and counted.
-FIT_OPTIONS: Mapping[str, Any] = MappingProxyType({"values": "weights", "zeros": "omit"})
-PART_ORDER: tuple[str, ...] = ("", "q", "k", "v", "up", "gate")
-JOURNAL = "journal.jsonl"
-
 
 class ScanWarning(UserWarning):
     """Some tensors or files failed during a scan (see ``errors.csv`` or ``frame.attrs``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScanSettings:
-    """Everything that determines a scan's numbers; recorded in ``run.json``.
-
-    A resumed scan must use the same settings as the journal it continues.
-    """
-
-    paths: tuple[str, ...]
-    estimators: tuple[str, ...]
-    bootstrap: int
-    confidence_level: float
-    gof: bool
-    gof_samples: int
-    seed: int
-    include_vectors: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["paths"] = list(self.paths)
-        data["estimators"] = list(self.estimators)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class TensorTask:
-    """One tensor to fit: which checkpoint, and which (part, estimator) rows are already done."""
-
-    order: int
-    checkpoint: str
-    path: str
-    step: int | None
-    tensor: str
-    family: str
-    config: Mapping[str, Any]
-    done: frozenset[tuple[str, str]] = field(default_factory=frozenset)
-
-
-def tensor_seed(seed: int, tensor: str, part: str = "") -> int:
-    """Stable 63-bit seed of one (tensor, part), derived from ``seed`` and the names.
-
-    Examples
-    --------
-    >>> tensor_seed(0, "encoder.layer.0.attention.self.query.weight") == tensor_seed(
-    ...     0, "encoder.layer.0.attention.self.query.weight")
-    True
-    >>> tensor_seed(0, "a.weight", "q") != tensor_seed(0, "a.weight", "k")
-    True
-    """
-    digest = hashlib.sha256(f"{tensor}\x00{part}".encode()).digest()
-    words = [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
-    state = np.random.SeedSequence([int(seed), *words]).generate_state(2, np.uint32)
-    return (int(state[0]) | (int(state[1]) << 32)) & ((1 << 63) - 1)
-
-
-def _check_settings(
-    paths: Sequence[str], estimators: Sequence[str], bootstrap: int, confidence_level: float,
-    gof: bool, gof_samples: int, seed: int, jobs: int, include_vectors: bool,
-) -> ScanSettings:
-    if isinstance(paths, str | Path):
-        paths = [str(paths)]
-    paths = [str(p) for p in paths]
-    if not paths:
-        raise ValueError("`paths` is empty; give at least one checkpoint")
-    if isinstance(estimators, str):
-        estimators = [estimators]
-    chosen: list[str] = []
-    for name in estimators:
-        get_estimator(name)
-        if name not in chosen:
-            chosen.append(name)
-    if not chosen:
-        raise ValueError("`estimators` is empty; give at least one registered estimator")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
-        raise ValueError(f"`bootstrap` must be a number of resamples >= 0; got {bootstrap!r}")
-    if not 0.0 < float(confidence_level) < 1.0:
-        raise ValueError(f"`confidence_level` must lie in (0, 1); got {confidence_level!r}")
-    if isinstance(gof_samples, bool) or not isinstance(gof_samples, int | np.integer) or gof_samples < 1:
-        raise ValueError(f"`gof_samples` must be a positive integer; got {gof_samples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer; got {seed!r}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 1:
-        raise ValueError(f"`jobs` must be a positive integer; got {jobs!r}")
-    return ScanSettings(
-        paths=tuple(paths), estimators=tuple(chosen), bootstrap=int(bootstrap),
-        confidence_level=float(confidence_level), gof=bool(gof), gof_samples=int(gof_samples),
-        seed=int(seed), include_vectors=bool(include_vectors),
-    )
-
-
-def plan_tasks(
-    checkpoints: Sequence[Checkpoint], settings: ScanSettings
-) -> tuple[list[TensorTask], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Tasks (one per tensor to fit), skipped tensors and file errors, in deterministic order."""
-    tasks: list[TensorTask] = []
-    skipped: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    for ckpt in checkpoints:
-        family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
-        for _file, message in ckpt.file_errors:
-            errors.append(_error(ckpt.label, ckpt.step, "", "", "", message))
-        for entry in ckpt.entries:
-            reason = ""
-            if entry.integral:
-                reason = f"non-floating dtype {entry.dtype}"
-            elif len(entry.shape) == 1 and not settings.include_vectors:
-                reason = "1-D tensor (bias, norm or buffer)"
-            elif len(entry.shape) == 0 or len(entry.shape) > 2:
-                reason = f"{len(entry.shape)}-D tensor (not a matrix)"
-            elif entry.numel < 3:
-                reason = f"only {entry.numel} values"
-            if reason:
-                skipped.append({"checkpoint": ckpt.label, "tensor": entry.name, "dtype": entry.dtype,
-                                "shape": "x".join(map(str, entry.shape)), "reason": reason})
-                continue
-            tasks.append(TensorTask(len(tasks), ckpt.label, str(ckpt.path), ckpt.step, entry.name,
-                                    family, dict(ckpt.config)))
-    return tasks, skipped, errors
-
-
-def _error(checkpoint: str, step: int | None, tensor: str, part: str, estimator: str, message: str
-           ) -> dict[str, Any]:
-    return {"checkpoint": checkpoint, "step": step, "tensor": tensor, "part": part,
-            "estimator": estimator, "error": message}
 
 
 _OPEN: dict[tuple[str, str], Checkpoint] = {}
@@ -323,89 +203,21 @@ def _fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, thre
 
 
 # ---------------------------------------------------------------------- journal and files
-def _read_journal(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """Finished rows of a journal; a torn last line (interrupted write) is dropped and counted."""
-    rows: list[dict[str, Any]] = []
-    torn = 0
-    if not path.is_file():
-        return rows, torn
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                torn += 1
-                continue
-            if not line.endswith("\n"):
-                torn += 1
-                continue
-            if record.get("type") == "row":
-                rows.append(record["row"])
-    return rows, torn
-
-
-class _Journal:
-    """Append-only JSON-lines record of finished rows and failures, flushed per tensor."""
-
-    def __init__(self, path: Path, rows: list[dict[str, Any]]) -> None:
-        self.handle = open(path, "w", encoding="utf-8")
-        for row in rows:  # rewrite the clean part of a resumed journal
-            self.handle.write(json.dumps({"type": "row", "row": row}) + "\n")
-        self.handle.flush()
-
-    def write(self, rows: Iterable[dict[str, Any]], errors: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.handle.write(json.dumps({"type": "row", "row": row}) + "\n")
-        for error in errors:
-            self.handle.write(json.dumps({"type": "error", "error": error}) + "\n")
-        self.handle.flush()
-
-    def close(self) -> None:
-        self.handle.close()
-
-
-def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estimators: Sequence[str]
-                  ) -> pd.DataFrame:
-    """The results table: :data:`COLUMNS`, sorted deterministically, stable dtypes."""
-    import pandas as pd
-
-    order = {(t.checkpoint, t.tensor): t.order for t in tasks}
-    position = {name: i for i, name in enumerate(estimators)}
-
-    def key(row: dict[str, Any]) -> tuple[int, int, str, int, str]:
-        part = row["part"]
-        return (order.get((row["checkpoint"], row["tensor"]), len(order)),
-                PART_ORDER.index(part) if part in PART_ORDER else len(PART_ORDER), part,
-                position.get(row["estimator"], len(position)), row["estimator"])
-
-    ordered = sorted(rows, key=key)
-    frame = pd.DataFrame([{c: r.get(c) for c in COLUMNS} for r in ordered], columns=list(COLUMNS))
-    integer = ("step", "layer", "rows", "cols", "numel", "n_used", "zeros", "n_resamples", "gof_samples")
-    for column in integer:
-        frame[column] = frame[column].astype("Int64")
-    for column in ("shape", "scale", "shape_low", "shape_high", "scale_low", "scale_high",
-                   "confidence_level", "r2", "gof_statistic", "gof_pvalue"):
-        frame[column] = frame[column].astype("float64")
-    frame["seed"] = frame["seed"].astype("int64")
-    for column in ("converged", "validated"):
-        frame[column] = frame[column].astype("bool")
-    for column in ("checkpoint", "tensor", "part", "kind", "family", "dtype", "estimator", "options",
-                   "package_version"):
-        frame[column] = frame[column].astype("str")
-    return frame
-
-
-def _write_tables(out: Path, frame: pd.DataFrame, errors: list[dict[str, Any]],
-                  skipped: list[dict[str, Any]]) -> None:
-    import pandas as pd
-
-    frame.to_csv(out / "results.csv", index=False, lineterminator="\n")
-    frame.to_parquet(out / "results.parquet", index=False, engine="pyarrow")
-    error_frame = pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
-    error_frame["step"] = error_frame["step"].astype("Int64")
-    error_frame.to_csv(out / "errors.csv", index=False, lineterminator="\n")
-    pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)).to_csv(out / "skipped.csv", index=False,
-                                                                 lineterminator="\n")
+def _pending(tasks: Sequence[TensorTask], finished: Sequence[dict[str, Any]], settings: ScanSettings
+             ) -> list[TensorTask]:
+    """The tasks with some (part, estimator) row not yet in the journal, each told what is done."""
+    done: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for row in finished:
+        done.setdefault((row["checkpoint"], row["tensor"]), set()).add((row["part"], row["estimator"]))
+    pending = []
+    for task in tasks:
+        finished_keys = frozenset(done.get((task.checkpoint, task.tensor), set()))
+        role = classify(task.tensor, task.family)
+        wanted = {(p, e) for p in ("", *role.parts) for e in settings.estimators}
+        if not wanted <= finished_keys:
+            pending.append(TensorTask(task.order, task.checkpoint, task.path, task.step, task.tensor,
+                                      task.family, task.config, finished_keys))
+    return pending
 
 
 # ---------------------------------------------------------------------- the scan
@@ -421,12 +233,15 @@ def scan(
     out: str | Path | None = None,
     resume: bool = False,
     jobs: int = 1,
-    skip_validation: bool = False,
+    gate: Any = None,
     include_vectors: bool = False,
-    report: bool = True,
     progress: bool = False,
-) -> pd.DataFrame:
-    """Fit every weight matrix of one or more checkpoints.
+    warn: bool = True,
+) -> tuple[pd.DataFrame, list[Checkpoint]]:
+    """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
+
+    Most callers want :func:`weibull_stats.scan` (:mod:`weibull_stats.workflow`), which runs
+    the validation gate first and writes the report after.
 
     Parameters
     ----------
@@ -446,7 +261,7 @@ def scan(
     seed : int, default 0
         Root seed; each (tensor, part) gets :func:`tensor_seed` ``(seed, tensor, part)``.
     out : path, optional
-        Folder for the journal, tables, report and plots (see the module docstring). Without
+        Folder for the journal, tables and run record (see the module docstring). Without
         it nothing is written and ``resume`` is unavailable.
     resume : bool, default False
         Continue the scan journalled in ``out``: finished rows are kept, not redone. Without
@@ -454,23 +269,27 @@ def scan(
     jobs : int, default 1
         Worker processes; results do not depend on it. Memory grows with it (one tensor per
         worker).
-    skip_validation : bool, default False
-        Fit without the validation gate; recorded as ``validated = False`` in every row and
-        in the report.
+    gate : object, optional
+        The validation-gate record (a :class:`~weibull_stats.validation.GateRecord`: attributes
+        ``validated`` and ``skipped``, method ``to_dict``); None means validation was skipped.
+        Rows record ``validated = gate.validated and not gate.skipped``.
     include_vectors : bool, default False
         Also fit 1-D floating tensors (biases, norms) as kind ``other``.
-    report : bool, default True
-        With ``out``, write ``report.md`` and the plots.
     progress : bool, default False
         A tqdm progress bar (one step per tensor) on stderr.
+    warn : bool, default True
+        Emit the :class:`ScanWarning` (:func:`warn_failures`) here; the workflow emits it
+        after writing the report instead.
 
     Returns
     -------
-    pandas.DataFrame
+    frame : pandas.DataFrame
         One row per (checkpoint, tensor, part, estimator), columns :data:`COLUMNS`
         (``part`` is ``""`` for a whole matrix, ``q``/``k``/``v`` or ``up``/``gate`` for a
         part of a fused one). ``frame.attrs`` holds ``errors`` and ``skipped`` (lists of
         dicts) and ``gate`` (the validation record).
+    checkpoints : list of Checkpoint
+        The checkpoints scanned (for the report).
 
     Warns
     -----
@@ -482,8 +301,6 @@ def scan(
     ------
     ValueError
         Bad settings, or ``resume`` with settings that differ from the journal's.
-    weibull_stats.validation.gate.ValidationFailed
-        The estimators did not pass the validation gate.
 
     Examples
     --------
@@ -494,22 +311,19 @@ def scan(
     >>> from weibull_stats.scanning import scan
     >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     table = scan(write_checkpoint(folder, state, config), skip_validation=True)
+    ...     table, _ = scan(write_checkpoint(folder, state, config))
     >>> len(table), sorted(set(table["kind"]))
     (16, ['down', 'embedding', 'gate', 'k', 'lm_head', 'o', 'q', 'up', 'v'])
     >>> table.loc[table["kind"] == "q", ["layer", "rows", "cols"]].to_numpy().tolist()
     [[0, 16, 16], [1, 16, 16]]
     """
-    settings = _check_settings(
+    settings = check_settings(
         [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths],
         estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs, include_vectors,
     )
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
-    from weibull_stats.validation.gate import ensure_validated
-
-    gate = ensure_validated(settings.estimators, skip=skip_validation)
-    validated = bool(gate.validated) and not bool(gate.skipped)
+    validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     checkpoints = resolve_paths(list(settings.paths))
     tasks, skipped, errors = plan_tasks(checkpoints, settings)
@@ -520,21 +334,11 @@ def scan(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         if resume:
-            finished, torn = _resume_state(out_dir, settings)
-        _write_run(out_dir, settings, gate, started, None, len(tasks))
-    done: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for row in finished:
-        done.setdefault((row["checkpoint"], row["tensor"]), set()).add((row["part"], row["estimator"]))
-    pending = []
-    for task in tasks:
-        finished_keys = frozenset(done.get((task.checkpoint, task.tensor), set()))
-        role = classify(task.tensor, task.family)
-        wanted = {(p, e) for p in ("", *role.parts) for e in settings.estimators}
-        if not wanted <= finished_keys:
-            pending.append(TensorTask(task.order, task.checkpoint, task.path, task.step, task.tensor,
-                                      task.family, task.config, finished_keys))
+            finished, torn = resume_state(out_dir, settings)
+        write_run(out_dir, settings, gate, started, None, len(tasks))
+    pending = _pending(tasks, finished, settings)
 
-    journal = _Journal(out_dir / JOURNAL, finished) if out_dir is not None else None
+    journal = Journal(out_dir / JOURNAL, finished) if out_dir is not None else None
     rows = list(finished)
     try:
         if journal is not None:
@@ -550,30 +354,31 @@ def scan(
 
     frame = results_frame(rows, tasks, settings.estimators)
     if out_dir is not None:
-        _write_tables(out_dir, frame, errors, skipped)
-        _write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),
-                   len(tasks), rows=len(frame), errors=len(errors), skipped=len(skipped),
-                   resumed_rows=len(finished), torn_journal_lines=torn)
-        if report:
-            from weibull_stats.report import write_report
-
-            write_report(out_dir, frame, checkpoints, errors=errors, skipped=skipped, gate=gate,
-                         settings=settings)
+        write_tables(out_dir, frame, errors, skipped)
+        write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),
+                  len(tasks), rows=len(frame), errors=len(errors), skipped=len(skipped),
+                  resumed_rows=len(finished), torn_journal_lines=torn)
     frame.attrs["errors"] = errors
     frame.attrs["skipped"] = skipped
-    frame.attrs["gate"] = _gate_dict(gate)
+    frame.attrs["gate"] = gate_dict(gate, settings.estimators)
+    frame.attrs["settings"] = settings.to_dict()
+    if warn:
+        warn_failures(frame, out_dir, stacklevel=2)
+    return frame, checkpoints
+
+
+def warn_failures(frame: pd.DataFrame, out: Path | None, *, stacklevel: int = 2) -> None:
+    """A :class:`ScanWarning` naming the failures in ``frame.attrs["errors"]``, if any."""
+    errors = frame.attrs.get("errors") or []
     if errors:
-        where = f"; see {out_dir / 'errors.csv'}" if out_dir is not None else "; see frame.attrs['errors']"
+        where = f"; see {out / 'errors.csv'}" if out is not None else "; see frame.attrs['errors']"
         first = errors[0]["error"]
         warnings.warn(f"{len(errors)} failures during the scan (first: {first}){where}", ScanWarning,
-                      stacklevel=2)
-    return frame
+                      stacklevel=stacklevel + 1)
 
 
 def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
                progress: bool, total: int) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    from tqdm import tqdm
-
     bar = tqdm(total=total, initial=total - len(tasks), unit="tensor", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
     try:
@@ -594,52 +399,5 @@ def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool,
         _OPEN.clear()  # release the last checkpoint (a loaded .bin state dict can be large)
 
 
-def _resume_state(out: Path, settings: ScanSettings) -> tuple[list[dict[str, Any]], int]:
-    run_file = out / "run.json"
-    if run_file.is_file():
-        try:
-            previous = json.loads(run_file.read_text(encoding="utf-8")).get("settings")
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{run_file}: corrupt run record ({exc}); scan into a new folder") from None
-        if previous is not None and previous != settings.to_dict():
-            changed = sorted(k for k in settings.to_dict() if previous.get(k) != settings.to_dict()[k])
-            raise ValueError(
-                f"{out}: cannot resume: settings differ from the journalled scan ({', '.join(changed)}); "
-                "use the same settings or another --out"
-            )
-    rows, torn = _read_journal(out / JOURNAL)
-    unique: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault((row["checkpoint"], row["tensor"], row["part"], row["estimator"]), row)
-    return list(unique.values()), torn
-
-
-def _gate_dict(gate: Any) -> dict[str, Any]:
-    if hasattr(gate, "to_dict"):
-        return dict(gate.to_dict())
-    return {
-        "validated": bool(gate.validated),
-        "skipped": bool(gate.skipped),
-        "source": str(gate.source),
-        "package_version": str(gate.package_version),
-        "estimators": list(gate.estimators),
-    }
-
-
-def _write_run(out: Path, settings: ScanSettings, gate: Any, started: str, finished: str | None,
-               tensors: int, **counts: int) -> None:
-    record = {
-        "package_version": __version__,
-        "settings": settings.to_dict(),
-        "gate": _gate_dict(gate),
-        "started": started,
-        "finished": finished,
-        "tensors": tensors,
-        **counts,
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-    }
-    (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-__all__ = ["COLUMNS", "ScanSettings", "ScanWarning", "fit_tensor", "minilm_path", "scan", "tensor_seed"]
+__all__ = ["COLUMNS", "ERROR_COLUMNS", "FIT_OPTIONS", "PART_ORDER", "SKIPPED_COLUMNS", "ScanSettings",
+           "ScanWarning", "TensorTask", "fit_tensor", "minilm_path", "scan", "tensor_seed", "warn_failures"]

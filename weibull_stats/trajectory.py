@@ -12,6 +12,7 @@ downloaded.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,6 @@ class TrainingRun:
 
 def corpus_bytes(modules: Sequence[str] = CORPUS_MODULES) -> np.ndarray:
     """The source files of ``modules`` as one uint8 array (the training text)."""
-    import importlib
-
     texts = []
     for name in modules:
         module = importlib.import_module(name)

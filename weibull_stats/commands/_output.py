@@ -7,10 +7,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from weibull_stats.formatting import jsonable
+
 
 def write_json(payload: Any) -> None:
-    """Deterministic JSON (sorted keys, two-space indent) on stdout."""
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    """Deterministic, valid JSON (sorted keys, two-space indent, non-finite as null) on stdout."""
+    sys.stdout.write(json.dumps(jsonable(payload), indent=2, sort_keys=True) + "\n")
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

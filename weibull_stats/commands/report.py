@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from weibull_stats.report import report_from_folder
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -19,8 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weibull_stats.report import report_from_folder
-
     path = report_from_folder(args.folder, plots=not args.no_plots)
     sys.stdout.write(f"report: {path}\n")
     return 0

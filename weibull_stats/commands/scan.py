@@ -10,6 +10,10 @@ from pathlib import Path
 from weibull_stats.commands._arguments import selected_estimators
 from weibull_stats.commands._output import format_table
 from weibull_stats.registry import ESTIMATORS
+from weibull_stats.report import kind_summary
+from weibull_stats.scanning import ScanWarning
+from weibull_stats.validation.gate import ValidationFailed
+from weibull_stats.workflow import scan
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,10 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weibull_stats.report import kind_summary
-    from weibull_stats.scanning import ScanWarning, scan
-    from weibull_stats.validation.gate import ValidationFailed
-
     out = Path(args.out)
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -7,6 +7,8 @@ import sys
 
 from weibull_stats.commands._output import format_table, write_json
 from weibull_stats.registry import ESTIMATORS
+from weibull_stats.validation._common import DEFAULT_SEED, check_seed
+from weibull_stats.validation.gate import record_pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,8 +59,8 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from weibull_stats.validation._common import DEFAULT_SEED, check_seed
-    from weibull_stats.validation.gate import record_pass
+    # the suite needs mpmath (the `validation` extra): imported when validation runs, so that
+    # the other commands (a scan with --skip-validation included) never import it
     from weibull_stats.validation.suite import run_full, run_quick
 
     seed = check_seed(DEFAULT_SEED if args.seed is None else args.seed)

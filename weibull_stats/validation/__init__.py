@@ -10,19 +10,44 @@
 * :mod:`~weibull_stats.validation.gate` — :func:`ensure_validated`, run before real weights.
 * :mod:`~weibull_stats.validation.suite` — the quick and full runs behind
   ``weibull-stats validate``.
+
+The anchors' quadrature needs mpmath (the ``validation`` extra). Importing this package, or
+the gate, does not import it: the names below that live in the anchor, population and suite
+modules are loaded on first use, so that a scan with the validation skipped stays free of it.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from weibull_stats.validation._common import DEFAULT_SEED, Check
-from weibull_stats.validation.anchors import Anchor, default_anchor, estimator_anchors
 from weibull_stats.validation.gate import GateRecord, ValidationFailed, ensure_validated
-from weibull_stats.validation.populations import (
-    HALFNORMAL,
-    UNIFORM,
-    Population,
-    truncated_halfnormal,
-    weibull,
-)
-from weibull_stats.validation.suite import ValidationReport, run_full, run_quick
+
+#: Public names of the modules that need mpmath, imported when first asked for.
+_ON_FIRST_USE: dict[str, str] = {
+    "Anchor": "anchors",
+    "default_anchor": "anchors",
+    "estimator_anchors": "anchors",
+    "HALFNORMAL": "populations",
+    "UNIFORM": "populations",
+    "Population": "populations",
+    "truncated_halfnormal": "populations",
+    "weibull": "populations",
+    "ValidationReport": "suite",
+    "run_full": "suite",
+    "run_quick": "suite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'weibull_stats.validation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"weibull_stats.validation.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_SEED",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from weibull_stats._version import __version__
+from weibull_stats.formatting import jsonable
+from weibull_stats.registry import ESTIMATORS, get_estimator
+from weibull_stats.seeds import check_seed, generator
 
 #: Seed of every study unless ``--seed`` says otherwise.
 DEFAULT_SEED = 20260526
@@ -21,18 +25,12 @@ Z_LIMIT = 3.0
 FAMILY_ALPHA = 0.01
 
 
-def check_seed(seed: Any) -> int:
-    """A non-negative integer seed (recorded with every output)."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer; got {seed!r}")
-    return int(seed)
-
-
 def child_rng(seed: int, *key: object) -> np.random.Generator:
-    """Generator for the stream named by ``key`` under ``seed``.
+    """Generator for the stream named by ``key`` under ``seed``: :func:`weibull_stats.seeds.generator`.
 
-    The stream depends only on ``seed`` and the key (CRC-32 of each part's text as the
-    ``SeedSequence`` spawn key), never on how many other streams were made before it, so
+    The one seed scheme of the package (:mod:`weibull_stats.seeds`); key parts that are not
+    ``str`` or ``int`` (a float shape, a trim level) enter as their text. The stream depends
+    only on ``seed`` and the key, never on how many other streams were made before it, so
     studies give the same numbers in any order and with any subset of estimators.
 
     Examples
@@ -42,8 +40,34 @@ def child_rng(seed: int, *key: object) -> np.random.Generator:
     >>> a == b != child_rng(0, "confirm", "quantile", 1000).random()
     True
     """
-    spawn_key = tuple(zlib.crc32(str(part).encode()) for part in key)
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=spawn_key))
+    parts: list[str | int] = [
+        int(p) if isinstance(p, int | np.integer) and not isinstance(p, bool) else p if isinstance(p, str)
+        else str(p)
+        for p in key
+    ]
+    return generator(seed, *parts)
+
+
+def check_estimators(estimators: Sequence[str] | None) -> tuple[str, ...]:
+    """Registered names, in registry order, no repeats; None means all.
+
+    Examples
+    --------
+    >>> check_estimators(["mle", "probability_plot", "mle"])
+    ('probability_plot', 'mle')
+    """
+    if estimators is None:
+        return tuple(ESTIMATORS)
+    if isinstance(estimators, str):
+        raise TypeError("`estimators` must be a sequence of names, not a single string")
+    chosen = []
+    for name in estimators:
+        get_estimator(name)
+        if name not in chosen:
+            chosen.append(name)
+    if not chosen:
+        raise ValueError("`estimators` is empty; name at least one registered estimator")
+    return tuple(n for n in ESTIMATORS if n in chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +95,17 @@ class Check:
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        def clean(v: float | None) -> float | None:
-            return None if v is None or not math.isfinite(v) else float(v)
+        def number(v: float | None) -> float | None:
+            return None if v is None else float(v)
 
-        return {
+        return jsonable({
             "name": self.name,
             "passed": bool(self.passed),
-            "value": clean(self.value),
-            "target": clean(self.target),
-            "tolerance": clean(self.tolerance),
+            "value": number(self.value),
+            "target": number(self.target),
+            "tolerance": number(self.tolerance),
             "detail": self.detail,
-        }
+        })
 
 
 def within(name: str, value: float, target: float, tolerance: float, detail: str = "") -> Check:
@@ -103,8 +127,6 @@ def family_z(checks: int) -> float:
     >>> round(family_z(1), 2), round(family_z(40), 2), round(family_z(100), 2)
     (3.0, 3.66, 3.89)
     """
-    from scipy.stats import norm
-
     if checks < 1:
         raise ValueError(f"`checks` must be at least 1; got {checks}")
     return max(Z_LIMIT, float(norm.isf(FAMILY_ALPHA / (2 * checks))))
@@ -118,3 +140,18 @@ def utc_now() -> str:
 def stamp(seed: int) -> dict[str, Any]:
     """Provenance recorded with every output: seed, package version and date."""
     return {"seed": seed, "package_version": __version__, "date": utc_now()}
+
+
+__all__ = [
+    "DEFAULT_SEED",
+    "FAMILY_ALPHA",
+    "Z_LIMIT",
+    "Check",
+    "check_estimators",
+    "check_seed",
+    "child_rng",
+    "family_z",
+    "stamp",
+    "utc_now",
+    "within",
+]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from weibull_stats._version import __version__
-from weibull_stats.validation._common import DEFAULT_SEED, utc_now
+from weibull_stats.validation._common import DEFAULT_SEED, check_estimators, utc_now
 
 CACHE_ENV = "WEIBULL_STATS_CACHE"
 
@@ -144,8 +144,6 @@ def ensure_validated(estimators: Sequence[str], *, skip: bool = False) -> GateRe
     >>> record.skipped, record.validated, record.source
     (True, False, 'skipped')
     """
-    from weibull_stats.validation.suite import check_estimators, run_quick
-
     if isinstance(estimators, str):
         raise TypeError("`estimators` must be a sequence of names, not a single string")
     asked = tuple(dict.fromkeys(estimators))
@@ -154,7 +152,18 @@ def ensure_validated(estimators: Sequence[str], *, skip: bool = False) -> GateRe
     names = check_estimators(asked)
     if skip:
         return GateRecord(False, True, "skipped", __version__, asked)
+    return _validate(asked, names)
+
+
+def _validate(asked: tuple[str, ...], names: tuple[str, ...]) -> GateRecord:
+    """The cached pass, or the quick run (the anchors need mpmath, the ``validation`` extra).
+
+    The suite is imported here, not at the top: the quadrature behind the anchors needs
+    mpmath, an optional dependency, and a skipped gate (and ``import weibull_stats``) must
+    not import it. This is the only reason; ``suite`` does not import this module.
+    """
     from weibull_stats.validation import anchors
+    from weibull_stats.validation.suite import run_quick
 
     underived = [name for name in names if name not in anchors.ANCHORED_ESTIMATORS]
     if underived:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from weibull_stats.formatting import markdown_table as _render
+
 
 def stamp_line(stamp: Mapping[str, Any]) -> str:
     """``seed=..., package_version=..., date=...`` in one line."""
@@ -31,12 +33,9 @@ def _cell(value: Any) -> str:
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """GitHub-flavoured Markdown table; floats with 10 significant digits."""
-    headers = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |")
-    return "\n".join(lines)
+    """GitHub-flavoured Markdown table of a frame; floats with 10 significant digits."""
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return _render([str(c) for c in frame.columns], rows)
 
 
 def write_table(

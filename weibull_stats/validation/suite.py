@@ -7,7 +7,6 @@ every committed table and plot under ``validation/results/`` (minutes).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,28 +14,33 @@ from typing import Any
 
 import pandas as pd
 
-from weibull_stats import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats._version import __version__
-from weibull_stats.registry import ESTIMATORS, get_estimator
-from weibull_stats.validation import figures, studies
-from weibull_stats.validation._common import DEFAULT_SEED, Check, check_seed, family_z, stamp, within
-from weibull_stats.validation.anchors import (
-    Anchor,
-    all_anchors,
-    anchor_option_sets,
-    histogram_weibull_tolerance,
-    limit_for,
-    log_moment_limit,
-    probability_plot_limit,
+from weibull_stats.formatting import jsonable
+from weibull_stats.validation import figures, studies, uncertainty
+from weibull_stats.validation._common import (
+    DEFAULT_SEED,
+    Check,
+    check_estimators,
+    check_seed,
+    family_z,
+    stamp,
 )
-from weibull_stats.validation.populations import HALFNORMAL, weibull
+from weibull_stats.validation.anchors import Anchor
+from weibull_stats.validation.checks import EXACT_TOLERANCE, RECOVERY_SHAPES, anchor_checks
 from weibull_stats.validation.report import write_table
 from weibull_stats.validation.simulation import FULL_SIZES, QUICK_SIZES, ConfirmationRow, confirmation_study
+from weibull_stats.validation.step0 import step0_study
 
-#: True shapes at which every anchor must give back the true parameters.
-RECOVERY_SHAPES: tuple[float, ...] = (0.7, 1.2, 2.0)
-#: Relative tolerance of an exact anchor (quadrature) against a closed form or true value.
-EXACT_TOLERANCE = 1e-10
+__all__ = [
+    "EXACT_TOLERANCE",
+    "RECOVERY_SHAPES",
+    "ValidationReport",
+    "anchor_checks",
+    "check_estimators",
+    "citation_table",
+    "run_full",
+    "run_quick",
+]
 
 Progress = Callable[[str], None]
 
@@ -87,91 +91,9 @@ class ValidationReport:
             "passed": self.passed,
             "anchors": [a.to_dict() for a in self.anchors],
             "checks": [c.to_dict() for c in self.checks],
-            "confirmation": [_clean(r.to_dict()) for r in self.confirmation],
+            "confirmation": [jsonable(r.to_dict()) for r in self.confirmation],
             "files": list(self.files),
         }
-
-
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-
-
-def check_estimators(estimators: Sequence[str] | None) -> tuple[str, ...]:
-    """Registered names, in registry order, no repeats; None means all."""
-    if estimators is None:
-        return tuple(ESTIMATORS)
-    if isinstance(estimators, str):
-        raise TypeError("`estimators` must be a sequence of names, not a single string")
-    chosen = []
-    for name in estimators:
-        get_estimator(name)
-        if name not in chosen:
-            chosen.append(name)
-    if not chosen:
-        raise ValueError("`estimators` is empty; name at least one registered estimator")
-    return tuple(n for n in ESTIMATORS if n in chosen)
-
-
-def anchor_checks(estimators: Sequence[str]) -> tuple[list[Anchor], list[Check]]:
-    """Half-normal anchors and the exactness checks (constants, precision, Weibull recovery)."""
-    anchors = all_anchors(estimators, HALFNORMAL)
-    checks: list[Check] = []
-    if "probability_plot" in estimators:
-        shape, scale, _ = probability_plot_limit(HALFNORMAL)
-        checks.append(
-            within(
-                "anchor.constant.HALFNORMAL_ANCHOR_SHAPE",
-                HALFNORMAL_ANCHOR_SHAPE,
-                shape,
-                5e-11,
-                "package constant (10 decimals) against the quadrature",
-            )
-        )
-        checks.append(
-            within(
-                "anchor.constant.HALFNORMAL_ANCHOR_SCALE",
-                HALFNORMAL_ANCHOR_SCALE,
-                scale,
-                5e-11,
-                "package constant (10 decimals) against the quadrature",
-            )
-        )
-    if "log_moment" in estimators:
-        checks.append(
-            within(
-                "anchor.closed_form.log_moment.shape",
-                log_moment_limit(HALFNORMAL)[0],
-                2 / math.sqrt(3),
-                1e-14,
-                "shape = 2 / sqrt(3) exactly under HalfNormal",
-            )
-        )
-    for name in estimators:
-        worst = max(a.error / max(1.0, abs(a.shape), abs(a.scale)) for a in anchors if a.estimator == name)
-        checks.append(
-            Check(
-                f"anchor.precision.{name}",
-                worst <= EXACT_TOLERANCE,
-                worst,
-                0.0,
-                EXACT_TOLERANCE,
-                "stated relative error of every half-normal anchor (10 significant digits)",
-            )
-        )
-        tolerance = histogram_weibull_tolerance() if name == "histogram" else EXACT_TOLERANCE
-        for options in anchor_option_sets(name):
-            label = ",".join(f"{k}={v}" for k, v in options.items())
-            for true_shape in RECOVERY_SHAPES:
-                shape, scale = limit_for(name, weibull(true_shape), options)
-                detail = (
-                    "binned limit: bin-width error allowed"
-                    if name == "histogram"
-                    else "exact limit must equal the truth"
-                )
-                base = f"anchor.weibull.{name}" + (f"[{label}]" if label else "") + f".k={true_shape:g}"
-                checks.append(within(f"{base}.shape", shape / true_shape, 1.0, tolerance, detail))
-                checks.append(within(f"{base}.scale", scale, 1.0, tolerance, detail))
-    return anchors, checks
 
 
 def run_quick(
@@ -403,8 +325,6 @@ def run_full(
         files.append(figures.histogram_sigma_figure(sweep, out, info))
     if "probability_plot" in names:
         tell("step-0 architectures")
-        from weibull_stats.validation.step0 import step0_study
-
         step0, step0_checks = step0_study(seed=seed, size="full")
         checks += step0_checks
         files += write_table(
@@ -419,16 +339,9 @@ def run_full(
             ],
         )
         files.append(figures.step0_figure(step0, out, info))
-    for extra in _uncertainty_studies():
+    for extra in uncertainty.available_studies():
         files += extra(names, seed, out, info, tell, checks)
     report = ValidationReport(
         "full", seed, __version__, info["date"], names, tuple(anchors), tuple(checks), tuple(rows)
     )
     return _write_common(report, out, files)
-
-
-def _uncertainty_studies() -> list[Callable[..., list[Path]]]:
-    """Coverage and GoF studies, present once the uncertainty API exists."""
-    from weibull_stats.validation import uncertainty
-
-    return uncertainty.available_studies()

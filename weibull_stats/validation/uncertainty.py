@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from weibull_stats.bootstrapping import bootstrap
+from weibull_stats.gof import goodness_of_fit
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, default_anchor
 from weibull_stats.validation.populations import HALFNORMAL
@@ -57,8 +59,6 @@ def coverage_study(
     halfnormal_sizes: Sequence[int] = (1000, 10_000),
 ) -> pd.DataFrame:
     """Coverage of percentile, basic and BCa intervals (both bootstrap kinds) per estimator."""
-    from weibull_stats import bootstrap
-
     cases: list[tuple[str, str, str, int, float, float]] = []
     for name in estimators:
         for kind in KINDS:
@@ -132,8 +132,6 @@ def gof_study(
     estimator: str = "mle",
 ) -> pd.DataFrame:
     """Rejection rates of the goodness-of-fit tests: size (Weibull) and power (others)."""
-    from weibull_stats import goodness_of_fit
-
     records = []
     for law in GOF_LAWS:
         for size in sizes:
@@ -258,12 +256,5 @@ def _gof_outputs(
 
 
 def available_studies() -> list[Callable[..., list[Path]]]:
-    """The uncertainty studies that the installed package supports (bootstrap and GoF)."""
-    import weibull_stats
-
-    found: list[Callable[..., list[Path]]] = []
-    if hasattr(weibull_stats, "bootstrap"):
-        found.append(_coverage_outputs)
-    if hasattr(weibull_stats, "goodness_of_fit"):
-        found.append(_gof_outputs)
-    return found
+    """The uncertainty studies of the full run: bootstrap coverage, then GoF size and power."""
+    return [_coverage_outputs, _gof_outputs]

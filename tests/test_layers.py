@@ -1,0 +1,116 @@
+"""Layers: runtime imports, the gate record handed to the scan, shared helpers and columns."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import weibull_stats as ws
+from weibull_stats import scanning
+from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.formatting import jsonable, markdown_table
+from weibull_stats.results import FIT_COLUMNS, INTERVAL_COLUMNS
+from weibull_stats.seeds import child_seed, generator
+from weibull_stats.validation._common import child_rng
+from weibull_stats.validation.gate import GateRecord
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_scan_without_validation_imports_neither_mpmath_nor_hypothesis(tmp_path: Path) -> None:
+    code = f"""
+import sys
+import weibull_stats as ws
+from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+after_import = sorted(m for m in ("mpmath", "hypothesis") if m in sys.modules)
+state, config = synthetic_state("llama", layers=1, hidden=8, heads=2)
+table = ws.scan(write_checkpoint({str(tmp_path)!r}, state, config), skip_validation=True,
+                out={str(tmp_path / 'out')!r})
+after_scan = sorted(m for m in ("mpmath", "hypothesis") if m in sys.modules)
+print(after_import, after_scan, len(table))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=True)
+    assert result.stdout.split("\n")[0] == "[] [] 9", result.stdout + result.stderr
+
+
+def test_validation_package_loads_the_anchor_names_on_first_use() -> None:
+    from weibull_stats import validation
+
+    assert validation.default_anchor("probability_plot", validation.HALFNORMAL)[0] == pytest.approx(
+        HALFNORMAL_ANCHOR_SHAPE, abs=5e-11)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        validation.nope  # noqa: B018
+
+
+def _checkpoint(folder: Path) -> Path:
+    state, config = synthetic_state("gpt2", layers=1, hidden=8, heads=2)
+    return write_checkpoint(folder, state, config)
+
+
+def test_scan_layer_takes_the_gate_record_and_writes_no_report(tmp_path: Path) -> None:
+    folder = _checkpoint(tmp_path / "ckpt")
+    record = GateRecord(True, False, "cache", ws.__version__, ("probability_plot",), checks=3)
+    frame, checkpoints = scanning.scan(str(folder), out=tmp_path / "a", gate=record)
+    assert frame["validated"].all() and frame.attrs["gate"] == record.to_dict()
+    assert [c.label for c in checkpoints] == [frame["checkpoint"].iloc[0]]
+    assert not (tmp_path / "a" / "report.md").exists()
+    run = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert run["gate"]["source"] == "cache" and run["gate"]["checks"] == 3
+    skipped, _ = scanning.scan(str(folder), gate=None)
+    assert not skipped["validated"].any()
+    assert skipped.attrs["gate"]["skipped"] is True
+    assert skipped.attrs["gate"]["estimators"] == ["probability_plot"]
+    # the workflow's table is the same table, with the report written beside it
+    table = ws.scan(str(folder), out=tmp_path / "b", skip_validation=True)
+    assert (tmp_path / "b" / "report.md").is_file()
+    assert table.drop(columns="validated").equals(frame.drop(columns="validated"))
+
+
+def test_workflow_checks_settings_before_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibull_stats.validation import gate
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the gate ran before the settings were checked")
+
+    monkeypatch.setattr(gate, "ensure_validated", never)
+    with pytest.raises(ValueError, match=r"`bootstrap` must be a number of resamples >= 0; got -1"):
+        ws.scan("minilm", bootstrap=-1)
+    with pytest.raises(ValueError, match=r"`resume` needs `out`"):
+        ws.scan("minilm", resume=True)
+
+
+def test_one_seed_scheme() -> None:
+    assert child_rng(5, "confirm", "mle", 1000).random() == generator(5, "confirm", "mle", 1000).random()
+    # float key parts enter as their text
+    assert child_rng(5, "trim", 0.1).random() == generator(5, "trim", "0.1").random()
+    assert scanning.tensor_seed(3, "w", "k") == child_seed(3, "w", "k")
+
+
+def test_one_markdown_renderer_and_one_json_cleaner() -> None:
+    assert markdown_table(["a"], [["x|y"]]) == "| a |\n|---|\n| x\\|y |"
+    with pytest.raises(ValueError, match=r"`rows\[0\]` has 2 cells for 1 headers"):
+        markdown_table(["a"], [["1", "2"]])
+    with pytest.raises(ValueError, match=r"`align` has 2 entries for 1 headers"):
+        markdown_table(["a"], [], align=["l", "r"])
+    assert jsonable({"x": (np.inf, 1.0)}) == {"x": [None, 1.0]}
+    fit = ws.WeibullFit(shape=1.0, scale=2.0, estimator="mle", n=10, n_used=10, r2=float("nan"))
+    assert fit.to_dict()["r2"] is None
+
+
+def test_one_table_layout_for_a_fit() -> None:
+    fit = ws.WeibullFit(shape=1.2, scale=0.5, estimator="mle", n=100, n_used=90)
+    assert tuple(fit.to_row())[: len(FIT_COLUMNS)] == FIT_COLUMNS
+    table = ws.results_table([fit], intervals=[{"shape": (1.1, 1.3)}])
+    assert tuple(table.columns)[: len(FIT_COLUMNS)] == FIT_COLUMNS
+    after = tuple(table.columns)[len(FIT_COLUMNS):]
+    assert after[: len(INTERVAL_COLUMNS)] == INTERVAL_COLUMNS
+    start = scanning.COLUMNS.index(FIT_COLUMNS[0])
+    assert scanning.COLUMNS[start: start + len(FIT_COLUMNS)] == FIT_COLUMNS
+    assert all(c in scanning.COLUMNS for c in INTERVAL_COLUMNS)

@@ -1,0 +1,140 @@
+"""The user-facing workflows: validate, then scan, then report (the layer above validation).
+
+:func:`scan` is ``weibull_stats.scan``: it runs the validation gate
+(:func:`weibull_stats.validation.gate.ensure_validated`), the scan proper
+(:func:`weibull_stats.scanning.scan`, which takes the gate record and writes the tables) and
+then the report (:func:`weibull_stats.report.write_report`). Each lower module knows nothing of
+the ones above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from weibull_stats import scanning
+from weibull_stats.report import write_report
+from weibull_stats.scan_plan import ScanSettings, check_settings
+from weibull_stats.validation import gate as validation_gate
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+def scan(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    estimators: str | Sequence[str] = ("probability_plot",),
+    bootstrap: int = 0,
+    confidence_level: float = 0.95,
+    gof: bool = False,
+    gof_samples: int = 99,
+    seed: int = 0,
+    out: str | Path | None = None,
+    resume: bool = False,
+    jobs: int = 1,
+    skip_validation: bool = False,
+    include_vectors: bool = False,
+    report: bool = True,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Fit every weight matrix of one or more checkpoints, after the validation gate.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Each a weight file (``.safetensors``, ``.bin``/``.pt``, ``*.index.json``), a model
+        folder, a folder of ``step-N`` checkpoint folders (a trajectory, in step order), or
+        ``"minilm"`` (the embedded all-MiniLM-L6-v2).
+    estimators : str or sequence of str, default ("probability_plot",)
+        Registered estimators; every matrix is fitted with each.
+    bootstrap : int, default 0
+        Bootstrap resamples for percentile intervals of shape and scale (0: no intervals).
+    confidence_level : float, default 0.95
+    gof : bool, default False
+        Anderson–Darling goodness of fit with parametric-bootstrap p-values
+        (``gof_samples`` Monte Carlo refits with the same estimator).
+    gof_samples : int, default 99
+    seed : int, default 0
+        Root seed; each (tensor, part) gets :func:`~weibull_stats.scan_plan.tensor_seed`
+        ``(seed, tensor, part)``.
+    out : path, optional
+        Folder for the journal, tables, report and plots (see :mod:`weibull_stats.scanning`). Without
+        it nothing is written and ``resume`` is unavailable.
+    resume : bool, default False
+        Continue the scan journalled in ``out``: finished rows are kept, not redone. Without
+        it an existing journal in ``out`` is replaced.
+    jobs : int, default 1
+        Worker processes; results do not depend on it. Memory grows with it (one tensor per
+        worker).
+    skip_validation : bool, default False
+        Fit without the validation gate; recorded as ``validated = False`` in every row and
+        in the report.
+    include_vectors : bool, default False
+        Also fit 1-D floating tensors (biases, norms) as kind ``other``.
+    progress : bool, default False
+        A tqdm progress bar (one step per tensor) on stderr.
+    report : bool, default True
+        With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (checkpoint, tensor, part, estimator), columns :data:`COLUMNS`
+        (``part`` is ``""`` for a whole matrix, ``q``/``k``/``v`` or ``up``/``gate`` for a
+        part of a fused one). ``frame.attrs`` holds ``errors`` and ``skipped`` (lists of
+        dicts) and ``gate`` (the validation record).
+
+    Warns
+    -----
+    weibull_stats.scanning.ScanWarning
+        When some tensor or file failed; the failures are in ``frame.attrs["errors"]`` and
+        ``errors.csv``.
+
+    Raises
+    ------
+    ValueError
+        Bad settings, or ``resume`` with settings that differ from the journal's.
+    weibull_stats.validation.ValidationFailed
+        The estimators did not pass the validation gate.
+
+    Examples
+    --------
+    A synthetic Llama-layout checkpoint (``scan("minilm")`` scans the embedded real model):
+
+    >>> import tempfile
+    >>> import weibull_stats as ws
+    >>> from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+    >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table = ws.scan(write_checkpoint(folder, state, config), skip_validation=True)
+    >>> len(table), sorted(set(table["kind"]))
+    (16, ['down', 'embedding', 'gate', 'k', 'lm_head', 'o', 'q', 'up', 'v'])
+    >>> table.loc[table["kind"] == "q", ["layer", "rows", "cols"]].to_numpy().tolist()
+    [[0, 16, 16], [1, 16, 16]]
+    >>> bool(table["validated"].any()), table.attrs["gate"]["skipped"]
+    (False, True)
+    """
+    names = [estimators] if isinstance(estimators, str) else list(estimators)
+    # bad settings fail before the gate spends seconds validating
+    check_settings([str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths], names,
+                   bootstrap, confidence_level, gof, gof_samples, seed, jobs, include_vectors)
+    if resume and out is None:
+        raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
+    gate = validation_gate.ensure_validated(names, skip=skip_validation)
+    frame, checkpoints = scanning.scan(
+        paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
+        gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
+        include_vectors=include_vectors, progress=progress, warn=False,
+    )
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None and report:
+        write_report(out_dir, frame, checkpoints, errors=frame.attrs["errors"],
+                     skipped=frame.attrs["skipped"], gate=gate,
+                     settings=ScanSettings.from_dict(frame.attrs["settings"]))
+    scanning.warn_failures(frame, out_dir, stacklevel=2)
+    return frame
+
+
+__all__ = ["scan"]
