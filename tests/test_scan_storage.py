@@ -22,7 +22,8 @@ import weibull_stats as ws
 from weibull_stats.checkpoints import _safetensors, classify, detect_family, open_checkpoint, split_fused
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
 from weibull_stats.sample import BFLOAT16
-from weibull_stats.scanning import FIT_OPTIONS, ScanSettings, TensorTask, scan
+from weibull_stats.scanning import FIT_OPTIONS, ScanSettings, TensorTask
+from weibull_stats.workflow import scan
 
 scan_module = importlib.import_module("weibull_stats.scanning")
 ESTIMATORS = tuple(ws.ESTIMATORS)
