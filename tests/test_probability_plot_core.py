@@ -110,7 +110,9 @@ def assert_same_lines(lines, row: int, fit: ws.WeibullFit) -> None:
     assert int(lines.n_used[row]) == fit.n_used
 
 
-@pytest.mark.parametrize("options", [{}, {"trim": (0.0, 1.0), "plotting_position": "blom", "direction": "x_on_y"}])
+@pytest.mark.parametrize(
+    "options", [{}, {"trim": (0.0, 1.0), "plotting_position": "blom", "direction": "x_on_y"}]
+)
 def test_one_raw_sample_is_bitwise_a_row_of_a_batch(options: dict) -> None:
     rng = np.random.default_rng(7)
     rows = (rng.weibull(1.2, size=(7, 40_000)) * rng.uniform(0.01, 3.0, size=(7, 1))).astype(np.float32)
@@ -123,7 +125,9 @@ def test_one_raw_sample_is_bitwise_a_row_of_a_batch(options: dict) -> None:
     assert np.array_equal(sorted_lines.shape, lines.shape) and np.array_equal(sorted_lines.scale, lines.scale)
 
 
-@pytest.mark.parametrize("options", [{}, {"trim": (0.05, 0.95), "plotting_position": "weibull", "direction": "x_on_y"}])
+@pytest.mark.parametrize(
+    "options", [{}, {"trim": (0.05, 0.95), "plotting_position": "weibull", "direction": "x_on_y"}]
+)
 def test_one_count_sample_is_bitwise_a_row_of_a_batch(options: dict) -> None:
     rng = np.random.default_rng(8)
     grid = np.unique(half_normal(200_000, seed=9).astype(ml_dtypes.bfloat16).astype(np.float64))
@@ -217,7 +221,9 @@ def full_indices(window: np.ndarray, n: int, lo: int, hi: int) -> np.ndarray:
     return np.concatenate([np.full(lo - 1, window[0]), window, np.full(n - hi, window[-1])])
 
 
-@pytest.mark.parametrize(("n", "options"), [(37, {}), (PLAN_CHUNK + 3001, {"trim": (0.0, 1.0), "direction": "x_on_y"})])
+@pytest.mark.parametrize(
+    ("n", "options"), [(37, {}), (PLAN_CHUNK + 3001, {"trim": (0.0, 1.0), "direction": "x_on_y"})]
+)
 def test_plan_equals_fitting_the_explicit_resample(n: int, options: dict) -> None:
     x = np.sort(np.random.default_rng(n).weibull(1.3, n) * 2.0)
     plan = ESTIMATOR.plan(x, **check_options(**options))
