@@ -24,6 +24,7 @@ from weibull_stats.estimators.probability_plot import (
     probability_plot_kernel,
     trim_window,
 )
+from weibull_stats.estimators.probability_plot import _counts as counts_module
 from weibull_stats.estimators.probability_plot._counts import prefix_at, prefix_table
 from weibull_stats.estimators.probability_plot._plan import CHUNK as PLAN_CHUNK
 from weibull_stats.estimators.probability_plot._raw import ordered_window_sums
@@ -100,6 +101,17 @@ def test_prefix_is_accurate_and_the_same_streamed_or_tabled() -> None:
     positions = np.sort(np.random.default_rng(0).integers(0, n + 1, 500))
     streamed, sv2, svv2 = prefix_at(n, lo, hi, 0.5, positions)
     assert np.array_equal(streamed, table[positions]) and (sv, svv) == (sv2, svv2)
+
+
+def test_prefix_on_two_threads_is_the_same_bitwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 5 * 16384 + 99
+    lo, hi = trim_window(n, (0.1, 0.9), "bernard")
+    positions = np.sort(np.random.default_rng(1).integers(0, hi - lo + 2, 300))
+    plain = prefix_table(n, lo, hi, 0.3), prefix_at(n, lo, hi, 0.3, positions)
+    monkeypatch.setattr(counts_module, "PARALLEL_MIN", 1)
+    threaded = prefix_table(n, lo, hi, 0.3), prefix_at(n, lo, hi, 0.3, positions)
+    for (q, sv, svv), (q2, sv2, svv2) in zip(plain, threaded, strict=True):
+        assert np.array_equal(q, q2) and sv == sv2 and svv == svv2
 
 
 # ---------------------------------------------------------------------- one sample is a row

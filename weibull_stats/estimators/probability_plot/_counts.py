@@ -26,56 +26,74 @@ import numpy as np
 
 from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
 from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS, plot_y
-from weibull_stats.estimators.probability_plot._raw import ROW_GROUP, RowSums
+from weibull_stats.estimators.probability_plot._raw import PARALLEL_MIN, ROW_GROUP, RowSums, both
 
-#: ``consume(offset, local, base)``: ``Q[offset + 1 + j] = base + local[j]`` for one chunk.
-Consumer = Callable[[int, np.ndarray, float], None]
+#: ``visit(chunk, offset, local)``: the cumulative sums ``local`` of one chunk's ordinates
+#: (``Q[offset + 1 + j] = bases[chunk] + local[j]``); chunks may be visited on two threads.
+Visitor = Callable[[int, int, np.ndarray], None]
 
 
-def prefix_pass(n: int, lo: int, hi: int, a: float, consume: Consumer) -> tuple[float, float]:
-    """Stream ``Q`` over the window ranks ``lo..hi`` of a sample of ``n``, chunk by chunk,
-    into ``consume``; return ``(sum v, sum v^2)`` over the window.
+def prefix_pass(n: int, lo: int, hi: int, a: float, visit: Visitor) -> tuple[np.ndarray, float, float]:
+    """Stream the chunk-local prefix sums of the plot ordinates over the window ranks
+    ``lo..hi`` of a sample of ``n`` into ``visit``; return ``(bases, sum v, sum v^2)``.
 
-    The chunk sums are those of :func:`~weibull_stats.estimators.probability_plot._raw.
-    ordered_window_sums` (same chunks, same arithmetic), added pairwise.
+    ``bases[c]`` is the sum of the ordinates before chunk ``c`` (Neumaier's compensated sum
+    of the chunks' pairwise sums, in chunk order), so ``Q`` at window offset ``t`` in chunk
+    ``c`` is ``bases[c] + local[t - offset - 1]``. Windows of at least
+    :data:`~weibull_stats.estimators.probability_plot._raw.PARALLEL_MIN` ranks are visited
+    on two threads; the numbers do not depend on it. The chunk sums are those of
+    :func:`~weibull_stats.estimators.probability_plot._raw.ordered_window_sums` (same
+    chunks, same arithmetic), added pairwise.
 
     Examples
     --------
     >>> import numpy as np
     >>> table = np.zeros(9)
-    >>> def keep(offset, local, base):
-    ...     table[offset + 1 : offset + 1 + local.size] = local + base
-    >>> sv, svv = prefix_pass(10, 2, 9, 0.5, keep)
-    >>> bool(np.isclose(table[-1], sv, rtol=1e-15, atol=0))
+    >>> def keep(chunk, offset, local):
+    ...     table[offset + 1 : offset + 1 + local.size] = local
+    >>> bases, sv, svv = prefix_pass(10, 2, 9, 0.5, keep)
+    >>> bool(np.isclose(table[-1] + bases[-1], sv, rtol=1e-15, atol=0))
     True
     """
     size = hi - lo + 1
     negative_denom = -(n + 1 - 2 * a)
     width = min(size, CHUNK)
-    ranks = np.arange(width, dtype=np.float64)
-    v = np.empty(width)
-    w = np.empty(width)
-    local = np.empty(width)
     offsets = [s for s, _ in chunks(0, size, CHUNK)]
-    per_rank = np.empty((2, len(offsets)))
+    count = len(offsets)
+    per_rank = np.empty((2, count))
+
+    def work(c0: int, c1: int) -> None:
+        ranks = np.arange(width, dtype=np.float64)
+        v = np.empty(width)
+        w = np.empty(width)
+        local = np.empty(width)
+        for c in range(c0, c1):
+            offset = offsets[c]
+            k = min(CHUNK, size - offset)
+            vv = v[:k]
+            plot_y(ranks[:k], float(lo + offset), a, negative_denom, vv)
+            per_rank[0, c] = vv.sum()
+            per_rank[1, c] = np.multiply(vv, vv, out=w[:k]).sum()
+            np.cumsum(vv, out=local[:k])
+            visit(c, offset, local[:k])
+
+    half = count // 2
+    if size >= PARALLEL_MIN and half:
+        both(lambda: work(0, half), lambda: work(half, count), True)
+    else:
+        work(0, count)
+    bases = np.empty(count)
     total = compensation = 0.0
-    for c, offset in enumerate(offsets):
-        k = min(CHUNK, size - offset)
-        vv = v[:k]
-        plot_y(ranks[:k], float(lo + offset), a, negative_denom, vv)
-        chunk_sum = float(vv.sum())
-        per_rank[0, c] = chunk_sum
-        per_rank[1, c] = np.multiply(vv, vv, out=w[:k]).sum()
-        np.cumsum(vv, out=local[:k])
-        consume(offset, local[:k], total + compensation)
-        updated = total + chunk_sum  # Neumaier's compensated running sum of the chunk sums
+    for c, chunk_sum in enumerate(per_rank[0].tolist()):
+        bases[c] = total + compensation
+        updated = total + chunk_sum  # Neumaier's compensated running sum
         if abs(total) >= abs(chunk_sum):
             compensation += (total - updated) + chunk_sum
         else:
             compensation += (chunk_sum - updated) + total
         total = updated
     sv, svv = per_rank.sum(axis=1)
-    return float(sv), float(svv)
+    return bases, float(sv), float(svv)
 
 
 def prefix_table(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, float, float]:
@@ -83,10 +101,12 @@ def prefix_table(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, float,
     table = np.empty(hi - lo + 2)
     table[0] = 0.0
 
-    def keep(offset: int, local: np.ndarray, base: float) -> None:
-        np.add(local, base, out=table[offset + 1 : offset + 1 + local.size])
+    def keep(chunk: int, offset: int, local: np.ndarray) -> None:
+        table[offset + 1 : offset + 1 + local.size] = local
 
-    sv, svv = prefix_pass(n, lo, hi, a, keep)
+    bases, sv, svv = prefix_pass(n, lo, hi, a, keep)
+    for offset, base in zip(range(0, hi - lo + 1, CHUNK), bases.tolist(), strict=True):
+        table[offset + 1 : offset + 1 + CHUNK] += base
     return table, sv, svv
 
 
@@ -94,13 +114,16 @@ def prefix_at(n: int, lo: int, hi: int, a: float, positions: np.ndarray) -> tupl
     """``(Q[positions], sum v, sum v^2)`` for ascending ``positions`` in ``0..W``, streamed
     (no table); bitwise the entries of :func:`prefix_table`."""
     out = np.zeros(positions.size)
+    bounds: dict[int, tuple[int, int]] = {}
 
-    def gather(offset: int, local: np.ndarray, base: float) -> None:
-        first, last = np.searchsorted(positions, [offset, offset + local.size], side="right")
-        if last > first:
-            np.add(local[positions[first:last] - offset - 1], base, out=out[first:last])
+    def gather(chunk: int, offset: int, local: np.ndarray) -> None:
+        first, last = np.searchsorted(positions, [offset, offset + local.size], side="right").tolist()
+        bounds[chunk] = first, last
+        out[first:last] = local[positions[first:last] - offset - 1]
 
-    sv, svv = prefix_pass(n, lo, hi, a, gather)
+    bases, sv, svv = prefix_pass(n, lo, hi, a, gather)
+    for chunk, (first, last) in bounds.items():
+        out[first:last] += bases[chunk]
     return out, sv, svv
 
 

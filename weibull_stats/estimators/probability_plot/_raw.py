@@ -30,7 +30,7 @@ ROW_GROUP = 1 << 20
 RowSums = tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
 
-def _both(first: Callable[[], None], second: Callable[[], None], threads: bool) -> None:
+def both(first: Callable[[], None], second: Callable[[], None], threads: bool) -> None:
     """Run ``first`` and ``second``, on two threads when ``threads``."""
     if not threads:
         first()
@@ -78,7 +78,7 @@ def order_window(block: np.ndarray, lo: int, hi: int, *, threads: bool = False) 
                 right.partition(top - 1, axis=1)
             right[:, :top].sort(axis=1)
 
-    _both(left_half, right_half, threads)
+    both(left_half, right_half, threads)
 
 
 def ordered_window_sums(block: np.ndarray, lo: int, hi: int, a: float, *, threads: bool = False) -> RowSums:
@@ -124,7 +124,7 @@ def ordered_window_sums(block: np.ndarray, lo: int, hi: int, a: float, *, thread
 
     half = count // 2
     if threads and half:
-        _both(lambda: work(0, half), lambda: work(half, count), True)
+        both(lambda: work(0, half), lambda: work(half, count), True)
     else:
         work(0, count)
     sv, svv = per_rank.sum(axis=1)
