@@ -81,12 +81,20 @@ def plot_y(ranks: np.ndarray, first: float, a: float, negative_denom: float, out
     """Write ``ln(-ln(1 - p_i))`` for the 1-based ranks ``first + ranks`` into ``out``.
 
     ``p_i = (i - a) / denom`` is formed exactly as :func:`plotting_positions` forms it
-    (the integer rank, minus ``a``, divided by ``denom``), then ``ln(1 - p) = log1p(-p)``.
+    (the integer rank, minus ``a``, divided by ``denom``), then ``ln(1 - p)`` as
+    ``log1p(-p)`` below ``p = 1/2`` and as ``log(1 - p)`` from there, where ``1 - p`` is
+    exact (Sterbenz) and the logarithm is as accurate and about twice as fast.
+    ``ranks`` are ascending.
     """
     np.add(ranks, first, out=out)
     out -= a
     out /= negative_denom
-    np.log1p(out, out=out)
+    # ranks with p < 1/2 come first; an index off by one either way keeps full accuracy
+    split = min(out.size, max(0, math.ceil(-0.5 * negative_denom + a - first - float(ranks[0]))))
+    low, high = out[:split], out[split:]
+    np.log1p(low, out=low)
+    high += 1.0
+    np.log(high, out=high)
     np.negative(out, out=out)
     np.log(out, out=out)
 
