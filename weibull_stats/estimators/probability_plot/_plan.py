@@ -115,7 +115,31 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class ProbabilityPlotPlan:
-    """Probability-plot fast path by exponential spacings (see the module documentation)."""
+    """Nonparametric bootstrap of the probability plot by exponential spacings (see the
+    module documentation): ``nonparametric(generator, size)`` gives the ``(size, 2)``
+    shapes and scales of ``size`` resamples without forming or sorting one.
+
+    Parameters
+    ----------
+    sorted_data : numpy.ndarray
+        The raw sample's magnitudes in ascending order (1-D, float32 or float64).
+    trim, plotting_position, direction
+        The estimator's options, as :func:`~weibull_stats.estimators.probability_plot.
+        check_options` returns them.
+
+    Raises
+    ------
+    ValueError
+        When fewer than ``MIN_POINTS`` ranks lie in the trim window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.sort(np.random.default_rng(0).weibull(1.5, 10_000))
+    >>> draws = ProbabilityPlotPlan(x).nonparametric(np.random.default_rng(1), 200)
+    >>> draws.shape, round(float(draws[:, 0].mean()), 1)
+    ((200, 2), 1.5)
+    """
 
     #: Below this sample size a resample costs less by sorting ``(batch, n)`` index
     #: resamples than by the per-resample streaming loop (measured: 60 us against 7 us per
