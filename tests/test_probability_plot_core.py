@@ -223,6 +223,8 @@ def test_too_few_points_raise_for_a_shared_size_and_are_reasons_otherwise() -> N
     lines = probability_plot_kernel(CountRows(grid, counts), trim=(0.4, 0.5))
     assert lines.reasons[0].startswith("too few points after trimming: 1 of 10 values")
     assert np.isnan(lines.shape[0]) and lines.defined[1] and lines.n_used[1] >= MIN_POINTS
+    empty = probability_plot_kernel(CountRows(grid, np.array([np.zeros(40, dtype=np.int64), counts[1]])))
+    assert empty.reasons[0].startswith("too few points after trimming: 0 of 0 values") and empty.defined[1]
     ties = np.array([[1, 18, 1], [5, 5, 10]])
     lines = probability_plot_kernel(CountRows(np.array([1.0, 2.0, 3.0]), ties))
     assert "single distinct value" in lines.reasons[0] and lines.defined[1] and not lines.converged[0]

@@ -110,7 +110,7 @@ def probability_plot_kernel(
     reasons: dict[int, str] = {}
     distinct_sizes = np.unique(sizes)
     for n in distinct_sizes.tolist():
-        lo, hi = trim_window(int(n), trim, plotting_position)
+        lo, hi = trim_window(int(n), trim, plotting_position) if n > 0 else (1, 0)
         used = max(0, hi - lo + 1)
         every = distinct_sizes.size == 1
         rows = slice(None) if every else np.flatnonzero(sizes == n)
