@@ -77,7 +77,10 @@ def check_options(probabilities: Any = (0.1, 0.9), method: str = "linear") -> di
     return {"probabilities": probs, "method": check_choice(method, "method", QUANTILE_METHODS)}
 
 
-def _to_boundary(index: np.ndarray, take_previous: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+Condition = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _to_boundary(index: np.ndarray, take_previous: Condition) -> np.ndarray:
     previous = np.floor(index)
     gamma = index - previous
     chosen = np.where(take_previous(gamma, index), previous, previous + 1).astype(np.intp)
@@ -198,7 +201,9 @@ def line_through_quantile_rows(probabilities: tuple[float, ...], quantiles: np.n
     return out
 
 
-def _needed(n: int, probs: tuple[float, ...], method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _needed(
+    n: int, probs: tuple[float, ...], method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Unique needed positions and, per probability, the columns of previous/following."""
     previous, following, fraction = order_positions(n, probs, method)
     needed = np.unique(np.concatenate([previous, following]))
@@ -215,7 +220,9 @@ def _raw_quantiles(values: np.ndarray, ordered: bool, owned: bool, probs: tuple[
     return _lerp(chosen[:, before], chosen[:, after], fraction)
 
 
-def _count_quantiles(grid: np.ndarray, counts: np.ndarray, probs: tuple[float, ...], method: str) -> np.ndarray:
+def _count_quantiles(
+    grid: np.ndarray, counts: np.ndarray, probs: tuple[float, ...], method: str
+) -> np.ndarray:
     b, d = counts.shape
     cumulative = np.cumsum(counts, axis=1)
     sizes = cumulative[:, -1]
@@ -227,7 +234,8 @@ def _count_quantiles(grid: np.ndarray, counts: np.ndarray, probs: tuple[float, .
         rows = np.flatnonzero(sizes == size)
         needed, before, after, fraction = _needed(int(size), probs, method)
         queries = needed[None, :] + (rows.astype(np.int64) * stride)[:, None]
-        cells = np.searchsorted(flat, queries.ravel(), side="right").reshape(queries.shape) - rows[:, None] * d
+        cells = np.searchsorted(flat, queries.ravel(), side="right").reshape(queries.shape)
+        cells -= rows[:, None] * d
         chosen = grid[cells]
         quantiles[rows] = _lerp(chosen[:, before], chosen[:, after], fraction)
     return quantiles
