@@ -17,6 +17,7 @@ from weibull_stats.batch import Batch, CountRows, Lines
 from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators._streaming import (
     CHUNK,
+    GROUP_ELEMENTS,
     chunks,
     count_log_moments,
     raw_log_moments,
@@ -230,13 +231,14 @@ def _fit_group(
 def _raw_fits(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
     b, m = values.shape
     n, mean_log, ss_log = raw_log_moments(values)
-    single = values.min(axis=1) == values.max(axis=1)
+    highest = values.max(axis=1)
+    single = values.min(axis=1) == highest
     ss_log = np.where(single, 0.0, ss_log)
     groups = chunks(0, b, max(1, CACHE_LIMIT // m)) if m <= CACHE_LIMIT else row_groups(b, m)
     parts = []
     for r0, r1 in groups:
         rows = values[r0:r1]
-        top = np.log(rows.max(axis=1), dtype=np.float64)
+        top = np.log(highest[r0:r1], dtype=np.float64)
         parts.append(_fit_group(_RawLogs(rows, top), n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top))
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}, single
 
@@ -250,7 +252,8 @@ def _count_fits(grid: np.ndarray, counts: np.ndarray) -> tuple[dict[str, np.ndar
     last = d - 1 - np.argmax(present[:, ::-1], axis=1)
     log_grid = np.log(grid)
     parts = []
-    for r0, r1 in row_groups(b, d):
+    # three (rows, d) float64 arrays per group: t, the weights and the buffer
+    for r0, r1 in chunks(0, b, max(1, GROUP_ELEMENTS // d)):
         top = log_grid[last[r0:r1]]
         logs = _CountLogs(log_grid, counts[r0:r1], top)
         parts.append(_fit_group(logs, n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top))
