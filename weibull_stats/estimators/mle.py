@@ -1,101 +1,187 @@
-"""Maximum likelihood with the location fixed at zero, profiled in the shape."""
+"""Maximum likelihood with the location fixed at zero, profiled in the shape.
+
+One kernel, :func:`mle_kernel`, fits every row of a batch: raw rows through chunked passes
+over ``t = ln x - max ln x``, count rows through weighted sums over the grid (O(distinct)
+per iteration). Both run the same safeguarded Newton iteration, vectorised over rows, each
+row with its own bracket and its own stopping test, so a row's numbers never depend on the
+batch it is in (a one-sample fit is a batch of one).
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from weibull_stats._input import check_sample
-from weibull_stats.estimators._streaming import CHUNK, chunks, log_moments
+from weibull_stats.batch import Batch, CountRows, Lines
+from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators._streaming import (
+    CHUNK,
+    GROUP_ELEMENTS,
+    chunks,
+    count_log_moments,
+    raw_log_moments,
+    row_groups,
+)
 from weibull_stats.results import WeibullFit
+from weibull_stats.sample import as_sample
 
 MAX_ITERATIONS = 100
 RELATIVE_TOLERANCE = 1e-13
 
-
-#: Samples up to this size keep ``t = ln x - max ln x`` in memory between iterations;
-#: larger ones recompute it chunk by chunk (cheaper than faulting in a large array).
+#: Raw rows whose float64 ``t = ln x - max ln x`` has at most this many elements (per
+#: group of rows) keep it in memory between iterations; larger ones recompute it chunk by
+#: chunk (cheaper than faulting in a large array). Either way a value's ``t`` is the same.
 CACHE_LIMIT = 1 << 21
 
+SINGLE_VALUE = "`x` has a single distinct value; a Weibull shape cannot be estimated"
 
-class _LogSample:
-    """``t = ln x - top`` (``top = max ln x``) served in chunks, in float64."""
 
-    def __init__(self, data: np.ndarray, top: float) -> None:
-        self.data = data
+def check_options() -> dict[str, Any]:
+    """The maximum-likelihood estimator has no options of its own."""
+    return {}
+
+
+def _contiguous(flat: np.ndarray, rows: int, width: int) -> np.ndarray:
+    """A C-contiguous ``(rows, width)`` view of the front of ``flat`` (row sums then equal 1-D sums)."""
+    return flat[: rows * width].reshape(rows, width)
+
+
+class _RawLogs:
+    """``t = ln x - top`` of a group of raw rows, served in fixed column chunks, in float64."""
+
+    def __init__(self, values: np.ndarray, top: np.ndarray) -> None:
+        self.values = values
         self.top = top
+        rows, width = values.shape
         self.chunk = CHUNK
-        size = min(data.size, CHUNK)
-        self.t = np.empty(size)
-        self.e = np.empty(size)
+        self.buffer = np.empty(rows * min(width, self.chunk))
         self.cached: np.ndarray | None = None
-        if data.size <= CACHE_LIMIT:
-            self.cached = np.log(data, dtype=np.float64)
-            self.cached -= top
+        if values.size <= CACHE_LIMIT:
+            self.cached = np.log(values, dtype=np.float64)
+            self.cached -= top[:, None]
 
-    def weighted_moments(self, shape: float) -> tuple[float, float, float]:
-        """``(sum e, sum e t, sum e t^2)`` with ``e = exp(shape * t) <= 1``, one chunked pass."""
-        s0 = s1 = s2 = 0.0
-        for a, b in chunks(0, self.data.size, self.chunk):
-            m = b - a
-            e = self.e[:m]
+    def moments(self, rows: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(sum e, sum e t, sum e t^2)`` of ``rows`` with ``e = exp(shape t) <= 1``."""
+        every = rows.size == self.top.size
+        s0, s1, s2 = np.zeros(rows.size), np.zeros(rows.size), np.zeros(rows.size)
+        factor = shape[:, None]
+        for a, b in chunks(0, self.values.shape[1], self.chunk):
             if self.cached is not None:
-                t = self.cached[a:b]
+                t = self.cached[:, a:b] if every else self.cached[rows, a:b]
             else:
-                t = self.t[:m]
-                np.log(self.data[a:b], out=t, dtype=np.float64)
-                t -= self.top
-            np.multiply(t, shape, out=e)
+                t = np.log(self.values[:, a:b] if every else self.values[rows, a:b], dtype=np.float64)
+                t -= self.top[rows, None]
+            e = _contiguous(self.buffer, rows.size, b - a)
+            np.multiply(t, factor, out=e)
             np.exp(e, out=e)
-            s0 += float(e.sum())
-            e *= t  # pairwise sums of in-place products (BLAS dot threads, see window_sums)
-            s1 += float(e.sum())
+            s0 += e.sum(axis=1)
+            e *= t  # pairwise sums of in-place products (never dot: see _streaming)
+            s1 += e.sum(axis=1)
             e *= t
-            s2 += float(e.sum())
+            s2 += e.sum(axis=1)
         return s0, s1, s2
 
 
-def _profile_root(
-    sample: _LogSample, mean_t: float, start: float
-) -> tuple[float, int, bool, tuple[float, float, float]]:
-    """Root in ``k`` of the profile score ``g(k) = S1/S0 - 1/k - mean(t)``.
+class _CountLogs:
+    """``t = ln v - top`` over the grid for a group of count rows, with the counts as weights."""
+
+    def __init__(self, log_grid: np.ndarray, counts: np.ndarray, top: np.ndarray) -> None:
+        # cells above a row's top have count 0; clipping keeps their e finite (e = 1, weight 0)
+        self.t = np.minimum(log_grid[None, :] - top[:, None], 0.0)
+        self.weights = counts.astype(np.float64)
+        self.buffer = np.empty(self.t.size)
+
+    def moments(self, rows: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        every = rows.size == self.t.shape[0]
+        t = self.t if every else self.t[rows]
+        e = _contiguous(self.buffer, rows.size, t.shape[1])
+        np.multiply(t, shape[:, None], out=e)
+        np.exp(e, out=e)
+        e *= self.weights if every else self.weights[rows]
+        s0 = e.sum(axis=1)
+        e *= t
+        s1 = e.sum(axis=1)
+        e *= t
+        s2 = e.sum(axis=1)
+        return s0, s1, s2
+
+
+def _profile_roots(
+    logs: _RawLogs | _CountLogs, mean_t: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Roots in ``k`` of the profile score ``g(k) = S1/S0 - 1/k - mean(t)``, one per row.
 
     ``g`` is strictly increasing (``g'(k) = Var_w(t) + 1/k^2``), tends to ``-inf`` as
     ``k -> 0`` and to ``max(t) - mean(t) > 0`` as ``k -> inf``, so the root is unique.
     Newton steps are kept inside a bracket that every evaluation narrows; a step that
-    leaves the bracket is replaced by bisection in ``log k``. The moments returned are
-    those at the returned ``k``.
+    leaves the bracket is replaced by doubling, halving or bisection in ``log k``. Each row
+    has its own bracket and stops on its own test. Returns ``(k, iterations, converged,
+    moments)`` with the moments at the returned ``k``.
     """
-    low, high = 0.0, math.inf
-    k = start
-    moments = sample.weighted_moments(k)
+    size = start.size
+    k = start.copy()
+    low, high = np.zeros(size), np.full(size, np.inf)
+    iterations = np.zeros(size, dtype=np.int64)
+    converged = np.zeros(size, dtype=bool)
+    active = np.flatnonzero(np.isfinite(start))
+    s0, s1, s2 = (np.full(size, np.nan) for _ in range(3))
+    s0[active], s1[active], s2[active] = logs.moments(active, k[active])
     for iteration in range(1, MAX_ITERATIONS + 1):
-        s0, s1, s2 = moments
-        mean_w = s1 / s0
-        g = mean_w - 1.0 / k - mean_t
-        if g == 0.0:
-            return k, iteration, True, moments
-        if g < 0:
-            low = k
-        else:
-            high = k
-        derivative = max(s2 / s0 - mean_w * mean_w, 0.0) + 1.0 / (k * k)
-        candidate = k - g / derivative
-        if not (low < candidate < high) or not math.isfinite(candidate):
-            if math.isinf(high):
-                candidate = 2.0 * k
-            elif low == 0.0:
-                candidate = 0.5 * k
-            else:
-                candidate = math.sqrt(low * high)
-        step = abs(candidate - k)
-        k = candidate
-        moments = sample.weighted_moments(k)
-        if step <= RELATIVE_TOLERANCE * k:
-            return k, iteration, True, moments
-    return k, MAX_ITERATIONS, False, moments
+        if active.size == 0:
+            break
+        kk = k[active]
+        m0, m1, m2 = s0[active], s1[active], s2[active]
+        mean_w = m1 / m0
+        score = mean_w - 1.0 / kk - mean_t[active]
+        exact = score == 0.0
+        below = score < 0
+        lo = np.where(below, kk, low[active])
+        hi = np.where(below, high[active], kk)
+        derivative = np.maximum(m2 / m0 - mean_w * mean_w, 0.0) + 1.0 / (kk * kk)
+        candidate = kk - score / derivative
+        outside = ~((lo < candidate) & (candidate < hi) & np.isfinite(candidate))
+        fallback = np.where(np.isinf(hi), 2.0 * kk, np.where(lo == 0.0, 0.5 * kk, np.sqrt(lo * hi)))
+        candidate = np.where(outside, fallback, candidate)
+        step = np.abs(candidate - kk)
+        iterations[active] = iteration
+        low[active], high[active] = lo, hi
+        converged[active[exact]] = True
+        moving = ~exact
+        rows, candidate, step = active[moving], candidate[moving], step[moving]
+        k[rows] = candidate
+        s0[rows], s1[rows], s2[rows] = logs.moments(rows, candidate)
+        done = step <= RELATIVE_TOLERANCE * candidate
+        converged[rows[done]] = True
+        active = rows[~done]
+    return k, iterations, converged, (s0, s1, s2)
+
+
+def information_se_rows(
+    moments: tuple[np.ndarray, np.ndarray, np.ndarray],
+    shape: np.ndarray,
+    scale: np.ndarray,
+    top: np.ndarray,
+    n: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`observed_information_se`: ``nan`` where the information is not
+    positive definite."""
+    s0, s1, s2 = moments
+    d = top - np.log(scale)
+    c = np.exp(shape * d)
+    s_z = c * s0
+    s_zu = c * (s1 + d * s0)
+    s_zuu = c * (s2 + 2.0 * d * s1 + d * d * s0)
+    # l_kl = a / lam and l_ll = b / lam^2: the powers of lam cancel in the inverse, which
+    # keeps data near the float64 limits (scale 1e-300 or 1e300) finite
+    h_kk = -n / shape**2 - s_zuu
+    a = -n + s_z + shape * s_zu
+    b = n * shape - shape * (shape + 1.0) * s_z
+    det = h_kk * b - a * a
+    ok = det > 0
+    safe = np.where(ok, det, 1.0)
+    return (np.where(ok, np.sqrt(np.where(ok, -b / safe, 1.0)), np.nan),
+            np.where(ok, scale * np.sqrt(np.where(ok, -h_kk / safe, 1.0)), np.nan))
 
 
 def observed_information_se(
@@ -121,21 +207,83 @@ def observed_information_se(
     >>> round(fit.shape_se * math.sqrt(x.size) / fit.shape, 2), round(fit.scale_se * 100 / fit.scale, 2)
     (0.78, 1.05)
     """
-    s0, s1, s2 = moments
-    d = top - math.log(scale)
-    c = math.exp(shape * d)
-    s_z = c * s0
-    s_zu = c * (s1 + d * s0)
-    s_zuu = c * (s2 + 2.0 * d * s1 + d * d * s0)
-    # l_kl = a / lam and l_ll = b / lam^2: the powers of lam cancel in the inverse, which
-    # keeps data near the float64 limits (scale 1e-300 or 1e300) finite
-    h_kk = -n / shape**2 - s_zuu
-    a = -n + s_z + shape * s_zu
-    b = n * shape - shape * (shape + 1.0) * s_z
-    det = h_kk * b - a * a
-    if not det > 0:
-        return math.nan, math.nan
-    return math.sqrt(-b / det), scale * math.sqrt(-h_kk / det)
+    arrays = tuple(np.array([float(m)]) for m in moments)
+    shape_se, scale_se = information_se_rows(
+        (arrays[0], arrays[1], arrays[2]), np.array([float(shape)]), np.array([float(scale)]),
+        np.array([float(top)]), np.array([float(n)]),
+    )
+    return float(shape_se[0]), float(scale_se[0])
+
+
+def _fit_group(
+    logs: _RawLogs | _CountLogs, n: np.ndarray, mean_log: np.ndarray, ss_log: np.ndarray, top: np.ndarray
+) -> dict[str, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        start = np.pi / np.sqrt(6.0 * ss_log / n)
+        start[~(ss_log > 0)] = np.nan
+        shape, iterations, converged, moments = _profile_roots(logs, mean_log - top, start)
+        scale = np.exp(top + np.log(moments[0] / n) / shape)
+        shape_se, scale_se = information_se_rows(moments, shape, scale, top, n)
+    return {"shape": shape, "scale": scale, "converged": converged, "iterations": iterations,
+            "shape_se": shape_se, "scale_se": scale_se}
+
+
+def _raw_fits(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    b, m = values.shape
+    n, mean_log, ss_log = raw_log_moments(values)
+    highest = values.max(axis=1)
+    single = values.min(axis=1) == highest
+    ss_log = np.where(single, 0.0, ss_log)
+    groups = chunks(0, b, max(1, CACHE_LIMIT // m)) if m <= CACHE_LIMIT else row_groups(b, m)
+    parts = []
+    for r0, r1 in groups:
+        rows = values[r0:r1]
+        top = np.log(highest[r0:r1], dtype=np.float64)
+        parts.append(_fit_group(_RawLogs(rows, top), n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top))
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}, single
+
+
+def _count_fits(grid: np.ndarray, counts: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    b, d = counts.shape
+    n, mean_log, ss_log = count_log_moments(grid, counts)
+    present = counts > 0
+    single = present.sum(axis=1) < 2
+    ss_log = np.where(single, 0.0, ss_log)
+    last = d - 1 - np.argmax(present[:, ::-1], axis=1)
+    log_grid = np.log(grid)
+    parts = []
+    # three (rows, d) float64 arrays per group: t, the weights and the buffer
+    for r0, r1 in chunks(0, b, max(1, GROUP_ELEMENTS // d)):
+        top = log_grid[last[r0:r1]]
+        logs = _CountLogs(log_grid, counts[r0:r1], top)
+        parts.append(_fit_group(logs, n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top))
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}, single
+
+
+def mle_kernel(batch: Batch, /) -> Lines:
+    """Maximum-likelihood shape and scale of every row, with standard errors.
+
+    Raw rows take one chunked float64 pass over ``ln x`` per Newton iteration (the column
+    chunks are fixed, so a row's result does not depend on the batch); count rows take
+    O(distinct) weighted sums over the grid. A row that did not converge within
+    :data:`MAX_ITERATIONS` keeps its last value with ``converged=False``; a row with a
+    single distinct value is undefined (``nan`` and its reason).
+
+    Diagnostics: ``shape_se``, ``scale_se`` (inverse observed information) and
+    ``iterations``.
+    """
+    if isinstance(batch, CountRows):
+        fits, single = _count_fits(batch.values, batch.counts)
+        n_used = batch.counts.sum(axis=1)
+    else:
+        fits, single = _raw_fits(batch.values)
+        n_used = batch.sizes
+    reasons = {int(i): SINGLE_VALUE for i in np.flatnonzero(single)}
+    return Lines(shape=fits["shape"], scale=fits["scale"], n_used=n_used.astype(np.int64),
+                 converged=fits["converged"],
+                 diagnostics={"shape_se": fits["shape_se"], "scale_se": fits["scale_se"],
+                              "iterations": fits["iterations"]},
+                 reasons=reasons)
 
 
 def fit_mle(
@@ -153,8 +301,8 @@ def fit_mle(
 
     Parameters
     ----------
-    x : array_like or torch.Tensor
-        Positive sample (any shape, flattened; any float dtype).
+    x : array_like, torch.Tensor or Sample
+        Positive sample (any shape, flattened; any float dtype, bfloat16 included).
     values : {"magnitudes", "weights"}, default "magnitudes"
         ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
     nonfinite, zeros : {"error", "omit"}, default "error"
@@ -164,7 +312,8 @@ def fit_mle(
     -------
     WeibullFit
         ``shape``, ``scale``, ``shape_se`` and ``scale_se`` (inverse observed information),
-        ``iterations`` and ``converged``.
+        ``iterations`` and ``converged`` (False, with the last iterate kept, when the
+        iteration limit was reached).
 
     Notes
     -----
@@ -175,6 +324,7 @@ def fit_mle(
     ``t = ln x - max ln x`` so that ``x^k`` never overflows or loses scale (data scaled by
     1e-6 or 1e3 give the same shape), with float64 sums. Each iteration is one chunked
     pass; large samples recompute ``ln x`` per chunk instead of holding a float64 copy.
+    A counts sample (16-bit storage) costs O(distinct values) per iteration.
 
     Examples
     --------
@@ -185,24 +335,15 @@ def fit_mle(
     >>> round(fit.shape, 2), round(fit.scale, 1), fit.converged
     (0.8, 3.0, True)
     """
-    sample = check_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
-    n, mean_log, ss_log = log_moments(sample.data)
-    top = math.log(float(sample.data.max()))
-    logs = _LogSample(sample.data, top)
-    start = math.pi / math.sqrt(6.0 * ss_log / n)
-    shape, iterations, converged, moments = _profile_root(logs, mean_log - top, start)
-    scale = math.exp(top + math.log(moments[0] / n) / shape)
-    shape_se, scale_se = observed_information_se(moments, shape, scale, top, int(n))
-    return WeibullFit(
-        shape=shape,
-        scale=scale,
-        estimator="mle",
-        n=sample.n,
-        n_used=int(n),
-        options={"values": values, "nonfinite": nonfinite, "zeros": zeros},
-        converged=converged,
-        n_omitted=sample.n_omitted,
-        shape_se=shape_se,
-        scale_se=scale_se,
-        iterations=iterations,
-    )
+    sample = as_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
+    return one_fit("mle", mle_kernel, sample, check_options())
+
+
+ESTIMATOR = Estimator(
+    "mle",
+    fit_mle,
+    mle_kernel,
+    check_options,
+    "maximum likelihood, location 0, profiled in the shape",
+    order_statistics=False,
+)

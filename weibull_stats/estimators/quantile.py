@@ -1,15 +1,26 @@
-"""Quantile matching: the Weibull quantile function through sample quantiles."""
+"""Quantile matching: the Weibull quantile function through sample quantiles.
+
+One kernel, :func:`quantile_kernel`, fits every row of a batch. It needs only the order
+statistics that :func:`numpy.quantile` interpolates between, so raw rows select them
+(partition, or plain indexing of ordered rows) and count rows find them from cumulative
+counts in O(distinct). The interpolation is numpy's own, for every method in
+:data:`QUANTILE_METHODS`, so both forms give :func:`numpy.quantile`'s quantiles bit for bit.
+"""
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from weibull_stats._input import check_choice, check_sample
+from weibull_stats.batch import Batch, CountRows, Lines
+from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.results import WeibullFit
+from weibull_stats.sample import as_sample, check_choice
 
 #: numpy quantile methods that keep an order-statistic (or interpolated) estimate.
 QUANTILE_METHODS: tuple[str, ...] = (
@@ -27,6 +38,15 @@ QUANTILE_METHODS: tuple[str, ...] = (
     "midpoint",
     "nearest",
 )
+
+#: ``(alpha, beta)`` of numpy's continuous methods (Hyndman and Fan 1996).
+_ALPHA_BETA: dict[str, tuple[float, float]] = {
+    "interpolated_inverted_cdf": (0.0, 1.0),
+    "hazen": (0.5, 0.5),
+    "weibull": (0.0, 0.0),
+    "median_unbiased": (1 / 3.0, 1 / 3.0),
+    "normal_unbiased": (3 / 8.0, 3 / 8.0),
+}
 
 
 def check_probabilities(probabilities: Any) -> tuple[float, ...]:
@@ -50,6 +70,89 @@ def check_probabilities(probabilities: Any) -> tuple[float, ...]:
     return probs
 
 
+def check_options(probabilities: Any = (0.1, 0.9), method: str = "linear") -> dict[str, Any]:
+    """``probabilities`` (see :func:`check_probabilities`) and ``method`` (one of
+    :data:`QUANTILE_METHODS`), checked."""
+    probs = check_probabilities(probabilities)
+    return {"probabilities": probs, "method": check_choice(method, "method", QUANTILE_METHODS)}
+
+
+Condition = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _to_boundary(index: np.ndarray, take_previous: Condition) -> np.ndarray:
+    previous = np.floor(index)
+    gamma = index - previous
+    chosen = np.where(take_previous(gamma, index), previous, previous + 1).astype(np.intp)
+    chosen[chosen < 0] = 0
+    return chosen
+
+
+def _virtual_index(n: int, q: np.ndarray, method: str) -> np.ndarray:
+    """numpy's virtual index of each probability for a sample of size ``n`` (its formulas,
+    operation for operation; integer for the methods that take one order statistic)."""
+    if method == "linear":
+        return (n - 1) * q
+    if method in _ALPHA_BETA:
+        alpha, beta = _ALPHA_BETA[method]
+        return n * q + (alpha + q * (1 - alpha - beta)) - 1
+    if method == "averaged_inverted_cdf":
+        return (n * q) - 1
+    if method == "midpoint":
+        return 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q))
+    if method == "lower":
+        return np.floor((n - 1) * q).astype(np.intp)
+    if method == "higher":
+        return np.ceil((n - 1) * q).astype(np.intp)
+    if method == "nearest":
+        return np.around((n - 1) * q).astype(np.intp)
+    if method == "inverted_cdf":
+        return _to_boundary((n * q) - 1, lambda gamma, _: gamma == 0)
+    if method == "closest_observation":
+        return _to_boundary((n * q) - 1 - 0.5, lambda gamma, index: (gamma == 0) & (np.floor(index) % 2 == 1))
+    raise ValueError(f"`method` must be one of {', '.join(map(repr, QUANTILE_METHODS))}; got {method!r}")
+
+
+def order_positions(
+    n: int, probabilities: tuple[float, ...], method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(previous, following, fraction)``: the 0-based order statistics and weights with
+    which :func:`numpy.quantile` forms each quantile of a sample of size ``n``.
+
+    The quantile is ``_lerp(x[previous], x[following], fraction)``; O(number of
+    probabilities), whatever ``n``.
+
+    Examples
+    --------
+    >>> previous, following, fraction = order_positions(11, (0.1, 0.95), "linear")
+    >>> previous.tolist(), following.tolist(), fraction.round(12).tolist()
+    ([1, 9], [2, 10], [0.0, 0.5])
+    """
+    q = np.asarray(probabilities, dtype=np.float64)
+    index = _virtual_index(n, q, method)
+    if np.issubdtype(index.dtype, np.integer):
+        return index.astype(np.intp), index.astype(np.intp), np.zeros(q.size)
+    floor = np.floor(index)
+    gamma = index - floor
+    if method == "averaged_inverted_cdf":
+        gamma = np.where(gamma == 0, 0.5, 1.0)
+    elif method == "midpoint":
+        gamma = np.where(index % 1 == 0, 0.0, 0.5)
+    previous = floor.astype(np.intp)
+    following = previous + 1
+    clipped = (index >= n - 1) | (index < 0)
+    previous[index >= n - 1] = n - 1
+    previous[index < 0] = 0
+    following[clipped] = previous[clipped]
+    return previous, following, np.where(clipped, 0.0, gamma)
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``a + t (b - a)`` computed as :func:`numpy.quantile` does (from ``b`` when t >= 0.5)."""
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
+
+
 def line_through_quantiles(probs: tuple[float, ...], quantiles: np.ndarray) -> tuple[float, float]:
     """``(shape, scale)`` from ``ln Q(p) = ln scale + ln(-ln(1 - p)) / shape``.
 
@@ -69,12 +172,150 @@ def line_through_quantiles(probs: tuple[float, ...], quantiles: np.ndarray) -> t
     y_mean, q_mean = y.mean(), log_q.mean()
     sxy = float(np.dot(y - y_mean, log_q - q_mean))
     if not sxy > 0:
-        raise ValueError(
-            f"sample quantiles at {probs} are not increasing ({np.exp(log_q).tolist()}); "
-            "the data have too few distinct values for quantile matching"
-        )
+        raise ValueError(_not_increasing(probs, np.exp(log_q)))
     slope = sxy / float(np.dot(y - y_mean, y - y_mean))
     return 1.0 / slope, math.exp(q_mean - slope * y_mean)
+
+
+def _not_increasing(probs: tuple[float, ...], quantiles: np.ndarray) -> str:
+    return (f"sample quantiles at {probs} are not increasing ({np.asarray(quantiles).tolist()}); "
+            "the data have too few distinct values for quantile matching")
+
+
+def line_through_quantile_rows(probabilities: tuple[float, ...], quantiles: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`line_through_quantiles`: ``(b, 2)`` shapes and scales, one row per
+    row of ``quantiles`` (one column per probability); ``nan`` where the quantiles do not
+    increase. Row sums, not matrix products, so a row's result does not depend on the batch."""
+    y = np.log(-np.log1p(-np.asarray(probabilities, dtype=np.float64)))
+    dy = y - y.mean()
+    out = np.full((quantiles.shape[0], 2), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_q = np.log(quantiles)
+        q_mean = log_q.mean(axis=1)
+        sxy = ((log_q - q_mean[:, None]) * dy).sum(axis=1)
+        ok = sxy > 0
+        slope = sxy[ok] / float((dy * dy).sum())
+        out[ok, 0] = 1.0 / slope
+        out[ok, 1] = np.exp(q_mean[ok] - slope * y.mean())
+    out[~(np.isfinite(out).all(axis=1) & (out > 0).all(axis=1))] = np.nan
+    return out
+
+
+def _needed(
+    n: int, probs: tuple[float, ...], method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique needed positions and, per probability, the columns of previous/following."""
+    previous, following, fraction = order_positions(n, probs, method)
+    needed = np.unique(np.concatenate([previous, following]))
+    return needed, np.searchsorted(needed, previous), np.searchsorted(needed, following), fraction
+
+
+def _raw_quantiles(values: np.ndarray, ordered: bool, owned: bool, probs: tuple[float, ...],
+                   method: str) -> np.ndarray:
+    needed, before, after, fraction = _needed(values.shape[1], probs, method)
+    if not ordered:
+        values = values if owned else values.copy()
+        values.partition(needed, axis=1)
+    chosen = values[:, needed].astype(np.float64)
+    return _lerp(chosen[:, before], chosen[:, after], fraction)
+
+
+def _count_quantiles(
+    grid: np.ndarray, counts: np.ndarray, probs: tuple[float, ...], method: str
+) -> np.ndarray:
+    b, d = counts.shape
+    cumulative = np.cumsum(counts, axis=1)
+    sizes = cumulative[:, -1]
+    stride = int(sizes.max()) + 1
+    # rows laid end to end, each offset by `stride`, so one searchsorted serves every row
+    flat = (cumulative + (np.arange(b, dtype=np.int64) * stride)[:, None]).ravel()
+    quantiles = np.empty((b, len(probs)))
+    for size in np.unique(sizes).tolist():
+        rows = np.flatnonzero(sizes == size)
+        needed, before, after, fraction = _needed(int(size), probs, method)
+        queries = needed[None, :] + (rows.astype(np.int64) * stride)[:, None]
+        cells = np.searchsorted(flat, queries.ravel(), side="right").reshape(queries.shape)
+        cells -= rows[:, None] * d
+        chosen = grid[cells]
+        quantiles[rows] = _lerp(chosen[:, before], chosen[:, after], fraction)
+    return quantiles
+
+
+def quantile_kernel(
+    batch: Batch, /, *, probabilities: tuple[float, ...] = (0.1, 0.9), method: str = "linear"
+) -> Lines:
+    """Quantile-matching shape and scale of every row.
+
+    Raw rows select the needed order statistics (no full sort; none at all for ordered
+    rows); count rows find them from cumulative counts. Rows whose quantiles do not
+    increase are undefined (``nan`` and the reason). Diagnostics ``quantile_0``,
+    ``quantile_1``, ...: the sample quantiles.
+    """
+    probs = tuple(float(p) for p in probabilities)
+    if isinstance(batch, CountRows):
+        quantiles = _count_quantiles(batch.values, batch.counts, probs, method)
+        n_used = batch.counts.sum(axis=1)
+    else:
+        quantiles = _raw_quantiles(batch.values, batch.ordered, batch.owned, probs, method)
+        n_used = batch.sizes
+    pairs = line_through_quantile_rows(probs, quantiles)
+    reasons = {int(i): _not_increasing(probs, quantiles[i]) for i in np.flatnonzero(np.isnan(pairs[:, 0]))}
+    return Lines(shape=pairs[:, 0], scale=pairs[:, 1], n_used=n_used.astype(np.int64),
+                 converged=np.ones(pairs.shape[0], dtype=bool),
+                 diagnostics={f"quantile_{j}": quantiles[:, j].copy() for j in range(len(probs))},
+                 reasons=reasons)
+
+
+class QuantilePlan:
+    """Nonparametric bootstrap of a raw sample by quantile matching: per resample only the
+    needed order statistics, from gamma-distributed gaps of exponential spacings.
+
+    A resample's ``r``-th order statistic is ``x_(1 + floor(n U_(r)))`` with ``U_(r)`` the
+    ``r``-th of ``n`` sorted uniforms, ``U_(r) = S_r / S_{n+1}`` for partial sums ``S`` of
+    exponentials; only the needed ranks are drawn, as sums of ``Gamma(gap)`` variables.
+    """
+
+    #: Faster than index resampling at every sample size.
+    min_n = 0
+
+    def __init__(
+        self,
+        sorted_magnitudes: np.ndarray,
+        *,
+        probabilities: tuple[float, ...] = (0.1, 0.9),
+        method: str = "linear",
+    ) -> None:
+        n = sorted_magnitudes.size
+        self.n = n
+        self.data = sorted_magnitudes.astype(np.float64, copy=False)
+        self.probabilities = tuple(float(p) for p in probabilities)
+        needed, self.previous_column, self.following_column, self.fraction = _needed(
+            n, self.probabilities, method)
+        #: 0-based sorted positions of the order statistics drawn per resample
+        self.positions = needed
+        ranks = needed + 1
+        self.gaps = np.diff(np.concatenate([[0], ranks, [n + 1]])).astype(np.float64)
+
+    def uniforms(self, generator: np.random.Generator, size: int) -> np.ndarray:
+        """``(size, q)`` sorted uniforms ``U_(r)`` at the needed ranks, from gamma gaps."""
+        spacings = generator.standard_gamma(self.gaps, size=(size, self.gaps.size))
+        partial = np.cumsum(spacings, axis=1)
+        return partial[:, :-1] / partial[:, -1:]
+
+    def order_indices(self, generator: np.random.Generator, size: int) -> np.ndarray:
+        """``(size, q)`` 0-based sorted-data indices of the needed order statistics."""
+        return np.minimum((self.uniforms(generator, size) * self.n).astype(np.intp), self.n - 1)
+
+    def nonparametric(self, generator: np.random.Generator, size: int) -> np.ndarray:
+        """``(size, 2)`` shapes and scales of ``size`` nonparametric resamples."""
+        values = self.data[self.order_indices(generator, size)]
+        quantiles = _lerp(values[:, self.previous_column], values[:, self.following_column], self.fraction)
+        return line_through_quantile_rows(self.probabilities, quantiles)
+
+
+def quantile_plan(sorted_magnitudes: np.ndarray, **options: Any) -> QuantilePlan:
+    """The resampling fast path of a raw sample (``options`` as :func:`check_options` gives)."""
+    return QuantilePlan(sorted_magnitudes, **options)
 
 
 def fit_quantile(
@@ -93,20 +334,22 @@ def fit_quantile(
 
     Parameters
     ----------
-    x : array_like or torch.Tensor
+    x : array_like, torch.Tensor or Sample
         Positive sample (any shape, flattened).
     probabilities : sequence of float, default (0.1, 0.9)
         Probabilities at which sample and model quantiles are matched: two give the closed
         form ``shape = (y2 - y1) / ln(q2 / q1)``, ``y = ln(-ln(1 - p))``; more give least
         squares of ``ln q`` on ``y``.
     method : str, default "linear"
-        Sample-quantile definition, passed to :func:`numpy.quantile` (its default).
+        Sample-quantile definition, as in :func:`numpy.quantile` (its default); the
+        quantiles are numpy's, bit for bit, on raw and on counts samples.
     values, nonfinite, zeros
-        Bad-input policy, as in :func:`weibull_stats.fit_probability_plot`.
+        Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
     Returns
     -------
     WeibullFit
+        ``details["quantiles"]`` holds the sample quantiles.
 
     Examples
     --------
@@ -116,26 +359,20 @@ def fit_quantile(
     >>> round(ws.fit_quantile(x).shape, 1)
     2.0
     """
-    probs = check_probabilities(probabilities)
-    check_choice(method, "method", QUANTILE_METHODS)
-    sample = check_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
-    quantiles = np.quantile(
-        sample.data.astype(np.float64, copy=False), np.asarray(probs), method=method  # type: ignore[call-overload]
-    )
-    shape, scale = line_through_quantiles(probs, quantiles)
-    return WeibullFit(
-        shape=shape,
-        scale=scale,
-        estimator="quantile",
-        n=sample.n,
-        n_used=int(sample.data.size),
-        options={
-            "probabilities": probs,
-            "method": method,
-            "values": values,
-            "nonfinite": nonfinite,
-            "zeros": zeros,
-        },
-        n_omitted=sample.n_omitted,
-        details={"quantiles": tuple(float(q) for q in quantiles)},
-    )
+    options = check_options(probabilities, method)
+    sample = as_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
+    fit = one_fit("quantile", quantile_kernel, sample, options)
+    details = dict(fit.details)
+    quantiles = tuple(float(details.pop(f"quantile_{j}")) for j in range(len(options["probabilities"])))
+    return replace(fit, details={"quantiles": quantiles, **details})
+
+
+ESTIMATOR = Estimator(
+    "quantile",
+    fit_quantile,
+    quantile_kernel,
+    check_options,
+    "quantile matching at probabilities 0.1 and 0.9",
+    order_statistics=True,
+    plan=quantile_plan,
+)
