@@ -6,8 +6,11 @@ that meets the window in ranks ``t0 + 1 .. t1`` (window offsets) contributes
 ``(t1 - t0) ln x`` to ``sum u``, ``(t1 - t0) (ln x)^2`` to ``sum u^2`` and ``ln x (Q[t1] -
 Q[t0])`` to ``sum u v``, where ``Q[t]`` is the sum of the plot ordinates ``v = ln(-ln(1 -
 p))`` of the first ``t`` window ranks. ``sum v``, ``sum v^2`` and ``Q`` depend only on
-the sample size and the window, not on the row, so they are computed once per size and
-each row costs O(distinct values).
+the sample size and the window, not on the row. Windows of at least
+:data:`~weibull_stats.estimators.probability_plot._ordinates.CLOSED_FORM_MIN` ranks take
+``Q`` at each run boundary in O(1) from the Euler–Maclaurin closed form of
+:mod:`~weibull_stats.estimators.probability_plot._ordinates`, so each row costs
+O(distinct values) whatever ``n``; shorter windows are summed rank by rank as follows.
 
 ``Q`` is accurate to a few units in the last place of its size: within each chunk of
 :data:`~weibull_stats.estimators._streaming.CHUNK` ranks a cumulative sum, on top of the
@@ -26,6 +29,7 @@ import numpy as np
 
 from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
 from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS, plot_y
+from weibull_stats.estimators.probability_plot._ordinates import CLOSED_FORM_MIN, window_prefix
 from weibull_stats.estimators.probability_plot._raw import PARALLEL_MIN, ROW_GROUP, RowSums, both
 
 #: ``visit(chunk, offset, local)``: the cumulative sums ``local`` of one chunk's ordinates
@@ -138,7 +142,8 @@ def count_window_sums(grid: np.ndarray, counts: np.ndarray, lo: int, hi: int, a:
     log_grid = np.log(np.asarray(grid, dtype=np.float64))
     table = None
     sv = svv = 0.0
-    if b > 1:
+    closed_form = size >= CLOSED_FORM_MIN
+    if b > 1 and not closed_form:
         table, sv, svv = prefix_table(n, lo, hi, a)
     shift = np.empty(b)
     su, suu, suv = np.empty(b), np.empty(b), np.empty(b)
@@ -147,7 +152,9 @@ def count_window_sums(grid: np.ndarray, counts: np.ndarray, lo: int, hi: int, a:
         ends = np.cumsum(counts[r0:r1], axis=1)  # 1-based rank of each value's last copy
         positions = np.clip(ends - (lo - 1), 0, size)  # window ranks up to each value's end
         multiplicity = np.diff(positions, axis=1, prepend=0).astype(np.float64)
-        if table is None:
+        if closed_form:
+            q, sv, svv = window_prefix(n, lo, hi, a, positions)
+        elif table is None:
             q, sv, svv = prefix_at(n, lo, hi, a, positions[0])
             q = q[None, :]
         else:

@@ -1,0 +1,135 @@
+"""Sums of the Weibull-plot ordinates over rank ranges in O(1), by Euler–Maclaurin.
+
+A count row needs, for every run of equal values, the sum of the plot ordinates
+``f(i) = g(p_i)``, ``g(p) = ln(-ln(1 - p))``, ``p_i = (i - a) / D``, ``D = n + 1 - 2a``, over
+the run's ranks inside the trim window, and ``sum f`` and ``sum f^2`` over the whole window.
+Summing rank by rank costs O(window) per sample; here every such sum costs O(1), so a
+count row costs O(distinct values) whatever ``n``.
+
+Derivation
+----------
+With ``t = -ln(1 - p)`` (so ``dp = e^{-t} dt``), ``g = ln t`` has the antiderivative
+
+    ``G(p) = -(1 - p) ln t - E1(t)``,     ``dG/dp = ln t - 1/t + 1/t = g``,
+
+(``E1`` the exponential integral, ``dE1/dt = -e^{-t}/t``), and the derivatives
+``g' = e^t / t``, ``g'' = e^{2t} (1/t - 1/t^2)``, ``g''' = e^{3t} (2/t - 3/t^2 + 2/t^3)``.
+The midpoint form of the Euler–Maclaurin formula gives, for ranks ``a..b``,
+
+    ``sum_{i=a}^{b} f(i) = H(b + 1/2) - H(a - 1/2)``,
+    ``H(x) = D G(p(x)) - f'(x) / 24 + 7 f'''(x) / 5760``,   ``f^{(k)}(x) = g^{(k)}(p(x)) / D^k``,
+
+with remainder below ``31 / 967680 |f^{(5)}|`` summed over the range. ``f^{(5)}`` grows
+like ``(x - a)^{-5}`` near ``p = 0`` and like ``(D - x + a)^{-5}`` near ``p = 1``, so the first and
+the last :data:`EXACT` ranks of the window are summed term by term and the formula is used
+only between them, where the remainder is below ``1e-17``. ``sum f^2`` uses the same formula
+for ``f^2`` (``(f^2)' = 2 f f'``, ``(f^2)''' = 2 f f''' + 6 f' f''``) with the integral
+``D \\int g^2 dp = D \\int (ln t)^2 e^{-t} dt`` by adaptive quadrature (relative error about
+1e-14), which has no elementary antiderivative.
+
+Each evaluation carries an absolute error of a few ``eps * D``, the same order as summing
+``D`` terms in float64: the fitted line agrees with term-by-term summation to about 1e-13
+relative (tested against the raw-data fit).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate, special
+
+#: Ranks at each end of the window summed term by term.
+EXACT = 4096
+#: Windows of at least this many ranks use the closed form; shorter ones are summed exactly.
+CLOSED_FORM_MIN = 4 * EXACT
+
+
+def ordinates(ranks: np.ndarray, a: float, denom: float) -> np.ndarray:
+    """``f(i) = ln(-ln(1 - p_i))`` for 1-based ``ranks`` (float64)."""
+    p = (np.asarray(ranks, dtype=np.float64) - a) / denom
+    return np.log(-np.log1p(-p))
+
+
+def _derivatives(x: np.ndarray, a: float, denom: float) -> tuple[np.ndarray, ...]:
+    """``(p, t, g, f', f'', f''')`` at real positions ``x`` (``f^{(k)} = g^{(k)} / D^k``)."""
+    p = (x - a) / denom
+    t = -np.log1p(-p)
+    e = np.exp(t) / denom  # e^t / D
+    g = np.log(t)
+    f1 = e / t
+    f2 = e * e * (1.0 / t - 1.0 / (t * t))
+    f3 = e * e * e * (2.0 / t - 3.0 / (t * t) + 2.0 / (t * t * t))
+    return p, t, g, f1, f2, f3
+
+
+def _antiderivative(x: np.ndarray, a: float, denom: float) -> np.ndarray:
+    """``H(x) = D G(p(x)) - f'(x)/24 + 7 f'''(x)/5760``."""
+    p, t, g, f1, _, f3 = _derivatives(x, a, denom)
+    big_g = -(1.0 - p) * g - special.exp1(t)
+    return denom * big_g - f1 / 24.0 + 7.0 * f3 / 5760.0
+
+
+def _square_corrections(x: float, a: float, denom: float) -> float:
+    """``-(f^2)'(x)/24 + 7 (f^2)'''(x)/5760`` at one position."""
+    _, _, g, f1, f2, f3 = _derivatives(np.array([x]), a, denom)
+    first = 2.0 * g * f1
+    third = 2.0 * g * f3 + 6.0 * f1 * f2
+    return float(-first[0] / 24.0 + 7.0 * third[0] / 5760.0)
+
+
+def _square_integral(x0: float, x1: float, a: float, denom: float) -> float:
+    """``\\int_{x0}^{x1} f(x)^2 dx = D \\int (ln t)^2 e^{-t} dt`` over the matching ``t``."""
+    t0 = -math.log1p(-(x0 - a) / denom)
+    t1 = -math.log1p(-(x1 - a) / denom)
+    value, _ = integrate.quad(lambda t: math.log(t) ** 2 * math.exp(-t), t0, t1,
+                              epsabs=0.0, epsrel=2e-14, limit=200)
+    return denom * value
+
+
+def window_prefix(
+    n: int, lo: int, hi: int, a: float, positions: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """``(Q[positions], sum f, sum f^2)`` over the window ranks ``lo..hi`` of a sample of ``n``.
+
+    ``Q[t]`` is the sum of the ordinates of the first ``t`` window ranks (``0 <= t <= W``,
+    ``W = hi - lo + 1 >= CLOSED_FORM_MIN``); ``positions`` is any integer array. O(size of
+    ``positions``) plus O(:data:`EXACT`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n, lo, hi = 100_000, 10_001, 90_000
+    >>> exact = np.concatenate([[0.0], np.cumsum(ordinates(np.arange(lo, hi + 1), 0.5, n))])
+    >>> q, sv, svv = window_prefix(n, lo, hi, 0.5, np.array([0, 5000, 40_000, 80_000]))
+    >>> bool(np.allclose(q, exact[[0, 5000, 40_000, 80_000]], rtol=0, atol=1e-8))
+    True
+    """
+    denom = n + 1 - 2 * a
+    width = hi - lo + 1
+    head = ordinates(np.arange(lo, lo + EXACT), a, denom)
+    tail = ordinates(np.arange(hi - EXACT + 1, hi + 1), a, denom)
+    head_prefix = np.concatenate([[0.0], np.cumsum(head)])
+    tail_prefix = np.concatenate([[0.0], np.cumsum(tail)])
+    x_head = lo + EXACT - 0.5  # the closed form covers ranks lo + EXACT .. hi - EXACT
+    x_tail = hi - EXACT + 0.5
+    h_head, h_tail = _antiderivative(np.array([x_head, x_tail]), a, denom).tolist()
+    middle_total = h_tail - h_head
+    q_tail_start = float(head_prefix[-1]) + middle_total  # Q at window offset W - EXACT
+
+    t = np.asarray(positions, dtype=np.int64)
+    out = np.empty(t.shape)
+    in_head = t <= EXACT
+    in_tail = t >= width - EXACT
+    in_middle = ~(in_head | in_tail)
+    out[in_head] = head_prefix[t[in_head]]
+    out[in_tail] = q_tail_start + tail_prefix[t[in_tail] - (width - EXACT)]
+    if in_middle.any():
+        x = (lo - 1 + t[in_middle]).astype(np.float64) + 0.5  # after rank lo - 1 + t
+        out[in_middle] = float(head_prefix[-1]) + (_antiderivative(x, a, denom) - h_head)
+    total = q_tail_start + float(tail_prefix[-1])
+
+    squares = float(np.dot(head, head) + np.dot(tail, tail))
+    squares += _square_integral(x_head, x_tail, a, denom)
+    squares += _square_corrections(x_tail, a, denom) - _square_corrections(x_head, a, denom)
+    return out, total, squares
