@@ -78,7 +78,7 @@ def resolve_estimator(estimator: Any) -> Estimator:
         return estimator
     if callable(estimator):
         for entry in ESTIMATORS.values():
-            if entry.function is estimator:
+            if estimator in (entry.function, getattr(entry.function, "__wrapped__", None)):
                 return entry
         raise ValueError(
             f"`estimator` {getattr(estimator, '__name__', estimator)!r} is not a registered "

@@ -133,7 +133,8 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
         Positive sample. A counts sample is handled by weighted sums over its distinct
         values, O(distinct values).
     **policy
-        ``values``, ``nonfinite``, ``zeros`` as for the estimators.
+        ``values``, ``nonfinite``, ``zeros`` as for the estimators (a :class:`Sample` given
+        without them is used under its own policy).
 
     Returns
     -------
@@ -147,7 +148,7 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
     >>> compare_models(x).best
     'halfnormal'
     """
-    sample = as_sample(x, **policy)
+    sample = x if isinstance(x, Sample) and not policy else as_sample(x, **policy)
     weibull = get_estimator("mle").function(sample, **sample.policy)
     if sample.counts is not None:
         assert sample.distinct is not None
