@@ -122,10 +122,20 @@ def plan_for(entry: Estimator, sample: Sample, options: Mapping[str, Any]) -> An
     return plan if sample.size >= getattr(plan, "min_n", 0) else None
 
 
-def resample_counts(generator: np.random.Generator, counts: np.ndarray, rows: int) -> np.ndarray:
-    """``(rows, d)`` nonparametric resamples of a counts sample: ``Multinomial(n, counts / n)``."""
+def resample_counts(generator: np.random.Generator, counts: np.ndarray, rows: int,
+                    order: np.ndarray | None = None) -> np.ndarray:
+    """``(rows, d)`` nonparametric resamples of a counts sample: ``Multinomial(n, counts / n)``.
+
+    ``order`` (default: decreasing counts) is the order in which numpy's sequential binomial
+    draws visit the cells; they stop once every value is placed, so the rarest cells come
+    last. The law does not depend on it.
+    """
     n = int(counts.sum())
-    return generator.multinomial(n, counts / n, size=rows)
+    if order is None:
+        order = np.argsort(-counts, kind="stable")
+    out = np.empty((rows, counts.size), dtype=np.int64)
+    out[:, order] = generator.multinomial(n, counts[order] / n, size=rows)
+    return out
 
 
 def nonparametric_function(entry: Estimator, sample: Sample, options: Mapping[str, Any]) -> BlockFunction:
@@ -133,9 +143,10 @@ def nonparametric_function(entry: Estimator, sample: Sample, options: Mapping[st
     if sample.counts is not None:
         distinct, counts = sample.distinct, sample.counts
         assert distinct is not None
+        order = np.argsort(-counts, kind="stable")
 
         def count_block(generator: np.random.Generator, size: int) -> np.ndarray:
-            parts = [fit_batch(entry, CountRows(distinct, resample_counts(generator, counts, rows)),
+            parts = [fit_batch(entry, CountRows(distinct, resample_counts(generator, counts, rows, order)),
                                options).pairs for rows in batched(size, counts.size)]
             return np.concatenate(parts)
 

@@ -31,12 +31,10 @@ from weibull_stats.edf import STATISTICS, count_edf_statistic, edf_statistic
 from weibull_stats.engine import check_workers, null_function, run_blocks
 from weibull_stats.model_comparison import ModelComparison, compare_models
 from weibull_stats.nulls import NullModel
+from weibull_stats.rank_sums import run_sums
 from weibull_stats.results import WeibullFit, _jsonable
 from weibull_stats.sample import Sample, check_choice
 from weibull_stats.seeds import seed_entropy
-
-#: Ranks per chunk of the one pass over the plotting positions of a counts sample.
-RANK_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,36 +103,17 @@ def _effect_sizes(
     )
 
 
-def plot_y_run_sums(counts: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Per run of equal values, the sum of ``y_i = ln(-ln(1 - (i - 0.5)/n))`` over its ranks,
-    and the total of ``y`` and of ``y^2``: one chunked pass over the ranks (the plotting
-    positions depend on ``n`` only)."""
-    n = int(counts.sum())
-    ends = np.cumsum(counts)
-    starts = ends - counts
-    runs = np.zeros(counts.size)
-    total = total_sq = 0.0
-    for a in range(0, n, RANK_CHUNK):
-        b = min(n, a + RANK_CHUNK)
-        y = np.log(-np.log1p(-(np.arange(a + 1, b + 1, dtype=np.float64) - 0.5) / n))
-        total += float(y.sum())
-        total_sq += float(np.multiply(y, y).sum())
-        j0 = int(np.searchsorted(ends, a, side="right"))
-        j1 = int(np.searchsorted(starts, b, side="left"))
-        runs[j0:j1] += np.add.reduceat(y, np.maximum(starts[j0:j1] - a, 0))
-    return runs, total, total_sq
-
-
 def count_effect_sizes(distinct: np.ndarray, counts: np.ndarray, fit: WeibullFit) -> EffectSizes:
-    """:class:`EffectSizes` of a counts sample: weighted sums over the distinct values (ties
-    are separate order statistics, each with its own plotting position)."""
+    """:class:`EffectSizes` of a counts sample in O(distinct values): weighted sums over the
+    distinct values; ties are separate order statistics, each with its own plotting position,
+    whose ordinates are summed per run by :func:`weibull_stats.rank_sums.run_sums`."""
     c = counts.astype(np.float64)
     n = int(counts.sum())
     u = np.log(distinct)
     u = u - float((c * u).sum()) / n
     sd = math.sqrt(float((c * u * u).sum()) / n)
     z = u / sd
-    runs, total, total_sq = plot_y_run_sums(counts)
+    runs, total, total_sq = run_sums(counts)
     y_mean = total / n
     centred = runs - c * y_mean
     z2 = z * z

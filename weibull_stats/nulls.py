@@ -7,7 +7,8 @@ Monte Carlo samples from a fitted Weibull law, rounded to the sample's storage f
   subnormal's cell starts at half its value, the largest finite value's cell ends half an ulp
   above it, where rounding overflows). A null sample of ``n`` values is therefore
   ``Multinomial(n, p)`` over the cells with positive probability ``p`` under the law, a
-  :class:`~weibull_stats.batch.CountRows` row: O(cells) per sample whatever ``n``.
+  :class:`~weibull_stats.batch.CountRows` row: O(cells) per sample whatever ``n`` (the
+  batch's grid keeps only the cells some row of it uses).
 * **float32 and float64 storage**: ``n`` sorted uniforms from exponential spacings
   (``U_(i) = S_i / S_(n+1)``, ``S`` the partial sums of ``n + 1`` standard exponentials; the
   upper half from the reversed partial sums, so ``1 - U`` keeps full precision), the Weibull
@@ -104,6 +105,7 @@ class NullModel:
     grid: np.ndarray | None = field(default=None, repr=False)
     probabilities: np.ndarray | None = field(default=None, repr=False)
     bounds: tuple[float, float] = (0.0, 0.0)
+    order: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, storage: str, size: int, shape: float, scale: float) -> NullModel:
@@ -121,7 +123,9 @@ class NullModel:
             p, zero, overflow = cell_probabilities(boundaries, shape, scale)
             keep = p > 0
             p = p[keep] / p[keep].sum()
-            return cls(storage, size, shape, scale, {"zero": zero, "overflow": overflow}, values[keep], p)
+            order = np.argsort(-p, kind="stable")
+            return cls(storage, size, shape, scale, {"zero": zero, "overflow": overflow}, values[keep], p,
+                       order=order)
         low, high = _RAW_BOUNDS[storage]
         zero = float(-np.expm1(-((low / scale) ** shape))) if low > 0 else 0.0
         overflow = float(np.exp(-((high / scale) ** shape))) if math.isfinite(high) else 0.0
@@ -135,8 +139,15 @@ class NullModel:
     def draw(self, generator: np.random.Generator, rows: int) -> Batch:
         """``rows`` null samples as one batch."""
         if self.grid is not None:
-            assert self.probabilities is not None
-            return CountRows(self.grid, generator.multinomial(self.size, self.probabilities, size=rows))
+            assert self.probabilities is not None and self.order is not None
+            # cells in decreasing probability: numpy's sequential binomials stop once every
+            # value is placed, before most of the far-tail cells; the law does not depend on
+            # the order of the cells. Cells empty in every row of the batch are left out.
+            drawn = generator.multinomial(self.size, self.probabilities[self.order], size=rows)
+            used = np.flatnonzero(drawn.any(axis=0))
+            cells = self.order[used]
+            ascending = np.argsort(cells)
+            return CountRows(self.grid[cells[ascending]], np.ascontiguousarray(drawn[:, used[ascending]]))
         dtype = np.float32 if self.storage == "float32" else np.float64
         out = np.empty((rows, self.size), dtype=dtype)
         for i in range(rows):
