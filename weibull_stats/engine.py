@@ -153,7 +153,7 @@ def nonparametric_function(entry: Estimator, sample: Sample, options: Mapping[st
         return count_block
     plan = plan_for(entry, sample, options)
     if plan is not None:
-        return plan.nonparametric  # type: ignore[no-any-return]
+        return plan.nonparametric
     data = sample.magnitudes
     assert data is not None
     n = data.size
