@@ -6,13 +6,8 @@ engine of :mod:`weibull_stats.engine` and returns a frozen :class:`BootstrapResu
 keeps the bootstrap distribution, so the interval method, the level or the number of resamples
 can change without drawing again.
 
-Intervals at level ``1 - alpha`` from the bootstrap estimates ``t*`` of an estimate ``t``:
-
-* percentile: the ``alpha/2`` and ``1 - alpha/2`` quantiles of ``t*``;
-* basic: ``(2 t - q(1 - alpha/2), 2 t - q(alpha/2))``;
-* BCa: quantiles at ``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = Phi^-1(alpha/2)``
-  and ``Phi^-1(1 - alpha/2)``, with ``z0 = Phi^-1`` of the share of ``t*`` below ``t``
-  (ties count half) and ``a`` the grouped-jackknife acceleration.
+The intervals (percentile, basic, BCa) are those of :mod:`weibull_stats.intervals`; the BCa
+acceleration comes from a grouped jackknife (:func:`jackknife_acceleration`).
 """
 
 from __future__ import annotations
@@ -20,10 +15,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from weibull_stats._version import __version__
 from weibull_stats.engine import (
@@ -39,6 +33,14 @@ from weibull_stats.engine import (
     run_blocks,
 )
 from weibull_stats.estimators._core import Estimator
+from weibull_stats.intervals import (
+    ConfidenceInterval,
+    Interval,
+    ShapeScale,
+    check_count,
+    check_level,
+    interval,
+)
 from weibull_stats.nulls import NullModel
 from weibull_stats.registry import ESTIMATORS, get_estimator
 from weibull_stats.results import WeibullFit, _jsonable
@@ -49,27 +51,6 @@ METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
 KINDS: tuple[str, ...] = ("nonparametric", "parametric")
 #: Random stream of each kind of resample (see :func:`weibull_stats.engine.run_blocks`).
 PURPOSES: dict[str, str] = {"nonparametric": "bootstrap", "parametric": "parametric"}
-
-
-class Interval(NamedTuple):
-    """A confidence interval; unpacks as ``low, high``."""
-
-    low: float
-    high: float
-
-
-class ShapeScale(NamedTuple):
-    """A pair of figures for the two parameters."""
-
-    shape: float
-    scale: float
-
-
-class ConfidenceInterval(NamedTuple):
-    """Intervals for both parameters: ``ci.shape.low``, ``low, high = ci.scale``."""
-
-    shape: Interval
-    scale: Interval
 
 
 def resolve_estimator(estimator: Any) -> Estimator:
@@ -85,24 +66,6 @@ def resolve_estimator(estimator: Any) -> Estimator:
             f"estimator; registered: {', '.join(ESTIMATORS)}"
         )
     return get_estimator(estimator)
-
-
-def check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """A positive (or at least ``minimum``) int."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def check_level(confidence_level: Any) -> float:
-    """A confidence level strictly between 0 and 1."""
-    try:
-        level = float(confidence_level)
-    except (TypeError, ValueError):
-        level = math.nan
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"`confidence_level` must lie strictly between 0 and 1; got {confidence_level!r}")
-    return level
 
 
 def resample_function(
@@ -149,29 +112,6 @@ def jackknife_acceleration(
 def _acceleration(entry: Estimator, sample: Sample, own: Mapping[str, Any], seed: int) -> ShapeScale:
     accel = acceleration(jackknife_estimates(entry, sample, own, seed))
     return ShapeScale(float(accel[0]), float(accel[1]))
-
-
-def _interval(
-    distribution: np.ndarray, estimate: float, method: str, level: float, acceleration: float
-) -> Interval:
-    alpha = 1.0 - level
-    probs = np.array([alpha / 2.0, 1.0 - alpha / 2.0])
-    if method == "bca":
-        below = (np.count_nonzero(distribution < estimate) + np.count_nonzero(distribution <= estimate))
-        fraction = below / (2.0 * distribution.size)
-        if 0.0 < fraction < 1.0:
-            z0 = float(ndtri(fraction))
-            z = ndtri(probs)
-            probs = ndtr(z0 + (z0 + z) / (1.0 - acceleration * (z0 + z)))
-        if not (0.0 < fraction < 1.0 and np.all(np.isfinite(probs))):
-            raise ValueError(
-                f"BCa interval undefined: {below / 2:g} of {distribution.size} bootstrap estimates lie "
-                "below the estimate (all on one side); use method='percentile'"
-            )
-    low, high = np.quantile(distribution, probs)
-    if method == "basic":
-        low, high = 2.0 * estimate - high, 2.0 * estimate - low
-    return Interval(float(low), float(high))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -328,8 +268,8 @@ def _finish(
     route_taken: str = "",
 ) -> BootstrapResult:
     accel = acceleration if acceleration is not None else ShapeScale(0.0, 0.0)
-    shape_ci = _interval(distribution[:, 0], estimate.shape, method, level, accel.shape)
-    scale_ci = _interval(distribution[:, 1], estimate.scale, method, level, accel.scale)
+    shape_ci = interval(distribution[:, 0], estimate.shape, method, level, accel.shape)
+    scale_ci = interval(distribution[:, 1], estimate.scale, method, level, accel.scale)
     ddof = 1 if distribution.shape[0] > 1 else 0
     se = distribution.std(axis=0, ddof=ddof)
     distribution = distribution.copy()
