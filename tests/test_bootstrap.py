@@ -11,18 +11,19 @@ import pytest
 
 import weibull_stats as ws
 from weibull_stats import batched
+from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.bootstrapping import JACKKNIFE_GROUPS, jackknife_acceleration, resolve_estimator
 from weibull_stats.cli import main
+from weibull_stats.engine import plan_for
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.resampling import (
     CHUNK,
     HistogramPlan,
     ProbabilityPlotPlan,
     QuantilePlan,
-    block_generator,
     natural_order,
-    seed_entropy,
 )
+from weibull_stats.seeds import generator, seed_entropy
 
 
 def weibull_sample(n: int, shape: float = 1.3, scale: float = 2.0, seed: int = 0) -> np.ndarray:
@@ -43,16 +44,21 @@ ROW_CASES = [
 
 
 @pytest.mark.parametrize(("name", "options"), ROW_CASES)
-def test_batched_form_equals_estimator_row_by_row(name: str, options: dict) -> None:
+def test_kernel_equals_estimator_row_by_row(name: str, options: dict) -> None:
+    # the kernel on raw rows and on count rows (the same rows counted) is the one-sample fit
     rng = np.random.default_rng(11)
+    grid = np.sort(rng.weibull(0.9, size=120)) * 0.03
+    counts = rng.integers(0, 6, size=(6, grid.size))
     rows = rng.weibull(0.9, size=(6, 301)) * 0.03
     entry = ESTIMATORS[name]
-    assert entry.batch is not None
-    got = entry.batch.fit_rows(rows, **options)
-    for row, (shape, scale) in zip(rows, got, strict=True):
-        expected = entry(row, **options)
-        assert shape == pytest.approx(expected.shape, rel=1e-9)
-        assert scale == pytest.approx(expected.scale, rel=1e-9)
+    own = entry.split(options)[1]
+    expanded = [np.repeat(grid, c) for c in counts]
+    for batch, samples in ((RawRows(rows), list(rows)), (CountRows(grid, counts), expanded)):
+        got = entry.kernel(batch, **own).pairs
+        for row, (shape, scale) in zip(samples, got, strict=True):
+            expected = entry(row, **options)
+            assert shape == pytest.approx(expected.shape, rel=1e-9)
+            assert scale == pytest.approx(expected.scale, rel=1e-9)
 
 
 def test_batched_forms_mark_undefined_rows_nan() -> None:
@@ -174,7 +180,7 @@ def test_percentile_and_basic_intervals_from_the_distribution() -> None:
 def test_bca_acceleration_is_the_ordinary_jackknife_for_small_n() -> None:
     x = weibull_sample(JACKKNIFE_GROUPS - 10, seed=2)
     entry = resolve_estimator("log_moment")
-    accel = jackknife_acceleration(entry, x, {}, entropy=0)
+    accel = jackknife_acceleration(entry, x, {}, seed=0)
     loo = np.array([[f.shape, f.scale] for f in (ws.fit_log_moment(np.delete(x, i)) for i in range(x.size))])
     d = loo.mean(axis=0) - loo
     expected = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
@@ -232,7 +238,7 @@ def test_estimator_given_as_function_and_weights_option() -> None:
     w = np.random.default_rng(0).normal(0.0, 0.02, 2000)
     res = ws.bootstrap(w, ws.fit_mle, n_resamples=30, rng=0, values="weights", workers=1)
     assert res.estimate.estimator == "mle" and res.options["values"] == "weights"
-    assert block_generator(0, 0, 0).integers(10) == block_generator(0, 0, 0).integers(10)
+    assert generator(0, "bootstrap", 0).integers(10) == generator(0, "bootstrap", 0).integers(10)
 
 
 # ---------------------------------------------------------------------- coverage
@@ -287,7 +293,7 @@ def test_coverage_long(name: str, n: int, reps: int, size: int, seed: int) -> No
         ({"method": "bootstrap-t"}, ValueError, "`method` must be one of 'percentile', 'basic', 'bca'"),
         ({"kind": "smooth"}, ValueError, "`kind` must be one of 'nonparametric', 'parametric'"),
         ({"confidence_level": 1.0}, ValueError, "`confidence_level` must lie strictly between 0 and 1"),
-        ({"rng": -1}, ValueError, "`rng` seed must be non-negative; got -1"),
+        ({"rng": -1}, ValueError, "`rng` must be a non-negative integer; got -1"),
         ({"rng": "seed"}, TypeError, "`rng` must be a numpy Generator, an int seed or None; got str"),
         ({"rng": True}, TypeError, "`rng` must be a numpy Generator, an int seed or None; got True"),
         ({"workers": 0}, ValueError, "`workers` must be a positive int or None; got 0"),
@@ -369,15 +375,15 @@ def test_probability_plot_parametric_fast_path_equals_the_explicit_sample() -> N
 
 
 @pytest.mark.parametrize("name", ["probability_plot", "quantile", "histogram"])
-def test_parametric_fast_paths_match_simulation_in_distribution(name: str) -> None:
-    # Fast parametric path against refitting explicit Weibull samples (the generic rows
-    # path): means and sds within 4 Monte Carlo standard errors.
+def test_parametric_ordered_draws_match_simulation_in_distribution(name: str) -> None:
+    # Parametric bootstrap (ordered null draws, weibull_stats.nulls) against refitting
+    # explicit unsorted Weibull samples: means and sds within 4 Monte Carlo standard errors.
     x = weibull_sample(5000, seed=22) * 0.05  # above every plan's min_n: the fast path runs
     size = 1000
     fast = ws.bootstrap(x, name, n_resamples=size, kind="parametric", rng=5, workers=1)
     fit = fast.estimate
     rows = np.random.default_rng(6).weibull(fit.shape, size=(size, x.size)) * fit.scale
-    slow = ESTIMATORS[name].batch.fit_rows(rows)
+    slow = ESTIMATORS[name].kernel(RawRows(rows), **ESTIMATORS[name].split({})[1]).pairs
     for column in range(2):
         a, b = fast.bootstrap_distribution[:, column], slow[:, column]
         assert abs(a.mean() - b.mean()) < 4 * math.sqrt(a.var() / size + b.var() / size)
@@ -397,12 +403,10 @@ def test_bca_is_undefined_when_every_estimate_lies_on_one_side() -> None:
 
 
 def test_engine_uses_the_sorted_plan_from_its_minimum_size() -> None:
-    from weibull_stats.bootstrapping import resample_function
-
     entry = ESTIMATORS["probability_plot"]
     small, large = weibull_sample(ProbabilityPlotPlan.min_n - 1), weibull_sample(ProbabilityPlotPlan.min_n)
-    options = dict(entry.options)
-    fast = resample_function(entry, large, options, ws.fit_probability_plot(large), "nonparametric")
-    assert isinstance(getattr(fast, "__self__", None), ProbabilityPlotPlan)
-    rows = resample_function(entry, small, options, ws.fit_probability_plot(small), "nonparametric")
-    assert not isinstance(getattr(rows, "__self__", None), ProbabilityPlotPlan)
+    own = entry.split({})[1]
+    assert isinstance(plan_for(entry, ws.as_sample(large), own), ProbabilityPlotPlan)
+    assert plan_for(entry, ws.as_sample(small), own) is None
+    assert ws.bootstrap(large, n_resamples=2, rng=0).route == "order-statistic plan"
+    assert ws.bootstrap(small, n_resamples=2, rng=0).route == "index resampling"

@@ -186,12 +186,14 @@ def test_cli_gof_same_seed_same_bytes(tmp_path, capsys) -> None:
 
 
 def test_monte_carlo_samples_that_cannot_be_refitted_are_an_error() -> None:
-    from weibull_stats.registry import Estimator
-    from weibull_stats.resampling import BatchForm
+    from weibull_stats.batch import Lines
+    from weibull_stats.estimators._core import Estimator
 
-    def never(rows: np.ndarray, **_: object) -> np.ndarray:
-        return np.full((rows.shape[0], 2), np.nan)
+    def never(batch, **_: object) -> Lines:
+        nan = np.full(batch.batch, np.nan)
+        return Lines(nan, nan, batch.sizes, np.zeros(batch.batch, dtype=bool))
 
-    broken = Estimator("mle", ws.fit_mle, "MLE whose batched form fails", False, batch=BatchForm(never))
+    mle = ws.ESTIMATORS["mle"]
+    broken = Estimator("mle", mle.function, never, mle.check, "MLE whose kernel fails", False)
     with pytest.raises(ValueError, match="19 of 19 Monte Carlo samples could not be refitted by 'mle'"):
         ws.goodness_of_fit(weibull_sample(50), broken, n_mc_samples=19, rng=0)

@@ -2,73 +2,55 @@
 
 :func:`bootstrap` (exported as ``weibull_stats.bootstrap``; the module has a different name
 so that no submodule can shadow that function) fits the data, draws the resamples with the
-engine of :mod:`weibull_stats.resampling` and returns a frozen :class:`BootstrapResult` that
+engine of :mod:`weibull_stats.engine` and returns a frozen :class:`BootstrapResult` that
 keeps the bootstrap distribution, so the interval method, the level or the number of resamples
 can change without drawing again.
 
-Intervals at level ``1 - alpha`` from the bootstrap estimates ``t*`` of an estimate ``t``:
-
-* percentile: the ``alpha/2`` and ``1 - alpha/2`` quantiles of ``t*``;
-* basic: ``(2 t - q(1 - alpha/2), 2 t - q(alpha/2))``;
-* BCa: quantiles at ``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = Phi^-1(alpha/2)``
-  and ``Phi^-1(1 - alpha/2)``, with ``z0 = Phi^-1`` of the share of ``t*`` below ``t``
-  (ties count half) and ``a`` the grouped-jackknife acceleration.
+The intervals (percentile, basic, BCa) are those of :mod:`weibull_stats.intervals`; the BCa
+acceleration comes from a grouped jackknife (:func:`jackknife_acceleration`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
-from weibull_stats._input import check_choice, check_sample
 from weibull_stats._version import __version__
-from weibull_stats.batched import POLICY_OPTIONS, fit_options
-from weibull_stats.registry import ESTIMATORS, Estimator, check_options, get_estimator
-from weibull_stats.resampling import (
+from weibull_stats.engine import (
     BLOCK,
-    STREAM_JACKKNIFE,
-    STREAM_RESAMPLE,
+    JACKKNIFE_GROUPS,
     BlockFunction,
-    block_generator,
+    acceleration,
     check_workers,
-    loop_rows,
-    nonparametric_rows,
-    parametric_rows,
+    jackknife_estimates,
+    nonparametric_function,
+    null_function,
+    plan_for,
     run_blocks,
-    seed_entropy,
 )
+from weibull_stats.estimators._core import Estimator
+from weibull_stats.intervals import (
+    ConfidenceInterval,
+    Interval,
+    ShapeScale,
+    check_count,
+    check_level,
+    interval,
+)
+from weibull_stats.nulls import NullModel
+from weibull_stats.registry import ESTIMATORS, get_estimator
 from weibull_stats.results import WeibullFit, _jsonable
+from weibull_stats.sample import Sample, check_choice
+from weibull_stats.seeds import seed_entropy
 
 METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
 KINDS: tuple[str, ...] = ("nonparametric", "parametric")
-#: Groups of the grouped jackknife that estimates the BCa acceleration.
-JACKKNIFE_GROUPS = 50
-
-
-class Interval(NamedTuple):
-    """A confidence interval; unpacks as ``low, high``."""
-
-    low: float
-    high: float
-
-
-class ShapeScale(NamedTuple):
-    """A pair of figures for the two parameters."""
-
-    shape: float
-    scale: float
-
-
-class ConfidenceInterval(NamedTuple):
-    """Intervals for both parameters: ``ci.shape.low``, ``low, high = ci.scale``."""
-
-    shape: Interval
-    scale: Interval
+#: Random stream of each kind of resample (see :func:`weibull_stats.engine.run_blocks`).
+PURPOSES: dict[str, str] = {"nonparametric": "bootstrap", "parametric": "parametric"}
 
 
 def resolve_estimator(estimator: Any) -> Estimator:
@@ -77,7 +59,7 @@ def resolve_estimator(estimator: Any) -> Estimator:
         return estimator
     if callable(estimator):
         for entry in ESTIMATORS.values():
-            if entry.function is estimator:
+            if estimator in (entry.function, getattr(entry.function, "__wrapped__", None)):
                 return entry
         raise ValueError(
             f"`estimator` {getattr(estimator, '__name__', estimator)!r} is not a registered "
@@ -86,104 +68,50 @@ def resolve_estimator(estimator: Any) -> Estimator:
     return get_estimator(estimator)
 
 
-def check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """A positive (or at least ``minimum``) int."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def check_level(confidence_level: Any) -> float:
-    """A confidence level strictly between 0 and 1."""
-    try:
-        level = float(confidence_level)
-    except (TypeError, ValueError):
-        level = math.nan
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"`confidence_level` must lie strictly between 0 and 1; got {confidence_level!r}")
-    return level
-
-
-def batch_rows(estimator: Estimator, options: Mapping[str, Any]) -> Callable[..., np.ndarray]:
-    """The estimator's batched row fit, or a loop over rows when it declares none."""
-    if estimator.batch is not None:
-        return estimator.batch.fit_rows
-    return loop_rows(estimator.function, options)
-
-
 def resample_function(
-    estimator: Estimator,
-    data: np.ndarray,
-    options: Mapping[str, Any],
-    estimate: WeibullFit,
-    kind: str,
+    entry: Estimator, sample: Sample, options: Mapping[str, Any], estimate: WeibullFit, kind: str
 ) -> BlockFunction:
-    """Block function that draws and fits one block of resamples (see
-    :mod:`weibull_stats.resampling`)."""
-    row_options = fit_options(options)
-    factory = None if estimator.batch is None else estimator.batch.sorted_plan
-    if factory is not None and data.size >= getattr(factory, "min_n", 0):
-        plan = factory(np.sort(data), **row_options)
-        if kind == "parametric":
-            shape, scale = estimate.shape, estimate.scale
-            return lambda generator, size: plan.parametric(generator, size, shape, scale)
-        return plan.nonparametric
+    """Block function that draws and fits one block of resamples (see :mod:`weibull_stats.engine`):
+    nonparametric resamples of ``sample``, or samples of the fitted law drawn as ``sample`` is
+    stored (:class:`~weibull_stats.nulls.NullModel`). ``options`` are the kernel options."""
     if kind == "parametric":
-        return parametric_rows(batch_rows(estimator, options), data.size, estimate.shape, estimate.scale,
-                               row_options)
-    return nonparametric_rows(batch_rows(estimator, options), data.astype(np.float64, copy=False),
-                              row_options)
+        model = NullModel.of(sample.storage, sample.size, estimate.shape, estimate.scale)
+        return null_function(entry, model, options)
+    return nonparametric_function(entry, sample, options)
+
+
+def route(entry: Estimator, sample: Sample, options: Mapping[str, Any], kind: str) -> str:
+    """How the resamples were drawn, for the record."""
+    if kind == "parametric":
+        return f"parametric, drawn as stored ({sample.storage})"
+    if sample.counts is not None:
+        return "multinomial counts over the distinct values"
+    return "order-statistic plan" if plan_for(entry, sample, options) is not None else "index resampling"
 
 
 def jackknife_acceleration(
-    estimator: Estimator, data: np.ndarray, options: Mapping[str, Any], entropy: int
+    estimator: Any, x: Any, options: Mapping[str, Any], seed: int
 ) -> ShapeScale:
     """BCa acceleration of shape and scale by the grouped (delete-a-group) jackknife.
 
-    The data are split at random into ``G = min(n, JACKKNIFE_GROUPS)`` groups of equal size
-    (within one); with ``theta_g`` the estimate without group ``g`` and ``d_g = mean(theta)
-    - theta_g``, the acceleration is ``sum d^3 / (6 (sum d^2)^(3/2))`` (Efron 1987). It costs
-    ``G`` fits whatever ``n``, where the ordinary jackknife costs ``n`` (scipy's BCa), and
-    with one point per group (``n <= G``) it is the ordinary jackknife.
+    The ``n`` values are split at random into ``G = min(n, JACKKNIFE_GROUPS)`` groups of
+    equal size (within one); with ``theta_g`` the estimate without group ``g`` and ``d_g =
+    mean(theta) - theta_g``, the acceleration is ``sum d^3 / (6 (sum d^2)^(3/2))`` (Efron
+    1987). It costs ``G`` fits whatever ``n`` (one kernel call on ``G`` count rows for a
+    counts sample: O(G d)), where the ordinary jackknife costs ``n`` (scipy's BCa); with one
+    value per group (``n <= G``) it is the ordinary jackknife.
+
+    ``x`` is the data or its :class:`~weibull_stats.Sample`; ``options`` the estimator's
+    options (policy included).
     """
-    n = data.size
-    groups = min(n, JACKKNIFE_GROUPS)
-    order = block_generator(entropy, STREAM_JACKKNIFE, 0).permutation(n)
-    labels = np.empty(n, dtype=np.intp)
-    labels[order] = np.arange(n) % groups
-    policy = {k: v for k, v in options.items() if k not in POLICY_OPTIONS}
-    estimates = np.empty((groups, 2))
-    for g in range(groups):
-        result = estimator(data[labels != g], **policy)
-        estimates[g] = result.shape, result.scale
-    d = estimates.mean(axis=0) - estimates
-    ss = (d * d).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        accel = np.where(ss > 0, (d**3).sum(axis=0) / (6.0 * ss**1.5), 0.0)
+    entry = resolve_estimator(estimator)
+    sample, own = entry.sample(x, options)
+    return _acceleration(entry, sample, own, seed)
+
+
+def _acceleration(entry: Estimator, sample: Sample, own: Mapping[str, Any], seed: int) -> ShapeScale:
+    accel = acceleration(jackknife_estimates(entry, sample, own, seed))
     return ShapeScale(float(accel[0]), float(accel[1]))
-
-
-def _interval(
-    distribution: np.ndarray, estimate: float, method: str, level: float, acceleration: float
-) -> Interval:
-    alpha = 1.0 - level
-    probs = np.array([alpha / 2.0, 1.0 - alpha / 2.0])
-    if method == "bca":
-        below = (np.count_nonzero(distribution < estimate) + np.count_nonzero(distribution <= estimate))
-        fraction = below / (2.0 * distribution.size)
-        if 0.0 < fraction < 1.0:
-            z0 = float(ndtri(fraction))
-            z = ndtri(probs)
-            probs = ndtr(z0 + (z0 + z) / (1.0 - acceleration * (z0 + z)))
-        if not (0.0 < fraction < 1.0 and np.all(np.isfinite(probs))):
-            raise ValueError(
-                f"BCa interval undefined: {below / 2:g} of {distribution.size} bootstrap estimates lie "
-                "below the estimate (all on one side); use method='percentile'"
-            )
-    low, high = np.quantile(distribution, probs)
-    if method == "basic":
-        low, high = 2.0 * estimate - high, 2.0 * estimate - low
-    return Interval(float(low), float(high))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -211,6 +139,9 @@ class BootstrapResult:
         BCa acceleration (grouped jackknife), when computed.
     options : Mapping
         Every estimator option used (defaults included), for :meth:`extend`.
+    route : str
+        How the resamples were drawn (multinomial counts, order-statistic plan, index
+        resampling, or parametric drawn as stored).
     """
 
     estimate: WeibullFit
@@ -225,6 +156,7 @@ class BootstrapResult:
     segments: tuple[tuple[int, int], ...] = ((0, 0),)
     acceleration: ShapeScale | None = None
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    route: str = ""
     package_version: str = __version__
 
     def with_method(
@@ -241,10 +173,10 @@ class BootstrapResult:
         if method == "bca" and acceleration is None:
             if x is None:
                 raise ValueError("`x` is needed to compute the BCa acceleration of this result")
-            estimator, data, options = _prepare(x, self)
-            acceleration = jackknife_acceleration(estimator, data, options, self.seed)
+            entry, sample, own = _prepare(x, self)
+            acceleration = _acceleration(entry, sample, own, self.seed)
         return _finish(self.estimate, self.bootstrap_distribution, method, level, self.kind, self.seed,
-                       self.segments, acceleration, self.options)
+                       self.segments, acceleration, self.options, self.route)
 
     def extend(self, x: Any, n_more: int, *, workers: int | None = None, progress: bool = False
                ) -> BootstrapResult:
@@ -253,18 +185,18 @@ class BootstrapResult:
         ``x`` must be the data of the original call.
         """
         n_more = check_count(n_more, "n_more")
-        estimator, data, options = _prepare(x, self)
-        fresh = estimator(x, **options)
+        entry, sample, own = _prepare(x, self)
+        fresh = entry.function(sample, **self.options)
         if (fresh.shape, fresh.scale) != (self.estimate.shape, self.estimate.scale):
             raise ValueError("`x` is not the data of this result: its fit differs from `estimate`")
         first = max(start + math.ceil(count / BLOCK) for start, count in self.segments)
-        function = resample_function(estimator, data, options, self.estimate, self.kind)
-        more = run_blocks(function, n_more, entropy=self.seed, stream=STREAM_RESAMPLE, first_block=first,
+        function = resample_function(entry, sample, own, self.estimate, self.kind)
+        more = run_blocks(function, n_more, seed=self.seed, purpose=PURPOSES[self.kind], first_block=first,
                           workers=check_workers(workers), progress=progress)
         _check_finite(more, self.estimate.estimator)
         distribution = np.concatenate([self.bootstrap_distribution, more], axis=0)
         return _finish(self.estimate, distribution, self.method, self.confidence_level, self.kind, self.seed,
-                       (*self.segments, (first, n_more)), self.acceleration, self.options)
+                       (*self.segments, (first, n_more)), self.acceleration, self.options, self.route)
 
     def to_dict(self, include_distribution: bool = False) -> dict[str, Any]:
         """JSON-compatible summary (the bootstrap distribution only when asked for)."""
@@ -280,6 +212,7 @@ class BootstrapResult:
             "seed": self.seed,
             "segments": [list(s) for s in self.segments],
             "acceleration": None if self.acceleration is None else self.acceleration._asdict(),
+            "route": self.route,
             "package_version": self.package_version,
         }
         if include_distribution:
@@ -307,12 +240,10 @@ class BootstrapResult:
         return f"<table><caption>BootstrapResult</caption>{body}</table>"
 
 
-def _prepare(x: Any, result: BootstrapResult) -> tuple[Estimator, np.ndarray, dict[str, Any]]:
-    estimator = get_estimator(result.estimate.estimator)
-    options = dict(result.options)
-    policy = {k: options[k] for k in POLICY_OPTIONS if k in options}
-    data = check_sample(x, **policy).data
-    return estimator, data, options
+def _prepare(x: Any, result: BootstrapResult) -> tuple[Estimator, Sample, dict[str, Any]]:
+    entry = get_estimator(result.estimate.estimator)
+    sample, own = entry.sample(x, result.options)
+    return entry, sample, own
 
 
 def _check_finite(distribution: np.ndarray, name: str) -> None:
@@ -334,10 +265,11 @@ def _finish(
     segments: tuple[tuple[int, int], ...],
     acceleration: ShapeScale | None,
     options: Mapping[str, Any],
+    route_taken: str = "",
 ) -> BootstrapResult:
     accel = acceleration if acceleration is not None else ShapeScale(0.0, 0.0)
-    shape_ci = _interval(distribution[:, 0], estimate.shape, method, level, accel.shape)
-    scale_ci = _interval(distribution[:, 1], estimate.scale, method, level, accel.scale)
+    shape_ci = interval(distribution[:, 0], estimate.shape, method, level, accel.shape)
+    scale_ci = interval(distribution[:, 1], estimate.scale, method, level, accel.scale)
     ddof = 1 if distribution.shape[0] > 1 else 0
     se = distribution.std(axis=0, ddof=ddof)
     distribution = distribution.copy()
@@ -355,6 +287,7 @@ def _finish(
         segments=segments,
         acceleration=acceleration,
         options=dict(options),
+        route=route_taken,
     )
 
 
@@ -377,7 +310,7 @@ def bootstrap(
 
     Parameters
     ----------
-    x : array_like or torch.Tensor
+    x : array_like, torch.Tensor or Sample
         Positive sample (any shape, flattened); the estimator's bad-input options apply.
     estimator : str or callable, default "probability_plot"
         A registered estimator: its name, its :class:`~weibull_stats.Estimator` entry or its
@@ -407,18 +340,21 @@ def bootstrap(
 
     Notes
     -----
-    The bad-input policy is applied once: resamples are drawn from the usable values.
-    Order-statistic estimators never form or sort a resample (exponential spacings, gamma
-    gaps or multinomial counts over the sorted data, see :mod:`weibull_stats.resampling`)
-    once ``n`` reaches the size where that is the faster route (4096 values for the
-    probability plot); other estimators and smaller samples fit ``(batch, n)`` index
-    resamples, or parametric samples, at once with the estimator's batched form. Both
-    routes are exact bootstraps; they use the random streams differently, so the bootstrap
-    distribution for a given seed depends on which one ran. A resample whose estimate is
-    undefined is an error that gives the count, never a silent ``nan``.
+    ``x`` is checked once into a :class:`~weibull_stats.Sample` (or is one); the fit, the
+    resamples and the jackknife all use that sample. A counts sample (16-bit storage, or
+    data on a 16-bit grid) is resampled as ``Multinomial(n, counts / n)`` count rows over its
+    distinct values, O(distinct values) per resample whatever ``n``. A raw sample uses the
+    estimator's order-statistic fast path (exponential spacings, gamma gaps or multinomial
+    bin counts over the sorted data) from the size where that is faster, else ``(batch,
+    n)`` index resamples fitted at once by the estimator's kernel. All routes are exact
+    bootstraps; they use the random streams differently, so the bootstrap distribution for
+    a given seed depends on the route, which the result records. A resample whose estimate
+    is undefined is an error that gives the count, never a silent ``nan``.
 
-    The parametric bootstrap simulates samples of size ``n`` from the fitted law and refits
-    each with the same estimator and options.
+    The parametric bootstrap draws samples of the data's size from the fitted law *as the
+    data are stored* (:mod:`weibull_stats.nulls`: a multinomial over the cells of a 16-bit
+    format, or ordered draws rounded to float32) and refits each with the same estimator
+    and options.
 
     BCa needs the acceleration: :func:`jackknife_acceleration` (grouped jackknife, ``G =
     50`` fits of ``n - n/G`` values, whatever ``n``).
@@ -434,27 +370,27 @@ def bootstrap(
     (True, (199, 2))
     """
     entry = resolve_estimator(estimator)
-    check_options(entry, estimator_options)
+    entry.check_names(estimator_options)
     n_resamples = check_count(n_resamples, "n_resamples")
     check_choice(method, "method", METHODS)
     check_choice(kind, "kind", KINDS)
     level = check_level(confidence_level)
     n_workers = check_workers(workers)
-    entropy = seed_entropy(rng)
-    estimate = entry(x, **estimator_options)
+    seed = seed_entropy(rng)
+    sample, own = entry.sample(x, estimator_options)
+    estimate = entry.function(sample, **estimator_options)
     options = {**entry.options, **estimator_options}
-    policy = {k: options[k] for k in POLICY_OPTIONS if k in options}
-    data = check_sample(x, **policy).data
-    function = resample_function(entry, data, options, estimate, kind)
-    distribution = run_blocks(function, n_resamples, entropy=entropy, stream=STREAM_RESAMPLE,
-                              workers=n_workers, progress=progress, description=f"bootstrap {entry.name}")
+    function = resample_function(entry, sample, own, estimate, kind)
+    distribution = run_blocks(function, n_resamples, seed=seed, purpose=PURPOSES[kind], workers=n_workers,
+                              progress=progress, description=f"bootstrap {entry.name}")
     _check_finite(distribution, entry.name)
-    acceleration = jackknife_acceleration(entry, data, options, entropy) if method == "bca" else None
-    return _finish(estimate, distribution, method, level, kind, entropy, ((0, n_resamples),), acceleration,
-                   options)
+    accel = _acceleration(entry, sample, own, seed) if method == "bca" else None
+    return _finish(estimate, distribution, method, level, kind, seed, ((0, n_resamples),), accel, options,
+                   route(entry, sample, own, kind))
 
 
 __all__ = [
+    "JACKKNIFE_GROUPS",
     "BootstrapResult",
     "ConfidenceInterval",
     "Interval",

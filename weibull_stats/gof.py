@@ -25,56 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats._input import check_choice, check_sample
 from weibull_stats._version import __version__
-from weibull_stats.batched import POLICY_OPTIONS, fit_options
-from weibull_stats.bootstrapping import batch_rows, check_count, resolve_estimator
+from weibull_stats.bootstrapping import check_count, resolve_estimator
+from weibull_stats.edf import STATISTICS, count_edf_statistic, edf_statistic
+from weibull_stats.engine import check_workers, null_function, run_blocks
 from weibull_stats.model_comparison import ModelComparison, compare_models
-from weibull_stats.registry import check_options
-from weibull_stats.resampling import (
-    STREAM_NULL,
-    BlockFunction,
-    batched,
-    check_workers,
-    run_blocks,
-    seed_entropy,
-    weibull_rows,
-)
+from weibull_stats.nulls import NullModel
+from weibull_stats.rank_sums import run_sums
 from weibull_stats.results import WeibullFit, _jsonable
-
-STATISTICS: tuple[str, ...] = ("ad", "cvm", "ks")
-
-
-def edf_statistic(sorted_x: np.ndarray, shape: Any, scale: Any, statistic: str) -> np.ndarray:
-    """EDF statistic of each row of ``sorted_x`` against ``Weibull(shape, scale)``.
-
-    ``sorted_x`` is ``(n,)`` or ``(batch, n)``, sorted along the last axis; ``shape`` and
-    ``scale`` broadcast against the batch. With ``z_i = F(x_(i))``:
-
-    * ``ad``: ``A^2 = -n - sum_i (2i - 1)/n [ln z_i + ln(1 - z_(n+1-i))]``;
-    * ``cvm``: ``W^2 = 1/(12 n) + sum_i (z_i - (2i - 1)/(2n))^2``;
-    * ``ks``: ``D = max_i max(i/n - z_i, z_i - (i - 1)/n)``,
-
-    the definitions of ``scipy.stats.goodness_of_fit``. ``ln z`` and ``ln(1 - z)`` are
-    taken from ``t = (x / scale)^shape`` as ``ln(-expm1(-t))`` and ``-t``, exact in both tails.
-    """
-    x = np.atleast_2d(sorted_x)
-    n = x.shape[1]
-    k = np.reshape(np.asarray(shape, dtype=np.float64), (-1, 1))
-    lam = np.reshape(np.asarray(scale, dtype=np.float64), (-1, 1))
-    t = np.exp(k * (np.log(x, dtype=np.float64) - np.log(lam)))
-    i = np.arange(1, n + 1, dtype=np.float64)
-    if statistic == "ad":
-        with np.errstate(divide="ignore"):
-            log_cdf = np.log(-np.expm1(-t))
-        value = -n - np.sum((2 * i - 1) / n * (log_cdf - t[:, ::-1]), axis=1)
-    else:
-        cdf = -np.expm1(-t)
-        if statistic == "cvm":
-            value = 1.0 / (12 * n) + np.sum((cdf - (2 * i - 1) / (2 * n)) ** 2, axis=1)
-        else:
-            value = np.maximum((i / n - cdf).max(axis=1), (cdf - (i - 1) / n).max(axis=1))
-    return value if np.ndim(sorted_x) > 1 else value[:1]
+from weibull_stats.sample import Sample, check_choice
+from weibull_stats.seeds import seed_entropy
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +66,16 @@ class EffectSizes:
     ks_distance: float
 
 
-def effect_sizes(sorted_x: np.ndarray, fit: WeibullFit) -> EffectSizes:
-    """:class:`EffectSizes` of sorted positive data against ``fit``."""
+def effect_sizes(data: np.ndarray | Sample, fit: WeibullFit) -> EffectSizes:
+    """:class:`EffectSizes` of sorted positive data (or of a :class:`~weibull_stats.Sample`)
+    against ``fit``; a counts sample takes weighted sums over its distinct values."""
+    if isinstance(data, Sample):
+        if data.counts is not None:
+            assert data.distinct is not None
+            return count_effect_sizes(data.distinct, data.counts, fit)
+        assert data.magnitudes is not None
+        data = np.sort(data.magnitudes)
+    sorted_x = data
     n = sorted_x.size
     u = np.log(sorted_x, dtype=np.float64)
     y = np.log(-np.log1p(-(np.arange(1, n + 1, dtype=np.float64) - 0.5) / n))
@@ -118,18 +86,50 @@ def effect_sizes(sorted_x: np.ndarray, fit: WeibullFit) -> EffectSizes:
     y -= y_mean
     syy = float(y @ y)
     szy = float(u @ y)
-    correlation = szy / math.sqrt(n * syy)
     z2 = u * u
-    s3 = float(z2 @ u)
-    s4 = float(z2 @ z2)
-    sz2y = float(z2 @ y)
+    ks = float(edf_statistic(sorted_x, fit.shape, fit.scale, "ks")[0])
+    return _effect_sizes(n, syy, szy, float(z2 @ u), float(z2 @ z2), float(z2 @ y), ks)
+
+
+def _effect_sizes(
+    n: int, syy: float, szy: float, s3: float, s4: float, sz2y: float, ks: float
+) -> EffectSizes:
+    correlation = szy / math.sqrt(n * syy)
     # normal equations of y = a + b z + c z^2 with sum z = 0, sum z^2 = n
     matrix = np.array([[n, 0.0, n], [0.0, n, s3], [n, s3, s4]])
     _, b, c = np.linalg.solve(matrix, np.array([0.0, szy, sz2y]))
-    ks = float(edf_statistic(sorted_x, fit.shape, fit.scale, "ks")[0])
     return EffectSizes(
         correlation=correlation, r2=correlation**2, curvature=float(2.0 * c / b), ks_distance=ks
     )
+
+
+def count_effect_sizes(distinct: np.ndarray, counts: np.ndarray, fit: WeibullFit) -> EffectSizes:
+    """:class:`EffectSizes` of a counts sample in O(distinct values): weighted sums over the
+    distinct values; ties are separate order statistics, each with its own plotting position,
+    whose ordinates are summed per run by :func:`weibull_stats.rank_sums.run_sums`."""
+    c = counts.astype(np.float64)
+    n = int(counts.sum())
+    u = np.log(distinct)
+    u = u - float((c * u).sum()) / n
+    sd = math.sqrt(float((c * u * u).sum()) / n)
+    z = u / sd
+    runs, total, total_sq = run_sums(counts)
+    y_mean = total / n
+    centred = runs - c * y_mean
+    z2 = z * z
+    ks = float(count_edf_statistic(distinct, counts, fit.shape, fit.scale, "ks")[0])
+    syy = total_sq - n * y_mean * y_mean
+    return _effect_sizes(n, syy, float((z * centred).sum()), float((c * z2 * z).sum()),
+                         float((c * z2 * z2).sum()), float((z2 * centred).sum()), ks)
+
+
+def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str) -> float:
+    """The statistic of the data against ``fit``: O(d) on a counts sample."""
+    if sample.counts is not None:
+        assert sample.distinct is not None
+        return float(count_edf_statistic(sample.distinct, sample.counts, fit.shape, fit.scale, statistic)[0])
+    assert sample.magnitudes is not None
+    return float(edf_statistic(np.sort(sample.magnitudes), fit.shape, fit.scale, statistic)[0])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -154,6 +154,10 @@ class GoodnessOfFitResult:
     model_comparison : ModelComparison
     seed : int
         Entropy of the Monte Carlo streams.
+    null_model : Mapping
+        How the null samples were drawn: ``storage``, ``cells`` (16-bit storage: cells with
+        positive probability) and ``excluded`` (``{"zero": mass, "overflow": mass}`` of the
+        fitted law conditioned out, see :mod:`weibull_stats.nulls`).
     """
 
     statistic_name: str
@@ -165,6 +169,7 @@ class GoodnessOfFitResult:
     effect_sizes: EffectSizes
     model_comparison: ModelComparison
     seed: int
+    null_model: Mapping[str, Any] = field(default_factory=dict)
     package_version: str = __version__
 
     def to_dict(self, include_null: bool = False) -> dict[str, Any]:
@@ -183,6 +188,7 @@ class GoodnessOfFitResult:
             },
             "model_comparison": self.model_comparison.to_dict(),
             "seed": self.seed,
+            "null_model": dict(self.null_model),
             "package_version": self.package_version,
         }
         if include_null:
@@ -210,26 +216,6 @@ class GoodnessOfFitResult:
         return f"<table><caption>GoodnessOfFitResult</caption>{body}</table>"
 
 
-def null_function(
-    fit_rows: Any, n: int, shape: float, scale: float, options: Mapping[str, Any], statistic: str
-) -> BlockFunction:
-    """Block function of the null: simulate from the fitted law, refit, compute the statistic."""
-
-    def block(generator: np.random.Generator, size: int) -> np.ndarray:
-        parts = []
-        for count in batched(size, n):
-            rows = np.sort(weibull_rows(generator, count, n, shape, scale), axis=1)
-            fits = fit_rows(rows, **options)
-            out = np.full(count, np.nan)
-            ok = np.isfinite(fits).all(axis=1)
-            if ok.any():
-                out[ok] = edf_statistic(rows[ok], fits[ok, 0], fits[ok, 1], statistic)
-            parts.append(out)
-        return np.concatenate(parts)
-
-    return block
-
-
 def goodness_of_fit(
     x: Any,
     estimator: Any = "mle",
@@ -247,7 +233,7 @@ def goodness_of_fit(
 
     Parameters
     ----------
-    x : array_like or torch.Tensor
+    x : array_like, torch.Tensor or Sample
         Positive sample; the estimator's bad-input options apply.
     estimator : str or callable, default "mle"
         Registered estimator that fits the data and every Monte Carlo sample.
@@ -271,9 +257,14 @@ def goodness_of_fit(
 
     Notes
     -----
-    Each Monte Carlo sample has size ``n`` and is drawn from the fitted law; it is refitted
-    with the same estimator and options (the batched form of the estimator, all samples of a
-    block at once) and its statistic is computed against its own fit. The p-value is
+    ``x`` is checked once into a :class:`~weibull_stats.Sample` (or is one). Each Monte
+    Carlo sample has the data's size and is drawn from the fitted law *as the data are
+    stored* (:mod:`weibull_stats.nulls`): for bfloat16 or float16 storage a multinomial over
+    the format's cells, a count row whose statistic costs O(cells); for float32 ordered
+    draws rounded to float32; for float64 ordered draws. A null that ignored storage would
+    test the rounding, not the Weibull law, at the sizes of real weight matrices. Each
+    sample is refitted with the same estimator and options (the estimator's kernel, all
+    samples of a block at once) and its statistic is computed against its own fit. The p-value is
     ``(b + 1) / (m + 1)``. For ``estimator="mle"`` this is the procedure of
     ``scipy.stats.goodness_of_fit(weibull_min, x, known_params={"loc": 0})``. Do not plug
     fitted parameters into a test for a known law (see the module documentation).
@@ -288,23 +279,21 @@ def goodness_of_fit(
     (True, (99,))
     """
     entry = resolve_estimator(estimator)
-    check_options(entry, estimator_options)
+    entry.check_names(estimator_options)
     check_choice(statistic, "statistic", STATISTICS)
     m = check_count(n_mc_samples, "n_mc_samples", minimum=0)
     n_workers = check_workers(workers)
-    entropy = seed_entropy(rng)
-    fit = entry(x, **estimator_options)
-    options = {**entry.options, **estimator_options}
-    policy = {k: options[k] for k in POLICY_OPTIONS if k in options}
-    data = np.sort(check_sample(x, **policy).data)
-    observed = float(edf_statistic(data, fit.shape, fit.scale, statistic)[0])
+    seed = seed_entropy(rng)
+    sample, own = entry.sample(x, estimator_options)
+    fit = entry.function(sample, **estimator_options)
+    observed = observed_statistic(sample, fit, statistic)
+    model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
     null = np.empty(0)
     pvalue: float | None = None
     if m:
-        function = null_function(batch_rows(entry, options), data.size, fit.shape, fit.scale,
-                                 fit_options(options), statistic)
-        null = run_blocks(function, m, entropy=entropy, stream=STREAM_NULL, workers=n_workers,
-                          progress=progress, description=f"goodness of fit {entry.name}")
+        function = null_function(entry, model, own, statistic)
+        null = run_blocks(function, m, seed=seed, purpose="null", workers=n_workers, progress=progress,
+                          description=f"goodness of fit {entry.name}")
         bad = int(np.count_nonzero(~np.isfinite(null)))
         if bad:
             raise ValueError(
@@ -320,7 +309,19 @@ def goodness_of_fit(
         null_distribution=null,
         n_mc_samples=m,
         fit=fit,
-        effect_sizes=effect_sizes(data, fit),
-        model_comparison=compare_models(data),
-        seed=entropy,
+        effect_sizes=effect_sizes(sample, fit),
+        model_comparison=compare_models(sample),
+        seed=seed,
+        null_model={"storage": model.storage, "cells": model.cells, "excluded": dict(model.excluded)},
     )
+
+
+__all__ = [
+    "STATISTICS",
+    "EffectSizes",
+    "GoodnessOfFitResult",
+    "count_edf_statistic",
+    "edf_statistic",
+    "effect_sizes",
+    "goodness_of_fit",
+]

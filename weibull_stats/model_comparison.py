@@ -3,7 +3,7 @@
 Every family is fitted by maximum likelihood with location 0, in closed form or by a
 one-dimensional Newton iteration, in one or two passes over the data:
 
-* Weibull: :func:`weibull_stats.fit_mle`;
+* Weibull: the registered ``"mle"`` estimator;
   ``l = n ln k - n k ln lam + (k - 1) sum ln x - sum (x / lam)^k``.
 * lognormal: ``mu = mean ln x``, ``sigma^2 = mean (ln x - mu)^2``;
   ``l = -sum ln x - n ln sigma - n/2 ln(2 pi) - n/2`` (``scipy.stats.lognorm(s=sigma,
@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln, polygamma, psi
 
-from weibull_stats._input import check_sample
-from weibull_stats.estimators.mle import fit_mle
+from weibull_stats.registry import get_estimator
+from weibull_stats.sample import Sample, as_sample
 
 FAMILIES: tuple[str, ...] = ("weibull", "lognormal", "gamma", "halfnormal")
 
@@ -129,10 +129,12 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
 
     Parameters
     ----------
-    x : array_like
-        Positive sample.
+    x : array_like or Sample
+        Positive sample. A counts sample is handled by weighted sums over its distinct
+        values, O(distinct values).
     **policy
-        ``values``, ``nonfinite``, ``zeros`` as for the estimators.
+        ``values``, ``nonfinite``, ``zeros`` as for the estimators (a :class:`Sample` given
+        without them is used under its own policy).
 
     Returns
     -------
@@ -146,26 +148,55 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
     >>> compare_models(x).best
     'halfnormal'
     """
-    data = check_sample(x, **policy).data.astype(np.float64, copy=False)
+    sample = x if isinstance(x, Sample) and not policy else as_sample(x, **policy)
+    weibull = get_estimator("mle").function(sample, **sample.policy)
+    if sample.counts is not None:
+        assert sample.distinct is not None
+        return _compare(*_count_sums(sample.distinct, sample.counts, weibull.shape, weibull.scale),
+                        weibull.shape, weibull.scale)
+    assert sample.magnitudes is not None
+    return _compare(*_raw_sums(sample, weibull.shape, weibull.scale), weibull.shape, weibull.scale)
+
+
+def _raw_sums(sample: Sample, k: float, lam: float) -> tuple[int, float, float, float, float, float]:
+    """``n``, ``sum ln x``, ``mean x``, ``sum (x/lam)^k``, ``mean (ln x - mean ln x)^2``, ``sum x^2``."""
+    assert sample.magnitudes is not None
+    data = sample.magnitudes.astype(np.float64, copy=False)
     n = data.size
     log_x = np.log(data)
     sum_log = float(log_x.sum())
     mean_log = sum_log / n
-    mean_x = float(data.mean())
-
-    weibull = fit_mle(data)
-    k, lam = weibull.shape, weibull.scale
     z = float(np.exp(k * (log_x - math.log(lam))).sum())
+    return (n, sum_log, float(data.mean()), z, float(np.mean((log_x - mean_log) ** 2)),
+            float(np.dot(data, data)))
+
+
+def _count_sums(values: np.ndarray, counts: np.ndarray, k: float, lam: float
+                ) -> tuple[int, float, float, float, float, float]:
+    """:func:`_raw_sums` of a counts sample as weighted sums over its distinct values."""
+    c = counts.astype(np.float64)
+    n = int(counts.sum())
+    log_x = np.log(values)
+    sum_log = float((c * log_x).sum())
+    mean_log = sum_log / n
+    z = float((c * np.exp(k * (log_x - math.log(lam)))).sum())
+    return (n, sum_log, float((c * values).sum()) / n, z, float((c * (log_x - mean_log) ** 2).sum()) / n,
+            float((c * values * values).sum()))
+
+
+def _compare(n: int, sum_log: float, mean_x: float, z: float, var_log: float, sum_sq: float, k: float,
+             lam: float) -> ModelComparison:
+    mean_log = sum_log / n
     ll_weibull = n * math.log(k) - n * k * math.log(lam) + (k - 1.0) * sum_log - z
 
-    sigma_log = math.sqrt(float(np.mean((log_x - mean_log) ** 2)))
+    sigma_log = math.sqrt(var_log)
     ll_lognormal = -sum_log - n * math.log(sigma_log) - 0.5 * n * math.log(2 * math.pi) - 0.5 * n
 
     a = _gamma_shape(math.log(mean_x) - mean_log)
     theta = mean_x / a
     ll_gamma = (a - 1.0) * sum_log - n * a - n * a * math.log(theta) - n * float(gammaln(a))
 
-    sigma_half = math.sqrt(float(np.dot(data, data)) / n)
+    sigma_half = math.sqrt(sum_sq / n)
     ll_half = 0.5 * n * math.log(2.0 / math.pi) - n * math.log(sigma_half) - 0.5 * n
 
     return ModelComparison(

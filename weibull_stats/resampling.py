@@ -1,18 +1,10 @@
-"""The one resampling engine behind bootstrap intervals and goodness-of-fit p-values.
+"""LEGACY order-statistic fast paths for raw samples (issue 9: to be deleted).
 
-Structure
----------
-* Randomness: a run is identified by one integer ``entropy`` (the recorded seed). Work is
-  cut into fixed blocks of :data:`BLOCK` replicates; block ``b`` of stream ``s`` draws from
-  ``SeedSequence(entropy, spawn_key=(s, b))``. Results therefore do not depend on the
-  number of worker threads or on the order in which blocks finish, and a result can be
-  extended later with new blocks of the same seed.
-* Generic path, for every estimator: draw a ``(rows, n)`` array of indices (nonparametric)
-  or of Weibull variates (parametric), and fit all rows at once with the estimator's
-  batched form (:mod:`weibull_stats.batched`). Rows per batch are bounded by
-  :data:`MEMORY_PER_WORKER`.
-* Fast paths for order-statistic estimators (:class:`SortedPlan`): the data are sorted
-  once and no resample is ever formed or sorted.
+The probability-plot, quantile and histogram plans below are what the temporary adapters
+of :mod:`weibull_stats.registry` hand to the engine (:mod:`weibull_stats.engine`) as
+``plan``; once those estimators export their own ``ESTIMATOR`` with a ``plan``, this module
+goes. The engine itself (blocks, seeds, count resampling, nulls) lives in
+:mod:`weibull_stats.engine` and :mod:`weibull_stats.nulls`.
 
 The fast path of the probability plot
 -------------------------------------
@@ -50,11 +42,8 @@ to refitting explicitly simulated samples).
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -71,161 +60,10 @@ from weibull_stats.estimators.probability_plot import (
     weibull_plot_y,
 )
 
-#: Replicates per block; each block has its own random stream.
-BLOCK = 32
-#: Bytes of working memory one worker may use for a batch of generic rows.
-MEMORY_PER_WORKER = 1 << 28
 #: Window ranks handled per chunk by the probability-plot fast path.
 CHUNK = 1 << 17
 #: Rows of the in-chunk layout that turns the prefix sum into vector additions.
 LAYOUT_ROWS = 16
-
-#: Random streams of one seed, by purpose.
-STREAM_RESAMPLE = 0
-STREAM_JACKKNIFE = 1
-STREAM_NULL = 2
-
-BlockFunction = Callable[[np.random.Generator, int], np.ndarray]
-
-
-def seed_entropy(rng: Any) -> int:
-    """The integer entropy that seeds every stream of a run, recorded in its result.
-
-    An ``int`` is used as given; ``None`` takes fresh entropy from the operating system; a
-    :class:`numpy.random.Generator` gives one 63-bit draw (so passing a generator advances
-    it). Anything else is refused with the error of :func:`numpy.random.default_rng`.
-    """
-    if isinstance(rng, bool):
-        raise TypeError(f"`rng` must be a numpy Generator, an int seed or None; got {rng!r}")
-    if isinstance(rng, int | np.integer):
-        if rng < 0:
-            raise ValueError(f"`rng` seed must be non-negative; got {rng}")
-        return int(rng)
-    if rng is None:
-        entropy = np.random.SeedSequence().entropy
-        assert isinstance(entropy, int)
-        return entropy
-    try:
-        generator = np.random.default_rng(rng)
-    except TypeError:
-        raise TypeError(
-            f"`rng` must be a numpy Generator, an int seed or None; got {type(rng).__name__}"
-        ) from None
-    return int(generator.integers(0, 2**63 - 1))
-
-
-def block_generator(entropy: int, stream: int, block: int) -> np.random.Generator:
-    """The generator of block ``block`` of ``stream`` for seed ``entropy``.
-
-    The child stream is ``SeedSequence(entropy, spawn_key=(stream, block))`` driving numpy's
-    SFC64 bit generator, which draws uniforms about 40% faster than PCG64 here; uniform
-    draws are the bulk of the probability-plot fast path.
-    """
-    return np.random.Generator(np.random.SFC64(np.random.SeedSequence(entropy, spawn_key=(stream, block))))
-
-
-def check_workers(workers: Any) -> int:
-    """``None`` means every CPU; otherwise a positive int."""
-    if workers is None:
-        return max(1, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise ValueError(f"`workers` must be a positive int or None; got {workers!r}")
-    return int(workers)
-
-
-def run_blocks(
-    function: BlockFunction,
-    total: int,
-    *,
-    entropy: int,
-    stream: int,
-    first_block: int = 0,
-    workers: int = 1,
-    progress: bool = False,
-    description: str = "resampling",
-) -> np.ndarray:
-    """Evaluate ``function(generator, size)`` on ``ceil(total / BLOCK)`` blocks, in order.
-
-    Block ``first_block + i`` draws from :func:`block_generator` and produces ``size``
-    rows (``BLOCK``, fewer in the last block). Blocks run on ``workers`` threads (numpy
-    releases the GIL in the heavy loops); the concatenation is in block order, so the
-    result is the same for any ``workers``.
-    """
-    sizes = [min(BLOCK, total - start) for start in range(0, total, BLOCK)]
-
-    def one(i: int) -> np.ndarray:
-        return function(block_generator(entropy, stream, first_block + i), sizes[i])
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc=description, unit="rep", leave=False)
-    parts: list[np.ndarray] = []
-    try:
-        if workers == 1 or len(sizes) == 1:
-            for i in range(len(sizes)):
-                parts.append(one(i))
-                if bar is not None:
-                    bar.update(sizes[i])
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for i, part in enumerate(pool.map(one, range(len(sizes)))):
-                    parts.append(part)
-                    if bar is not None:
-                        bar.update(sizes[i])
-    finally:
-        if bar is not None:
-            bar.close()
-    return np.concatenate(parts, axis=0)
-
-
-def rows_per_batch(m: int) -> int:
-    """Rows of length ``m`` fitted at once: bounded by :data:`MEMORY_PER_WORKER`
-    (indices, values and the fits' temporaries take about 48 bytes per element)."""
-    return max(1, min(BLOCK, MEMORY_PER_WORKER // (48 * max(m, 1))))
-
-
-def batched(size: int, m: int) -> Iterator[int]:
-    """Sizes of the batches that make up ``size`` rows of length ``m``."""
-    step = rows_per_batch(m)
-    for start in range(0, size, step):
-        yield min(step, size - start)
-
-
-# ---------------------------------------------------------------------- fast paths
-class SortedPlan(Protocol):
-    """Fast resampling of an order-statistic estimator from sorted data."""
-
-    def nonparametric(self, generator: np.random.Generator, size: int) -> np.ndarray:
-        """``(size, 2)`` shapes and scales of ``size`` nonparametric resamples."""
-        ...
-
-    def parametric(self, generator: np.random.Generator, size: int, shape: float, scale: float) -> np.ndarray:
-        """``(size, 2)`` fits of ``size`` samples of ``Weibull(shape, scale)`` of the same size."""
-        ...
-
-
-PlanFactory = Callable[..., SortedPlan]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchForm:
-    """How the engine evaluates an estimator on many samples at once.
-
-    Attributes
-    ----------
-    fit_rows : callable
-        ``fit_rows(rows, **options) -> (batch, 2)``: the estimator on every row of a
-        ``(batch, m)`` array of checked positive values (see :mod:`weibull_stats.batched`).
-    sorted_plan : callable or None
-        ``sorted_plan(sorted_data, **options) -> SortedPlan`` for estimators that depend on
-        the data through order statistics only; ``None`` uses index resampling. The engine
-        uses it for samples of at least ``sorted_plan.min_n`` values (default 0).
-    """
-
-    fit_rows: Callable[..., np.ndarray]
-    sorted_plan: PlanFactory | None = None
 
 
 def _positions_in_layout(block: np.ndarray, scale: float, base: float) -> bool:
@@ -541,58 +379,3 @@ class HistogramPlan:
     def nonparametric(self, generator: np.random.Generator, size: int) -> np.ndarray:
         return histogram_count_rows(self.counts(generator, size), self.edges, trim=self.trim,
                                     direction=self.direction)
-
-
-# ---------------------------------------------------------------------- block functions
-def loop_rows(function: Callable[..., Any], options: Mapping[str, Any]) -> Callable[..., np.ndarray]:
-    """Row fit for an estimator without a batched form: the estimator on each row."""
-
-    def fit_rows(rows: np.ndarray, **_: Any) -> np.ndarray:
-        out = np.full((rows.shape[0], 2), np.nan)
-        for i, row in enumerate(rows):
-            try:
-                result = function(row, **options)
-            except ValueError:
-                continue
-            out[i] = result.shape, result.scale
-        return out
-
-    return fit_rows
-
-
-def nonparametric_rows(
-    fit_rows: Callable[..., np.ndarray], data: np.ndarray, options: Mapping[str, Any]
-) -> BlockFunction:
-    """Block function of plain index resampling: ``data[idx]`` rows, fitted at once."""
-    n = data.size
-
-    def block(generator: np.random.Generator, size: int) -> np.ndarray:
-        parts = []
-        for rows in batched(size, n):
-            idx = generator.integers(0, n, size=(rows, n))
-            parts.append(fit_rows(data[idx], **options))
-        return np.concatenate(parts, axis=0)
-
-    return block
-
-
-def parametric_rows(
-    fit_rows: Callable[..., np.ndarray], n: int, shape: float, scale: float, options: Mapping[str, Any]
-) -> BlockFunction:
-    """Block function of the parametric bootstrap: samples of ``Weibull(shape, scale)``."""
-
-    def block(generator: np.random.Generator, size: int) -> np.ndarray:
-        parts = []
-        for rows in batched(size, n):
-            parts.append(fit_rows(weibull_rows(generator, rows, n, shape, scale), **options))
-        return np.concatenate(parts, axis=0)
-
-    return block
-
-
-def weibull_rows(generator: np.random.Generator, rows: int, n: int, shape: float, scale: float) -> np.ndarray:
-    """``(rows, n)`` draws of ``scipy.stats.weibull_min(c=shape, scale=scale)``."""
-    sample = generator.standard_exponential((rows, n))
-    np.power(sample, 1.0 / shape, out=sample)
-    sample *= scale
-    return sample
