@@ -248,7 +248,9 @@ QUANTILE_PROBABILITIES: tuple[tuple[float, ...], ...] = (
 )
 
 
-def quantile_population(population: Any, /, *, probabilities: tuple[float, ...] = (0.1, 0.9)) -> tuple[float, float]:
+def quantile_population(
+    population: Any, /, *, probabilities: tuple[float, ...] = (0.1, 0.9)
+) -> tuple[float, float]:
     """Limit of quantile matching: its closed form on the exact quantiles (float64)."""
     ctx = population.context
     quantiles = np.array([float(population.quantile_mp(ctx.mpf(p))) for p in probabilities])

@@ -77,17 +77,19 @@ from weibull_stats.estimators.histogram import paper_edges
 from weibull_stats.validation._hooks_to_move import (
     POPULATION_HOOKS,
     PROBABILITY_PLOT_DIRECTIONS,
-    PROBABILITY_PLOT_TRIMS as PROBABILITY_PLOT_TRIMS,
-    QUANTILE_PROBABILITIES as QUANTILE_PROBABILITIES,
+    PROBABILITY_PLOT_TRIMS,
+    QUANTILE_PROBABILITIES,
     PopulationHook,
 )
 from weibull_stats.validation.populations import HALFNORMAL, Population
+
+#: Option sets that matter, by estimator, re-exported from the hooks that declare them.
+OPTION_CONSTANTS = (PROBABILITY_PLOT_TRIMS, QUANTILE_PROBABILITIES)
 
 #: Working precision (decimal digits) of the anchors, and of their cross-check.
 DIGITS = 30
 CHECK_DIGITS = 40
 
-#: Option sets that matter, by estimator (the default first): declared by the hooks.
 DIRECTIONS: tuple[str, ...] = PROBABILITY_PLOT_DIRECTIONS
 #: Registered estimators whose population values are derived (the gate refuses others).
 ANCHORED_ESTIMATORS: tuple[str, ...] = tuple(POPULATION_HOOKS)
@@ -112,7 +114,9 @@ def population_hook(estimator: str) -> PopulationHook:
 
 
 @lru_cache(maxsize=2048)
-def _exact(estimator: str, population: Any, options: tuple[tuple[str, Any], ...]) -> tuple[float, float, float]:
+def _exact(
+    estimator: str, population: Any, options: tuple[tuple[str, Any], ...]
+) -> tuple[float, float, float]:
     hook = population_hook(estimator)
     with mp.workdps(DIGITS):
         k1, s1 = hook(population, **dict(options))
@@ -377,7 +381,17 @@ def estimator_anchors(estimator: str, population: Population = HALFNORMAL) -> li
         shape, scale, error = exact_limit(estimator, at, **options)
         for listed in hook.table_options(options):
             anchors.append(
-                Anchor(estimator, listed, population.label, shape, scale, error, method, sigma=sigma, note=hook.note)
+                Anchor(
+                    estimator,
+                    listed,
+                    population.label,
+                    shape,
+                    scale,
+                    error,
+                    method,
+                    sigma=sigma,
+                    note=hook.note,
+                )
             )
     return anchors
 
