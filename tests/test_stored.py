@@ -120,6 +120,15 @@ def test_stored_simulation_confirms_the_exact_shift(stored_limit):
     assert abs(sims["shape_stored"].mean() - stored_limit[0]) < 3 * sd
 
 
+@pytest.mark.parametrize(("count", "nobs"), [(0, 200), (10, 200), (37, 200), (200, 200), (3, 7)])
+@pytest.mark.parametrize("confidence", [0.95, 0.9975])
+def test_wilson_interval_equals_statsmodels(count, nobs, confidence):
+    from statsmodels.stats.proportion import proportion_confint
+
+    expected = proportion_confint(count, nobs, alpha=1 - confidence, method="wilson")
+    assert stored_gof.wilson_interval(count, nobs, confidence) == pytest.approx(expected, abs=1e-12)
+
+
 def test_gof_study_mechanics_at_tiny_sizes(tmp_path):
     frame = stored_gof.stored_gof_study(seed=1, sizes=(2000,), reps=3, n_mc_samples=9)
     assert list(frame["estimator"]) == ["mle", "probability_plot"]

@@ -2,8 +2,8 @@
 
 Two studies of ``validate --full`` (issue 9, item 5), also runnable on their own::
 
-    python -m weibull_stats.validation.stored_gof --out validation/results            # both
-    python -m weibull_stats.validation.stored_gof --out validation/results --only anchors
+    python -m weibull_stats.validation.storage --out validation/results            # both
+    python -m weibull_stats.validation.storage --out validation/results --only anchors
 
 * ``stored_anchors``: the exact default-fit limit of a bf16-rounded HalfNormal(sigma) over
   one octave of sigma beside the continuous anchor (:func:`~weibull_stats.validation.
@@ -15,27 +15,27 @@ Two studies of ``validate --full`` (issue 9, item 5), also runnable on their own
   :func:`weibull_stats.goodness_of_fit` (Anderson-Darling, MLE and probability-plot fits)
   on true Weibull samples stored in bf16 at ``n = 10^6`` and ``10^7``. A correct null
   (drawn over the bf16 cells) rejects at rate ``alpha``: the check is that ``alpha`` lies in
-  the Wilson interval of the rate (:func:`statsmodels.stats.proportion.proportion_confint`)
-  at the family-wise level ``1 - FAMILY_ALPHA / rows``. A storage-blind null rejects every
+  the Wilson interval of the rate (:func:`wilson_interval`, equal to statsmodels'
+  ``proportion_confint(method="wilson")``, which the tests check; statsmodels itself is not
+  imported here because its import costs seconds on every quick run and gate) at the
+  family-wise level ``1 - FAMILY_ALPHA / rows``. A storage-blind null rejects every
   sample at these sizes (issue 9: 20 of 20).
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
+from scipy.special import ndtri
 
 from weibull_stats.gof import goodness_of_fit
 from weibull_stats.seeds import generator
-from weibull_stats.validation._common import DEFAULT_SEED, FAMILY_ALPHA, Check, family_z, stamp, within
+from weibull_stats.validation._common import FAMILY_ALPHA, Check, family_z, within
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
 from weibull_stats.validation.report import write_table
@@ -55,6 +55,26 @@ GOF_ESTIMATORS: tuple[str, ...] = ("mle", "probability_plot")
 GOF_SHAPE, GOF_SCALE = 1.2, 0.02
 #: Simulations confirming the stored anchor: (sigma, n, replicates).
 ANCHOR_SIMULATIONS: tuple[tuple[float, int, int], ...] = ((0.02, 10_000_000, 10), (2.0**-6, 10_000_000, 10))
+
+
+def wilson_interval(count: int, nobs: int, confidence: float) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``count / nobs``.
+
+    ``(c + z^2/2) / (m + z^2) -+ z / (m + z^2) sqrt(c (m - c) / m + z^2 / 4)`` with
+    ``z = Phi^{-1}(1 - (1 - confidence) / 2)`` (Wilson 1927).
+
+    Examples
+    --------
+    >>> [round(v, 6) for v in wilson_interval(10, 200, 0.95)]
+    [0.027383, 0.089578]
+    """
+    if not 0 <= count <= nobs or nobs < 1:
+        raise ValueError(f"`count` must lie in [0, nobs] with nobs >= 1; got count={count}, nobs={nobs}")
+    z = float(-ndtri((1.0 - confidence) / 2.0))
+    z2 = z * z
+    center = (count + z2 / 2.0) / (nobs + z2)
+    half = z / (nobs + z2) * math.sqrt(count * (nobs - count) / nobs + z2 / 4.0)
+    return max(center - half, 0.0), min(center + half, 1.0)
 
 
 def stored_gof_study(
@@ -92,7 +112,7 @@ def stored_gof_study(
     records = []
     for (name, n), p in pvalues.items():
         count = int(np.sum(p <= alpha))
-        low, high = proportion_confint(count, reps, alpha=1.0 - confidence, method="wilson")
+        low, high = wilson_interval(count, reps, confidence)
         rate = count / reps
         records.append(
             {
@@ -193,7 +213,7 @@ def anchor_simulation_checks(
     return pd.DataFrame.from_records(records), checks
 
 
-ANCHOR_COMMAND = "python -m weibull_stats.validation.stored_gof --out validation/results --only anchors"
+ANCHOR_COMMAND = "python -m weibull_stats.validation.storage --out validation/results --only anchors"
 
 
 def stored_anchor_outputs(
@@ -265,7 +285,7 @@ def stored_gof_outputs(
         title="Goodness-of-fit size on true Weibull data stored in bf16 (alpha 0.05)",
         notes=[
             "passed: alpha inside the Wilson interval of the rejection rate (family-wise confidence)",
-            "regenerate: python -m weibull_stats.validation.stored_gof --out validation/results --only gof",
+            "regenerate: python -m weibull_stats.validation.storage --out validation/results --only gof",
         ],
     )
 
@@ -273,28 +293,3 @@ def stored_gof_outputs(
 def storage_studies() -> list[Callable[..., list[Path]]]:
     """The storage-aware studies of ``validate --full``, in order."""
     return [stored_anchor_outputs, stored_gof_outputs]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the storage studies on their own (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m weibull_stats.validation.stored_gof")
-    parser.add_argument("--out", default="validation/results")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--only", choices=("anchors", "gof"), default=None)
-    args = parser.parse_args(argv)
-    names = list(GOF_ESTIMATORS)
-    info = stamp(args.seed)
-    checks: list[Check] = []
-    studies = storage_studies()
-    if args.only is not None:
-        studies = [studies[0] if args.only == "anchors" else studies[1]]
-    for study in studies:
-        study(names, args.seed, Path(args.out), info, lambda message: None, checks)
-    failed = [c for c in checks if not c.passed]
-    for check in checks:
-        sys.stderr.write(f"{'ok  ' if check.passed else 'FAIL'} {check.name}: {check.detail}\n")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -32,6 +32,7 @@ from weibull_stats.validation.anchors import (
 from weibull_stats.validation.populations import HALFNORMAL, weibull
 from weibull_stats.validation.report import write_table
 from weibull_stats.validation.simulation import FULL_SIZES, QUICK_SIZES, ConfirmationRow, confirmation_study
+from weibull_stats.validation.stored_gof import storage_studies
 
 #: True shapes at which every anchor must give back the true parameters.
 RECOVERY_SHAPES: tuple[float, ...] = (0.7, 1.2, 2.0)
@@ -419,7 +420,7 @@ def run_full(
             ],
         )
         files.append(figures.step0_figure(step0, out, info))
-    for extra in _uncertainty_studies():
+    for extra in [*_uncertainty_studies(), *storage_studies()]:
         files += extra(names, seed, out, info, tell, checks)
     report = ValidationReport(
         "full", seed, __version__, info["date"], names, tuple(anchors), tuple(checks), tuple(rows)
