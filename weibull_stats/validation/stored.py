@@ -73,7 +73,7 @@ def storage_grid(storage: str) -> np.ndarray:
     Examples
     --------
     >>> grid = storage_grid("bfloat16")
-    >>> grid.size, grid[-1] == float(ml_dtypes.finfo(ml_dtypes.bfloat16).max)
+    >>> grid.size, bool(grid[-1] == float(ml_dtypes.finfo(ml_dtypes.bfloat16).max))
     (32639, True)
     """
     if storage not in STORAGE_DTYPES:
@@ -111,26 +111,24 @@ def round_to_storage(x: np.ndarray, storage: str = "bfloat16") -> np.ndarray:
 class RoundedPopulation:
     """The law of ``sigma * X`` rounded to a 16-bit storage grid, standardised by ``sigma``.
 
-        Has the methods the validation hooks use (``quantile_mp``, ``integrate``, ``context``,
-        ``sigma``) so an estimator's exact-limit hook computes the limit on stored data. Only
-        plotting positions in :data:`COVERAGE` are covered (enough for trims up to 0.001).
+    Has the methods the validation hooks use (``quantile_mp``, ``integrate``, ``context``,
+    ``sigma``) so an estimator's exact-limit hook computes the limit on stored data. Only
+    plotting positions in :data:`COVERAGE` are covered (enough for trims up to 0.001).
 
-        Attributes
-        ----------
-        base : Population
-            The continuous law ``X`` (scale 1).
-        storage : {"bfloat16", "float16"}
-        sigma : float
-            The absolute scale: where ``sigma`` sits between powers of two matters.
+    Attributes
+    ----------
+    base : Population
+        The continuous law ``X`` (scale 1).
+    storage : {"bfloat16", "float16"}
+    sigma : float
+        The absolute scale: where ``sigma`` sits between powers of two matters.
 
-        Examples
-        --------
-        >>> from weibull_stats.estimators.probability_plot import fit_probability_plot
-    from weibull_stats.seeds import generator
-    from weibull_stats.validation.anchors import probability_plot_limit
-        >>> shape, scale, error = probability_plot_limit(RoundedPopulation(HALFNORMAL, "bfloat16", 0.02))
-        >>> round(shape, 5), error < 1e-20
-        (1.20543, True)
+    Examples
+    --------
+    >>> from weibull_stats.validation.anchors import probability_plot_limit
+    >>> shape, scale, error = probability_plot_limit(RoundedPopulation(HALFNORMAL, "bfloat16", 0.02))
+    >>> round(shape, 5), error < 1e-20
+    (1.20543, True)
     """
 
     base: Population
