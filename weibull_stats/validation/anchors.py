@@ -50,149 +50,106 @@ digits; the weighted regression itself runs in float64, error about ``1e-13``). 
 others this limit depends on ``sigma``: the bin grid is fixed in absolute units, so the
 limit is periodic in ``log10 sigma`` with period one bin width (14/1024 decades) and is not
 exact even for Weibull data (see :func:`histogram_sigma_sweep`).
+
+Where the derivations live
+--------------------------
+Each estimator declares its limit as a hook, ``hook(population, **options) -> (shape,
+scale)``, with the option sets to tabulate (:class:`~weibull_stats.validation._hooks_to_move.
+PopulationHook`); this module only iterates: it sets the working precision, evaluates each
+hook at :data:`DIGITS` and :data:`CHECK_DIGITS` (once for hooks finished in float64), and
+builds the anchor table. It never branches on an estimator's name. A population rounded to
+a storage grid (:mod:`weibull_stats.validation.stored`) goes through the same hooks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 
 import mpmath as mp
 import numpy as np
 
-from weibull_stats.estimators.histogram import fit_histogram_counts, paper_edges
-from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS
-from weibull_stats.estimators.quantile import line_through_quantiles
+from weibull_stats.estimators.histogram import paper_edges
+from weibull_stats.validation._hooks_to_move import (
+    POPULATION_HOOKS,
+    PROBABILITY_PLOT_DIRECTIONS,
+    PROBABILITY_PLOT_TRIMS,
+    QUANTILE_PROBABILITIES,
+    PopulationHook,
+)
+from weibull_stats.validation.anchor_record import Anchor
 from weibull_stats.validation.populations import HALFNORMAL, Population
+
+#: Option sets that matter, by estimator, re-exported from the hooks that declare them.
+OPTION_CONSTANTS = (PROBABILITY_PLOT_TRIMS, QUANTILE_PROBABILITIES)
 
 #: Working precision (decimal digits) of the anchors, and of their cross-check.
 DIGITS = 30
 CHECK_DIGITS = 40
 
-#: Option sets that matter, by estimator (the default first).
-PROBABILITY_PLOT_TRIMS: tuple[tuple[float, float], ...] = ((0.1, 0.9), (0.05, 0.95), (0.01, 0.99))
-DIRECTIONS: tuple[str, ...] = ("y_on_x", "x_on_y")
-QUANTILE_PROBABILITIES: tuple[tuple[float, ...], ...] = (
-    (0.1, 0.9),
-    (0.05, 0.95),
-    (0.01, 0.99),
-    (0.25, 0.75),
-    (0.1, 0.5, 0.9),
-)
-#: Registered estimators whose population values are derived here (the gate refuses others).
-ANCHORED_ESTIMATORS: tuple[str, ...] = ("probability_plot", "histogram", "mle", "quantile", "log_moment")
-#: sigma of the half-normal used for the histogram anchors (the usual init scale).
+DIRECTIONS: tuple[str, ...] = PROBABILITY_PLOT_DIRECTIONS
+#: Registered estimators whose population values are derived (the gate refuses others).
+ANCHORED_ESTIMATORS: tuple[str, ...] = tuple(POPULATION_HOOKS)
+#: sigma of the half-normal used for the anchors of sigma-dependent estimators (histogram).
 HISTOGRAM_SIGMA = 0.02
 
 
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    """Population value of one estimator with one option set under one population.
+def population_hook(estimator: str) -> PopulationHook:
+    """The exact-limit hook ``estimator`` declares.
 
-    Attributes
-    ----------
-    estimator : str
-        Registry name.
-    options : Mapping
-        The estimator options the value belongs to (those that change it).
-    population : str
-        Population label (``"halfnormal"``, ``"weibull(k=1.5)"``, ...).
-    shape : float
-        Population shape.
-    scale : float
-        Population scale divided by the population's scale parameter (``sigma`` for the
-        half-normal, the Weibull scale, the uniform bound).
-    error : float
-        Stated absolute error of ``shape`` and ``scale`` (difference between two working
-        precisions, or the float64 rounding bound for the histogram).
-    method : str
-        How it was computed.
-    sigma : float or None
-        The absolute sigma the value belongs to (histogram mode only).
+    Integrator: this lookup becomes ``ESTIMATORS[estimator].population``.
+
+    Raises
+    ------
+    ValueError
+        If ``estimator`` declares no hook.
     """
-
-    estimator: str
-    options: Mapping[str, Any]
-    population: str
-    shape: float
-    scale: float
-    error: float
-    method: str
-    sigma: float | None = None
-    note: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
-        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (``scale_over_sigma`` is ``scale``)."""
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, tuple | list):
-                return [plain(v) for v in value]
-            if isinstance(value, Mapping):
-                return {str(k): plain(v) for k, v in value.items()}
-            return value
-
-        return {
-            "estimator": self.estimator,
-            "options": plain(self.options),
-            "population": self.population,
-            "shape": self.shape,
-            "scale_over_sigma": self.scale,
-            "error": self.error,
-            "method": self.method,
-            "sigma": self.sigma,
-            "note": self.note,
-            "details": plain(self.details),
-        }
+    hook = POPULATION_HOOKS.get(estimator)
+    if hook is None:
+        raise ValueError(f"no anchor derivation for estimator {estimator!r}")
+    return hook
 
 
-# ---------------------------------------------------------------------- probability plot
-def _pp_at(population: Population, trim: tuple[float, float], direction: str, digits: int) -> tuple[Any, Any]:
-    with mp.workdps(digits):
-        a, b = mp.mpf(trim[0]), mp.mpf(trim[1])
-        width = b - a
-
-        memo: dict[Any, tuple[Any, Any]] = {}
-
-        def point(p: Any) -> tuple[Any, Any]:
-            # the five quadratures visit the same nodes: evaluate each node once
-            if p not in memo:
-                memo[p] = (mp.log(population.quantile_mp(p)), mp.log(-mp.log1p(-p)))
-            return memo[p]
-
-        def u(p: Any) -> Any:
-            return point(p)[0]
-
-        def y(p: Any) -> Any:
-            return point(p)[1]
-
-        def mean(f: Callable[[Any], Any]) -> Any:
-            return mp.quad(f, [a, b]) / width
-
-        eu, ey = mean(u), mean(y)
-        var_u = mean(lambda p: (u(p) - eu) ** 2)
-        var_y = mean(lambda p: (y(p) - ey) ** 2)
-        cov = mean(lambda p: (u(p) - eu) * (y(p) - ey))
-        if direction == "y_on_x":
-            shape = cov / var_u
-            log_scale = eu - ey / shape
-        else:
-            shape = var_y / cov
-            log_scale = eu - cov / var_y * ey
-        return +shape, mp.exp(log_scale)
+@lru_cache(maxsize=2048)
+def _exact(
+    estimator: str, population: Any, options: tuple[tuple[str, Any], ...]
+) -> tuple[float, float, float]:
+    hook = population_hook(estimator)
+    with mp.workdps(DIGITS):
+        k1, s1 = hook(population, **dict(options))
+    if hook.float64_error is not None:
+        shape, scale = float(k1), float(s1)
+        return shape, scale, hook.float64_error(shape, scale)
+    with mp.workdps(CHECK_DIGITS):
+        k2, s2 = hook(population, **dict(options))
+    return float(k1), float(s1), float(max(abs(k1 - k2), abs(s1 - s2)))
 
 
-@lru_cache(maxsize=256)
+def exact_limit(estimator: str, population: Any, /, **options: Any) -> tuple[float, float, float]:
+    """``(shape, scale / sigma, error)``: the limit of ``estimator`` with ``options``.
+
+    ``error`` is the larger difference of the two parameters between :data:`DIGITS` and
+    :data:`CHECK_DIGITS` working precision, or the hook's stated float64 bound. Cached.
+
+    Examples
+    --------
+    >>> from weibull_stats.validation.populations import HALFNORMAL
+    >>> shape, scale, error = exact_limit("log_moment", HALFNORMAL)
+    >>> abs(shape - 2 / 3 ** 0.5) < 1e-14, error < 1e-20
+    (True, True)
+    """
+    return _exact(estimator, population, tuple(options.items()))
+
+
+def _at_sigma(hook: PopulationHook, population: Any, sigma: float) -> Any:
+    return population.at_sigma(sigma) if hook.absolute_scale else population
+
+
+# ---------------------------------------------------------------------- named limits
 def probability_plot_limit(
-    population: Population, trim: tuple[float, float] = (0.1, 0.9), direction: str = "y_on_x"
+    population: Any, trim: tuple[float, float] = (0.1, 0.9), direction: str = "y_on_x"
 ) -> tuple[float, float, float]:
     """``(shape, scale, error)``: the probability-plot fit's limit under ``population``.
 
@@ -207,30 +164,9 @@ def probability_plot_limit(
     ('1.2054343190 0.8874870398', True)
     """
     trim = (float(trim[0]), float(trim[1]))
-    k1, s1 = _pp_at(population, trim, direction, DIGITS)
-    k2, s2 = _pp_at(population, trim, direction, CHECK_DIGITS)
-    error = float(max(abs(k1 - k2), abs(s1 - s2)))
-    return float(k1), float(s1), error
+    return exact_limit("probability_plot", population, trim=trim, direction=direction)
 
 
-# ---------------------------------------------------------------------- maximum likelihood
-def _mle_at(population: Population, digits: int) -> tuple[Any, Any]:
-    with mp.workdps(digits):
-        moment = population.power_moment_mp
-        mean_log = mp.diff(moment, 0)
-
-        def score(k: Any) -> Any:
-            return mp.diff(moment, k) / moment(k) - 1 / k - mean_log
-
-        # the score is increasing in k; bracket its root, then polish with the secant method
-        low, high = mp.mpf("0.05"), mp.mpf(1)
-        while score(high) < 0:
-            low, high = high, 2 * high
-        shape = mp.findroot(score, (low, high), solver="anderson")
-        return shape, moment(shape) ** (1 / shape)
-
-
-@lru_cache(maxsize=64)
 def mle_limit(population: Population) -> tuple[float, float, float]:
     """``(shape, scale, error)``: the Kullback-Leibler projection onto the Weibull family.
 
@@ -241,28 +177,9 @@ def mle_limit(population: Population) -> tuple[float, float, float]:
     >>> round(shape, 12) == round((1 + 5 ** 0.5) / 2, 12)   # the golden ratio
     True
     """
-    k1, s1 = _mle_at(population, DIGITS)
-    k2, s2 = _mle_at(population, CHECK_DIGITS)
-    return float(k1), float(s1), float(max(abs(k1 - k2), abs(s1 - s2)))
+    return exact_limit("mle", population)
 
 
-# ---------------------------------------------------------------------- log moments
-def log_cumulants(population: Population, orders: int = 4, digits: int = DIGITS) -> tuple[float, ...]:
-    """The first ``orders`` cumulants of ``ln X``: derivatives of ``ln M(t)`` at ``t = 0``."""
-    with mp.workdps(digits):
-        values = mp.diffs(lambda t: mp.log(population.power_moment_mp(t)), 0, orders)
-        return tuple(float(v) for v in list(values)[1:])
-
-
-def _log_moment_at(population: Population, digits: int) -> tuple[Any, Any]:
-    with mp.workdps(digits):
-        derivs = list(mp.diffs(lambda t: mp.log(population.power_moment_mp(t)), 0, 2))
-        mean, var = derivs[1], derivs[2]
-        shape = mp.pi / mp.sqrt(6 * var)
-        return shape, mp.exp(mean + mp.euler / shape)
-
-
-@lru_cache(maxsize=64)
 def log_moment_limit(population: Population) -> tuple[float, float, float]:
     """``(shape, scale, error)`` of the log-moment estimator.
 
@@ -273,13 +190,9 @@ def log_moment_limit(population: Population) -> tuple[float, float, float]:
     >>> abs(shape - 2 / 3 ** 0.5) < 1e-14
     True
     """
-    k1, s1 = _log_moment_at(population, DIGITS)
-    k2, s2 = _log_moment_at(population, CHECK_DIGITS)
-    return float(k1), float(s1), float(max(abs(k1 - k2), abs(s1 - s2)))
+    return exact_limit("log_moment", population)
 
 
-# ---------------------------------------------------------------------- quantile matching
-@lru_cache(maxsize=128)
 def quantile_limit(
     population: Population, probabilities: tuple[float, ...] = (0.1, 0.9)
 ) -> tuple[float, float, float]:
@@ -288,22 +201,7 @@ def quantile_limit(
     The quantiles are computed at 30 digits; the closed form runs in float64, whose
     rounding (about ``1e-15`` relative) is the stated error.
     """
-    with mp.workdps(DIGITS):
-        quantiles = np.array([float(population.quantile_mp(mp.mpf(p))) for p in probabilities])
-    shape, scale = line_through_quantiles(tuple(float(p) for p in probabilities), quantiles)
-    return shape, scale, 1e-14 * max(1.0, shape, scale)
-
-
-# ---------------------------------------------------------------------- histogram mode
-@lru_cache(maxsize=512)
-def bin_probabilities(population: Population, sigma: float) -> np.ndarray:
-    """Exact probabilities of the paper's 1024 log10 bins for ``sigma * X``."""
-    edges = paper_edges()
-    with mp.workdps(DIGITS):
-        cdf = [population.cdf_mp(mp.power(10, mp.mpf(float(e))) / mp.mpf(sigma)) for e in edges]
-        probs = np.array([float(cdf[i + 1] - cdf[i]) for i in range(edges.size - 1)])
-    probs.setflags(write=False)
-    return probs
+    return exact_limit("quantile", population, probabilities=tuple(probabilities))
 
 
 def histogram_limit(
@@ -317,9 +215,27 @@ def histogram_limit(
     The probabilities are scaled by ``2^50`` (the fit is invariant to the total) so the
     recorded counts are meaningful; the float64 regression's rounding bounds the error.
     """
-    probs = bin_probabilities(population, float(sigma))
-    fit = fit_histogram_counts(probs * 2.0**50, paper_edges(), trim=trim, direction=direction)
-    return fit.shape, fit.scale / sigma, 1e-12
+    return exact_limit("histogram", population.at_sigma(float(sigma)), trim=tuple(trim), direction=direction)
+
+
+# ---------------------------------------------------------------------- log moments
+def log_cumulants(population: Population, orders: int = 4, digits: int = DIGITS) -> tuple[float, ...]:
+    """The first ``orders`` cumulants of ``ln X``: derivatives of ``ln M(t)`` at ``t = 0``."""
+    with mp.workdps(digits):
+        values = mp.diffs(lambda t: mp.log(population.power_moment_mp(t)), 0, orders)
+        return tuple(float(v) for v in list(values)[1:])
+
+
+# ---------------------------------------------------------------------- histogram mode
+@lru_cache(maxsize=512)
+def bin_probabilities(population: Population, sigma: float) -> np.ndarray:
+    """Exact probabilities of the paper's 1024 log10 bins for ``sigma * X``."""
+    edges = paper_edges()
+    with mp.workdps(DIGITS):
+        cdf = [population.cdf_mp(mp.power(10, mp.mpf(float(e))) / mp.mpf(sigma)) for e in edges]
+        probs = np.array([float(cdf[i + 1] - cdf[i]) for i in range(edges.size - 1)])
+    probs.setflags(write=False)
+    return probs
 
 
 def histogram_sigma_sweep(
@@ -382,90 +298,35 @@ PP_METHOD = f"mpmath.quad tanh-sinh, {DIGITS} digits (checked at {CHECK_DIGITS})
 def estimator_anchors(estimator: str, population: Population = HALFNORMAL) -> list[Anchor]:
     """Every anchor of one estimator under ``population``, option sets that matter included.
 
+    Iterates the option sets the estimator's hook declares; estimators whose limit depends
+    on the absolute scale are evaluated at :data:`HISTOGRAM_SIGMA` (recorded as ``sigma``).
+
     Raises
     ------
     ValueError
         If ``estimator`` has no anchor derivation.
     """
+    hook = population_hook(estimator)
+    sigma = HISTOGRAM_SIGMA if hook.absolute_scale else None
+    at = _at_sigma(hook, population, HISTOGRAM_SIGMA)
+    method = hook.method.format(digits=DIGITS, check_digits=CHECK_DIGITS)
     anchors: list[Anchor] = []
-    label = population.label
-    if estimator == "probability_plot":
-        for trim in PROBABILITY_PLOT_TRIMS:
-            for direction in DIRECTIONS:
-                shape, scale, error = probability_plot_limit(population, trim, direction)
-                for position in PLOTTING_POSITIONS:
-                    anchors.append(
-                        Anchor(
-                            estimator,
-                            {"trim": trim, "plotting_position": position, "direction": direction},
-                            label,
-                            shape,
-                            scale,
-                            error,
-                            PP_METHOD,
-                            note="limit does not depend on the plotting position (finite-n bias does)",
-                        )
-                    )
-    elif estimator == "histogram":
-        for trim in PROBABILITY_PLOT_TRIMS:
-            for direction in DIRECTIONS:
-                shape, scale, error = histogram_limit(population, HISTOGRAM_SIGMA, trim, direction)
-                anchors.append(
-                    Anchor(
-                        estimator,
-                        {"trim": trim, "direction": direction, "bins": 1024, "edges_range": (-12.0, 2.0)},
-                        label,
-                        shape,
-                        scale,
-                        error,
-                        "fit to exact bin probabilities (mpmath.erf, 30 digits; float64 regression)",
-                        sigma=HISTOGRAM_SIGMA,
-                        note="depends on sigma: periodic in log10(sigma) with period one bin width",
-                    )
-                )
-    elif estimator == "mle":
-        shape, scale, error = mle_limit(population)
-        anchors.append(
-            Anchor(
-                estimator,
-                {},
-                label,
-                shape,
-                scale,
-                error,
-                f"score root by mpmath.findroot, {DIGITS} digits (checked at {CHECK_DIGITS})",
-                note="Kullback-Leibler projection onto the Weibull family",
-            )
-        )
-    elif estimator == "quantile":
-        for probs in QUANTILE_PROBABILITIES:
-            shape, scale, error = quantile_limit(population, probs)
+    for options in hook.option_sets:
+        shape, scale, error = exact_limit(estimator, at, **options)
+        for listed in hook.table_options(options):
             anchors.append(
                 Anchor(
                     estimator,
-                    {"probabilities": probs, "method": "linear"},
-                    label,
+                    listed,
+                    population.label,
                     shape,
                     scale,
                     error,
-                    "closed form on exact quantiles (mpmath.erfinv)",
+                    method,
+                    sigma=sigma,
+                    note=hook.note,
                 )
             )
-    elif estimator == "log_moment":
-        shape, scale, error = log_moment_limit(population)
-        anchors.append(
-            Anchor(
-                estimator,
-                {},
-                label,
-                shape,
-                scale,
-                error,
-                f"cumulants of ln X by mpmath.diffs, {DIGITS} digits (checked at {CHECK_DIGITS})",
-            )
-        )
-    else:
-        raise ValueError(f"no anchor derivation for estimator {estimator!r}")
     return anchors
 
 
@@ -474,24 +335,16 @@ def default_anchor(
 ) -> tuple[float, float]:
     """``(shape, scale / scale parameter)`` of ``estimator`` with its default options.
 
+    ``sigma`` matters only to estimators whose limit depends on the absolute scale.
+
     Examples
     --------
     >>> from weibull_stats.validation.populations import HALFNORMAL
     >>> [round(v, 10) for v in default_anchor("probability_plot", HALFNORMAL)]
     [1.205434319, 0.8874870398]
     """
-    if estimator == "probability_plot":
-        shape, scale, _ = probability_plot_limit(population)
-    elif estimator == "histogram":
-        shape, scale, _ = histogram_limit(population, sigma)
-    elif estimator == "mle":
-        shape, scale, _ = mle_limit(population)
-    elif estimator == "quantile":
-        shape, scale, _ = quantile_limit(population)
-    elif estimator == "log_moment":
-        shape, scale, _ = log_moment_limit(population)
-    else:
-        raise ValueError(f"no anchor derivation for estimator {estimator!r}")
+    hook = population_hook(estimator)
+    shape, scale, _ = exact_limit(estimator, _at_sigma(hook, population, sigma), **hook.option_sets[0])
     return shape, scale
 
 
@@ -502,26 +355,29 @@ def all_anchors(estimators: Iterable[str], population: Population = HALFNORMAL) 
 
 def anchor_option_sets(estimator: str) -> Sequence[Mapping[str, Any]]:
     """Distinct option sets of ``estimator`` whose limits are listed (plotting positions merged)."""
-    if estimator in ("probability_plot", "histogram"):
-        return [{"trim": t, "direction": d} for t in PROBABILITY_PLOT_TRIMS for d in DIRECTIONS]
-    if estimator == "quantile":
-        return [{"probabilities": p} for p in QUANTILE_PROBABILITIES]
-    return [{}]
+    return [dict(options) for options in population_hook(estimator).option_sets]
 
 
 def limit_for(
     estimator: str, population: Population, options: Mapping[str, Any], sigma: float = 1.0
 ) -> tuple[float, float]:
-    """``(shape, scale)`` limit of ``estimator`` with one option set of :func:`anchor_option_sets`."""
-    if estimator == "probability_plot":
-        shape, scale, _ = probability_plot_limit(population, options["trim"], options["direction"])
-    elif estimator == "histogram":
-        shape, scale, _ = histogram_limit(population, sigma, options["trim"], options["direction"])
-    elif estimator == "quantile":
-        shape, scale, _ = quantile_limit(population, options["probabilities"])
-    else:
-        shape, scale = default_anchor(estimator, population)
+    """``(shape, scale)`` limit of ``estimator`` with one option set of :func:`anchor_option_sets`.
+
+    ``sigma`` is the absolute scale, read only by sigma-dependent estimators.
+    """
+    hook = population_hook(estimator)
+    shape, scale, _ = exact_limit(estimator, _at_sigma(hook, population, sigma), **options)
     return shape, scale
+
+
+def recovery_tolerance(estimator: str) -> float:
+    """Allowed relative error of ``estimator``'s limit under true Weibull data (0: exact)."""
+    return population_hook(estimator).weibull_tolerance
+
+
+def depends_on_sigma(estimator: str) -> bool:
+    """True when ``estimator``'s limit depends on the absolute scale, not only on the law."""
+    return population_hook(estimator).absolute_scale
 
 
 def histogram_weibull_tolerance() -> float:

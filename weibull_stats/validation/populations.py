@@ -27,6 +27,7 @@ The populations
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +49,18 @@ class Population:
     parameter : float or None
         Weibull shape ``k`` for ``"weibull"``; truncation point ``c`` (in standard
         deviations of the untruncated normal) for ``"truncated_halfnormal"``; else None.
+    sigma : float, default 1.0
+        Absolute scale of the law (``sigma * X``). The exact methods stay standardised
+        (scale 1); only hooks whose estimator is not scale-equivariant read it.
     """
 
     kind: str
     parameter: float | None = None
+    sigma: float = 1.0
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.sigma, int | float) and math.isfinite(self.sigma) and self.sigma > 0):
+            raise ValueError(f"`sigma` must be a positive finite number; got {self.sigma!r}")
         if self.kind not in KINDS:
             raise ValueError(f"`kind` must be one of {', '.join(KINDS)}; got {self.kind!r}")
         needs = self.kind in ("weibull", "truncated_halfnormal")
@@ -64,15 +71,40 @@ class Population:
 
     @property
     def label(self) -> str:
-        """Short name, e.g. ``weibull(k=1.5)``."""
+        """Short name, e.g. ``weibull(k=1.5)`` (``@sigma=...`` when ``sigma`` is not 1)."""
         if self.kind == "weibull":
-            return f"weibull(k={self.parameter:g})"
-        if self.kind == "truncated_halfnormal":
-            return f"truncated_halfnormal(c={self.parameter:g})"
-        return self.kind
+            name = f"weibull(k={self.parameter:g})"
+        elif self.kind == "truncated_halfnormal":
+            name = f"truncated_halfnormal(c={self.parameter:g})"
+        else:
+            name = self.kind
+        return name if self.sigma == 1.0 else f"{name}@sigma={self.sigma:.10g}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "parameter": self.parameter}
+        return {"kind": self.kind, "parameter": self.parameter, "sigma": self.sigma}
+
+    def at_sigma(self, sigma: float) -> Population:
+        """The same law scaled by ``sigma`` (``sigma * X``; the methods stay standardised).
+
+        Only estimators that are not scale-equivariant (histogram mode, with its bin grid
+        fixed in absolute units) and storage rounding read ``sigma``.
+        """
+        return Population(self.kind, self.parameter, float(sigma))
+
+    # ------------------------------------------------------------ what validation hooks use
+    @property
+    def context(self) -> Any:
+        """The :mod:`mpmath` context the exact methods compute in (its precision is set by
+        the caller, e.g. ``with population.context.workdps(30)``)."""
+        return mp.mp
+
+    def integrate(self, f: Callable[[Any], Any], a: Any, b: Any) -> Any:
+        """``int_a^b f(p) dp`` over plotting positions, at the working precision.
+
+        ``f`` is built from :meth:`quantile_mp`; for this smooth law one tanh-sinh
+        quadrature (:func:`mpmath.quad`) over ``[a, b]``.
+        """
+        return mp.quad(f, [a, b])
 
     # ------------------------------------------------------------ arbitrary precision
     def _mp_parameter(self) -> Any:

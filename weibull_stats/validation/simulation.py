@@ -17,7 +17,7 @@ import numpy as np
 
 from weibull_stats.registry import get_estimator
 from weibull_stats.validation._common import Z_LIMIT, Check, child_rng, family_z, within
-from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, default_anchor, limit_for, regular_sigma
+from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, default_anchor, depends_on_sigma, regular_sigma
 from weibull_stats.validation.asymptotic import finite_n_bias
 from weibull_stats.validation.populations import HALFNORMAL, Population, weibull
 
@@ -147,15 +147,13 @@ def confirm(
     sigma: float = 1.0,
 ) -> ConfirmationRow:
     """Replicate ``estimator`` on ``sigma * X`` and compare the mean with the exact limit."""
-    if estimator == "histogram":
-        # histogram mode depends on sigma; confirm it where its limit is continuous
+    if depends_on_sigma(estimator):
+        # a limit that depends on sigma (histogram mode's fixed bin grid): confirm it where
+        # it is continuous in sigma
         sigma = regular_sigma(population, sigma)
     rng = child_rng(seed, "confirm", population.label, estimator, n)
     fits = replicate(estimator, population, n, reps, rng=rng, sigma=sigma)
-    if estimator == "histogram":
-        shape, scale = limit_for("histogram", population, {"trim": (0.1, 0.9), "direction": "y_on_x"}, sigma)
-    else:
-        shape, scale = default_anchor(estimator, population)
+    shape, scale = default_anchor(estimator, population, sigma)
     bias = finite_n_bias(estimator, population, n) or (0.0, 0.0)
     mean = fits.mean(axis=0)
     sd = fits.std(axis=0, ddof=1)

@@ -30,6 +30,7 @@ from weibull_stats.validation.checks import EXACT_TOLERANCE, RECOVERY_SHAPES, an
 from weibull_stats.validation.report import write_table
 from weibull_stats.validation.simulation import FULL_SIZES, QUICK_SIZES, ConfirmationRow, confirmation_study
 from weibull_stats.validation.step0 import step0_study
+from weibull_stats.validation.stored_gof import storage_studies
 
 __all__ = [
     "EXACT_TOLERANCE",
@@ -339,7 +340,7 @@ def run_full(
             ],
         )
         files.append(figures.step0_figure(step0, out, info))
-    for extra in uncertainty.available_studies():
+    for extra in [*uncertainty.available_studies(), *storage_studies()]:
         files += extra(names, seed, out, info, tell, checks)
     report = ValidationReport(
         "full", seed, __version__, info["date"], names, tuple(anchors), tuple(checks), tuple(rows)
