@@ -10,19 +10,15 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
-from weibull_stats import batched
 from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.bootstrapping import JACKKNIFE_GROUPS, jackknife_acceleration, resolve_estimator
 from weibull_stats.cli import main
 from weibull_stats.engine import plan_for
+from weibull_stats.estimators.histogram import histogram_kernel, histogram_plan
+from weibull_stats.estimators.probability_plot import ProbabilityPlotPlan, probability_plot_kernel
+from weibull_stats.estimators.probability_plot._plan import CHUNK
+from weibull_stats.estimators.quantile import QuantilePlan
 from weibull_stats.registry import ESTIMATORS
-from weibull_stats.resampling import (
-    CHUNK,
-    HistogramPlan,
-    ProbabilityPlotPlan,
-    QuantilePlan,
-    natural_order,
-)
 from weibull_stats.seeds import generator, seed_entropy
 
 
@@ -61,11 +57,13 @@ def test_kernel_equals_estimator_row_by_row(name: str, options: dict) -> None:
             assert scale == pytest.approx(expected.scale, rel=1e-9)
 
 
-def test_batched_forms_mark_undefined_rows_nan() -> None:
+def test_kernels_mark_undefined_rows_nan_with_their_reason() -> None:
     rows = np.ones((2, 20))
     rows[1] = np.arange(1.0, 21.0)
-    out = batched.probability_plot_rows(rows)
-    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
+    lines = probability_plot_kernel(RawRows(rows), trim=(0.1, 0.9), plotting_position="hazen",
+                                    direction="y_on_x")
+    assert np.isnan(lines.pairs[0]).all() and np.isfinite(lines.pairs[1]).all()
+    assert "single distinct value" in lines.reasons[0] and 1 not in lines.reasons
 
 
 # ---------------------------------------------------------------------- fast paths
@@ -123,14 +121,12 @@ def test_quantile_fast_path_equals_index_resampling(options: dict) -> None:
 
 def test_histogram_counts_path_equals_index_resampling() -> None:
     x = weibull_sample(5000, seed=8) * 0.01
-    edges = ws.paper_edges()
     rng = np.random.default_rng(2)
     idx = rng.integers(0, x.size, size=(4, x.size))
-    counts = batched.bin_rows(x[idx], edges)
-    got = batched.histogram_count_rows(counts, edges)
+    options = ESTIMATORS["histogram"].check(edges=None, trim=(0.1, 0.9), direction="y_on_x", outside="error")
+    got = histogram_kernel(RawRows(x[idx]), **options).pairs
     for i in range(4):
         expected = ws.fit_histogram(x[idx[i]])
-        assert np.array_equal(counts[i], ws.log10_histogram(x[idx[i]]).counts)
         assert got[i, 0] == pytest.approx(expected.shape, rel=1e-10)
         assert got[i, 1] == pytest.approx(expected.scale, rel=1e-10)
 
@@ -327,7 +323,7 @@ def test_seed_entropy_of_none_is_fresh() -> None:
 def test_plan_refuses_a_window_that_is_too_small() -> None:
     with pytest.raises(ValueError, match="too few points after trimming: 1 of 5 values"):
         ProbabilityPlotPlan(np.arange(1.0, 6.0), trim=(0.4, 0.6))
-    assert HistogramPlan(np.sort(weibull_sample(100))).frequencies.sum() == pytest.approx(1.0)
+    assert histogram_plan(np.sort(weibull_sample(100))).frequencies.sum() == pytest.approx(1.0)
 
 
 # ---------------------------------------------------------------------- CLI
@@ -359,21 +355,6 @@ def test_cli_bootstrap_errors_are_one_line(tmp_path, capsys) -> None:
 
 
 # ---------------------------------------------------------------------- parametric fast paths
-def test_probability_plot_parametric_fast_path_equals_the_explicit_sample() -> None:
-    n = CHUNK + 5003
-    x = np.sort(weibull_sample(n, seed=3))
-    plan = ProbabilityPlotPlan(x, trim=(0.05, 0.9))
-    shape, scale = 0.8, 0.02
-    for seed in range(2):
-        positions = np.concatenate([natural_order(p.copy()) for p in plan.window_positions(
-            np.random.default_rng(seed))])
-        window = scale * (-np.log1p(-positions / n)) ** (1 / shape)
-        sample = np.concatenate([np.full(plan.lo - 1, window[0]), window, np.full(n - plan.hi, window[-1])])
-        expected = ws.fit_probability_plot(sample, trim=(0.05, 0.9))
-        got = plan.parametric(np.random.default_rng(seed), 1, shape, scale)[0]
-        assert got == pytest.approx([expected.shape, expected.scale], rel=1e-9)
-
-
 @pytest.mark.parametrize("name", ["probability_plot", "quantile", "histogram"])
 def test_parametric_ordered_draws_match_simulation_in_distribution(name: str) -> None:
     # Parametric bootstrap (ordered null draws, weibull_stats.nulls) against refitting

@@ -15,7 +15,6 @@ import pytest
 
 import weibull_stats as ws
 from tests import reference as ref
-from weibull_stats import batched, resampling
 from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.estimators import histogram as hist
 
@@ -173,15 +172,6 @@ def test_fit_histogram_counts_is_the_same_line() -> None:
     np.testing.assert_allclose([by_counts.shape, by_counts.scale, by_counts.r2], expected, rtol=1e-11)
 
 
-def test_legacy_batched_form_agrees_with_omit() -> None:
-    """The old batched form always omitted outside values: the kernel with outside="omit"."""
-    rows = np.abs(np.random.default_rng(8).normal(0.0, 0.05, (5, 3000)))
-    edges = CUSTOM["uniform"]
-    old = batched.histogram_rows(rows, edges=edges)
-    new = hist.histogram_kernel(RawRows(rows), **hist.check_options(edges=edges, outside="omit"))
-    np.testing.assert_allclose(new.pairs, old, rtol=1e-12)
-
-
 @pytest.mark.parametrize("edges", [None, CUSTOM["uniform"]], ids=["paper", "narrow"])
 def test_plan_equals_explicit_resamples(edges: Any) -> None:
     """Each plan row is the one-sample fit of a resample with the drawn bin counts."""
@@ -196,10 +186,6 @@ def test_plan_equals_explicit_resamples(edges: Any) -> None:
         explicit = np.concatenate([np.repeat(x[bin_of == j][:1], c) for j, c in enumerate(counts[i]) if c])
         fit = ws.fit_histogram(explicit, edges=edges, outside="omit")
         assert (fit.shape, fit.scale) == tuple(fits[i])
-    # the same draws as the old fast path, and the same fits to rounding
-    old = resampling.HistogramPlan(np.sort(x), edges=edges, outside="omit")
-    np.testing.assert_array_equal(old.counts(np.random.default_rng(1), 5), counts)
-    np.testing.assert_allclose(old.nonparametric(np.random.default_rng(1), 5), fits, rtol=1e-12)
     assert hist.HistogramPlan.min_n == 500
 
 

@@ -1,4 +1,4 @@
-"""The bad-input policy (DESIGN §7): every message of ``_input.py``, the estimators and the
+"""The bad-input policy (DESIGN §7): every message of ``sample.py``, the estimators and the
 registry pinned by ``pytest.raises(match=...)``, and the documented ``omit`` options."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
-from weibull_stats._input import check_choice, check_sample, check_trim, to_numpy
+from weibull_stats.sample import as_sample as check_sample
+from weibull_stats.sample import check_choice, check_trim
+from weibull_stats.sample import to_array as to_numpy
 
 ESTIMATORS = list(ws.ESTIMATORS)
 

@@ -262,9 +262,10 @@ def _sixteen_bit_patterns(array: np.ndarray) -> tuple[np.ndarray, str] | None:
     flat = array.reshape(-1)
     if array.dtype == np.float64:
         head = flat[:_PROBE]
-        if not np.array_equal(head.astype(np.float32), head, equal_nan=True):
-            return None
-        narrow = flat.astype(np.float32)
+        with np.errstate(over="ignore"):  # beyond float32's range: not on a narrower grid
+            if not np.array_equal(head.astype(np.float32), head, equal_nan=True):
+                return None
+            narrow = flat.astype(np.float32)
         if not np.array_equal(narrow, flat, equal_nan=True):
             return None
         flat = narrow
@@ -471,10 +472,11 @@ def _raw_storage(magnitudes: np.ndarray) -> str:
     """``"float32"`` for float64 magnitudes that all lie on the float32 grid, else the dtype."""
     if magnitudes.dtype == np.float64:
         head = magnitudes[:_PROBE]
-        if np.array_equal(head.astype(np.float32), head) and np.array_equal(
-            magnitudes.astype(np.float32), magnitudes
-        ):
-            return "float32"
+        with np.errstate(over="ignore"):  # beyond float32's range: not on the float32 grid
+            if np.array_equal(head.astype(np.float32), head) and np.array_equal(
+                magnitudes.astype(np.float32), magnitudes
+            ):
+                return "float32"
     return _dtype_name(magnitudes)
 
 
