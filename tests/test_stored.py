@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pandas as pd
 import pytest
 from scipy import integrate, special
 
+from weibull_stats.estimators.probability_plot._population import probability_plot_population
+from weibull_stats.registry import ESTIMATORS
 from weibull_stats.validation import anchors, stored_gof
-from weibull_stats.validation._hooks_to_move import POPULATION_HOOKS, probability_plot_population
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
 from weibull_stats.validation.stored import (
@@ -170,22 +172,27 @@ def test_stored_anchor_outputs_write_tables(tmp_path):
 
 
 def test_hooks_import_neither_mpmath_nor_validation():
-    source = Path(anchors.__file__).with_name("_hooks_to_move.py").read_text()
-    modules = [
-        node.module if isinstance(node, ast.ImportFrom) else alias.name
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    ]
-    assert not [
-        m for m in modules if m and (m.startswith("mpmath") or m.startswith("weibull_stats.validation"))
-    ]
-    assert set(POPULATION_HOOKS) == set(anchors.ANCHORED_ESTIMATORS)
+    # every hook lives in its estimator's module, which the import contract keeps below
+    # validation; none of those modules imports mpmath (a dev dependency)
+    for entry in ESTIMATORS.values():
+        assert entry.population is not None
+        module = inspect.getmodule(entry.population.function)
+        source = Path(module.__file__).read_text()
+        modules = [
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        ]
+        assert not [
+            m for m in modules if m and (m.startswith("mpmath") or m.startswith("weibull_stats.validation"))
+        ]
+    assert set(ESTIMATORS) == set(anchors.ANCHORED_ESTIMATORS)
 
 
 def test_anchors_do_not_branch_on_estimator_names():
     tree = ast.parse(Path(anchors.__file__).read_text())
-    names = set(POPULATION_HOOKS)
+    names = set(ESTIMATORS)
     compared = [
         node
         for node in ast.walk(tree)

@@ -66,9 +66,10 @@ class Estimator:
         ``plan(sorted_magnitudes, **options) -> ResamplePlan``: a nonparametric bootstrap of
         a raw sample without forming resamples; ``plan.min_n`` is the size from which it is
         the faster route.
-    population : callable or None
+    population : PopulationHook or None
         ``population(population, **options) -> (shape, scale)``: the estimator's exact
-        limit under a population (see :mod:`weibull_stats.validation.anchors`).
+        limit under a population, with the option sets the validation suite tabulates
+        (see :mod:`weibull_stats.validation.anchors`).
     options : Mapping
         Option names and defaults, read from ``function``'s keyword-only parameters.
 
@@ -90,7 +91,7 @@ class Estimator:
     summary: str
     order_statistics: bool
     plan: Callable[..., ResamplePlan] | None = None
-    population: Callable[..., tuple[float, float]] | None = None
+    population: PopulationHook | None = None
     options: Mapping[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -171,3 +172,52 @@ def one_fit(
         details={**diagnostics, "storage": sample.storage},
         **named,
     )
+
+
+# ---------------------------------------------------------------------- validation hook
+def _same(options: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [options]
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationHook:
+    """What an estimator declares so the validation suite can compute its exact limit.
+
+    Calling it is calling ``function``: ``hook(population, **options) -> (shape, scale)``.
+
+    Attributes
+    ----------
+    function : callable
+        ``function(population, /, **options) -> (shape, scale / population.sigma)``.
+    option_sets : tuple of Mapping
+        The option sets whose limits are tabulated, the default first.
+    method : str
+        How the value is computed (one line for the anchor table).
+    note : str
+        Caveat shown beside the value.
+    table_options : callable
+        ``table_options(option_set) -> [options, ...]``: the option mappings listed in the
+        anchor table for one option set (options that do not change the limit, such as
+        the plotting position, are listed once per value; descriptive entries added).
+    float64_error : callable or None
+        None when the value is exact at the working precision (the caller evaluates it at
+        two precisions and states the difference); otherwise ``float64_error(shape, scale)``
+        is the stated rounding bound of a value finished in float64 (evaluated once).
+    absolute_scale : bool
+        True when the limit depends on ``population.sigma`` (a grid fixed in absolute
+        units), not only on the standardised law.
+    weibull_tolerance : float
+        Allowed relative error of the limit under true Weibull data (0: exact recovery).
+    """
+
+    function: Callable[..., tuple[Any, Any]]
+    option_sets: tuple[Mapping[str, Any], ...] = (MappingProxyType({}),)
+    method: str = ""
+    note: str = ""
+    table_options: Callable[[Mapping[str, Any]], list[Mapping[str, Any]]] = field(default=_same)
+    float64_error: Callable[[float, float], float] | None = None
+    absolute_scale: bool = False
+    weibull_tolerance: float = 0.0
+
+    def __call__(self, population: Any, /, **options: Any) -> tuple[Any, Any]:
+        return self.function(population, **options)

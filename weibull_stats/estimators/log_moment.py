@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines
-from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import count_log_moments, raw_log_moments
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import as_sample
@@ -82,6 +82,23 @@ def fit_log_moment(
     return one_fit("log_moment", log_moment_kernel, sample, check_options())
 
 
+
+# ---------------------------------------------------------------------- validation hook
+def log_moment_population(population: Any, /) -> tuple[Any, Any]:
+    """Limit of the log-moment fit from the cumulants of ``ln X`` (derivatives of ``ln M``)."""
+    ctx = population.context
+    derivs = list(ctx.diffs(lambda t: ctx.log(population.power_moment_mp(t)), 0, 2))
+    mean, var = derivs[1], derivs[2]
+    shape = ctx.pi / ctx.sqrt(6 * var)
+    return shape, ctx.exp(mean + ctx.euler / shape)
+
+
+LOG_MOMENT_POPULATION = PopulationHook(
+    log_moment_population,
+    method="cumulants of ln X by mpmath.diffs, {digits} digits (checked at {check_digits})",
+)
+
+
 ESTIMATOR = Estimator(
     "log_moment",
     fit_log_moment,
@@ -89,4 +106,5 @@ ESTIMATOR = Estimator(
     check_options,
     "closed form from the mean and sd of ln x",
     order_statistics=False,
+    population=LOG_MOMENT_POPULATION,
 )

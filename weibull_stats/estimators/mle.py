@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines
-from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import (
     CHUNK,
     GROUP_ELEMENTS,
@@ -339,6 +339,35 @@ def fit_mle(
     return one_fit("mle", mle_kernel, sample, check_options())
 
 
+
+# ---------------------------------------------------------------------- validation hook
+def mle_population(population: Any, /) -> tuple[Any, Any]:
+    """Limit of the MLE: the root of the profile score ``M'(k)/M(k) - 1/k - M'(0) = 0``.
+
+    ``M(t) = E X^t`` is ``population.power_moment_mp``; its derivative by ``diff``; the
+    score increases in ``k``: bracket the root, then ``findroot`` (Anderson's method).
+    """
+    ctx = population.context
+    moment = population.power_moment_mp
+    mean_log = ctx.diff(moment, 0)
+
+    def score(k: Any) -> Any:
+        return ctx.diff(moment, k) / moment(k) - 1 / k - mean_log
+
+    low, high = ctx.mpf("0.05"), ctx.mpf(1)
+    while score(high) < 0:
+        low, high = high, 2 * high
+    shape = ctx.findroot(score, (low, high), solver="anderson")
+    return shape, moment(shape) ** (1 / shape)
+
+
+MLE_POPULATION = PopulationHook(
+    mle_population,
+    method="score root by mpmath.findroot, {digits} digits (checked at {check_digits})",
+    note="Kullback-Leibler projection onto the Weibull family",
+)
+
+
 ESTIMATOR = Estimator(
     "mle",
     fit_mle,
@@ -346,4 +375,5 @@ ESTIMATOR = Estimator(
     check_options,
     "maximum likelihood, location 0, profiled in the shape",
     order_statistics=False,
+    population=MLE_POPULATION,
 )

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines
-from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import as_sample, check_choice
 
@@ -367,6 +368,44 @@ def fit_quantile(
     return replace(fit, details={"quantiles": quantiles, **details})
 
 
+
+# ---------------------------------------------------------------------- validation hook
+QUANTILE_PROBABILITIES: tuple[tuple[float, ...], ...] = (
+    (0.1, 0.9),
+    (0.05, 0.95),
+    (0.01, 0.99),
+    (0.25, 0.75),
+    (0.1, 0.5, 0.9),
+)
+
+
+def quantile_population(
+    population: Any, /, *, probabilities: tuple[float, ...] = (0.1, 0.9)
+) -> tuple[float, float]:
+    """Limit of quantile matching: its closed form on the exact quantiles (float64)."""
+    ctx = population.context
+    quantiles = np.array([float(population.quantile_mp(ctx.mpf(p))) for p in probabilities])
+    return line_through_quantiles(tuple(float(p) for p in probabilities), quantiles)
+
+
+def _quantile_error(shape: float, scale: float) -> float:
+    # the float64 closed form: relative rounding about 1e-15, stated 1e-14
+    return 1e-14 * max(1.0, shape, scale)
+
+
+def _quantile_rows(options: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [{"probabilities": options["probabilities"], "method": "linear"}]
+
+
+QUANTILE_POPULATION = PopulationHook(
+    quantile_population,
+    tuple(MappingProxyType({"probabilities": p}) for p in QUANTILE_PROBABILITIES),
+    method="closed form on exact quantiles (mpmath.erfinv)",
+    table_options=_quantile_rows,
+    float64_error=_quantile_error,
+)
+
+
 ESTIMATOR = Estimator(
     "quantile",
     fit_quantile,
@@ -375,4 +414,5 @@ ESTIMATOR = Estimator(
     "quantile matching at probabilities 0.1 and 0.9",
     order_statistics=True,
     plan=quantile_plan,
+    population=QUANTILE_POPULATION,
 )

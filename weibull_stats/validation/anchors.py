@@ -54,10 +54,11 @@ exact even for Weibull data (see :func:`histogram_sigma_sweep`).
 Where the derivations live
 --------------------------
 Each estimator declares its limit as a hook, ``hook(population, **options) -> (shape,
-scale)``, with the option sets to tabulate (:class:`~weibull_stats.validation._hooks_to_move.
-PopulationHook`); this module only iterates: it sets the working precision, evaluates each
-hook at :data:`DIGITS` and :data:`CHECK_DIGITS` (once for hooks finished in float64), and
-builds the anchor table. It never branches on an estimator's name. A population rounded to
+scale)``, with the option sets to tabulate (a
+:class:`~weibull_stats.estimators._core.PopulationHook` in the estimator's own module);
+this module only iterates: it sets the working precision, evaluates each hook at
+:data:`DIGITS` and :data:`CHECK_DIGITS` (once for hooks finished in float64), and builds
+the anchor table. It never branches on an estimator's name. A population rounded to
 a storage grid (:mod:`weibull_stats.validation.stored`) goes through the same hooks.
 """
 
@@ -71,14 +72,14 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 
+from weibull_stats.estimators._core import PopulationHook
 from weibull_stats.estimators.histogram import paper_edges
-from weibull_stats.validation._hooks_to_move import (
-    POPULATION_HOOKS,
+from weibull_stats.estimators.probability_plot._population import (
     PROBABILITY_PLOT_DIRECTIONS,
     PROBABILITY_PLOT_TRIMS,
-    QUANTILE_PROBABILITIES,
-    PopulationHook,
 )
+from weibull_stats.estimators.quantile import QUANTILE_PROBABILITIES
+from weibull_stats.registry import ESTIMATORS
 from weibull_stats.validation.anchor_record import Anchor
 from weibull_stats.validation.populations import HALFNORMAL, Population
 
@@ -91,22 +92,23 @@ CHECK_DIGITS = 40
 
 DIRECTIONS: tuple[str, ...] = PROBABILITY_PLOT_DIRECTIONS
 #: Registered estimators whose population values are derived (the gate refuses others).
-ANCHORED_ESTIMATORS: tuple[str, ...] = tuple(POPULATION_HOOKS)
+ANCHORED_ESTIMATORS: tuple[str, ...] = tuple(
+    name for name, entry in ESTIMATORS.items() if entry.population is not None
+)
 #: sigma of the half-normal used for the anchors of sigma-dependent estimators (histogram).
 HISTOGRAM_SIGMA = 0.02
 
 
 def population_hook(estimator: str) -> PopulationHook:
-    """The exact-limit hook ``estimator`` declares.
-
-    Integrator: this lookup becomes ``ESTIMATORS[estimator].population``.
+    """The exact-limit hook ``estimator`` declares in its module (``ESTIMATORS[name].population``).
 
     Raises
     ------
     ValueError
         If ``estimator`` declares no hook.
     """
-    hook = POPULATION_HOOKS.get(estimator)
+    entry = ESTIMATORS.get(estimator)
+    hook = None if entry is None else entry.population
     if hook is None:
         raise ValueError(f"no anchor derivation for estimator {estimator!r}")
     return hook

@@ -26,7 +26,7 @@ bf16): on a piece ``[l, r]`` of cell ``j``,
   by Gauss-Legendre quadrature (:func:`mpmath.quad`, ``method="gauss-legendre"``, which
   raises the degree until two degrees agree at the working precision).
 
-The probability-plot hook (:func:`~weibull_stats.validation._hooks_to_move.
+The probability-plot hook (:func:`~weibull_stats.estimators.probability_plot._population.
 probability_plot_population`) does exactly this through :meth:`RoundedPopulation.integrate`,
 which splits at the cell edges; the value is computed at 30 and at 40 digits and the
 difference stated. ``tests/test_stored.py`` checks it against an independent float64 sum

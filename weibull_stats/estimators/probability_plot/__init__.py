@@ -30,6 +30,7 @@ from weibull_stats.estimators.probability_plot._lines import (
     weibull_plot_y,
 )
 from weibull_stats.estimators.probability_plot._plan import ProbabilityPlotPlan
+from weibull_stats.estimators.probability_plot._population import PROBABILITY_PLOT_POPULATION
 from weibull_stats.estimators.probability_plot._raw import order_window, raw_window_sums, window_sums
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import as_sample, check_choice, check_trim
@@ -218,4 +219,5 @@ ESTIMATOR = Estimator(
     "least squares on the Weibull plot of the order statistics (middle 80%)",
     order_statistics=True,
     plan=ProbabilityPlotPlan,
+    population=PROBABILITY_PLOT_POPULATION,
 )

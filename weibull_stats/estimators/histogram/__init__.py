@@ -27,7 +27,6 @@ integer bin counts, hence the same fit, and a one-sample fit is the kernel on a 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -35,7 +34,7 @@ import numpy as np
 
 from weibull_stats.batch import Batch, Lines, RawRows
 from weibull_stats.estimators._core import Estimator, one_fit
-from weibull_stats.estimators._log10_bins import (
+from weibull_stats.estimators.histogram._bins import (
     PAPER_BINS,
     PAPER_LOG10_RANGE,
     Log10Histogram,
@@ -44,10 +43,11 @@ from weibull_stats.estimators._log10_bins import (
     log10_histogram,
     paper_edges,
 )
-from weibull_stats.estimators._streaming import row_groups
-from weibull_stats.estimators.probability_plot import DIRECTIONS, weibull_plot_y
+from weibull_stats.estimators.histogram._lines import MIN_BINS, fit_histogram_counts, histogram_lines
+from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION
+from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.results import WeibullFit
-from weibull_stats.sample import POLICY_CHOICES, as_sample, check_choice, check_trim, to_array
+from weibull_stats.sample import POLICY_CHOICES, as_sample, check_choice, check_trim
 
 __all__ = [
     "ESTIMATOR", "MIN_BINS", "PAPER_BINS", "PAPER_LOG10_RANGE", "HistogramPlan", "Log10Histogram",
@@ -56,79 +56,12 @@ __all__ = [
     "record_options",
 ]
 
-MIN_BINS = 3
-LN10 = math.log(10.0)
-
-
-def _too_few_bins(bins_used: int, trim: tuple[float, float]) -> str:
-    return (
-        f"too few bins after trimming: {bins_used} non-empty bins have mid-bin CDF in "
-        f"[{trim[0]}, {trim[1]}]; at least {MIN_BINS} are needed (use finer edges)"
-    )
-
-
 def _outside_message(n_below: int, n_above: int, n: int, edges: np.ndarray) -> str:
     return (
         f"`x` has {n_below + n_above} values out of {n} outside the histogram edges "
         f"[1e{edges[0]:g}, 1e{edges[-1]:g}] ({n_below} below, {n_above} above); "
         "pass outside='omit' to leave them out of the total"
     )
-
-
-def histogram_lines(
-    counts: np.ndarray, edges: np.ndarray, trim: tuple[float, float], direction: str
-) -> Lines:
-    """Count-weighted Weibull-plot fits of the histograms in the rows of ``counts`` (``(b, bins)``).
-
-    A bin enters its row's fit when it is non-empty and its mid-bin CDF lies in the
-    inclusive ``trim`` window; its point is ``(ln 10 * midpoint, ln(-ln(1 - F_mid)))`` with
-    weight its count. Every sum runs along a C-contiguous row, so a row's numbers do not
-    depend on the batch. Diagnostics: ``r2`` and ``bins_used``.
-    """
-    counts = np.ascontiguousarray(counts, dtype=np.float64)
-    b, bins = counts.shape
-    u = LN10 * 0.5 * (edges[:-1] + edges[1:])
-    shape, scale, r2 = np.empty(b), np.empty(b), np.empty(b)
-    bins_used, n_used = np.empty(b, dtype=np.int64), np.empty(b, dtype=np.int64)
-    total = counts.sum(axis=1)
-    for r0, r1 in row_groups(b, bins):
-        c = counts[r0:r1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f_mid = (np.cumsum(c, axis=1) - 0.5 * c) / total[r0:r1, None]
-            keep = (f_mid >= trim[0]) & (f_mid <= trim[1]) & (c > 0)
-            weights = np.where(keep, c, 0.0)
-            v = weibull_plot_y(np.where(keep, f_mid, 0.5))
-            w_sum = weights.sum(axis=1)
-            mean_u = (weights * u).sum(axis=1) / w_sum
-            mean_v = (weights * v).sum(axis=1) / w_sum
-            du = u - mean_u[:, None]
-            dv = v - mean_v[:, None]
-            wdu = weights * du
-            suu = (wdu * du).sum(axis=1)
-            suv = (wdu * dv).sum(axis=1)
-            svv = ((weights * dv) * dv).sum(axis=1)
-            r2[r0:r1] = suv * suv / (suu * svv)
-            if direction == "y_on_x":
-                slope = suv / suu
-                shape[r0:r1] = slope
-                log_scale = mean_u - mean_v / slope
-            else:
-                slope = suv / svv
-                shape[r0:r1] = 1.0 / slope
-                log_scale = mean_u - slope * mean_v
-            scale[r0:r1] = np.exp(log_scale)
-        bins_used[r0:r1] = keep.sum(axis=1)
-        n_used[r0:r1] = w_sum.astype(np.int64)
-    reasons: dict[int, str] = {}
-    for row in np.flatnonzero(~(total > 0) | (bins_used < MIN_BINS)).tolist():
-        reasons[row] = ("the histogram is empty: all bin counts are zero" if not total[row] > 0
-                        else _too_few_bins(int(bins_used[row]), trim))
-    undefined = np.zeros(b, dtype=bool)
-    undefined[list(reasons)] = True
-    shape[undefined] = np.nan
-    scale[undefined] = np.nan
-    return Lines(shape=shape, scale=scale, n_used=n_used, converged=~undefined,
-                 diagnostics={"r2": r2, "bins_used": bins_used}, reasons=reasons)
 
 
 def check_options(
@@ -204,74 +137,6 @@ def histogram_kernel(
         converged[bad] = False
     return Lines(shape=shape, scale=scale, n_used=lines.n_used, converged=converged,
                  diagnostics={**lines.diagnostics, "n_below": n_below, "n_above": n_above}, reasons=reasons)
-
-
-def fit_histogram_counts(
-    counts: Any,
-    edges: Any,
-    /,
-    *,
-    trim: tuple[float, float] = (0.1, 0.9),
-    direction: str = "y_on_x",
-) -> WeibullFit:
-    """Count-weighted Weibull-plot fit of a given log10 histogram.
-
-    Each non-empty bin whose mid-bin CDF ``F_mid = (C_{i-1} + C_i) / (2 N)`` lies in the
-    inclusive ``trim`` window contributes the point ``(ln 10 * c_i, ln(-ln(1 - F_mid)))``
-    with weight equal to its count, ``c_i`` the bin's log10 midpoint. This reproduces
-    ``npm_weibull.weibull_fit((edges, counts), trim="mid_80")``.
-
-    Parameters
-    ----------
-    counts : array_like
-        Non-negative counts per bin (whole or not: expected counts are accepted).
-    edges : array_like
-        log10 bin edges, one more than ``counts``.
-    trim : (float, float), default (0.1, 0.9)
-        Inclusive window on the mid-bin CDF.
-    direction : {"y_on_x", "x_on_y"}, default "y_on_x"
-
-    Returns
-    -------
-    WeibullFit
-        ``n`` and ``n_used`` count values (not bins); ``details["bins_used"]`` counts bins.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
-    >>> h = ws.log10_histogram(np.random.default_rng(0).weibull(1.3, 100_000))
-    >>> round(ws.fit_histogram_counts(h.counts, h.edges).shape, 1)
-    1.3
-    """
-    edge_array = check_edges(edges)
-    count_array = np.asarray(to_array(counts, "counts"), dtype=np.float64).reshape(-1)
-    if count_array.size != edge_array.size - 1:
-        raise ValueError(
-            f"`counts` has {count_array.size} bins but `edges` describes {edge_array.size - 1}"
-        )
-    if not np.all(np.isfinite(count_array)) or np.any(count_array < 0):
-        raise ValueError("`counts` must be finite and non-negative")
-    check_choice(direction, "direction", DIRECTIONS)
-    trim_window = check_trim(trim)
-    lines = histogram_lines(count_array[None, :], edge_array, trim_window, direction)
-    if not bool(lines.defined[0]):
-        raise ValueError(lines.reasons[0])
-    return WeibullFit(
-        shape=float(lines.shape[0]),
-        scale=float(lines.scale[0]),
-        estimator="histogram",
-        n=int(count_array.sum()),
-        n_used=int(lines.n_used[0]),
-        options={
-            "trim": trim_window,
-            "direction": direction,
-            "bins": edge_array.size - 1,
-            "edges_range": (float(edge_array[0]), float(edge_array[-1])),
-        },
-        r2=float(lines.diagnostics["r2"][0]),
-        details={"bins_used": int(lines.diagnostics["bins_used"][0])},
-    )
 
 
 def fit_histogram(
@@ -385,6 +250,7 @@ def histogram_plan(
                          cells / cells.sum())
 
 
+
 ESTIMATOR = Estimator(
     "histogram",
     fit_histogram,
@@ -393,4 +259,5 @@ ESTIMATOR = Estimator(
     "the probability-plot fit on a 1024-bin log10 histogram (the paper's library)",
     order_statistics=True,
     plan=histogram_plan,
+    population=HISTOGRAM_POPULATION,
 )
