@@ -35,6 +35,7 @@ relative (tested against the raw-data fit).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy import integrate, special
@@ -107,16 +108,7 @@ def window_prefix(
     """
     denom = n + 1 - 2 * a
     width = hi - lo + 1
-    head = ordinates(np.arange(lo, lo + EXACT), a, denom)
-    tail = ordinates(np.arange(hi - EXACT + 1, hi + 1), a, denom)
-    head_prefix = np.concatenate([[0.0], np.cumsum(head)])
-    tail_prefix = np.concatenate([[0.0], np.cumsum(tail)])
-    x_head = lo + EXACT - 0.5  # the closed form covers ranks lo + EXACT .. hi - EXACT
-    x_tail = hi - EXACT + 0.5
-    h_head, h_tail = _antiderivative(np.array([x_head, x_tail]), a, denom).tolist()
-    middle_total = h_tail - h_head
-    q_tail_start = float(head_prefix[-1]) + middle_total  # Q at window offset W - EXACT
-
+    head_prefix, tail_prefix, h_head, q_tail_start, squares = _window_parts(n, lo, hi, a)
     t = np.asarray(positions, dtype=np.int64)
     out = np.empty(t.shape)
     in_head = t <= EXACT
@@ -128,8 +120,27 @@ def window_prefix(
         x = (lo - 1 + t[in_middle]).astype(np.float64) + 0.5  # after rank lo - 1 + t
         out[in_middle] = float(head_prefix[-1]) + (_antiderivative(x, a, denom) - h_head)
     total = q_tail_start + float(tail_prefix[-1])
+    return out, total, squares
 
+
+@lru_cache(maxsize=64)
+def _window_parts(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """What :func:`window_prefix` needs that depends only on the window, not on the row:
+    the exact prefixes of the first and last :data:`EXACT` ranks, ``H`` where the closed form
+    starts, ``Q`` where the exact tail starts, and ``sum f^2`` (kept for the next row of the
+    same size: a resampling run asks for it once per batch)."""
+    denom = n + 1 - 2 * a
+    head = ordinates(np.arange(lo, lo + EXACT), a, denom)
+    tail = ordinates(np.arange(hi - EXACT + 1, hi + 1), a, denom)
+    head_prefix = np.concatenate([[0.0], np.cumsum(head)])
+    tail_prefix = np.concatenate([[0.0], np.cumsum(tail)])
+    x_head = lo + EXACT - 0.5  # the closed form covers ranks lo + EXACT .. hi - EXACT
+    x_tail = hi - EXACT + 0.5
+    h_head, h_tail = _antiderivative(np.array([x_head, x_tail]), a, denom).tolist()
+    q_tail_start = float(head_prefix[-1]) + (h_tail - h_head)  # Q at window offset W - EXACT
     squares = float(np.dot(head, head) + np.dot(tail, tail))
     squares += _square_integral(x_head, x_tail, a, denom)
     squares += _square_corrections(x_tail, a, denom) - _square_corrections(x_head, a, denom)
-    return out, total, squares
+    head_prefix.setflags(write=False)
+    tail_prefix.setflags(write=False)
+    return head_prefix, tail_prefix, h_head, q_tail_start, squares
