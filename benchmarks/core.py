@@ -5,7 +5,7 @@
 
 Figures (ours / baseline unless the target reads ">="; then baseline / ours, a speed-up):
 
-1. all five estimators (``ws.fit(x, name, values="weights")`` for each name in
+1. all five estimators (``ws.fit(x, name, values="weights", zeros="omit")`` for each name in
    ``ws.ESTIMATORS``) on one bfloat16 4096x11008 N(0, 0.02^2) matrix, total time / one
    ``np.sort`` of the same values as float32: target <= 0.5;
 2. ``ws.bootstrap`` of a bfloat16 4096x4096 matrix, 999 percentile resamples / one ``np.sort``
@@ -198,7 +198,7 @@ def bench_five(bench: Bench, rows: int, cols: int, args: argparse.Namespace) -> 
     wide_f32 = wide.astype(np.float32)
 
     def fit_all(x: Any) -> dict[str, float]:
-        return {name: ws.fit(x, name, values="weights").shape for name in ws.ESTIMATORS}
+        return {name: ws.fit(x, name, values="weights", zeros="omit").shape for name in ws.ESTIMATORS}
 
     def five() -> dict[str, Any]:
         x, form = bf16_input(wide, fit_all)
@@ -207,7 +207,7 @@ def bench_five(bench: Bench, rows: int, cols: int, args: argparse.Namespace) -> 
         for _ in range(repeat):
             for name in ws.ESTIMATORS:
                 start = time.perf_counter()
-                shapes[name] = ws.fit(x, name, values="weights").shape
+                shapes[name] = ws.fit(x, name, values="weights", zeros="omit").shape
                 per[name].append(time.perf_counter() - start)
             totals.append(sum(times[-1] for times in per.values()))
             sorts.append(sort_time(wide_f32, 1))
@@ -236,10 +236,11 @@ def bench_bf16(bench: Bench, matrix_f32: np.ndarray, args: argparse.Namespace) -
 
     bench.add("bootstrap bf16, 999 percentile resamples / np.sort(float32)", square, "<= 2",
               against_sort(lambda x, r: ws.bootstrap(x, "probability_plot", n_resamples=r, values="weights",
-                                                     rng=0)))
+                                                     zeros="omit", rng=0)))
     bench.add("goodness_of_fit bf16, AD, 999 MC samples / np.sort(float32)", square, "<= 3",
               against_sort(lambda x, r: ws.goodness_of_fit(x, "probability_plot", statistic="ad",
-                                                           n_mc_samples=r, values="weights", rng=0)))
+                                                           n_mc_samples=r, values="weights", zeros="omit",
+                                                           rng=0)))
 
 
 def bench_f32(bench: Bench, magnitudes: np.ndarray, args: argparse.Namespace) -> None:
@@ -252,7 +253,7 @@ def bench_f32(bench: Bench, magnitudes: np.ndarray, args: argparse.Namespace) ->
     def gof() -> dict[str, Any]:
         base = sort_time(magnitudes, repeat)
         ours = scaled(lambda r: ws.goodness_of_fit(magnitudes, "probability_plot", statistic="ad",
-                                                   n_mc_samples=r, rng=0), args.budget, repeat)
+                                                   n_mc_samples=r, zeros="omit", rng=0), args.budget, repeat)
         return {"seconds_ours": ours.pop("seconds"), "seconds_baseline": base, **facts, **ours}
 
     bench.add("goodness_of_fit float32 (not 16-bit), AD, 999 MC samples / np.sort", square, "<= 300", gof)
@@ -260,7 +261,7 @@ def bench_f32(bench: Bench, magnitudes: np.ndarray, args: argparse.Namespace) ->
     def exact() -> dict[str, Any]:
         mine, theirs = [], []
         for _ in range(repeat):
-            mine.append(best_of(lambda: ws.fit(magnitudes, "probability_plot"), 1))
+            mine.append(best_of(lambda: ws.fit(magnitudes, "probability_plot", zeros="omit"), 1))
             theirs.append(sort_time(magnitudes, 1, single_thread=True))
         return {"seconds_ours": min(mine), "seconds_baseline": min(theirs), "baseline_single_thread": True,
                 "median_round_ratio": float(np.median(np.array(mine) / np.array(theirs))), **facts}

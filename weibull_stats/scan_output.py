@@ -23,7 +23,8 @@ from weibull_stats.scan_plan import PART_ORDER, ScanSettings, TensorTask
 
 #: Where a row's matrix lives and what it is.
 LOCATION_COLUMNS: tuple[str, ...] = (
-    "checkpoint", "step", "tensor", "part", "layer", "kind", "family", "dtype", "rows", "cols", "numel",
+    "checkpoint", "step", "tensor", "part", "layer", "kind", "family", "dtype", "storage", "rows", "cols",
+    "numel",
 )
 #: Columns of the results table, in order: location, the shared fit columns, the scan's extras.
 COLUMNS: tuple[str, ...] = (
@@ -101,8 +102,8 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estim
     frame["seed"] = frame["seed"].astype("int64")
     for column in ("converged", "validated"):
         frame[column] = frame[column].astype("bool")
-    for column in ("checkpoint", "tensor", "part", "kind", "family", "dtype", "estimator", "options",
-                   "package_version"):
+    for column in ("checkpoint", "tensor", "part", "kind", "family", "dtype", "storage", "estimator",
+                   "options", "package_version"):
         frame[column] = frame[column].astype("str")
     return frame
 

@@ -185,7 +185,7 @@ def _fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, thre
         "shape_low": math.nan, "shape_high": math.nan, "scale_low": math.nan, "scale_high": math.nan,
         "confidence_level": math.nan, "n_resamples": 0,
         "gof_statistic": math.nan, "gof_pvalue": math.nan, "gof_samples": 0,
-        "storage": sample.storage,  # kept in the journal; a table column once COLUMNS lists it
+        "storage": sample.storage,
     }
     if boot is not None:
         interval = boot.confidence_interval
