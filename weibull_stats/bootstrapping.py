@@ -33,6 +33,7 @@ from weibull_stats.engine import (
     run_blocks,
 )
 from weibull_stats.estimators._core import Estimator
+from weibull_stats.formatting import jsonable
 from weibull_stats.intervals import (
     ConfidenceInterval,
     Interval,
@@ -43,7 +44,7 @@ from weibull_stats.intervals import (
 )
 from weibull_stats.nulls import NullModel
 from weibull_stats.registry import ESTIMATORS, get_estimator
-from weibull_stats.results import WeibullFit, _jsonable
+from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
 from weibull_stats.seeds import seed_entropy
 
@@ -217,7 +218,7 @@ class BootstrapResult:
         }
         if include_distribution:
             out["bootstrap_distribution"] = self.bootstrap_distribution.tolist()
-        return _jsonable(out)
+        return jsonable(out)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Histograms of the bootstrap distribution with the interval and the estimate

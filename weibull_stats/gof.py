@@ -29,10 +29,11 @@ from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import check_count, resolve_estimator
 from weibull_stats.edf import STATISTICS, count_edf_statistic, edf_statistic
 from weibull_stats.engine import check_workers, null_function, run_blocks
+from weibull_stats.formatting import jsonable
 from weibull_stats.model_comparison import ModelComparison, compare_models
 from weibull_stats.nulls import NullModel
 from weibull_stats.rank_sums import run_sums
-from weibull_stats.results import WeibullFit, _jsonable
+from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
 from weibull_stats.seeds import seed_entropy
 
@@ -193,7 +194,7 @@ class GoodnessOfFitResult:
         }
         if include_null:
             out["null_distribution"] = self.null_distribution.tolist()
-        return _jsonable(out)
+        return jsonable(out)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Null distribution with the observed statistic

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, RawRows
-from weibull_stats.sample import _FIRST_NONFINITE, pattern_values
+from weibull_stats.storage import FIRST_NONFINITE, pattern_values
 
 #: Below and above these magnitudes a value rounds to zero or overflows (round to nearest).
 _RAW_BOUNDS = {
@@ -58,7 +58,7 @@ def cell_grid(storage: str) -> tuple[np.ndarray, np.ndarray]:
     >>> values.size, float(edges[0]) == float(values[0]) / 2
     (32639, True)
     """
-    values = pattern_values(np.arange(1, _FIRST_NONFINITE[storage]), storage)
+    values = pattern_values(np.arange(1, FIRST_NONFINITE[storage]), storage)
     boundaries = np.empty(values.size + 1)
     boundaries[0] = values[0] / 2.0
     boundaries[1:-1] = 0.5 * (values[:-1] + values[1:])
@@ -118,7 +118,7 @@ class NullModel:
         >>> batch.counts.sum(axis=1).tolist()
         [1000, 1000, 1000]
         """
-        if storage in _FIRST_NONFINITE:
+        if storage in FIRST_NONFINITE:
             values, boundaries = cell_grid(storage)
             p, zero, overflow = cell_probabilities(boundaries, shape, scale)
             keep = p > 0

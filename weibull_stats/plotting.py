@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from weibull_stats.checkpoints import KINDS
 from weibull_stats.estimators.probability_plot import plotting_positions, weibull_plot_y
 from weibull_stats.sample import Sample, as_sample
 
@@ -290,7 +291,5 @@ def plot_scan_trajectory(frame: Any, *, estimator: str = "probability_plot",
 
 
 def _kind_order(kinds: Any) -> list[str]:
-    from weibull_stats.checkpoints import KINDS
-
     present = [str(k) for k in kinds]
     return [k for k in KINDS if k in present] + sorted(k for k in present if k not in KINDS)

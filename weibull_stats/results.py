@@ -25,9 +25,6 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-#: Former private name of :func:`weibull_stats.formatting.jsonable`, for modules not yet switched.
-_jsonable = jsonable
-
 #: The columns that name one fit, in this order, in every table of fits: the leading columns of
 #: :meth:`WeibullFit.to_row` and :func:`~weibull_stats.results_table`, and the fit columns of a
 #: scan table (:data:`weibull_stats.scanning.COLUMNS`).

@@ -31,65 +31,49 @@ return, zero-copy) or a ``torch.bfloat16`` tensor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-import ml_dtypes
 import numpy as np
+
+from weibull_stats.options import POLICY_CHOICES, VALUES_CHOICES, check_choice, check_policy, check_trim
+from weibull_stats.storage import (
+    BFLOAT16,
+    FIRST_NONFINITE,
+    SIGN,
+    STORAGES,
+    count_patterns16,
+    dtype_name,
+    pattern_values,
+    raw_storage,
+    sixteen_bit_patterns,
+)
 
 Values = Literal["magnitudes", "weights"]
 Policy = Literal["error", "omit"]
 
-VALUES_CHOICES: tuple[str, ...] = ("magnitudes", "weights")
+__all__ = [
+    "BFLOAT16",
+    "FORMS",
+    "POLICY_CHOICES",
+    "POLICY_OPTIONS",
+    "STORAGES",
+    "VALUES_CHOICES",
+    "Sample",
+    "as_sample",
+    "check_choice",
+    "check_policy",
+    "check_trim",
+    "count_patterns16",
+    "pattern_values",
+    "to_array",
+]
+
 FORMS: tuple[str, ...] = ("auto", "raw", "counts")
-POLICY_CHOICES: tuple[str, ...] = ("error", "omit")
 #: Names of the policy options, as every estimator takes them.
 POLICY_OPTIONS: tuple[str, ...] = ("values", "nonfinite", "zeros")
-#: Storage formats, narrowest first.
-STORAGES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
-BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
-
-#: 16-bit formats: (sign bit, first non-finite magnitude pattern).
-_SIGN = 0x8000
-_FIRST_NONFINITE = {"bfloat16": 0x7F80, "float16": 0x7C00}
-#: Values examined before a full representability check of a wide array.
-_PROBE = 4096
-
-
-def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise a message naming ``name``.
-
-    Examples
-    --------
-    >>> check_choice("omit", "zeros", POLICY_CHOICES)
-    'omit'
-    >>> check_choice("drop", "zeros", POLICY_CHOICES)
-    Traceback (most recent call last):
-    ...
-    ValueError: `zeros` must be one of 'error', 'omit'; got 'drop'
-    """
-    if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {listed}; got {value!r}")
-    return value
-
-
-def check_policy(values: str, nonfinite: str, zeros: str) -> dict[str, str]:
-    """Validate the three bad-input options; return them as a dict.
-
-    Examples
-    --------
-    >>> check_policy("weights", "error", "omit")
-    {'values': 'weights', 'nonfinite': 'error', 'zeros': 'omit'}
-    """
-    return {
-        "values": check_choice(values, "values", VALUES_CHOICES),
-        "nonfinite": check_choice(nonfinite, "nonfinite", POLICY_CHOICES),
-        "zeros": check_choice(zeros, "zeros", POLICY_CHOICES),
-    }
-
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Sample:
@@ -214,76 +198,6 @@ def to_array(x: Any, name: str = "x") -> np.ndarray:
     return array
 
 
-def _dtype_name(array: np.ndarray) -> str:
-    return "bfloat16" if array.dtype == BFLOAT16 else str(array.dtype)
-
-
-def count_patterns16(bits: np.ndarray) -> np.ndarray:
-    """Counts of each of the 2^16 patterns in a uint16 array, in chunks.
-
-    :func:`numpy.bincount` widens its input to ``intp``; chunking keeps that copy small.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> counts = count_patterns16(np.array([3, 3, 65535], dtype=np.uint16))
-    >>> counts.size, int(counts[3]), int(counts[65535])
-    (65536, 2, 1)
-    """
-    counts = np.zeros(1 << 16, dtype=np.int64)
-    flat = bits.reshape(-1)
-    step = 1 << 18
-    for start in range(0, flat.size, step):
-        counts += np.bincount(flat[start : start + step], minlength=1 << 16)
-    return counts
-
-
-def pattern_values(patterns: np.ndarray, storage: str) -> np.ndarray:
-    """float64 values of non-negative 16-bit ``patterns`` in format ``storage``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pattern_values(np.array([0x3F80, 0x4000]), "bfloat16").tolist()
-    [1.0, 2.0]
-    """
-    bits = np.asarray(patterns, dtype=np.uint16)
-    if storage == "bfloat16":
-        return (bits.astype(np.uint32) << np.uint32(16)).view(np.float32).astype(np.float64)
-    return bits.view(np.float16).astype(np.float64)
-
-
-def _sixteen_bit_patterns(array: np.ndarray) -> tuple[np.ndarray, str] | None:
-    """The uint16 patterns and format of an array whose values all lie on a 16-bit grid."""
-    if array.dtype == BFLOAT16:
-        return array.view(np.uint16), "bfloat16"
-    if array.dtype == np.float16:
-        return array.view(np.uint16), "float16"
-    flat = array.reshape(-1)
-    if array.dtype == np.float64:
-        head = flat[:_PROBE]
-        with np.errstate(over="ignore"):  # beyond float32's range: not on a narrower grid
-            if not np.array_equal(head.astype(np.float32), head, equal_nan=True):
-                return None
-            narrow = flat.astype(np.float32)
-        if not np.array_equal(narrow, flat, equal_nan=True):
-            return None
-        flat = narrow
-    if flat.dtype != np.float32:
-        return None
-    words = flat.view(np.uint32)
-    if not (words[:_PROBE] & np.uint32(0xFFFF)).any() and not (words & np.uint32(0xFFFF)).any():
-        return (words >> np.uint32(16)).astype(np.uint16), "bfloat16"
-    head = flat[:_PROBE]
-    with np.errstate(over="ignore"):
-        if not np.array_equal(head.astype(np.float16).astype(np.float32), head, equal_nan=True):
-            return None
-        half = flat.astype(np.float16)
-    if not np.array_equal(half.astype(np.float32), flat, equal_nan=True):
-        return None
-    return half.view(np.uint16), "float16"
-
-
 # ---------------------------------------------------------------------- the check
 def as_sample(
     x: Any,
@@ -359,11 +273,11 @@ def as_sample(
         array = to_array(array, name)
     if n == 0:
         raise ValueError(f"`{name}` is empty; a Weibull fit needs at least {min_size} values")
-    patterns = None if form == "raw" else _sixteen_bit_patterns(array)
+    patterns = None if form == "raw" else sixteen_bit_patterns(array)
     if patterns is not None:
         bits, storage = patterns
-        return _counts_sample(bits, storage, _dtype_name(array), n, omitted, policy, name, min_size)
-    dtype = _dtype_name(array)
+        return _counts_sample(bits, storage, dtype_name(array), n, omitted, policy, name, min_size)
+    dtype = dtype_name(array)
     if form == "raw" and array.dtype.itemsize == 2:
         array = array.astype(np.float32)  # exact: every 16-bit value is a float32
     sample = _raw_sample(array, n, omitted, policy, name, min_size)
@@ -415,8 +329,8 @@ def _counts_sample(
 ) -> Sample:
     """Counts form from 16-bit patterns: one pass, policy applied on the pattern counts."""
     patterns = count_patterns16(bits)
-    positive, negative = patterns[:_SIGN], patterns[_SIGN:]
-    first_bad = _FIRST_NONFINITE[storage]
+    positive, negative = patterns[:SIGN], patterns[SIGN:]
+    first_bad = FIRST_NONFINITE[storage]
     n_nonfinite = int(positive[first_bad:].sum() + negative[first_bad:].sum())
     if n_nonfinite:
         if policy["nonfinite"] == "error":
@@ -464,20 +378,8 @@ def _raw_sample(
     if low == high:
         raise _constant(name, int(candidate.size), float(low))
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy),
-                  dtype=_dtype_name(array), storage=_raw_storage(candidate), magnitudes=candidate,
+                  dtype=dtype_name(array), storage=raw_storage(candidate), magnitudes=candidate,
                   owned=owned)
-
-
-def _raw_storage(magnitudes: np.ndarray) -> str:
-    """``"float32"`` for float64 magnitudes that all lie on the float32 grid, else the dtype."""
-    if magnitudes.dtype == np.float64:
-        head = magnitudes[:_PROBE]
-        with np.errstate(over="ignore"):  # beyond float32's range: not on the float32 grid
-            if np.array_equal(head.astype(np.float32), head) and np.array_equal(
-                magnitudes.astype(np.float32), magnitudes
-            ):
-                return "float32"
-    return _dtype_name(magnitudes)
 
 
 def _apply_policy(
@@ -508,20 +410,3 @@ def _apply_policy(
         owned = True
         omitted["zeros"] = n_zero
     return array, owned
-
-
-def check_trim(trim: Any) -> tuple[float, float]:
-    """Validate a ``(low, high)`` window of probabilities, ``0 <= low < high <= 1``.
-
-    Examples
-    --------
-    >>> check_trim([0.1, 0.9])
-    (0.1, 0.9)
-    """
-    try:
-        low, high = (float(v) for v in trim)
-    except (TypeError, ValueError):
-        raise ValueError(f"`trim` must be a pair (low, high) of probabilities; got {trim!r}") from None
-    if not (0.0 <= low < high <= 1.0):
-        raise ValueError(f"`trim` must satisfy 0 <= low < high <= 1; got ({low}, {high})")
-    return low, high

@@ -46,8 +46,10 @@ import numpy as np
 from tqdm import tqdm
 
 from weibull_stats._version import __version__
+from weibull_stats.bootstrapping import bootstrap
 from weibull_stats.checkpoints import Checkpoint, classify, resolve_paths, split_fused
 from weibull_stats.checkpoints.readers import minilm_path, open_checkpoint
+from weibull_stats.gof import goodness_of_fit
 from weibull_stats.registry import get_estimator
 from weibull_stats.sample import Sample, as_sample
 from weibull_stats.scan_output import (
@@ -169,8 +171,6 @@ def _fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, thre
     """
     boot = None
     if settings.bootstrap:
-        from weibull_stats.bootstrapping import bootstrap
-
         boot = bootstrap(sample, name, n_resamples=settings.bootstrap, method="percentile",
                          confidence_level=settings.confidence_level, rng=seed, workers=threads,
                          **FIT_OPTIONS)
@@ -193,8 +193,6 @@ def _fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, thre
                    scale_low=float(interval.scale[0]), scale_high=float(interval.scale[1]),
                    confidence_level=settings.confidence_level, n_resamples=settings.bootstrap)
     if settings.gof:
-        from weibull_stats.gof import goodness_of_fit
-
         test = goodness_of_fit(sample, name, statistic="ad", n_mc_samples=settings.gof_samples, rng=seed,
                                workers=threads, **FIT_OPTIONS)
         row.update(gof_statistic=float(test.statistic), gof_pvalue=_float(test.pvalue),

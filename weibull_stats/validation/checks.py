@@ -11,10 +11,10 @@ from weibull_stats.validation.anchors import (
     Anchor,
     all_anchors,
     anchor_option_sets,
-    histogram_weibull_tolerance,
     limit_for,
     log_moment_limit,
     probability_plot_limit,
+    recovery_tolerance,
 )
 from weibull_stats.validation.populations import HALFNORMAL, weibull
 
@@ -72,14 +72,14 @@ def anchor_checks(estimators: Sequence[str]) -> tuple[list[Anchor], list[Check]]
                 "stated relative error of every half-normal anchor (10 significant digits)",
             )
         )
-        tolerance = histogram_weibull_tolerance() if name == "histogram" else EXACT_TOLERANCE
+        tolerance = recovery_tolerance(name) or EXACT_TOLERANCE
         for options in anchor_option_sets(name):
             label = ",".join(f"{k}={v}" for k, v in options.items())
             for true_shape in RECOVERY_SHAPES:
                 shape, scale = limit_for(name, weibull(true_shape), options)
                 detail = (
                     "binned limit: bin-width error allowed"
-                    if name == "histogram"
+                    if recovery_tolerance(name)
                     else "exact limit must equal the truth"
                 )
                 base = f"anchor.weibull.{name}" + (f"[{label}]" if label else "") + f".k={true_shape:g}"
