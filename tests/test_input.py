@@ -247,3 +247,15 @@ def test_bfloat16_tensors_follow_the_same_policy(name: str) -> None:
         ws.fit(torch.cat([clean, -clean[:1]]), name)
     with pytest.raises(ValueError, match=r"`x` is constant \(all 4 values equal 0\.5\)"):
         ws.fit(torch.tensor([0.5, -0.5, 0.5, 0.5], dtype=torch.bfloat16), name, values="weights")
+
+
+def test_a_sample_carries_its_policy() -> None:
+    # checked once with values="weights": fits, bootstrap and GoF take the sample as it is
+    w = np.random.default_rng(3).normal(0.0, 0.02, 2000)
+    sample = ws.as_sample(w, values="weights")
+    assert ws.as_sample(sample) is sample and ws.as_sample(sample, values="weights") is sample
+    fit = ws.fit(sample, "mle")
+    assert fit.options["values"] == "weights" and fit == ws.fit(w, "mle", values="weights")
+    with pytest.raises(ValueError, match=r"`x` is a Sample checked with \{'values': 'weights', 'nonfinite': "
+                       r"'error', 'zeros': 'error'\}; it cannot be used with .*'zeros': 'omit'"):
+        ws.fit(sample, "mle", values="weights", zeros="omit")

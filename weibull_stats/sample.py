@@ -72,6 +72,8 @@ __all__ = [
 ]
 
 FORMS: tuple[str, ...] = ("auto", "raw", "counts")
+#: The policy arguments' defaults: a :class:`Sample` passed with them keeps its own policy.
+DEFAULT_POLICY: dict[str, str] = {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}
 #: Names of the policy options, as every estimator takes them.
 POLICY_OPTIONS: tuple[str, ...] = ("values", "nonfinite", "zeros")
 
@@ -216,8 +218,9 @@ def as_sample(
     ----------
     x : array_like, numpy.ma.MaskedArray, torch.Tensor or Sample
         Any shape (flattened) and float dtype, ``ml_dtypes.bfloat16`` and torch bfloat16
-        included. A :class:`Sample` is returned as it is, provided its policy is the one
-        asked for.
+        included. A :class:`Sample` is returned as it is: it carries its own policy, so
+        the policy arguments may be left at their defaults; given otherwise, they must
+        equal the sample's.
     values : {"magnitudes", "weights"}, default "magnitudes"
         ``"weights"`` takes ``|x|``; with ``"magnitudes"`` a negative value is an error.
     nonfinite, zeros : {"error", "omit"}, default "error"
@@ -258,7 +261,9 @@ def as_sample(
     policy = check_policy(values, nonfinite, zeros)
     check_choice(form, "form", FORMS)
     if isinstance(x, Sample):
-        if dict(x.policy) != policy:
+        # a Sample carries its policy: the default arguments take it as it is, other
+        # arguments must agree with it
+        if dict(x.policy) != policy and policy != DEFAULT_POLICY:
             raise ValueError(
                 f"`{name}` is a Sample checked with {dict(x.policy)}; it cannot be used with {policy}"
             )
