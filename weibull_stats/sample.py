@@ -49,6 +49,7 @@ from weibull_stats.storage import (
     pattern_values,
     raw_storage,
     sixteen_bit_patterns,
+    to_array,
 )
 
 Values = Literal["magnitudes", "weights"]
@@ -155,49 +156,6 @@ class Sample:
         extra = f", distinct={self.n_distinct}" if self.distinct is not None else ""
         return (f"Sample(n={self.n}, size={self.size}, form={self.form!r}{extra}, "
                 f"dtype={self.dtype!r}, storage={self.storage!r})")
-
-
-# ---------------------------------------------------------------------- conversion
-def _torch_to_numpy(x: Any) -> np.ndarray:
-    import torch  # torch is optional: only a torch tensor brings us here
-
-    tensor = x.detach()
-    if tensor.dtype == torch.bfloat16:
-        bits = tensor.cpu().contiguous().view(torch.int16).numpy().view(np.uint16)
-        return bits.view(BFLOAT16)
-    return np.asarray(tensor.cpu().numpy())
-
-
-def to_array(x: Any, name: str = "x") -> np.ndarray:
-    """``x`` as a numpy float array: bfloat16, float16, float32 or float64.
-
-    torch tensors are moved to the CPU (bfloat16 tensors become ``ml_dtypes.bfloat16``
-    arrays over the same bits); integer input becomes float64; boolean, complex, string and
-    object input is refused with a message naming ``name``. Masked arrays keep their mask.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> to_array([1, 2, 3]).dtype, to_array(np.ones(2, dtype=np.float32)).dtype
-    (dtype('float64'), dtype('float32'))
-    """
-    if type(x).__module__.startswith("torch"):
-        x = _torch_to_numpy(x)
-    if isinstance(x, np.ma.MaskedArray):
-        return x
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"`{name}` could not be converted to a numeric array: {exc}") from None
-    if array.dtype == BFLOAT16:
-        return array
-    if array.dtype.kind in "iu":
-        return array.astype(np.float64)
-    if array.dtype.kind != "f":
-        raise TypeError(f"`{name}` must hold real floating-point numbers; got dtype {array.dtype}")
-    if array.dtype.itemsize > 8:
-        return array.astype(np.float64)
-    return array
 
 
 # ---------------------------------------------------------------------- the check

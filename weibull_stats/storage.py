@@ -1,4 +1,5 @@
-"""Storage formats: 16-bit bit patterns, counting them, and the grid a float array lies on.
+"""Storage formats: input as numpy arrays, 16-bit bit patterns, counting them, and the grid
+a float array lies on.
 
 bfloat16 and float16 values are counted by bit pattern: for non-negative floats the order
 of the patterns is the order of the values, so one count over the 2^16 patterns is the
@@ -7,6 +8,8 @@ sorted sample in O(n), never sorted. float32 and float64 arrays whose values all
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import ml_dtypes
 import numpy as np
@@ -102,3 +105,59 @@ def raw_storage(magnitudes: np.ndarray) -> str:
             ):
                 return "float32"
     return dtype_name(magnitudes)
+
+
+# ---------------------------------------------------------------------- conversion
+def torch_to_numpy(x: Any) -> np.ndarray:
+    """A floating torch tensor as a numpy array on the CPU, in its own precision.
+
+    A bfloat16 tensor's bits are viewed as int16, then as uint16 in numpy, then as
+    ``ml_dtypes.bfloat16``: the values are relabelled, not converted. The array may share
+    memory with the tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> array = torch_to_numpy(torch.tensor([0.5, -2.0], dtype=torch.bfloat16))
+    >>> array.dtype.name, array.astype("float32").tolist()
+    ('bfloat16', [0.5, -2.0])
+    """
+    import torch  # torch is optional: only a torch tensor brings us here
+
+    tensor = x.detach()
+    if tensor.dtype == torch.bfloat16:
+        bits = tensor.cpu().contiguous().view(torch.int16).numpy().view(np.uint16)
+        return bits.view(BFLOAT16)
+    return np.asarray(tensor.cpu().numpy())
+
+
+def to_array(x: Any, name: str = "x") -> np.ndarray:
+    """``x`` as a numpy float array: bfloat16, float16, float32 or float64.
+
+    torch tensors are moved to the CPU (bfloat16 tensors become ``ml_dtypes.bfloat16``
+    arrays over the same bits); integer input becomes float64; boolean, complex, string and
+    object input is refused with a message naming ``name``. Masked arrays keep their mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_array([1, 2, 3]).dtype, to_array(np.ones(2, dtype=np.float32)).dtype
+    (dtype('float64'), dtype('float32'))
+    """
+    if type(x).__module__.startswith("torch"):
+        x = torch_to_numpy(x)
+    if isinstance(x, np.ma.MaskedArray):
+        return x
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`{name}` could not be converted to a numeric array: {exc}") from None
+    if array.dtype == BFLOAT16:
+        return array
+    if array.dtype.kind in "iu":
+        return array.astype(np.float64)
+    if array.dtype.kind != "f":
+        raise TypeError(f"`{name}` must hold real floating-point numbers; got dtype {array.dtype}")
+    if array.dtype.itemsize > 8:
+        return array.astype(np.float64)
+    return array

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
-#: numpy dtype of bfloat16 data: the stored 16-bit patterns, read as they are.
-BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+from weibull_stats.storage import BFLOAT16  # bfloat16 data: the stored 16-bit patterns, as they are
 
 #: safetensors dtype code -> (numpy dtype of the stored bytes, floating point?)
 DTYPES: dict[str, tuple[str, bool]] = {

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.checkpoints import _safetensors
+from weibull_stats.storage import torch_to_numpy
 
 #: Weight files looked for in a model folder, in order of preference.
 FOLDER_FILES: tuple[str, ...] = (
@@ -159,7 +160,7 @@ class Checkpoint:
         tensor = self._torch_state(entry.file)[name]
         if entry.dtype not in ("F64", "F32", "F16", "BF16"):
             raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
-        return torch_to_numpy(tensor)
+        return np.array(torch_to_numpy(tensor), copy=True)  # its own copy, in its own precision
 
     def _torch_state(self, file: Path) -> dict[str, Any]:
         # one torch file open at a time: a sharded .bin checkpoint keeps only the current shard
@@ -167,29 +168,6 @@ class Checkpoint:
             self._torch_cache.clear()
             self._torch_cache[file] = load_torch_state(file)
         return self._torch_cache[file]
-
-
-def torch_to_numpy(tensor: Any) -> np.ndarray:
-    """A CPU copy of a floating torch tensor in its own precision (bfloat16 -> ``ml_dtypes.bfloat16``).
-
-    A bfloat16 tensor's bits are viewed as int16, then as uint16 in numpy, then as
-    ``ml_dtypes.bfloat16``: the values are not converted, only relabelled.
-
-    Examples
-    --------
-    >>> import torch
-    >>> array = torch_to_numpy(torch.tensor([0.5, -2.0], dtype=torch.bfloat16))
-    >>> array.dtype.name, array.astype("float32").tolist()
-    ('bfloat16', [0.5, -2.0])
-    """
-    import torch
-
-    tensor = tensor.detach().cpu().contiguous()
-    if tensor.dtype == torch.bfloat16:
-        array = tensor.view(torch.int16).numpy().view(np.uint16).view(_safetensors.BFLOAT16)
-    else:
-        array = tensor.numpy()
-    return np.array(array, copy=True)
 
 
 def load_torch_state(file: Path) -> dict[str, Any]:
