@@ -99,12 +99,25 @@ def fit_summary(fit: WeibullFit) -> Summary:
 
 
 def bootstrap_summary(result: BootstrapResult) -> Summary:
-    """The display of a :class:`~weibull_stats.BootstrapResult`: estimates with their interval."""
+    """The display of a :class:`~weibull_stats.BootstrapResult`: estimates with their interval.
+
+    The one-line ``repr`` gives the shape's interval, the table both.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> x = np.random.default_rng(0).weibull(1.5, size=2000) * 2.0
+    >>> ws.bootstrap(x, "mle", n_resamples=99, rng=1)  # doctest: +ELLIPSIS
+    BootstrapResult(mle: k=1.5... [1.4..., 1.5...], λ=2.0..., 95% percentile, B=99)
+    """
     fit, ci, se = result.estimate, result.confidence_interval, result.standard_error
     shape = f"{figure(fit.shape, se.shape)} {pair_text(*ci.shape, se.shape)}"
     scale = f"{figure(fit.scale, se.scale)} {pair_text(*ci.scale, se.scale)}"
     how = f"{level_text(result.confidence_level)} {result.method}"
-    headline: tuple[Row, ...] = (("k", shape), ("λ", scale), ("", how), ("B", str(result.n_resamples)))
+    # one line: the shape's interval (the figure compared with the anchors), the scale's in the table
+    headline: tuple[Row, ...] = (("k", shape), ("λ", figure(fit.scale, se.scale)), ("", how),
+                                 ("B", str(result.n_resamples)))
     rows: list[Row] = [
         ("shape k", shape),
         ("scale λ", scale),
