@@ -227,10 +227,12 @@ def test_errors_name_the_argument() -> None:
     with pytest.raises(ValueError, match=r"`intervals\[0\]` must give `shape` as a \(low, high\) pair"):
         results_table(fits[:1], intervals=[{"shape": 1.0}])
     with pytest.raises(
-        TypeError, match=r"`results\[0\]` must be a WeibullFit or a bootstrap result; got str"
+        TypeError,
+        match=r"`results\[0\]` must be a WeibullFit, a bootstrap result, a GoodnessOfFitResult or a "
+        r"ModelComparison; got str",
     ):
         results_table(["x"])  # type: ignore[list-item]
-    with pytest.raises(TypeError, match="`table` must be a pandas DataFrame or a sequence of WeibullFit or"):
+    with pytest.raises(TypeError, match="`table` must be a pandas DataFrame, a WeibullFit, a bootstrap"):
         to_markdown(42)
     with pytest.raises(ValueError, match="`table` lacks the column"):
         to_markdown(pd.DataFrame({"shape": [1.0]}))

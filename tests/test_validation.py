@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -201,6 +202,23 @@ def test_cli_validate_table_and_bad_seed(cache, capsys):
     assert "checks passed" in capsys.readouterr().out
     assert main(["validate", "--seed", "-2"]) == 1
     assert "`seed` must be a non-negative integer" in capsys.readouterr().err
+
+
+def test_cli_validate_prints_a_one_line_gate_summary(cache, tmp_path, capsys):
+    """`make run`'s first step: one line saying what passed and where the full table is."""
+    out = tmp_path / "gate"
+    assert main(["validate", "--quick", "--estimator", "log_moment", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    match = re.fullmatch(r"validation gate: (\d+)/(\d+) checks passed \(1 estimator, seed 20260526\); "
+                         r"full table: (.+)", lines[0])
+    assert match is not None and match[1] == match[2] and int(match[2]) > 1
+    assert match[3] == str(out / "anchors.md")
+    assert (out / "anchors.md").is_file()
+    assert main(["validate", "--quick", "--estimator", "log_moment", "--table"]) == 0
+    printed = capsys.readouterr().out
+    assert "Exact population values under HalfNormal(sigma):" in printed and "log_moment" in printed
+    assert printed.splitlines()[-1].startswith("validation gate: ") and "--table" not in printed
 
 
 def test_cli_validate_exit_status_on_failure(cache, monkeypatch, capsys):

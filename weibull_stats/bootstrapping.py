@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats._version import __version__
+from weibull_stats.display import display_methods
 from weibull_stats.engine import (
     BLOCK,
     JACKKNIFE_GROUPS,
@@ -47,6 +48,7 @@ from weibull_stats.registry import ESTIMATORS, get_estimator
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
 from weibull_stats.seeds import seed_entropy
+from weibull_stats.summaries import bootstrap_summary
 
 METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
 KINDS: tuple[str, ...] = ("nonparametric", "parametric")
@@ -227,18 +229,7 @@ class BootstrapResult:
 
         return plotting.plot_bootstrap_distribution(self, ax=ax, **kwargs)
 
-    def _repr_html_(self) -> str:
-        ci = self.confidence_interval
-        rows = [
-            ("estimator", self.estimate.estimator),
-            ("shape", f"{self.estimate.shape:.6g}  [{ci.shape.low:.6g}, {ci.shape.high:.6g}]"),
-            ("scale", f"{self.estimate.scale:.6g}  [{ci.scale.low:.6g}, {ci.scale.high:.6g}]"),
-            ("method / level", f"{self.method} / {self.confidence_level:g}"),
-            ("kind / resamples", f"{self.kind} / {self.n_resamples}"),
-            ("seed", str(self.seed)),
-        ]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        return f"<table><caption>BootstrapResult</caption>{body}</table>"
+    __repr__, __str__, _repr_html_, _repr_markdown_ = display_methods(bootstrap_summary)
 
 
 def _prepare(x: Any, result: BootstrapResult) -> tuple[Estimator, Sample, dict[str, Any]]:

@@ -12,7 +12,10 @@ Columns understood by the renderers
 ``shape_high``, ``scale_low``, ``scale_high``: optional interval endpoints, shown as
 ``value [low, high]``.
 ``confidence_level`` and ``interval_method``: optional, describe the intervals in the
-header and the note. ``seed``: the seed behind the row (``none`` when absent: a
+header and the note. ``gof_statistic`` (with ``gof_test``), ``gof_pvalue`` (with
+``gof_samples``: a p-value at its floor is written ``≤ 1/(M+1)``) and ``best_family``:
+shown after ``n`` whenever a row has them (a goodness-of-fit result, a model comparison, a
+scan with ``gof``). ``seed``: the seed behind the row (``none`` when absent: a
 deterministic fit has none). ``package_version``: written once in the note when every row
 agrees, as a column otherwise. Any other columns can lead the table as row labels
 (``labels=``), for example the ``layer`` and ``kind`` of a scan.
@@ -46,7 +49,7 @@ _LATEX_SPECIAL = {
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None:
+    if value is None or value is pd.NA:
         return True
     try:
         return bool(math.isnan(value))
@@ -64,6 +67,31 @@ def _number(value: Any, digits: int) -> str:
     if float(value).is_integer() and digits >= len(str(abs(int(value)))):
         return str(int(value))
     return f"{float(value):.{digits}g}"
+
+
+#: Columns shown without being asked for when a table has them: ``(header, alignment, source)``.
+AUTOMATIC: tuple[tuple[str, str, str], ...] = (
+    ("GoF statistic", "r", "gof_statistic"),
+    ("GoF p-value", "r", "gof_pvalue"),
+    ("best family (AIC)", "l", "best_family"),
+)
+AUTOMATIC_SOURCES = tuple(source for _, _, source in AUTOMATIC)
+
+
+def _automatic(record: pd.Series, source: str, digits: int) -> str:
+    """A GoF statistic with its test's name, a p-value at its floor as ``≤ 1/(M+1)``, a family."""
+    value: Any = record.get(source)
+    if _is_missing(value):
+        return ""
+    if source == "gof_statistic":
+        test = record.get("gof_test")
+        return (f"{str(test).upper()} " if not _is_missing(test) else "") + _number(value, digits)
+    if source == "gof_pvalue":
+        samples = record.get("gof_samples")
+        if not _is_missing(samples) and samples and float(value) <= (1.0 + 1e-9) / (int(samples) + 1):
+            return f"≤ 1/{int(samples) + 1}"
+        return _number(value, 2)
+    return str(value)
 
 
 def _unique(frame: pd.DataFrame, column: str) -> list[Any]:
@@ -119,6 +147,9 @@ def _build(
         columns.append((header, "r", parameter))
     columns.append(("n", "r", size))
     columns.extend((name, "r", name) for name in extra)
+    for header, align, source in AUTOMATIC:  # what GoF results and model comparisons computed
+        if source not in extra and _unique(frame, source):
+            columns.append((header, align, source))
     columns.append(("seed", "r", "seed"))
     if len(versions) > 1:
         columns.append(("version", "l", "package_version"))
@@ -134,6 +165,8 @@ def _build(
                 if has_interval[source] and not (_is_missing(low) or _is_missing(high)):
                     text += f" [{_number(low, digits)}, {_number(high, digits)}]"
                 out.append((text, True))
+            elif source in AUTOMATIC_SOURCES:
+                out.append((_automatic(record, source, digits), source != "best_family"))
             elif source == "seed":
                 out.append(("none" if _is_missing(value) else _number(value, digits), True))
             elif source in (size, *extra):
@@ -167,10 +200,13 @@ def to_markdown(
 
     Parameters
     ----------
-    table : pandas.DataFrame or sequence of WeibullFit or BootstrapResult
+    table : pandas.DataFrame, a result, or a sequence of results
         Output of :func:`results_table`, :func:`~weibull_stats.results_to_frame`, a scan
-        table, or the fits (or bootstrap results) themselves. Needs ``shape`` and ``scale`` columns and a size
-        column: ``n``, else ``numel`` (a scan table), else ``n_used``.
+        table, or the results themselves (:class:`~weibull_stats.WeibullFit`,
+        :class:`~weibull_stats.BootstrapResult`, :class:`~weibull_stats.GoodnessOfFitResult`,
+        :class:`~weibull_stats.ModelComparison`, mixed as :func:`results_table` takes them).
+        A frame needs ``shape`` and ``scale`` columns and a size column: ``n``, else
+        ``numel`` (a scan table), else ``n_used``.
     labels : str or sequence of str, optional
         Columns that lead each row (default ``label`` when present).
     extra : str or sequence of str, optional
@@ -184,8 +220,8 @@ def to_markdown(
     -------
     str
         The table: shape and scale as ``value [low, high]`` where an interval exists,
-        ``n``, ``seed`` (``none`` when the row has none) and, when rows disagree, the
-        version.
+        ``n``, the GoF statistic, p-value and best family where rows have them, ``seed``
+        (``none`` when the row has none) and, when rows disagree, the version.
 
     Examples
     --------
@@ -221,7 +257,7 @@ def _latex_number(text: str) -> str:
         sign = "-" if match.group(2) == "-" else ""
         return f"${match.group(1)}\\times 10^{{{sign}{match.group(3)}}}$"
 
-    return _EXPONENT.sub(replace, text)
+    return _EXPONENT.sub(replace, text).replace("≤ ", r"$\leq$ ")
 
 
 def to_latex(
@@ -238,7 +274,7 @@ def to_latex(
 
     Parameters
     ----------
-    table : pandas.DataFrame or sequence of WeibullFit
+    table : pandas.DataFrame, a result, or a sequence of results
         As in :func:`to_markdown`.
     labels : str or sequence of str, optional
         Columns that lead each row (default ``label`` when present).

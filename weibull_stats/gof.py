@@ -27,6 +27,7 @@ import numpy as np
 
 from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import check_count, resolve_estimator
+from weibull_stats.display import display_methods
 from weibull_stats.edf import STATISTICS, count_edf_statistic, edf_statistic
 from weibull_stats.engine import check_workers, null_function, run_blocks
 from weibull_stats.formatting import jsonable
@@ -36,6 +37,7 @@ from weibull_stats.rank_sums import run_sums
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
 from weibull_stats.seeds import seed_entropy
+from weibull_stats.summaries import gof_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,18 +205,7 @@ class GoodnessOfFitResult:
 
         return plotting.plot_null_distribution(self, ax=ax, **kwargs)
 
-    def _repr_html_(self) -> str:
-        p = "n/a" if self.pvalue is None else f"{self.pvalue:.4g}"
-        rows = [
-            ("estimator", self.fit.estimator),
-            (self.statistic_name, f"{self.statistic:.6g}"),
-            ("p-value", f"{p} ({self.n_mc_samples} Monte Carlo samples)"),
-            ("R² / curvature", f"{self.effect_sizes.r2:.6f} / {self.effect_sizes.curvature:+.4f}"),
-            ("KS distance", f"{self.effect_sizes.ks_distance:.4g}"),
-            ("best family (AIC)", self.model_comparison.best),
-        ]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        return f"<table><caption>GoodnessOfFitResult</caption>{body}</table>"
+    __repr__, __str__, _repr_html_, _repr_markdown_ = display_methods(gof_summary)
 
 
 def goodness_of_fit(

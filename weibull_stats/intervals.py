@@ -17,12 +17,19 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from weibull_stats.display import pair_text
+
 
 class Interval(NamedTuple):
     """A confidence interval; unpacks as ``low, high``."""
 
     low: float
     high: float
+
+    def __repr__(self) -> str:
+        """``Interval(low=..., high=...)`` with the digits the width supports."""
+        low, high = pair_text(self.low, self.high)[1:-1].split(", ")
+        return f"Interval(low={low}, high={high})"
 
 
 class ShapeScale(NamedTuple):
@@ -31,12 +38,18 @@ class ShapeScale(NamedTuple):
     shape: float
     scale: float
 
+    def __repr__(self) -> str:
+        return f"ShapeScale(shape={self.shape:.4g}, scale={self.scale:.4g})"
+
 
 class ConfidenceInterval(NamedTuple):
     """Intervals for both parameters: ``ci.shape.low``, ``low, high = ci.scale``."""
 
     shape: Interval
     scale: Interval
+
+    def __repr__(self) -> str:
+        return f"ConfidenceInterval(shape={pair_text(*self.shape)}, scale={pair_text(*self.scale)})"
 
 
 def check_count(value: Any, name: str, minimum: int = 1) -> int:

@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln, polygamma, psi
 
+from weibull_stats.display import display_methods
 from weibull_stats.registry import get_estimator
 from weibull_stats.sample import Sample, as_sample
+from weibull_stats.summaries import comparison_summary
 
 FAMILIES: tuple[str, ...] = ("weibull", "lognormal", "gamma", "halfnormal")
 
@@ -69,6 +71,7 @@ class ModelComparison:
 
     fits: tuple[FamilyFit, ...]
     n: int
+    __repr__, __str__, _repr_html_, _repr_markdown_ = display_methods(comparison_summary)
 
     def __getitem__(self, family: str) -> FamilyFit:
         for item in self.fits:

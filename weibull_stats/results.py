@@ -9,7 +9,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from weibull_stats._version import __version__
+from weibull_stats.display import display_methods
 from weibull_stats.formatting import jsonable
+from weibull_stats.summaries import fit_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -169,21 +171,8 @@ class WeibullFit:
         return plot_probability(x, self, ax=ax, **kwargs)
 
     # ------------------------------------------------------------------ display
-    def _repr_html_(self) -> str:
-        rows = [
-            ("estimator", self.estimator),
-            ("shape", f"{self.shape:.10g}"),
-            ("scale", f"{self.scale:.10g}"),
-            ("n / n_used", f"{self.n} / {self.n_used}"),
-            ("converged", str(self.converged)),
-        ]
-        for name in ("r2", "shape_se", "scale_se"):
-            value = getattr(self, name)
-            if value is not None:
-                rows.append((name, f"{value:.6g}"))
-        rows.append(("options", ", ".join(f"{k}={v!r}" for k, v in self.options.items())))
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        return f"<table><caption>WeibullFit</caption>{body}</table>"
+    # one line for repr, a small table for str and the notebook (weibull_stats.display)
+    __repr__, __str__, _repr_html_, _repr_markdown_ = display_methods(fit_summary)
 
 
 def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:

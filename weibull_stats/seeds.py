@@ -15,11 +15,31 @@ draws about 40% faster than PCG64 here).
 from __future__ import annotations
 
 import hashlib
+import secrets
 from typing import Any
 
 import numpy as np
 
 Key = str | int
+
+#: Bits of a fresh seed (:func:`fresh_seed`): at most 10 decimal digits, short enough to
+#: retype from a printed line, and about 4.3 billion values, enough to tell runs apart.
+SEED_BITS = 32
+
+
+def fresh_seed() -> int:
+    """A new run seed from the operating system's entropy, ``0 <= seed < 2**SEED_BITS``.
+
+    The one place a seed is drawn when none is given: every result and command that records
+    or prints a seed shows this short integer, and passing it back (``rng=seed``, ``--seed
+    SEED``) reproduces the run exactly.
+
+    Examples
+    --------
+    >>> 0 <= fresh_seed() < 2**SEED_BITS
+    True
+    """
+    return secrets.randbits(SEED_BITS)
 
 
 def _words(part: Key) -> list[int]:
@@ -88,9 +108,10 @@ def check_seed(seed: Any, name: str = "seed") -> int:
 def seed_entropy(rng: Any) -> int:
     """The integer seed of a run from an ``rng`` argument, recorded in its result.
 
-    An ``int`` is used as given; ``None`` takes fresh entropy from the operating system; a
-    :class:`numpy.random.Generator` gives one 63-bit draw (so passing a generator advances
-    it). Anything else is refused.
+    An ``int`` is used as given; ``None`` draws a short fresh seed (:func:`fresh_seed`); a
+    :class:`numpy.random.Generator` gives one draw of the same size (so passing a generator
+    advances it). Anything else is refused. The returned integer, passed back as ``rng``,
+    reproduces the run.
 
     Examples
     --------
@@ -102,9 +123,7 @@ def seed_entropy(rng: Any) -> int:
     if isinstance(rng, int | np.integer):
         return check_seed(rng, "rng")
     if rng is None:
-        entropy = np.random.SeedSequence().entropy
-        assert isinstance(entropy, int)
-        return entropy & ((1 << 63) - 1)
+        return fresh_seed()
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"`rng` must be a numpy Generator, an int seed or None; got {type(rng).__name__}")
-    return int(rng.integers(0, 2**63 - 1))
+    return int(rng.integers(0, 2**SEED_BITS))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 from weibull_stats.commands._output import format_table, write_json
 from weibull_stats.registry import ESTIMATORS
@@ -43,7 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="output folder (default: none for --quick, validation/results for --full)",
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table: a one-line summary of the checks (default); json: the whole report")
+    parser.add_argument("--table", action="store_true",
+                        help="also print the table of exact population values (anchors); it is "
+                        "always written to the --out folder as anchors.md")
     parser.add_argument(
         "--estimator",
         action="append",
@@ -56,6 +62,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _progress(message: str) -> None:
     sys.stderr.write(f"weibull-stats validate: {message}\n")
     sys.stderr.flush()
+
+
+def summary_line(report: Any, out: str | None, table_shown: bool = False) -> str:
+    """One line: what passed, with which seed, and where the full table is.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> report = SimpleNamespace(mode="quick", checks=[1, 2, 3], failed=[], estimators=("mle",),
+    ...                          seed=7, files=("x/anchors.md",))
+    >>> summary_line(report, "build/validation-quick")
+    'validation gate: 3/3 checks passed (1 estimator, seed 7); full table: build/validation-quick/anchors.md'
+    >>> summary_line(report, None)
+    'validation gate: 3/3 checks passed (1 estimator, seed 7); full table: weibull-stats validate --table'
+    """
+    total = len(report.checks)
+    passed = total - len(report.failed)
+    count = len(report.estimators)
+    what = "validation gate" if report.mode == "quick" else f"validation --{report.mode}"
+    line = (f"{what}: {passed}/{total} checks passed ({count} estimator{'s' if count != 1 else ''}, "
+            f"seed {report.seed})")
+    if out is not None and report.files:
+        line += f"; full table: {Path(out) / 'anchors.md'}"
+    elif not table_shown:
+        line += "; full table: weibull-stats validate --table"
+    return line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
             record_pass(report.estimators, seed=report.seed, date=report.date, checks=len(report.checks))
     if args.format == "json":
         write_json(report.to_dict())
-    else:
+        return 0 if report.passed else 1
+    out = args.out or ("validation/results" if args.mode == "full" else None)
+    if args.table:
         rows = [
             [a.estimator, ", ".join(f"{k}={v}" for k, v in a.options.items()), a.shape, a.scale]
             for a in report.anchors
@@ -82,10 +116,7 @@ def run(args: argparse.Namespace) -> int:
             f"{report.date}\nExact population values under HalfNormal(sigma):\n"
         )
         sys.stdout.write(format_table(["estimator", "options", "shape", "scale/sigma"], rows) + "\n")
-        failed = report.failed
-        sys.stdout.write(f"{len(report.checks) - len(failed)} of {len(report.checks)} checks passed\n")
-        for check in failed:
-            sys.stdout.write(f"FAILED {check.name}: {check.detail}\n")
-        if report.files:
-            sys.stdout.write(f"wrote {len(report.files)} files under {args.out or 'validation/results'}\n")
+    sys.stdout.write(summary_line(report, out, args.table) + "\n")
+    for check in report.failed:
+        sys.stdout.write(f"FAILED {check.name}: {check.detail}\n")
     return 0 if report.passed else 1
