@@ -15,8 +15,8 @@ import numpy as np
 
 #: First bytes of every ``.npy`` file (``numpy.lib.format.MAGIC_PREFIX``).
 NPY_MAGIC = b"\x93NUMPY"
-#: First bytes of a zip archive, which every ``.npz`` file is.
-ZIP_MAGIC = b"PK\x03\x04"
+#: First bytes of a zip archive (with members, or empty), which every ``.npz`` file is.
+ZIP_MAGIC: tuple[bytes, ...] = (b"PK\x03\x04", b"PK\x05\x06")
 #: File names that are checkpoints, read by ``weibull-stats scan``.
 CHECKPOINT_SUFFIXES: tuple[str, ...] = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".json")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from weibull_stats.commands._arguments import add_format_argument
 from weibull_stats.commands._output import format_table, write_json
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.validation._common import DEFAULT_SEED, check_seed
@@ -33,22 +34,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="mode",
         action="store_const",
         const="full",
-        help="every study, tables and plots (several minutes)",
+        help="every study, tables and plots, several minutes (default: --quick)",
     )
     parser.set_defaults(mode="quick")
-    parser.add_argument("--seed", type=int, default=None, help="seed of every simulation stream")
+    parser.add_argument("--seed", type=int, default=None, metavar="S",
+                        help=f"seed of every simulation stream (default: {DEFAULT_SEED})")
     parser.add_argument(
         "--out",
         metavar="DIR",
         default=None,
         help="output folder (default: none for --quick, validation/results for --full)",
     )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(parser)
     parser.add_argument(
         "--estimator",
         action="append",
         metavar="NAME",
-        help=f"registered estimator ({', '.join(ESTIMATORS)}); repeatable; default all",
+        help=f"registered estimator ({', '.join(ESTIMATORS)}); repeatable (default: all)",
     )
     parser.set_defaults(handler=run)
 
