@@ -41,7 +41,7 @@ def weights(tmp_path: Path) -> str:
 def test_translation_table() -> None:
     assert to_flags("pass values='weights' to fit |x|") == "pass --values weights to fit |x|"
     assert to_flags("pass outside='omit'") == "pass --option outside=omit"
-    assert to_flags("`workers` must be a positive int or None; got -2") == "`--jobs` must be a positive int or None; got -2"
+    assert to_flags("`workers` must be a positive int") == "`--jobs` must be a positive int"
     assert to_flags("`rng` must be") == "`--seed` must be"
     assert to_flags("`confidence_level` must lie") == "`--confidence-level` must lie"
     assert to_flags("`trim` must satisfy") == "`trim` must satisfy"  # an --option name stays
@@ -63,7 +63,8 @@ def bad_inputs(tmp_path: Path) -> list[list[str]]:
         ["fit", const],
         ["fit", empty],
         ["fit", str(text)],
-        ["fit", w, "--estimator", "histogram", "--option", "edges=-1:0:10"],  # |w| ~ 0.02 lies outside: "pass outside='omit'"
+        # |w| ~ 0.02 lies outside the edges: "pass outside='omit'"
+        ["fit", w, "--estimator", "histogram", "--option", "edges=-1:0:10"],
         ["fit", w, "--option", "trim=0.9,0.1"],
         ["fit", w, "--option", "trim=0.5,0.5001"],
         ["fit", w, "--estimator", "quantile", "--option", "method=nope"],
@@ -121,8 +122,10 @@ def test_debug_shows_the_traceback(weights: str, where: str, monkeypatch: pytest
 
 
 def test_key_errors_and_multiline_messages(tmp_path: Path) -> None:
-    assert error_line("scan", KeyError("tensor"), ["ck"]) == "weibull-stats scan: error: missing key 'tensor' (ck)\n"
-    torch_like = ValueError("Weights only load failed.\n\x1b[1mWeightsUnpickler error:\x1b[0m bad\n\nCheck docs")
+    line = error_line("scan", KeyError("tensor"), ["ck"])
+    assert line == "weibull-stats scan: error: missing key 'tensor' (ck)\n"
+    torch_like = ValueError("Weights only load failed.\n\x1b[1mWeightsUnpickler error:\x1b[0m bad\n\n"
+                            "Check docs")
     line = error_line("scan", torch_like, ["m.bin"])
     assert line == ("weibull-stats scan: error: Weights only load failed.; WeightsUnpickler error: bad; "
                     "Check docs (m.bin)\n")

@@ -64,9 +64,11 @@ def test_table_default_estimator_and_repeats(weights: Path, capsys: pytest.Captu
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--estimator", "gmm"], r"--estimator gmm: unknown estimator 'gmm'; registered: probability_plot, .*, all"),
-        (["--values", "magnitudes"], r"the array has \d+ negative values out of 20000; magnitudes are expected "
-                                     r"\(pass --values weights to fit \|x\|\) \(.*w\.npy\)"),
+        (["--estimator", "gmm"],
+         r"--estimator gmm: unknown estimator 'gmm'; registered: probability_plot, .*, all"),
+        (["--values", "magnitudes"],
+         r"the array has \d+ negative values out of 20000; magnitudes are expected "
+         r"\(pass --values weights to fit \|x\|\) \(.*w\.npy\)"),
         (["--estimator", "mle", "--estimator", "bogus"], r"unknown estimator 'bogus'"),
     ],
 )
@@ -91,8 +93,8 @@ def test_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     np.save(nan, np.array([1.0, np.nan, 2.0, 3.0]))
     code, _, err = run(["fit", str(nan)], capsys)
     assert code == 1
-    assert err == ("weibull-stats fit: error: the array has 1 non-finite values out of 4 (1 NaN, 0 infinite); "
-                   f"pass --nonfinite omit to drop them ({nan})\n")
+    assert err == ("weibull-stats fit: error: the array has 1 non-finite values out of 4 "
+                   f"(1 NaN, 0 infinite); pass --nonfinite omit to drop them ({nan})\n")
     code, out, _ = run(["fit", str(nan), "--nonfinite", "omit", "--format", "json"], capsys)
     assert code == 0 and json.loads(out)[0]["n_omitted"] == {"masked": 0, "nonfinite": 1, "zeros": 0}
 

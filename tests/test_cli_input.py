@@ -92,14 +92,17 @@ def test_npz_with_several_arrays_needs_key(tmp_path: Path, data: np.ndarray,
     assert code == 1 and "holds no array to fit" in err
 
 
-def test_key_and_mask_need_an_npz(tmp_path: Path, data: np.ndarray, capsys: pytest.CaptureFixture[str]) -> None:
+def test_key_and_mask_need_an_npz(tmp_path: Path, data: np.ndarray,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "w.npy"
     np.save(path, data)
     code, _, err = run(["fit", str(path), "--key", "w"], capsys)
-    assert code == 1 and err == f"weibull-stats fit: error: --key applies to .npz files only; {path} is not a .npz file\n"
+    assert code == 1
+    assert err == f"weibull-stats fit: error: --key applies to .npz files only; {path} is not a .npz file\n"
 
 
-def test_mask_is_honoured_and_counted(tmp_path: Path, data: np.ndarray, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mask_is_honoured_and_counted(tmp_path: Path, data: np.ndarray,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
     mask = np.zeros(data.shape, dtype=bool)
     mask[:300] = True
     data = data.copy()

@@ -43,7 +43,8 @@ def test_same_input_defaults_everywhere() -> None:
     for command in FITTING:
         args = parser.parse_args([command, "PATH"])
         assert (args.values, args.zeros, args.nonfinite) == ("weights", "omit", "error"), command
-        estimator = args.estimator if isinstance(args.estimator, str) else (args.estimator or ["probability_plot"])[0]
+        chosen = args.estimator
+        estimator = chosen if isinstance(chosen, str) else (chosen or ["probability_plot"])[0]
         assert estimator == "probability_plot", command
     for command in ("gof", "bootstrap", "scan"):
         assert "--jobs" in subparsers()[command]._option_string_actions
@@ -70,7 +71,8 @@ def test_every_flag_has_help_with_its_default() -> None:
 def test_fit_and_gof_print_the_same_shape(weights: str, capsys: pytest.CaptureFixture[str]) -> None:
     _, fit_out, _ = run(["fit", weights, "--format", "json"], capsys)
     _, gof_out, _ = run(["gof", weights, "--n-mc-samples", "0", "--format", "json"], capsys)
-    _, boot_out, _ = run(["bootstrap", weights, "--n-resamples", "5", "--seed", "0", "--format", "json"], capsys)
+    boot_args = ["bootstrap", weights, "--n-resamples", "5", "--seed", "0", "--format", "json"]
+    _, boot_out, _ = run(boot_args, capsys)
     fit, gof, boot = json.loads(fit_out)[0], json.loads(gof_out)["fit"], json.loads(boot_out)["estimate"]
     assert fit["shape"] == gof["shape"] == boot["shape"]
     assert fit["n_omitted"]["zeros"] == gof["n_omitted"]["zeros"] == boot["n_omitted"]["zeros"] == 7
@@ -87,12 +89,16 @@ def test_workers_is_a_deprecated_alias(weights: str, capsys: pytest.CaptureFixtu
 def test_option_sets_any_estimator_option(weights: str, capsys: pytest.CaptureFixture[str]) -> None:
     data = np.load(weights)
     policy = {"values": "weights", "zeros": "omit"}
-    args = ["fit", weights, "--option", "trim=0.05,0.95", "--option", "plotting_position=blom", "--format", "json"]
+    args = ["fit", weights, "--option", "trim=0.05,0.95", "--option", "plotting_position=blom",
+            "--format", "json"]
     code, out, _ = run(args, capsys)
     item = json.loads(out)[0]
-    assert code == 0 and item["options"]["trim"] == [0.05, 0.95] and item["options"]["plotting_position"] == "blom"
-    assert ws.WeibullFit.from_dict(item) == ws.fit(data, trim=(0.05, 0.95), plotting_position="blom", **policy)
-    code, out, _ = run(["fit", weights, "--estimator", "quantile", "--option", "probabilities=0.2,0.5,0.8"], capsys)
+    assert code == 0 and item["options"]["trim"] == [0.05, 0.95]
+    assert item["options"]["plotting_position"] == "blom"
+    expected = ws.fit(data, trim=(0.05, 0.95), plotting_position="blom", **policy)
+    assert ws.WeibullFit.from_dict(item) == expected
+    args = ["fit", weights, "--estimator", "quantile", "--option", "probabilities=0.2,0.5,0.8"]
+    code, out, _ = run(args, capsys)
     assert code == 0 and "quantile: " in out and "--option probabilities=0.2,0.5,0.8" in out
     code, out, _ = run(["fit", weights, "--estimator", "histogram", "--option", "edges=-8:0:800",
                         "--format", "json"], capsys)
@@ -104,8 +110,8 @@ def test_option_reaches_gof_and_bootstrap(weights: str, capsys: pytest.CaptureFi
     code, out, _ = run(["gof", weights, "--n-mc-samples", "9", "--seed", "2", "--option", "trim=0.2,0.8",
                         "--format", "json"], capsys)
     assert code == 0 and json.loads(out)["fit"]["options"]["trim"] == [0.2, 0.8]
-    code, out, _ = run(["bootstrap", weights, "--n-resamples", "9", "--seed", "2", "--option", "trim=0.2,0.8"],
-                       capsys)
+    args = ["bootstrap", weights, "--n-resamples", "9", "--seed", "2", "--option", "trim=0.2,0.8"]
+    code, out, _ = run(args, capsys)
     assert code == 0 and "--option trim=0.2,0.8" in out.splitlines()[-1]
     code, out, _ = run(["gof", weights, "--n-mc-samples", "0", "--option", "trim=0.2,0.8"], capsys)
     assert code == 0 and "--option trim=0.2,0.8" in out
@@ -121,15 +127,18 @@ def test_option_with_several_estimators_goes_to_those_that_take_it() -> None:
     [
         (["--option", "trim"], "--option trim: expected NAME=VALUE, for example --option trim=0.05,0.95"),
         (["--option", "trim=a,b"], "--option trim=a,b: `trim` takes numbers separated by commas (0.05,0.95)"),
-        (["--option", "trim=0.9,0.1"], "--option trim=0.9,0.1: `trim` must satisfy 0 <= low < high <= 1; got (0.9, 0.1)"),
+        (["--option", "trim=0.9,0.1"],
+         "--option trim=0.9,0.1: `trim` must satisfy 0 <= low < high <= 1; got (0.9, 0.1)"),
         (["--option", "plotting_position=foo"],
-         "--option plotting_position=foo: `plotting_position` must be one of 'hazen', 'weibull', 'bernard', 'blom'; "
-         "got 'foo'"),
+         "--option plotting_position=foo: `plotting_position` must be one of 'hazen', 'weibull', "
+         "'bernard', 'blom'; got 'foo'"),
         (["--estimator", "mle", "--option", "trim=0.1,0.9"],
          "--option trim=0.1,0.9: no chosen estimator takes option `trim` (mle takes no options)"),
-        (["--option", "bins=10"], "--option bins=10: no chosen estimator takes option `bins` (probability_plot takes "
+        (["--option", "bins=10"],
+         "--option bins=10: no chosen estimator takes option `bins` (probability_plot takes "
          "trim, plotting_position, direction)"),
-        (["--option", "zeros=error"], "--option zeros=error: the input policy has its own flag; use --zeros error"),
+        (["--option", "zeros=error"],
+         "--option zeros=error: the input policy has its own flag; use --zeros error"),
         (["--estimator", "histogram", "--option", "edges=x:y"],
          "--option edges=x:y: `edges` takes numbers separated by commas or START:STOP:BINS (-12:2:1024)"),
     ],

@@ -108,7 +108,8 @@ def add_option_argument(parser: argparse.ArgumentParser) -> None:
         "--option", action="append", metavar="NAME=VALUE", default=None,
         help="an estimator option, repeatable, e.g. --option trim=0.05,0.95 --option "
         "plotting_position=hazen; tuples are comma-separated numbers, histogram edges also "
-        f"START:STOP:BINS (defaults: {option_help()})".replace("%", "%%"),
+        f"START:STOP:BINS, edges=none the paper's 1024 bins over [-12, 2] (defaults: {option_help()})"
+        .replace("%", "%%"),
     )
 
 

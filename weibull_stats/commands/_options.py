@@ -58,7 +58,8 @@ def parse_options(pairs: Sequence[str] | None, estimators: Sequence[str]) -> dic
         name, sep, text = pair.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise CommandLineError(f"--option {pair}: expected NAME=VALUE, for example --option trim=0.05,0.95")
+            raise CommandLineError(
+                f"--option {pair}: expected NAME=VALUE, for example --option trim=0.05,0.95")
         if name in POLICY_FLAGS:
             raise CommandLineError(f"--option {pair}: the input policy has its own flag; "
                                    f"use {POLICY_FLAGS[name]} {text or 'VALUE'}")

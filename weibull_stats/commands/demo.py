@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--n", type=int, default=1_000_000, help="sample size (default: %(default)s)")
     parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian sigma (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of numpy.random.default_rng (default: %(default)s)")
     parser.set_defaults(handler=run)
 
 

@@ -48,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gof-samples", type=positive_int, default=99, metavar="M",
                         help="Monte Carlo samples of each --gof p-value, refitted with the same "
                         "estimator; the smallest p-value is 1/(M+1) (default: %(default)s)")
-    parser.add_argument("--out", default="out/scan", metavar="DIR", help="output folder (default: %(default)s)")
+    parser.add_argument("--out", default="out/scan", metavar="DIR",
+                        help="output folder (default: %(default)s)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the scan journalled in DIR (default: off, a fresh scan)")
     parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
