@@ -76,6 +76,8 @@ def test_fit_and_gof_print_the_same_shape(weights: str, capsys: pytest.CaptureFi
     fit, gof, boot = json.loads(fit_out)[0], json.loads(gof_out)["fit"], json.loads(boot_out)["estimate"]
     assert fit["shape"] == gof["shape"] == boot["shape"]
     assert fit["n_omitted"]["zeros"] == gof["n_omitted"]["zeros"] == boot["n_omitted"]["zeros"] == 7
+    _, table, _ = run(["fit", weights], capsys)
+    assert "--values weights --zeros omit (7 left out) --nonfinite error" in table.splitlines()[-1]
 
 
 def test_workers_is_a_deprecated_alias(weights: str, capsys: pytest.CaptureFixture[str]) -> None:
