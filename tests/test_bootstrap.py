@@ -347,11 +347,12 @@ def test_cli_bootstrap_same_seed_same_bytes(tmp_path, capsys) -> None:
 def test_cli_bootstrap_errors_are_one_line(tmp_path, capsys) -> None:
     path = tmp_path / "w.npy"
     np.save(path, np.random.default_rng(0).normal(0, 0.02, 100))
-    assert main(["bootstrap", str(path), "--seed", "1"]) == 1
+    assert main(["bootstrap", str(path), "--seed", "1", "--values", "magnitudes"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "`x` has" in err and "negative values out of 100" in err
-    assert main(["bootstrap", str(path), "--values", "weights", "--n-resamples", "0"]) == 1
-    assert "`n_resamples` must be an int >= 1; got 0" in capsys.readouterr().err
+    assert err.count("\n") == 1 and "the array has" in err and "negative values out of 100" in err
+    with pytest.raises(SystemExit):
+        main(["bootstrap", str(path), "--n-resamples", "0"])
+    assert "argument --n-resamples: must be an integer >= 1; got 0" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------- parametric fast paths

@@ -29,7 +29,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_json_all_estimators(weights: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["fit", str(weights), "--estimator", "all", "--format", "json", "--values", "weights"]
+    args = ["fit", str(weights), "--estimator", "all", "--format", "json"]
     code, out, err = run(args, capsys)
     assert code == 0 and err == ""
     payload = json.loads(out)
@@ -39,30 +39,37 @@ def test_json_all_estimators(weights: Path, capsys: pytest.CaptureFixture[str]) 
         for key in ("estimator", "shape", "scale", "n", "n_used", "options", "converged", "package_version"):
             assert key in item
         assert item["n"] == data.size
-        assert item["options"]["values"] == "weights"
-        expected = ws.fit(data, item["estimator"], values="weights")
+        assert item["options"]["values"] == "weights" and item["options"]["zeros"] == "omit"
+        expected = ws.fit(data, item["estimator"], values="weights", zeros="omit")
         assert ws.WeibullFit.from_dict(item) == expected
 
 
 def test_table_default_estimator_and_repeats(weights: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["fit", str(weights), "--values", "weights"], capsys)
+    code, out, _ = run(["fit", str(weights)], capsys)
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0].split() == ["estimator", "shape", "scale", "n", "n_used", "r2", "converged"]
-    assert len(lines) == 3 and lines[2].startswith("probability_plot")
-    fit = ws.fit(np.load(weights), values="weights")
+    assert len(lines) == 4 and lines[2].startswith("probability_plot")
+    fit = ws.fit(np.load(weights), values="weights", zeros="omit")
     assert f"{fit.shape:.10g}" in lines[2]
-    args = ["fit", str(weights), "--values", "weights", "--estimator", "mle", "--estimator", "mle"]
+    assert lines[3] == ("probability_plot: --values weights --zeros omit --nonfinite error "
+                        "--option trim=0.1,0.9 --option plotting_position=hazen --option direction=y_on_x")
+    args = ["fit", str(weights), "--estimator", "mle", "--estimator", "mle"]
     code, out, _ = run([*args, "--estimator", "quantile"], capsys)
-    assert code == 0 and [line.split()[0] for line in out.strip().splitlines()[2:]] == ["mle", "quantile"]
+    table = out.strip().splitlines()
+    assert code == 0 and [line.split()[0] for line in table[2:4]] == ["mle", "quantile"]
+    assert [line.split(":")[0] for line in table[4:]] == ["mle", "quantile"]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--estimator", "gmm"], r"unknown estimator 'gmm'; registered: probability_plot, .*, all"),
-        ([], r"`x` has \d+ negative values out of 20000; magnitudes are expected"),
-        (["--values", "weights", "--estimator", "mle", "--estimator", "bogus"], r"unknown estimator 'bogus'"),
+        (["--estimator", "gmm"],
+         r"--estimator gmm: unknown estimator 'gmm'; registered: probability_plot, .*, all"),
+        (["--values", "magnitudes"],
+         r"the array has \d+ negative values out of 20000; magnitudes are expected "
+         r"\(pass --values weights to fit \|x\|\) \(.*w\.npy\)"),
+        (["--estimator", "mle", "--estimator", "bogus"], r"unknown estimator 'bogus'"),
     ],
 )
 def test_errors_are_one_line(weights: Path, capsys: pytest.CaptureFixture[str], args: list[str],
@@ -80,14 +87,14 @@ def test_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     bad = tmp_path / "bad.npy"
     bad.write_bytes(b"not an array")
     code, _, err = run(["fit", str(bad)], capsys)
-    assert code == 1 and err.startswith(f"weibull-stats fit: error: {bad}: not a readable .npy array (")
+    assert code == 1 and err.startswith(f"weibull-stats fit: error: {bad} is not a .npy or .npz file (")
     assert err.count("\n") == 1
     nan = tmp_path / "nan.npy"
     np.save(nan, np.array([1.0, np.nan, 2.0, 3.0]))
     code, _, err = run(["fit", str(nan)], capsys)
     assert code == 1
-    assert err == ("weibull-stats fit: error: `x` has 1 non-finite values out of 4 (1 NaN, 0 infinite); "
-                   "pass nonfinite='omit' to drop them\n")
+    assert err == ("weibull-stats fit: error: the array has 1 non-finite values out of 4 "
+                   f"(1 NaN, 0 infinite); pass --nonfinite omit to drop them ({nan})\n")
     code, out, _ = run(["fit", str(nan), "--nonfinite", "omit", "--format", "json"], capsys)
     assert code == 0 and json.loads(out)[0]["n_omitted"] == {"masked": 0, "nonfinite": 1, "zeros": 0}
 
@@ -96,8 +103,13 @@ def test_console_script_exit_status(tmp_path: Path) -> None:
     """The real process: non-zero exit, exactly one line on stderr, no traceback."""
     path = tmp_path / "zeros.npy"
     np.save(path, np.zeros(10))
+    proc = subprocess.run([sys.executable, "-m", "weibull_stats", "fit", str(path), "--zeros", "error"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == ("weibull-stats fit: error: the array has 10 zeros out of 10; a Weibull fit takes "
+                           f"log(x) (pass --zeros omit to drop them) ({path})\n")
     proc = subprocess.run([sys.executable, "-m", "weibull_stats", "fit", str(path)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 1 and proc.stdout == ""
-    assert proc.stderr == ("weibull-stats fit: error: `x` has 10 zeros out of 10; a Weibull fit takes log(x) "
-                           "(pass zeros='omit' to drop them)\n")
+    assert proc.stderr.startswith("weibull-stats fit: error: the array has 0 usable values out of 10; ")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -181,7 +181,7 @@ def test_cli_gof_same_seed_same_bytes(tmp_path, capsys) -> None:
     assert set(payload["model_comparison"]["families"]) == {"weibull", "lognormal", "gamma", "halfnormal"}
     assert main(["gof", str(path), "--values", "weights", "--n-mc-samples", "0"]) == 0
     assert "p = n/a" in capsys.readouterr().out
-    assert main(["gof", str(path), "--n-mc-samples", "9"]) == 1
+    assert main(["gof", str(path), "--n-mc-samples", "9", "--values", "magnitudes"]) == 1
     assert "negative values out of 400" in capsys.readouterr().err
 
 

@@ -201,7 +201,7 @@ def test_cli_validate_table_and_bad_seed(cache, capsys):
     assert main(["validate", "--estimator", "log_moment"]) == 0
     assert "checks passed" in capsys.readouterr().out
     assert main(["validate", "--seed", "-2"]) == 1
-    assert "`seed` must be a non-negative integer" in capsys.readouterr().err
+    assert "`--seed` must be a non-negative integer; got -2" in capsys.readouterr().err
 
 
 def test_cli_validate_prints_a_one_line_gate_summary(cache, tmp_path, capsys):

@@ -2,8 +2,14 @@
 
 Each subcommand lives in ``weibull_stats.commands.<name>`` and provides
 ``register(subparsers)`` (which sets ``handler`` on its parser) and returns an exit code
-from its handler. Errors in the input end the command with one line on stderr, no
-traceback, and a non-zero exit status.
+from its handler.
+
+One handler here ends every command: any exception becomes one line on stderr,
+``weibull-stats COMMAND: error: WHAT FAILED (FILE)``, in the words of the command line
+(flags, not the library's argument names), and exit status 1; a usage error is one line
+and exit status 2; an interrupt is exit status 130. A warning is one line,
+``weibull-stats COMMAND: warning: ...``. ``--debug`` (before or after the command) shows
+the traceback and the warnings' own format instead.
 """
 
 from __future__ import annotations
@@ -11,42 +17,92 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
+import warnings
 from collections.abc import Sequence
+from typing import Any, NoReturn, TextIO
 
 from weibull_stats._version import __version__
+from weibull_stats.commands._errors import CommandLineWarning, error_line, warning_line
 
 #: Subcommand modules under ``weibull_stats.commands``, in ``--help`` order.
 COMMANDS: tuple[str, ...] = ("fit", "demo", "scan", "report", "validate", "bootstrap", "gof")
 
-#: Exceptions that describe bad input and become a one-line message.
-USER_ERRORS = (ValueError, TypeError, OSError, KeyError)
+#: Attributes of a command's arguments that name its input files.
+FILE_ARGUMENTS: tuple[str, ...] = ("path", "paths", "folder")
+
+DEBUG_HELP = "show the full traceback of an error and warnings with their source (default: off)"
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``PROG: error: MESSAGE; see PROG --help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="weibull-stats",
         description="Validated Weibull estimation of neural-network weight distributions.",
     )
     parser.add_argument("--version", action="version", version=f"weibull-stats {__version__}")
+    parser.add_argument("--debug", action="store_true", default=False, help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"weibull_stats.commands.{name}").register(subparsers)
+    for sub in subparsers.choices.values():
+        # SUPPRESS: not given after the command leaves the value given before it
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
+
+
+def input_files(args: argparse.Namespace) -> list[str]:
+    """The files a command was given (``PATH``, ``PATH...`` or ``DIR``), for its error line."""
+    files: list[str] = []
+    for name in FILE_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            files.append(value)
+        elif isinstance(value, list):
+            files.extend(str(v) for v in value)
+    return files
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``weibull-stats`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except USER_ERRORS as exc:
-        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        sys.stderr.write(f"weibull-stats {args.command}: error: {message}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write(f"weibull-stats {args.command}: interrupted\n")
-        return 130
+    args = build_parser().parse_args(argv)
+    command = args.command
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _one_line_warnings(command)
+        for note in getattr(args, "deprecations", []):
+            warnings.warn(note, CommandLineWarning, stacklevel=1)
+        try:
+            return int(args.handler(args))
+        except KeyboardInterrupt:
+            sys.stderr.write(f"weibull-stats {command}: interrupted\n")
+            return 130
+        except Exception as exc:
+            if args.debug:
+                traceback.print_exc()
+            else:
+                sys.stderr.write(error_line(command, exc, input_files(args)))
+            return 1
+
+
+def _one_line_warnings(command: str) -> Any:
+    """A :func:`warnings.showwarning` writing ``weibull-stats COMMAND: warning: ...``."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        stream = sys.stderr if file is None else file
+        try:
+            stream.write(warning_line(command, message, category))
+        except OSError:  # a closed stderr loses the warning, as Python's own showwarning does
+            pass
+
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

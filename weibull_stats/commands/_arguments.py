@@ -1,53 +1,175 @@
-"""Arguments and input loading shared by several subcommands."""
+"""The flags shared by several subcommands, their names and defaults chosen once here.
+
+Every command that fits data takes the same input policy with the same defaults, those of
+the scan: signed weights (``--values weights``, ``|w|`` is fitted), zeros left out and
+counted (``--zeros omit``), NaN and infinite values an error (``--nonfinite error``). The
+default estimator is :data:`DEFAULT_ESTIMATOR` everywhere, threads are ``--jobs``
+everywhere, and estimator options are ``--option NAME=VALUE`` everywhere.
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
-
+from weibull_stats.commands._errors import CommandLineError
+from weibull_stats.commands._input import load_array
+from weibull_stats.commands._options import option_help
+from weibull_stats.options import POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.registry import ESTIMATORS
 
+#: The estimator of every command when ``--estimator`` is not given: the paper's fit.
+DEFAULT_ESTIMATOR = "probability_plot"
+#: The input policy of every command (the scan's, which fits signed weights).
+DEFAULT_POLICY = {"values": "weights", "zeros": "omit", "nonfinite": "error"}
 
-def load_npy(path: str) -> np.ndarray:
-    """Load a ``.npy`` array without pickles; errors name the file."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+
+# ---------------------------------------------------------------------- value types
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text: str, minimum: int) -> int:
     try:
-        return np.load(file, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable .npy array ({exc})") from None
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def confidence_level(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1; got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1; got {value:g}")
+    return value
+
+
+# ---------------------------------------------------------------------- flags
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """``PATH``, ``--key`` and ``--mask`` of the one-array commands (fit, gof, bootstrap)."""
+    parser.add_argument("path", metavar="PATH",
+                        help="a .npy file (any shape, float dtype) or a .npz file with one array "
+                        "(or choose it with --key)")
+    parser.add_argument("--key", metavar="NAME", default=None,
+                        help="the array of a .npz file to fit (default: its only array)")
+    parser.add_argument("--mask", metavar="NAME", default=None,
+                        help="a boolean array of the same .npz file and shape, True where a value "
+                        "is left out (as numpy.ma); the masked count is recorded (default: no mask)")
 
 
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--values``, ``--zeros`` and ``--nonfinite``: the bad-input policy of the estimators."""
+    """``--values``, ``--zeros`` and ``--nonfinite``: the bad-input policy, same defaults everywhere."""
     parser.add_argument(
-        "--values",
-        choices=("magnitudes", "weights"),
-        default="magnitudes",
-        help="'weights' fits |x| of signed data; with 'magnitudes' negative values are an error",
+        "--values", choices=VALUES_CHOICES, default=DEFAULT_POLICY["values"],
+        help="'weights' fits |w| of signed data; with 'magnitudes' a negative value is an error "
+        "(default: %(default)s)",
     )
-    parser.add_argument("--zeros", choices=("error", "omit"), default="error")
-    parser.add_argument("--nonfinite", choices=("error", "omit"), default="error")
+    parser.add_argument(
+        "--zeros", choices=POLICY_CHOICES, default=DEFAULT_POLICY["zeros"],
+        help="zeros have no logarithm: 'omit' leaves them out and counts them in the output, "
+        "'error' refuses the data (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--nonfinite", choices=POLICY_CHOICES, default=DEFAULT_POLICY["nonfinite"],
+        help="NaN and infinite values: 'error' refuses the data, 'omit' leaves them out and "
+        "counts them in the output (default: %(default)s)",
+    )
+
+
+def add_estimator_argument(parser: argparse.ArgumentParser, *, repeatable: bool) -> None:
+    """``--estimator NAME`` (repeatable, with ``all``, where a command fits several)."""
+    names = ", ".join(ESTIMATORS)
+    if repeatable:
+        parser.add_argument("--estimator", action="append", metavar="NAME", default=None,
+                            help=f"registered estimator ({names}) or 'all'; repeatable "
+                            f"(default: {DEFAULT_ESTIMATOR})")
+    else:
+        parser.add_argument("--estimator", choices=tuple(ESTIMATORS), metavar="NAME",
+                            default=DEFAULT_ESTIMATOR,
+                            help=f"registered estimator ({names}) (default: %(default)s)")
+
+
+def add_option_argument(parser: argparse.ArgumentParser) -> None:
+    """``--option NAME=VALUE``, repeatable: the estimator's own options."""
+    parser.add_argument(
+        "--option", action="append", metavar="NAME=VALUE", default=None,
+        help="an estimator option, repeatable, e.g. --option trim=0.05,0.95 --option "
+        "plotting_position=hazen; tuples are comma-separated numbers, histogram edges also "
+        f"START:STOP:BINS, edges=none the paper's 1024 bins over [-12, 2] (defaults: {option_help()})"
+        .replace("%", "%%"),
+    )
+
+
+def add_jobs_argument(parser: argparse.ArgumentParser) -> None:
+    """``--jobs N`` threads (the result does not depend on it); ``--workers`` is its old name."""
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                        help="threads; the result does not depend on it (default: every CPU)")
+    parser.add_argument("--workers", type=positive_int, dest="jobs", action=DeprecatedAlias,
+                        help=argparse.SUPPRESS)
 
 
 def add_random_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--seed``, ``--workers`` and ``--format`` of the Monte Carlo commands."""
-    parser.add_argument("--seed", type=int, default=None, metavar="S",
-                        help="seed (default: fresh entropy, printed in the output)")
-    parser.add_argument("--workers", type=int, default=None, help="threads (default: every CPU)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    """``--seed``, ``--jobs`` and ``--format`` of the Monte Carlo commands."""
+    parser.add_argument("--seed", type=non_negative_int, default=None, metavar="S",
+                        help="root seed; the same seed gives the same output bytes "
+                        "(default: fresh entropy, printed in the output)")
+    add_jobs_argument(parser)
+    add_format_argument(parser)
 
 
-def selected_estimators(names: list[str] | None) -> list[str]:
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    """``--format table|json``."""
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="a text table or JSON on stdout (default: %(default)s)")
+
+
+class DeprecatedAlias(argparse.Action):
+    """A flag kept under an old name: stores into the new one and notes the deprecation.
+
+    The note goes to ``namespace.deprecations``; the command line shows each as a one-line
+    warning.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        notes = list(getattr(namespace, "deprecations", []))
+        notes.append(f"{option_string} is deprecated; use --{self.dest.replace('_', '-')}")
+        namespace.deprecations = notes
+
+
+# ---------------------------------------------------------------------- helpers
+def load_input(args: argparse.Namespace) -> Any:
+    """The array named by ``PATH``, ``--key`` and ``--mask``."""
+    return load_array(args.path, key=args.key, mask=args.mask)
+
+
+def policy(args: argparse.Namespace) -> dict[str, str]:
+    """``{values, zeros, nonfinite}`` as given on the command line."""
+    return {"values": args.values, "zeros": args.zeros, "nonfinite": args.nonfinite}
+
+
+def selected_estimators(names: Sequence[str] | None) -> list[str]:
     """Expand ``all`` and drop repeats, keeping order; unknown names are errors."""
     chosen: list[str] = []
-    for name in names or ["probability_plot"]:
+    for name in names or [DEFAULT_ESTIMATOR]:
         for item in ESTIMATORS if name == "all" else [name]:
             if item not in ESTIMATORS:
-                raise ValueError(f"unknown estimator {item!r}; registered: {', '.join(ESTIMATORS)}, all")
+                raise CommandLineError(f"--estimator {item}: unknown estimator {item!r}; "
+                                 f"registered: {', '.join(ESTIMATORS)}, all")
             if item not in chosen:
                 chosen.append(item)
     return chosen

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from weibull_stats.commands._options import format_value
 from weibull_stats.formatting import jsonable
+from weibull_stats.registry import ESTIMATORS
 
 
 def write_json(payload: Any) -> None:
@@ -34,3 +36,26 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def write_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     sys.stdout.write(format_table(headers, rows) + "\n")
+
+
+def options_line(fit: Any) -> str:
+    """What a fit used, as typed on the command line, and what it left out:
+    ``probability_plot: --values weights --zeros omit (3 left out) ... --option trim=0.1,0.9``."""
+    options = dict(fit.options)
+    omitted = dict(fit.n_omitted)
+    words = []
+    for name in ("values", "zeros", "nonfinite"):
+        if name in options:
+            count = omitted.get(name, 0)
+            words.append(f"--{name} {options.pop(name)}" + (f" ({count} left out)" if count else ""))
+    if omitted.get("masked"):
+        words.append(f"--mask ({omitted['masked']} masked)")
+    own = ESTIMATORS[fit.estimator].options if fit.estimator in ESTIMATORS else {}
+    words.extend(f"--option {k}={format_value(v)}" for k, v in options.items() if k in own)
+    return f"{fit.estimator}: {' '.join(words)}"
+
+
+def write_options(fits: Sequence[Any]) -> None:
+    """One :func:`options_line` per fit on stdout."""
+    for fit in fits:
+        sys.stdout.write(options_line(fit) + "\n")

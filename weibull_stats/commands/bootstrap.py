@@ -6,35 +6,49 @@ import argparse
 import sys
 
 from weibull_stats.bootstrapping import KINDS, METHODS, bootstrap
-from weibull_stats.commands._arguments import add_policy_arguments, add_random_arguments, load_npy
-from weibull_stats.commands._output import write_json, write_table
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.commands._arguments import (
+    add_estimator_argument,
+    add_input_arguments,
+    add_option_argument,
+    add_policy_arguments,
+    add_random_arguments,
+    confidence_level,
+    load_input,
+    policy,
+    positive_int,
+)
+from weibull_stats.commands._options import parse_options
+from weibull_stats.commands._output import options_line, write_json, write_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bootstrap",
         help="bootstrap confidence intervals for shape and scale",
-        description="Bootstrap confidence intervals for the Weibull shape and scale of a .npy array. "
+        description="Bootstrap confidence intervals for the Weibull shape and scale of an array. "
         "The same --seed gives the same output bytes.",
     )
-    parser.add_argument("path", metavar="PATH", help=".npy file of any shape and float dtype")
-    parser.add_argument("--estimator", default="probability_plot", choices=tuple(ESTIMATORS),
-                        metavar="NAME", help=f"registered estimator ({', '.join(ESTIMATORS)})")
+    add_input_arguments(parser)
+    add_estimator_argument(parser, repeatable=False)
+    add_option_argument(parser)
     parser.add_argument("--method", choices=METHODS, default="percentile",
-                        help="interval: percentile (default), basic or BCa (grouped-jackknife acceleration)")
+                        help="interval: percentile, basic, or BCa (grouped-jackknife acceleration) "
+                        "(default: %(default)s)")
     parser.add_argument("--kind", choices=KINDS, default="nonparametric",
-                        help="resample the data (default) or simulate from the fitted Weibull law")
-    parser.add_argument("--n-resamples", type=int, default=999, metavar="B", help="resamples (default 999)")
-    parser.add_argument("--confidence-level", type=float, default=0.95, metavar="LEVEL",
-                        help="default 0.95")
+                        help="resample the data (nonparametric) or simulate from the fitted Weibull "
+                        "law (parametric) (default: %(default)s)")
+    parser.add_argument("--n-resamples", type=positive_int, default=999, metavar="B",
+                        help="bootstrap resamples (default: %(default)s)")
+    parser.add_argument("--confidence-level", type=confidence_level, default=0.95, metavar="LEVEL",
+                        help="coverage of the intervals, between 0 and 1 (default: %(default)s)")
     add_random_arguments(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    data = load_npy(args.path)
+    options = parse_options(args.option, [args.estimator])[args.estimator]
+    data = load_input(args)
     result = bootstrap(
         data,
         args.estimator,
@@ -43,11 +57,10 @@ def run(args: argparse.Namespace) -> int:
         confidence_level=args.confidence_level,
         kind=args.kind,
         rng=args.seed,
-        workers=args.workers,
+        workers=args.jobs,
         progress=sys.stderr.isatty(),
-        values=args.values,
-        zeros=args.zeros,
-        nonfinite=args.nonfinite,
+        **options,
+        **policy(args),
     )
     if args.format == "json":
         write_json(result.to_dict())
@@ -63,5 +76,6 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"{result.confidence_level:g} {result.method} interval, {result.n_resamples} {result.kind} "
         f"resamples, estimator {result.estimate.estimator}, n={result.estimate.n}, seed={result.seed}\n"
+        f"{options_line(result.estimate)}\n"
     )
     return 0

@@ -19,9 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Fit every registered estimator to |N(0, sigma^2)| draws and print shape and "
         "scale/sigma beside the middle-80% probability-plot population value.",
     )
-    parser.add_argument("--n", type=int, default=1_000_000, help="sample size (default 10^6)")
-    parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian sigma (default 0.02)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng")
+    parser.add_argument("--n", type=int, default=1_000_000, help="sample size (default: %(default)s)")
+    parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian sigma (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of numpy.random.default_rng (default: %(default)s)")
     parser.set_defaults(handler=run)
 
 

@@ -1,38 +1,45 @@
-"""``weibull-stats fit PATH``: fit a .npy array with one or more estimators."""
+"""``weibull-stats fit PATH``: fit an array with one or more estimators."""
 
 from __future__ import annotations
 
 import argparse
 
-from weibull_stats.commands._arguments import add_policy_arguments, load_npy, selected_estimators
-from weibull_stats.commands._output import write_json, write_table
-from weibull_stats.registry import ESTIMATORS, fit
+from weibull_stats.commands._arguments import (
+    add_estimator_argument,
+    add_format_argument,
+    add_input_arguments,
+    add_option_argument,
+    add_policy_arguments,
+    load_input,
+    policy,
+    selected_estimators,
+)
+from weibull_stats.commands._options import parse_options
+from weibull_stats.commands._output import write_json, write_options, write_table
+from weibull_stats.registry import fit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "fit",
-        help="fit a Weibull law to a .npy array",
-        description="Fit a two-parameter Weibull law to the values of a .npy array (any shape).",
+        help="fit a Weibull law to an array",
+        description="Fit a two-parameter Weibull law F(x) = 1 - exp(-(x/scale)^shape) to |w| of an "
+        "array (any shape). The table is followed by one line per estimator giving every option "
+        "it used and the values it left out.",
     )
-    parser.add_argument("path", metavar="PATH", help=".npy file of any shape and float dtype")
-    parser.add_argument(
-        "--estimator",
-        action="append",
-        metavar="NAME",
-        help=f"registered estimator ({', '.join(ESTIMATORS)}) or 'all'; repeatable; "
-        "default probability_plot",
-    )
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_input_arguments(parser)
+    add_estimator_argument(parser, repeatable=True)
+    add_option_argument(parser)
+    add_format_argument(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     names = selected_estimators(args.estimator)
-    data = load_npy(args.path)
-    policy = {"values": args.values, "zeros": args.zeros, "nonfinite": args.nonfinite}
-    results = [fit(data, name, **policy) for name in names]
+    options = parse_options(args.option, names)
+    data = load_input(args)
+    results = [fit(data, name, **options[name], **policy(args)) for name in names]
     if args.format == "json":
         write_json([r.to_dict() for r in results])
     else:
@@ -40,4 +47,5 @@ def run(args: argparse.Namespace) -> int:
             ["estimator", "shape", "scale", "n", "n_used", "r2", "converged"],
             [[r.estimator, r.shape, r.scale, r.n, r.n_used, r.r2, r.converged] for r in results],
         )
+        write_options(results)
     return 0

@@ -5,46 +5,57 @@ from __future__ import annotations
 import argparse
 import sys
 
-from weibull_stats.commands._arguments import add_policy_arguments, add_random_arguments, load_npy
-from weibull_stats.commands._output import write_json, write_table
+from weibull_stats.commands._arguments import (
+    add_estimator_argument,
+    add_input_arguments,
+    add_option_argument,
+    add_policy_arguments,
+    add_random_arguments,
+    load_input,
+    non_negative_int,
+    policy,
+)
+from weibull_stats.commands._options import parse_options
+from weibull_stats.commands._output import options_line, write_json, write_table
 from weibull_stats.gof import STATISTICS, goodness_of_fit
-from weibull_stats.registry import ESTIMATORS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "gof",
         help="goodness of fit of the Weibull law (parameters estimated)",
-        description="Monte Carlo goodness-of-fit test of a .npy array against the Weibull law, "
-        "refitting every Monte Carlo sample with the same estimator; effect sizes and a "
-        "likelihood comparison with lognormal, gamma and half-normal laws. The same --seed "
+        description="Monte Carlo goodness-of-fit test of an array against the Weibull law, "
+        "refitting every Monte Carlo sample with the same estimator and options; effect sizes "
+        "and a likelihood comparison with lognormal, gamma and half-normal laws. The same --seed "
         "gives the same output bytes.",
     )
-    parser.add_argument("path", metavar="PATH", help=".npy file of any shape and float dtype")
-    parser.add_argument("--estimator", default="mle", choices=tuple(ESTIMATORS), metavar="NAME",
-                        help=f"registered estimator ({', '.join(ESTIMATORS)}); default mle")
+    add_input_arguments(parser)
+    add_estimator_argument(parser, repeatable=False)
+    add_option_argument(parser)
     parser.add_argument("--statistic", choices=STATISTICS, default="ad",
-                        help="Anderson-Darling (default), Cramer-von Mises or Kolmogorov-Smirnov")
-    parser.add_argument("--n-mc-samples", type=int, default=999, metavar="M",
-                        help="Monte Carlo samples (0: effect sizes and model comparison only)")
+                        help="Anderson-Darling (ad), Cramer-von Mises (cvm) or Kolmogorov-Smirnov (ks) "
+                        "(default: %(default)s)")
+    parser.add_argument("--n-mc-samples", type=non_negative_int, default=999, metavar="M",
+                        help="Monte Carlo samples of the null distribution; 0: effect sizes and model "
+                        "comparison only (default: %(default)s)")
     add_random_arguments(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    data = load_npy(args.path)
+    options = parse_options(args.option, [args.estimator])[args.estimator]
+    data = load_input(args)
     result = goodness_of_fit(
         data,
         args.estimator,
         statistic=args.statistic,
         n_mc_samples=args.n_mc_samples,
         rng=args.seed,
-        workers=args.workers,
+        workers=args.jobs,
         progress=sys.stderr.isatty(),
-        values=args.values,
-        zeros=args.zeros,
-        nonfinite=args.nonfinite,
+        **options,
+        **policy(args),
     )
     if args.format == "json":
         write_json(result.to_dict())
@@ -55,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.statistic_name} = {result.statistic:.6g}, p = {p} ({result.n_mc_samples} Monte Carlo "
         f"samples refitted by {result.fit.estimator}; seed={result.seed})\n"
         f"fit: shape {result.fit.shape:.10g}, scale {result.fit.scale:.10g}, n={result.fit.n}\n"
+        f"{options_line(result.fit)}\n"
         f"effect sizes: correlation {effect.correlation:.6f}, R^2 {effect.r2:.6f}, "
         f"curvature {effect.curvature:+.4f}, KS distance {effect.ks_distance:.4g}\n"
     )

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(results.parquet, errors.csv, skipped.csv, run.json).",
     )
     parser.add_argument("folder", metavar="DIR", help="the --out folder of a scan")
-    parser.add_argument("--no-plots", action="store_true", help="only report.md")
+    parser.add_argument("--no-plots", action="store_true", help="only report.md, no plots (default: off)")
     parser.set_defaults(handler=run)
 
 

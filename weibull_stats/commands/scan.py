@@ -7,10 +7,20 @@ import sys
 import warnings
 from pathlib import Path
 
-from weibull_stats.commands._arguments import selected_estimators
+from weibull_stats.commands._arguments import (
+    DEFAULT_POLICY,
+    add_estimator_argument,
+    add_policy_arguments,
+    confidence_level,
+    non_negative_int,
+    policy,
+    positive_int,
+    selected_estimators,
+)
+from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._output import format_table
-from weibull_stats.registry import ESTIMATORS
 from weibull_stats.report import kind_summary
+from weibull_stats.scan_plan import FIT_OPTIONS
 from weibull_stats.scanning import ScanWarning
 from weibull_stats.validation.gate import ValidationFailed
 from weibull_stats.workflow import scan
@@ -26,27 +36,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or 'minilm' (the embedded all-MiniLM-L6-v2).",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="checkpoint(s); several make a trajectory")
-    parser.add_argument("--estimator", action="append", metavar="NAME",
-                        help=f"registered estimator ({', '.join(ESTIMATORS)}) or 'all'; repeatable; "
-                        "default probability_plot")
-    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
-                        help="percentile bootstrap resamples for intervals of shape and scale (default 0)")
-    parser.add_argument("--confidence-level", type=float, default=0.95)
+    add_estimator_argument(parser, repeatable=True)
+    parser.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="B",
+                        help="percentile bootstrap resamples for intervals of shape and scale; "
+                        "0: no intervals (default: %(default)s)")
+    parser.add_argument("--confidence-level", type=confidence_level, default=0.95, metavar="LEVEL",
+                        help="coverage of the bootstrap intervals, between 0 and 1 (default: %(default)s)")
     parser.add_argument("--gof", action="store_true",
-                        help="Anderson-Darling goodness of fit with parametric-bootstrap p-values")
-    parser.add_argument("--gof-samples", type=int, default=99, metavar="M")
-    parser.add_argument("--out", default="out/scan", metavar="DIR", help="output folder (default out/scan)")
-    parser.add_argument("--resume", action="store_true", help="continue the scan journalled in DIR")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+                        help="Anderson-Darling goodness of fit with parametric-bootstrap p-values "
+                        "(default: off)")
+    parser.add_argument("--gof-samples", type=positive_int, default=99, metavar="M",
+                        help="Monte Carlo samples of each --gof p-value, refitted with the same "
+                        "estimator; the smallest p-value is 1/(M+1) (default: %(default)s)")
+    parser.add_argument("--out", default="out/scan", metavar="DIR",
+                        help="output folder (default: %(default)s)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the scan journalled in DIR (default: off, a fresh scan)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
+                        help="root seed of the bootstrap and GoF streams, one child stream per tensor; "
+                        "the same seed gives the same output bytes (default: %(default)s)")
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                        help="worker processes; the result does not depend on it (default: %(default)s)")
     parser.add_argument("--skip-validation", action="store_true",
-                        help="fit without the validation gate (recorded in every row and the report)")
-    parser.add_argument("--include-vectors", action="store_true", help="also fit 1-D tensors (biases, norms)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+                        help="fit without the validation gate, recorded in every row and the report "
+                        "(default: off)")
+    parser.add_argument("--include-vectors", action="store_true",
+                        help="also fit 1-D tensors (biases, norms) (default: off)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (default: a bar)")
+    add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 
 
+def check_scan_policy(args: argparse.Namespace) -> None:
+    """The scan fits with one policy (:data:`~weibull_stats.scan_plan.FIT_OPTIONS`); any other
+    ``--values``/``--zeros``/``--nonfinite`` is refused, naming the flag."""
+    fixed = {**DEFAULT_POLICY, **FIT_OPTIONS}
+    for name, value in policy(args).items():
+        if value != fixed[name]:
+            raise CommandLineError(f"--{name} {value}: scan fits with --values {fixed['values']} "
+                             f"--zeros {fixed['zeros']} --nonfinite {fixed['nonfinite']} only")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_scan_policy(args)
     out = Path(args.out)
     try:
         with warnings.catch_warnings(record=True) as caught:

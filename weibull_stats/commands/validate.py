@@ -35,10 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="mode",
         action="store_const",
         const="full",
-        help="every study, tables and plots (several minutes)",
+        help="every study, tables and plots, several minutes (default: --quick)",
     )
     parser.set_defaults(mode="quick")
-    parser.add_argument("--seed", type=int, default=None, help="seed of every simulation stream")
+    parser.add_argument("--seed", type=int, default=None, metavar="S",
+                        help=f"seed of every simulation stream (default: {DEFAULT_SEED})")
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -46,15 +47,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output folder (default: none for --quick, validation/results for --full)",
     )
     parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="table: a one-line summary of the checks (default); json: the whole report")
+                        help="table: a one-line summary of the checks; json: the whole report "
+                        "(default: %(default)s)")
     parser.add_argument("--table", action="store_true",
                         help="also print the table of exact population values (anchors); it is "
-                        "always written to the --out folder as anchors.md")
+                        "always written to the --out folder as anchors.md (default: off)")
     parser.add_argument(
         "--estimator",
         action="append",
         metavar="NAME",
-        help=f"registered estimator ({', '.join(ESTIMATORS)}); repeatable; default all",
+        help=f"registered estimator ({', '.join(ESTIMATORS)}); repeatable (default: all)",
     )
     parser.set_defaults(handler=run)
 
