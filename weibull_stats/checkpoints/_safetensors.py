@@ -183,8 +183,25 @@ def _check_metadata(path: Path, metadata: Any) -> dict[str, str]:
     return dict(metadata)
 
 
+#: The reference reads shapes and offsets as 64-bit unsigned integers (``usize``).
+_USIZE = 1 << 64
+
+
 def _is_count(value: Any) -> bool:
-    return type(value) is int and value >= 0  # not a bool, not a float such as 4.0
+    return type(value) is int and 0 <= value < _USIZE  # not a bool, not a float such as 4.0
+
+
+def _element_bits(path: Path, name: str, shape: list[int], dtype: str) -> int:
+    # the reference multiplies in 64 bits with an overflow check, dimension by dimension
+    count = 1
+    for size in shape:
+        count *= size
+        if count >= _USIZE:
+            break
+    if count * DTYPE_BITS[dtype] >= _USIZE:
+        raise ValueError(f"{path}: tensor {name!r}: shape {tuple(shape)} of {dtype} is too large "
+                         "(its size overflows 64 bits)")
+    return count * DTYPE_BITS[dtype]
 
 
 def _check_entry(path: Path, name: str, entry: Any) -> tuple[str, tuple[int, ...], int, int]:
@@ -206,7 +223,7 @@ def _check_entry(path: Path, name: str, entry: Any) -> tuple[str, tuple[int, ...
     begin, end = offsets
     if end < begin:
         raise ValueError(f"{where}: data_offsets [{begin}, {end}] end before they begin")
-    bits = math.prod(shape) * DTYPE_BITS[dtype]
+    bits = _element_bits(path, name, shape, dtype)
     if bits % 8:
         raise ValueError(f"{where}: shape {tuple(shape)} of {dtype} is not a whole number of bytes")
     if end - begin != bits // 8:
