@@ -133,6 +133,11 @@ def plan_tasks(
         family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
         for _file, message in ckpt.file_errors:
             errors.append(error_record(ckpt.label, ckpt.step, "", "", "", message))
+        for tensor, message in ckpt.tensor_errors:  # listed in a header, data cut off
+            errors.append(error_record(ckpt.label, ckpt.step, tensor, "", "", message))
+        for name, reason in ckpt.skipped:  # entries of a torch file that are not tensors
+            skipped.append({"checkpoint": ckpt.label, "tensor": name, "dtype": "", "shape": "",
+                            "reason": reason})
         for entry in ckpt.entries:
             reason = ""
             if entry.integral:

@@ -13,13 +13,15 @@ A :class:`Checkpoint` lists every tensor (name, dtype, shape) from the headers a
 :meth:`Checkpoint.read` loads one tensor as a numpy array in its stored precision
 (bfloat16 as ``ml_dtypes.bfloat16``, never widened). Problems with a file (missing,
 truncated, corrupt, unknown dtype) raise ``ValueError``/``OSError`` naming the file and
-the tensor, at the moment that tensor is read, so a scan can record them and go on.
+the tensor; what can be known when the checkpoint is opened (a shard that cannot be read, a
+tensor cut off by a truncated file, an entry of a ``.bin`` that is not a tensor) is listed
+on the :class:`Checkpoint` instead (``file_errors``, ``tensor_errors``, ``skipped``), so a
+scan records it and goes on with the rest.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,9 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.checkpoints import _safetensors
+from weibull_stats.checkpoints._index import INDEX_SUFFIX
+from weibull_stats.checkpoints._listing import TORCH_SUFFIXES, TensorEntry, list_file, list_index
+from weibull_stats.checkpoints._torch import load_torch_file
 from weibull_stats.storage import torch_to_numpy
 
 #: Weight files looked for in a model folder, in order of preference.
@@ -38,58 +43,7 @@ FOLDER_FILES: tuple[str, ...] = (
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
-TORCH_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth")
 STEP_PATTERN = re.compile(r"(?:^|[-_./])(?:step|checkpoint|ckpt|iter|global_step)[-_]?(\d+)$", re.IGNORECASE)
-#: torch dtype name -> safetensors code, for state-dict checkpoints.
-TORCH_DTYPES: dict[str, str] = {
-    "torch.float64": "F64",
-    "torch.float32": "F32",
-    "torch.float16": "F16",
-    "torch.bfloat16": "BF16",
-    "torch.int64": "I64",
-    "torch.int32": "I32",
-    "torch.int16": "I16",
-    "torch.int8": "I8",
-    "torch.uint8": "U8",
-    "torch.bool": "BOOL",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class TensorEntry:
-    """One stored tensor, known from the file headers without reading its data.
-
-    Attributes
-    ----------
-    name : str
-        Name in the state dict.
-    dtype : str
-        safetensors-style code: ``"F64"``, ``"F32"``, ``"F16"``, ``"BF16"``, ``"I64"``, ...
-    shape : tuple of int
-    file : pathlib.Path
-        The file holding it.
-    """
-
-    name: str
-    dtype: str
-    shape: tuple[int, ...]
-    file: Path
-
-    @property
-    def numel(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def floating(self) -> bool:
-        """A floating dtype we read (F64, F32, F16, BF16)."""
-        return _safetensors.is_floating(self.dtype)
-
-    @property
-    def integral(self) -> bool:
-        """A known integer or boolean dtype (buffers such as position ids)."""
-        return self.dtype in _safetensors.DTYPES and not self.floating
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """A checkpoint: its tensors, its config and a label.
@@ -109,6 +63,13 @@ class Checkpoint:
     file_errors : tuple of (str, str)
         ``(file, message)`` for shards that could not be opened; their tensors are absent
         from ``entries``.
+    tensor_errors : tuple of (str, str)
+        ``(tensor, message)`` for tensors listed in a header but unreadable (data cut off by
+        a truncated file); they are absent from ``entries`` and :meth:`read` raises the
+        message.
+    skipped : tuple of (str, str)
+        ``(name, reason)`` for entries of a PyTorch file that are not tensors (a training
+        step, a config dict, a list...); they are absent from ``entries``.
     """
 
     label: str
@@ -117,12 +78,26 @@ class Checkpoint:
     config: Mapping[str, Any]
     entries: tuple[TensorEntry, ...]
     file_errors: tuple[tuple[str, str], ...] = ()
+    tensor_errors: tuple[tuple[str, str], ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
     _torch_cache: dict[Path, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def entry(self, name: str) -> TensorEntry:
+        """The entry of tensor ``name``.
+
+        Raises
+        ------
+        KeyError
+            No readable tensor of that name.
+        ValueError
+            The tensor is listed in :attr:`tensor_errors` (the message is its error).
+        """
         for item in self.entries:
             if item.name == name:
                 return item
+        for tensor, message in self.tensor_errors:
+            if tensor == name:
+                raise ValueError(message)
         raise KeyError(f"{self.path}: no tensor named {name!r}")
 
     def read(self, name: str) -> np.ndarray:
@@ -153,10 +128,12 @@ class Checkpoint:
         """
         entry = self.entry(name)
         if entry.file.suffix == ".safetensors":
-            header = _safetensors.read_header(entry.file)
-            if name not in header:
+            header = _safetensors.parse_header(entry.file)  # checked again: the file may have changed
+            if name not in header.tensors:
                 raise ValueError(f"{entry.file}: tensor {name!r} is missing from the file header")
-            return _safetensors.read_tensor(entry.file, header[name])
+            if name in header.truncated:
+                raise ValueError(header.truncated[name])
+            return _safetensors.read_tensor(entry.file, header.tensors[name])
         tensor = self._torch_state(entry.file)[name]
         if entry.dtype not in ("F64", "F32", "F16", "BF16"):
             raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
@@ -166,98 +143,8 @@ class Checkpoint:
         # one torch file open at a time: a sharded .bin checkpoint keeps only the current shard
         if file not in self._torch_cache:
             self._torch_cache.clear()
-            self._torch_cache[file] = load_torch_state(file)
+            self._torch_cache[file] = load_torch_file(file)[0]
         return self._torch_cache[file]
-
-
-def load_torch_state(file: Path) -> dict[str, Any]:
-    """``torch.load(file, weights_only=True)``, memory-mapped when possible; errors name the file."""
-    import torch
-
-    if not file.is_file():
-        raise FileNotFoundError(f"{file}: no such file")
-    try:
-        try:
-            state = torch.load(file, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a corrupt file
-        raise ValueError(f"{file}: not a readable PyTorch state dict ({type(exc).__name__}: {exc})") from None
-    if isinstance(state, Mapping) and not _is_state_dict(state):
-        for key in ("state_dict", "model", "module"):
-            if key in state and _is_state_dict(state[key]):
-                state = state[key]
-                break
-    if not isinstance(state, Mapping) or not _is_state_dict(state):
-        raise ValueError(f"{file}: not a PyTorch state dict (a mapping of names to tensors)")
-    return dict(state)
-
-
-def _is_state_dict(value: Any) -> bool:
-    import torch
-
-    return isinstance(value, Mapping) and all(isinstance(v, torch.Tensor) for v in value.values())
-
-
-def _torch_entries(file: Path, state: Mapping[str, Any]) -> list[TensorEntry]:
-    entries = []
-    for name, tensor in state.items():
-        dtype = TORCH_DTYPES.get(str(tensor.dtype), str(tensor.dtype).removeprefix("torch.").upper())
-        entries.append(TensorEntry(str(name), dtype, tuple(int(d) for d in tensor.shape), file))
-    return entries
-
-
-def _read_index(index: Path) -> dict[str, list[str]]:
-    """``shard file -> tensor names`` of a ``*.index.json`` file, in first-seen shard order."""
-    try:
-        data = json.loads(index.read_text(encoding="utf-8"))
-        weight_map = data["weight_map"]
-        if not isinstance(weight_map, Mapping):
-            raise TypeError("weight_map is not an object")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{index}: no such file") from None
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"{index}: corrupt index file (needs a JSON object with a weight_map: {exc})"
-        ) from None
-    shards: dict[str, list[str]] = {}
-    for name, shard in weight_map.items():
-        shards.setdefault(str(shard), []).append(str(name))
-    return shards
-
-
-def _entries_from_file(file: Path) -> tuple[list[TensorEntry], list[tuple[str, str]]]:
-    name = file.name
-    if name.endswith(".index.json"):
-        entries: list[TensorEntry] = []
-        errors: list[tuple[str, str]] = []
-        for shard, names in _read_index(file).items():
-            shard_path = file.parent / shard
-            try:
-                shard_entries, _ = _entries_from_file(shard_path)
-            except (ValueError, OSError) as exc:
-                errors.append((str(shard_path), str(exc)))
-                continue
-            by_name = {e.name: e for e in shard_entries}
-            for tensor in names:
-                if tensor in by_name:
-                    entries.append(by_name[tensor])
-                else:
-                    errors.append((str(shard_path), f"{shard_path}: tensor {tensor!r} listed in {file.name} "
-                                   "is missing from the shard"))
-        return entries, errors
-    if not file.is_file():
-        raise FileNotFoundError(f"{file}: no such file")
-    if file.suffix == ".safetensors":
-        header = _safetensors.read_header(file)
-        return [TensorEntry(t.name, t.dtype, t.shape, file) for t in header.values()], []
-    if file.suffix in TORCH_SUFFIXES:
-        return _torch_entries(file, load_torch_state(file)), []
-    raise ValueError(
-        f"{file}: unknown checkpoint format (expected .safetensors, .bin, .pt, .pth or *.index.json)"
-    )
 
 
 def weights_file(folder: Path) -> Path | None:
@@ -269,6 +156,21 @@ def weights_file(folder: Path) -> Path | None:
     if len(safetensors) == 1:
         return safetensors[0]
     return None
+
+
+def no_weights_message(folder: Path) -> str:
+    """Why :func:`weights_file` found nothing in ``folder``, precisely."""
+    safetensors = sorted(p.name for p in folder.glob("*.safetensors"))
+    if len(safetensors) > 1:
+        listed = ", ".join(safetensors[:4]) + (", ..." if len(safetensors) > 4 else "")
+        return (f"{folder}: holds {len(safetensors)} .safetensors files ({listed}) and no "
+                f"model.safetensors.index.json saying how they form one checkpoint; give one file, "
+                "or add the index")
+    others = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in TORCH_SUFFIXES)
+    if others:
+        return (f"{folder}: holds {', '.join(others[:4])} but no pytorch_model.bin; give the file "
+                "itself as the checkpoint")
+    return f"{folder}: no weight file found (looked for {', '.join(FOLDER_FILES)} or one *.safetensors)"
 
 
 def step_of(path: Path) -> int | None:
@@ -310,10 +212,8 @@ def open_checkpoint(path: str | Path, *, label: str | None = None) -> Checkpoint
     folder = path if path.is_dir() else path.parent
     file = weights_file(path) if path.is_dir() else path
     if file is None:
-        raise FileNotFoundError(
-            f"{path}: no weight file found (looked for {', '.join(FOLDER_FILES)} or one *.safetensors)"
-        )
-    entries, errors = _entries_from_file(file)
+        raise FileNotFoundError(no_weights_message(path))
+    listing = list_index(file) if file.name.endswith(INDEX_SUFFIX) else list_file(file)
     config: dict[str, Any] = {}
     config_file = folder / "config.json"
     if config_file.is_file():
@@ -328,8 +228,10 @@ def open_checkpoint(path: str | Path, *, label: str | None = None) -> Checkpoint
         path=path,
         step=step_of(path),
         config=config,
-        entries=tuple(entries),
-        file_errors=tuple(errors),
+        entries=tuple(listing.entries),
+        file_errors=tuple(listing.file_errors),
+        tensor_errors=tuple(listing.tensor_errors),
+        skipped=tuple(listing.skipped),
     )
 
 
@@ -360,26 +262,42 @@ def resolve_paths(paths: list[str] | tuple[str, ...]) -> list[Checkpoint]:
 
     Each item is ``minilm`` (the embedded model), a weight file, a model folder, or a
     folder whose subfolders are checkpoints (``step-N`` and the like): those are expanded
-    in step order and labelled ``<folder>/<subfolder>``.
+    in step order and labelled ``<folder>/<subfolder>``. A checkpoint named twice (``ck``
+    and ``./ck/``, a folder and its weight file, a symlink and its target) is opened once,
+    under its first spelling.
     """
-    result: list[Checkpoint] = []
+    found: list[tuple[Path, str]] = []
     for item in paths:
         if item == "minilm" and not Path(item).exists():
-            result.append(open_checkpoint(minilm_path(), label="minilm"))
+            found.append((minilm_path(), "minilm"))
             continue
         path = Path(item)
         if path.is_dir() and weights_file(path) is None:
             children = [c for c in path.iterdir() if c.is_dir() and weights_file(c) is not None]
             if not children:
-                raise FileNotFoundError(
-                    f"{path}: holds neither a weight file nor checkpoint subfolders (step-N/...)"
-                )
+                message = no_weights_message(path)
+                if message.endswith("or one *.safetensors)"):
+                    message = f"{path}: holds neither a weight file nor checkpoint subfolders (step-N/...)"
+                raise FileNotFoundError(message)
             children.sort(key=lambda c: (step_of(c) is None, step_of(c) or 0, c.name))
-            result.extend(open_checkpoint(c, label=f"{item.rstrip('/')}/{c.name}") for c in children)
+            found.extend((c, f"{item.rstrip('/')}/{c.name}") for c in children)
         else:
-            result.append(open_checkpoint(path, label=item))
+            found.append((path, item))
+    result: list[Checkpoint] = []
+    seen: set[Path] = set()
+    for path, label in found:
+        key = _identity(path)
+        if key not in seen:
+            seen.add(key)
+            result.append(open_checkpoint(path, label=label))
     labels = [c.label for c in result]
     duplicates = sorted({x for x in labels if labels.count(x) > 1})
     if duplicates:
         raise ValueError(f"checkpoint given twice: {', '.join(duplicates)}")
     return result
+
+
+def _identity(path: Path) -> Path:
+    """The resolved weight file a path names (the path itself where there is none)."""
+    file = weights_file(path) if path.is_dir() else None
+    return (file if file is not None else path).resolve()

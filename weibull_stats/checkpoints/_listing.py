@@ -1,0 +1,133 @@
+"""List the tensors of weight files from their headers: safetensors, torch files, shard indexes.
+
+:func:`list_file` lists one weight file, :func:`list_index` a sharded checkpoint (a shard
+that cannot be read is recorded and the others listed). What cannot be listed as a readable
+tensor is kept beside the entries, each with its message: unreadable shards, tensors cut off
+by a truncated file, entries of a torch file that are not tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from weibull_stats.checkpoints import _safetensors
+from weibull_stats.checkpoints._index import INDEX_SUFFIX, read_index
+from weibull_stats.checkpoints._sniff import describe
+from weibull_stats.checkpoints._torch import load_torch_file
+
+TORCH_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth")
+#: torch dtype name -> safetensors code, for state-dict checkpoints.
+TORCH_DTYPES: dict[str, str] = {
+    "torch.float64": "F64",
+    "torch.float32": "F32",
+    "torch.float16": "F16",
+    "torch.bfloat16": "BF16",
+    "torch.int64": "I64",
+    "torch.int32": "I32",
+    "torch.int16": "I16",
+    "torch.int8": "I8",
+    "torch.uint8": "U8",
+    "torch.bool": "BOOL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TensorEntry:
+    """One stored tensor, known from the file headers without reading its data.
+
+    Attributes
+    ----------
+    name : str
+        Name in the state dict.
+    dtype : str
+        safetensors-style code: ``"F64"``, ``"F32"``, ``"F16"``, ``"BF16"``, ``"I64"``, ...
+    shape : tuple of int
+    file : pathlib.Path
+        The file holding it.
+    """
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    file: Path
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def floating(self) -> bool:
+        """A floating dtype we read (F64, F32, F16, BF16)."""
+        return _safetensors.is_floating(self.dtype)
+
+    @property
+    def integral(self) -> bool:
+        """A known integer or boolean dtype (buffers such as position ids)."""
+        return self.dtype in _safetensors.DTYPES and not self.floating
+
+
+def torch_entries(file: Path, state: Mapping[str, Any]) -> list[TensorEntry]:
+    entries = []
+    for name, tensor in state.items():
+        dtype = TORCH_DTYPES.get(str(tensor.dtype), str(tensor.dtype).removeprefix("torch.").upper())
+        entries.append(TensorEntry(str(name), dtype, tuple(int(d) for d in tensor.shape), file))
+    return entries
+
+
+@dataclass
+class Listing:
+    """What opening the weight files found: tensors, and what could not be listed as one."""
+
+    entries: list[TensorEntry] = field(default_factory=list)
+    file_errors: list[tuple[str, str]] = field(default_factory=list)
+    tensor_errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def list_file(file: Path) -> Listing:
+    """List one weight file (not an index); ``ValueError``/``OSError`` when it cannot be read."""
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such file")
+    listing = Listing()
+    if file.suffix == ".safetensors":
+        header = _safetensors.parse_header(file)
+        listing.entries = [TensorEntry(t.name, t.dtype, t.shape, file) for t in header.tensors.values()
+                           if t.name not in header.truncated]
+        listing.tensor_errors = list(header.truncated.items())
+    elif file.suffix in TORCH_SUFFIXES:
+        tensors, skipped = load_torch_file(file)
+        listing.entries = torch_entries(file, tensors)
+        listing.skipped = skipped
+    else:
+        what = describe(file)
+        looks = f"; the file looks like {what}" if what else ""
+        raise ValueError(f"{file}: unknown checkpoint format (expected .safetensors, .bin, .pt, .pth "
+                         f"or *{INDEX_SUFFIX}){looks}")
+    return listing
+
+
+def list_index(index: Path) -> Listing:
+    """List a sharded checkpoint: a shard that cannot be read is recorded, the others listed."""
+    listing = Listing()
+    for shard_path, names in read_index(index).items():
+        try:
+            shard = list_file(shard_path)
+        except (ValueError, OSError) as exc:
+            listing.file_errors.append((str(shard_path), str(exc)))
+            continue
+        by_name = {e.name: e for e in shard.entries}
+        cut = dict(shard.tensor_errors)
+        listing.skipped += shard.skipped
+        for tensor in names:
+            if tensor in by_name:
+                listing.entries.append(by_name[tensor])
+            elif tensor in cut:
+                listing.tensor_errors.append((tensor, cut[tensor]))
+            else:
+                listing.file_errors.append((str(shard_path), f"{shard_path}: tensor {tensor!r} listed in "
+                                            f"{index.name} is missing from the shard"))
+    return listing
