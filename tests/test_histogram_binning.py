@@ -26,7 +26,9 @@ BF16 = np.dtype(ml_dtypes.bfloat16)
 NPM_GRIDS = [(1024, (-12.0, 2.0)), (256, (-12.0, 2.0)), (1000, (-6.0, 0.0)), (77, (-3.3, -0.4))]
 
 
-def npm_counts(w: np.ndarray, n_bins: int = 1024, log_w_range: tuple[float, float] = (-12.0, 2.0)) -> dict[str, Any]:
+def npm_counts(
+    w: np.ndarray, n_bins: int = 1024, log_w_range: tuple[float, float] = (-12.0, 2.0)
+) -> dict[str, Any]:
     return npm_weibull.extract_to_histogram(w, n_bins=n_bins, log_w_range=log_w_range)
 
 
@@ -86,7 +88,8 @@ def test_counts_equal_extract_to_histogram(storage: str, grid: tuple[int, tuple[
         assert histogram.n == reference["n_total"]
         # npm drops what falls outside silently; here it is counted
         inside = int(reference["hist"].sum())
-        assert histogram.n - histogram.n_omitted.get("zeros", 0) - histogram.n_below - histogram.n_above == inside
+        zeros = histogram.n_omitted.get("zeros", 0)
+        assert histogram.n - zeros - histogram.n_below - histogram.n_above == inside
 
 
 @pytest.mark.parametrize("storage", ["float32", "float64", "bfloat16"])
@@ -167,3 +170,37 @@ def test_binning_is_checked_and_reaches_every_route() -> None:
         np.testing.assert_allclose(plan.frequencies[:-1], full[1:-1] / x.size, rtol=1e-15)
         fit = ws.fit(x, "histogram", binning=binning)
         assert fit.options["binning"] == binning
+
+
+def test_paper_boundaries_are_where_paper_binning_switches() -> None:
+    """The population hook's boundaries for ``binning="paper"``: a float64 value a hair
+    below boundary i is in bin i - 1, a hair above it in bin i (the last edge closed)."""
+    from weibull_stats.estimators.histogram._bins import bin_indices, log10_into
+    from weibull_stats.estimators.histogram._population import paper_boundaries
+
+    edges = ws.paper_edges()
+    bounds = paper_boundaries(edges)
+    assert np.all(np.abs(bounds / 10.0**edges - 1) < 2e-6) and np.any(bounds != 10.0**edges)
+    for side, expected in ((0.0, np.arange(-1, edges.size - 1)), (np.inf, np.arange(edges.size))):
+        x = np.nextafter(bounds, side)
+        idx = bin_indices(log10_into(np.empty(x.size), x, "paper"), edges, True)
+        np.testing.assert_array_equal(idx, expected)
+
+
+def test_population_limit_of_each_binning() -> None:
+    """The anchors (``binning="float64"``, nominal edges) are unchanged; the paper binning's
+    limit is within 1e-7 relative of them, not equal (float32 log10 moves each boundary)."""
+    from weibull_stats.estimators.histogram._population import histogram_population
+    from weibull_stats.validation import anchors
+
+    for sigma in (0.02, 0.002):
+        population = anchors.HALFNORMAL.at_sigma(sigma)
+        with population.context.workdps(30):
+            nominal = histogram_population(population)
+            paper = histogram_population(population, binning="paper")
+        shape, scale, _ = anchors.histogram_limit(anchors.HALFNORMAL, sigma)
+        assert nominal == (shape, scale)
+        np.testing.assert_allclose(paper, nominal, rtol=2e-7)
+        assert paper != nominal
+    with pytest.raises(ValueError, match="binning"):
+        histogram_population(anchors.HALFNORMAL, binning="exact")

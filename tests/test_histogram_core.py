@@ -192,7 +192,9 @@ def test_plan_equals_explicit_resamples(edges: Any) -> None:
 def test_estimator_entry() -> None:
     entry = hist.ESTIMATOR
     assert entry.name == "histogram" and entry.order_statistics and entry.kernel is hist.histogram_kernel
-    assert list(entry.options) == ["edges", "trim", "direction", "outside", "binning", "values", "nonfinite", "zeros"]
+    assert list(entry.options) == [
+        "edges", "trim", "direction", "outside", "binning", "values", "nonfinite", "zeros"
+    ]
     w = weights(10, 20_000)
     sample, own = entry.sample(w, {"values": "weights", "edges": list(CUSTOM["uniform"]), "outside": "omit"})
     assert isinstance(own["edges"], np.ndarray) and own["trim"] == (0.1, 0.9)
