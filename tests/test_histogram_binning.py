@@ -204,3 +204,13 @@ def test_population_limit_of_each_binning() -> None:
         assert paper != nominal
     with pytest.raises(ValueError, match="binning"):
         histogram_population(anchors.HALFNORMAL, binning="exact")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_torch_tensors_bin_as_extract_to_histogram(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    generator = torch.Generator().manual_seed(2)
+    w = (torch.randn(512, 600, generator=generator) * 0.02).to(getattr(torch, dtype))
+    reference = npm_counts(w)
+    histogram = ws.log10_histogram(w, values="weights", zeros="omit")
+    np.testing.assert_array_equal(histogram.counts, reference["hist"])
