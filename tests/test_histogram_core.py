@@ -58,7 +58,7 @@ def test_counts_equal_raw(storage: np.dtype, edges: Any) -> None:
 def test_log10_histogram_of_counts_equals_numpy_histogram() -> None:
     w = weights(2, 50_000).astype(BF16)
     edges = CUSTOM["non-uniform"]
-    h = ws.log10_histogram(w, edges=edges, values="weights", zeros="omit")
+    h = ws.log10_histogram(w, edges=edges, values="weights", zeros="omit", binning="float64")
     magnitudes = np.abs(w.astype(np.float64))
     magnitudes = magnitudes[magnitudes > 0]
     np.testing.assert_array_equal(h.counts, ref.log10_counts(magnitudes, edges))
@@ -192,7 +192,9 @@ def test_plan_equals_explicit_resamples(edges: Any) -> None:
 def test_estimator_entry() -> None:
     entry = hist.ESTIMATOR
     assert entry.name == "histogram" and entry.order_statistics and entry.kernel is hist.histogram_kernel
-    assert list(entry.options) == ["edges", "trim", "direction", "outside", "values", "nonfinite", "zeros"]
+    assert list(entry.options) == [
+        "edges", "trim", "direction", "outside", "binning", "values", "nonfinite", "zeros"
+    ]
     w = weights(10, 20_000)
     sample, own = entry.sample(w, {"values": "weights", "edges": list(CUSTOM["uniform"]), "outside": "omit"})
     assert isinstance(own["edges"], np.ndarray) and own["trim"] == (0.1, 0.9)

@@ -17,12 +17,22 @@ Where it departs from the exact order-statistic fit
 * The paper's library computes ``ln(-ln(1 - F + 1e-12))``; this module uses the exact
   ``ln(-ln(1 - F))``. The difference in the fitted shape is below 1e-11 relative.
 
+Binning
+-------
+By default (``binning="paper"``) raw data are binned exactly as the library's
+``extract_to_histogram`` bins them: float32 ``log10`` of the values rounded to float32,
+compared with the float64 edges as :func:`numpy.histogram` does, so its bin counts, and
+hence its published numbers, are reproduced bit for bit. ``binning="float64"`` bins float64
+``log10`` of the float64 magnitudes instead; the two differ only for values within float32
+rounding of an edge. See :mod:`weibull_stats.estimators.histogram._bins`.
+
 One kernel, both forms
 ----------------------
 :func:`histogram_kernel` bins every row and fits its histogram. Raw rows are binned value
-by value (chunked ``log10``, exactly :func:`numpy.histogram`'s bins); count rows bin their
-shared grid once and add the counts per bin, O(distinct values) per row. Both give the same
-integer bin counts, hence the same fit, and a one-sample fit is the kernel on a batch of one.
+by value (chunked ``log10``, then :func:`numpy.histogram`'s comparisons); count rows bin
+their shared grid once, with the same arithmetic, and add the counts per bin, O(distinct
+values) per row. Both give the same integer bin counts, hence the same fit, and a
+one-sample fit is the kernel on a batch of one.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ import numpy as np
 from weibull_stats.batch import Batch, Lines, RawRows
 from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators.histogram._bins import (
+    BINNINGS,
     PAPER_BINS,
     PAPER_LOG10_RANGE,
     Log10Histogram,
@@ -50,7 +61,7 @@ from weibull_stats.results import WeibullFit
 from weibull_stats.sample import POLICY_CHOICES, as_sample, check_choice, check_trim
 
 __all__ = [
-    "ESTIMATOR", "MIN_BINS", "PAPER_BINS", "PAPER_LOG10_RANGE", "HistogramPlan", "Log10Histogram",
+    "BINNINGS", "ESTIMATOR", "MIN_BINS", "PAPER_BINS", "PAPER_LOG10_RANGE", "HistogramPlan", "Log10Histogram",
     "bin_counts", "check_edges", "check_options", "fit_histogram", "fit_histogram_counts",
     "histogram_kernel", "histogram_lines", "histogram_plan", "log10_histogram", "paper_edges",
     "record_options",
@@ -70,21 +81,23 @@ def check_options(
     trim: Any = (0.1, 0.9),
     direction: Any = "y_on_x",
     outside: Any = "error",
+    binning: Any = "paper",
 ) -> dict[str, Any]:
     """The histogram options checked: ``edges`` a float64 array (``None``: the paper's grid),
-    ``trim`` a pair of floats, ``direction`` and ``outside`` valid choices.
+    ``trim`` a pair of floats, ``direction``, ``outside`` and ``binning`` valid choices.
 
     Examples
     --------
     >>> options = check_options(edges=[-3, -2, -1], trim=[0.2, 0.8])
-    >>> options["edges"].tolist(), options["trim"], options["outside"]
-    ([-3.0, -2.0, -1.0], (0.2, 0.8), 'error')
+    >>> options["edges"].tolist(), options["trim"], options["outside"], options["binning"]
+    ([-3.0, -2.0, -1.0], (0.2, 0.8), 'error', 'paper')
     """
     return {
         "edges": None if edges is None else check_edges(edges),
         "trim": check_trim(trim),
         "direction": check_choice(direction, "direction", DIRECTIONS),
         "outside": check_choice(outside, "outside", POLICY_CHOICES),
+        "binning": check_choice(binning, "binning", BINNINGS),
     }
 
 
@@ -100,6 +113,7 @@ def record_options(options: dict[str, Any]) -> dict[str, Any]:
         "edges_range": (float(array[0]), float(array[-1])),
         "edges": None if edges is None else tuple(float(e) for e in array),
         "outside": options["outside"],
+        "binning": options["binning"],
     }
 
 
@@ -111,15 +125,17 @@ def histogram_kernel(
     trim: tuple[float, float] = (0.1, 0.9),
     direction: str = "y_on_x",
     outside: str = "error",
+    binning: str = "paper",
 ) -> Lines:
-    """Bin every row over ``edges`` (default :func:`paper_edges`) and fit its histogram.
+    """Bin every row over ``edges`` (default :func:`paper_edges`) as ``binning`` says and
+    fit its histogram.
 
     Values outside the edges give the row an error reason with ``outside="error"``; with
     ``outside="omit"`` they leave the row's total. Diagnostics: ``r2``, ``bins_used``,
     ``n_below``, ``n_above``.
     """
     edge_array = paper_edges() if edges is None else edges
-    full = bin_counts(batch, edge_array)
+    full = bin_counts(batch, edge_array, binning)
     n_below, n_above = full[:, 0].copy(), full[:, -1].copy()
     lines = histogram_lines(full[:, 1:-1], edge_array, trim, direction)
     reasons = dict(lines.reasons)
@@ -147,6 +163,7 @@ def fit_histogram(
     trim: tuple[float, float] = (0.1, 0.9),
     direction: str = "y_on_x",
     outside: str = "error",
+    binning: str = "paper",
     values: str = "magnitudes",
     nonfinite: str = "error",
     zeros: str = "error",
@@ -168,6 +185,12 @@ def fit_histogram(
     outside : {"error", "omit"}, default "error"
         Positive values outside the edges: an error, or left out of the total (the paper's
         library does this silently) with their counts recorded in ``details``.
+    binning : {"paper", "float64"}, default "paper"
+        ``"paper"``: float32 ``log10`` of the values rounded to float32, exactly as
+        ``npm_weibull.extract_to_histogram`` bins them, so its counts and fit are reproduced
+        bit for bit; ``"float64"``: float64 ``log10`` of the float64 magnitudes (values
+        within float32 rounding of an edge may fall in the other bin). Recorded in
+        ``options``.
     values, nonfinite, zeros
         Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
@@ -187,7 +210,7 @@ def fit_histogram(
     >>> round(ws.fit_histogram(w, values="weights").shape, 2)
     1.21
     """
-    options = check_options(edges=edges, trim=trim, direction=direction, outside=outside)
+    options = check_options(edges=edges, trim=trim, direction=direction, outside=outside, binning=binning)
     sample = as_sample(x, values=values, nonfinite=nonfinite, zeros=zeros, min_size=1)
     return one_fit("histogram", histogram_kernel, sample, options, record=record_options(options))
 
@@ -228,6 +251,7 @@ def histogram_plan(
     trim: tuple[float, float] = (0.1, 0.9),
     direction: str = "y_on_x",
     outside: str = "error",
+    binning: str = "paper",
 ) -> HistogramPlan:
     """The :class:`HistogramPlan` of a raw sample (1-D magnitudes, in any order).
 
@@ -241,7 +265,7 @@ def histogram_plan(
     """
     edge_array = paper_edges() if edges is None else check_edges(edges)
     data = np.asarray(sorted_magnitudes).reshape(1, -1)
-    full = bin_counts(RawRows(data), edge_array)[0]
+    full = bin_counts(RawRows(data), edge_array, binning)[0]
     n_out = int(full[0] + full[-1])
     if n_out and outside == "error":
         raise ValueError(_outside_message(int(full[0]), int(full[-1]), data.size, edge_array))

@@ -1,8 +1,26 @@
-"""log10 bin edges, and exact binning of samples and of raw and count rows (histogram mode).
+"""log10 bin edges, and the binning of samples and of raw and count rows (histogram mode).
 
-Binning is exactly :func:`numpy.histogram`'s on float64 ``log10 x``: on equal-width edges
-an index is one multiply and floor, repaired where rounding put a value next to its bin;
-on other edges a binary search.
+How a value becomes a bin (the ``binning`` option, :data:`BINNINGS`):
+
+* ``"paper"`` (default): as the paper's library does it. The reference is
+  ``npm_weibull.extract_to_histogram`` (npm-weibull-py 0.4.0, ``utils/histogram.py``): it
+  casts the weights to float32, takes ``|w|``, clips at 1e-13 and computes ``log10`` in
+  float32, then counts with :func:`numpy.histogram` over float64 ``linspace`` edges, which
+  compares each float32 logarithm, widened exactly to float64, with the float64 edges
+  (bins ``[e_i, e_{i+1})``, the last closed). Here: each magnitude is rounded to float32 and
+  its logarithm computed by numpy's float32 ``log10`` (the same ufunc loop the library
+  calls), then widened to float64 and compared with the edges. ``|float32(w)| ==
+  float32(|w|)``, and the clip only moves values that lie below every edge of its grid, so
+  the bin counts are the library's bit for bit on the same machine. A positive value that
+  rounds to float32 zero is below the edges; one beyond float32's range above them.
+* ``"float64"``: float64 ``log10`` of the float64 magnitude (this module's binning before
+  issue 10): a value moves to the neighbouring bin only where float32 rounding put it
+  across an edge (a few values in 10^6 on the paper's grid; the fit moves by ~1e-7).
+
+Either way the comparison with the edges is exactly :func:`numpy.histogram`'s: on
+equal-width edges an index is one multiply and floor, repaired where rounding put a value
+next to its bin; on other edges a binary search. A count row bins each distinct value with
+the same arithmetic as a raw row bins it, so the two forms give the same counts.
 """
 
 from __future__ import annotations
@@ -15,11 +33,15 @@ import numpy as np
 from weibull_stats.batch import Batch, CountRows
 from weibull_stats.estimators._core import sample_batch
 from weibull_stats.estimators._streaming import CHUNK, chunks, row_groups
-from weibull_stats.sample import as_sample
+from weibull_stats.sample import as_sample, check_choice
 
 #: The paper's binning: 1024 bins of log10|w| over [-12, 2].
 PAPER_BINS = 1024
 PAPER_LOG10_RANGE = (-12.0, 2.0)
+
+#: How values are binned: float32 ``log10`` of float32 values (the paper's library), or
+#: float64 ``log10`` of the float64 magnitudes.
+BINNINGS = ("paper", "float64")
 
 
 def paper_edges() -> np.ndarray:
@@ -54,6 +76,21 @@ def check_edges(edges: Any) -> np.ndarray:
     return array
 
 
+def log10_into(out: np.ndarray, values: np.ndarray, binning: str) -> np.ndarray:
+    """``log10`` of ``values`` into the float64 array ``out``, computed as ``binning`` says.
+
+    ``"paper"``: the values cast to float32 (round to nearest) and numpy's float32 ``log10``,
+    the result widened exactly; ``-inf`` for values that round to zero, ``inf`` beyond
+    float32's range. ``"float64"``: float64 ``log10``.
+    """
+    if binning == "paper":
+        with np.errstate(over="ignore", divide="ignore"):
+            np.log10(values, out=out, dtype=np.float32)
+    else:
+        np.log10(values, out=out, dtype=np.float64)
+    return out
+
+
 def bin_indices(log_values: np.ndarray, edges: np.ndarray, uniform: bool) -> np.ndarray:
     """Bin index of each value, ``-1`` below and ``bins`` above, as :func:`numpy.histogram`
     (bins ``[e_i, e_{i+1})``, the last closed)."""
@@ -79,17 +116,19 @@ def is_uniform(edges: np.ndarray) -> bool:
     return bool(np.allclose(widths, widths[0], rtol=1e-9, atol=0.0))
 
 
-def bin_counts(batch: Batch, edges: np.ndarray) -> np.ndarray:
+def bin_counts(batch: Batch, edges: np.ndarray, binning: str = "paper") -> np.ndarray:
     """``(b, bins + 2)`` int64 counts of ``log10`` of every row: column 0 counts the values
     below the first edge, the last column those above the last edge.
 
-    Raw rows take one chunked float64 ``log10`` pass; count rows bin the shared grid once
-    and add each row's counts per bin (:func:`numpy.add.reduceat`), O(distinct) per row.
+    Raw rows take one chunked ``log10`` pass (:func:`log10_into`); count rows bin the
+    shared grid once, with the same arithmetic, and add each row's counts per bin
+    (:func:`numpy.add.reduceat`), O(distinct) per row.
     """
     bins = edges.size - 1
     uniform = is_uniform(edges)
     if isinstance(batch, CountRows):
-        idx = bin_indices(np.log10(batch.values), edges, uniform) + 1
+        grid = np.ascontiguousarray(batch.values)
+        idx = bin_indices(log10_into(np.empty(grid.shape), grid, binning), edges, uniform) + 1
         counts = batch.counts
         if np.any(idx[1:] < idx[:-1]):  # log10 of an ascending grid is ascending; be sure
             order = np.argsort(idx, kind="stable")
@@ -107,7 +146,7 @@ def bin_counts(batch: Batch, edges: np.ndarray) -> np.ndarray:
         offsets = (np.arange(rows) * (bins + 2) + 1)[:, None]
         for a, c in chunks(0, m):
             part = buffer[:, : c - a]
-            np.log10(values[r0:r1, a:c], out=part, dtype=np.float64)
+            log10_into(part, values[r0:r1, a:c], binning)
             idx = bin_indices(part, edges, uniform) + offsets
             out[r0:r1] += np.bincount(idx.ravel(), minlength=rows * (bins + 2)).reshape(rows, bins + 2)
     return out
@@ -129,6 +168,8 @@ class Log10Histogram:
         Positive values below the first or above the last edge.
     n_omitted : dict
         Zeros and non-finite values dropped by an explicit option.
+    binning : str
+        How values were binned (:data:`BINNINGS`).
     """
 
     edges: np.ndarray
@@ -137,6 +178,7 @@ class Log10Histogram:
     n_below: int
     n_above: int
     n_omitted: dict[str, int]
+    binning: str = "paper"
 
 
 def log10_histogram(
@@ -144,6 +186,7 @@ def log10_histogram(
     /,
     *,
     edges: Any = None,
+    binning: str = "paper",
     values: str = "magnitudes",
     nonfinite: str = "error",
     zeros: str = "error",
@@ -156,6 +199,10 @@ def log10_histogram(
         Positive sample (any shape); with ``values="weights"`` the magnitudes ``|x|``.
     edges : array_like, optional
         Increasing log10 bin edges; default :func:`paper_edges`.
+    binning : {"paper", "float64"}, default "paper"
+        ``"paper"``: float32 ``log10`` of the values rounded to float32, exactly as
+        ``npm_weibull.extract_to_histogram`` bins them (its counts bit for bit);
+        ``"float64"``: float64 ``log10`` of the float64 magnitudes.
     values, nonfinite, zeros
         Bad-input policy, as in :func:`weibull_stats.as_sample`. A zero has no logarithm:
         it is an error unless ``zeros="omit"``.
@@ -173,8 +220,9 @@ def log10_histogram(
     (1024, 1000)
     """
     edge_array = paper_edges() if edges is None else check_edges(edges)
+    binning = check_choice(binning, "binning", BINNINGS)
     sample = as_sample(x, values=values, nonfinite=nonfinite, zeros=zeros, min_size=1)
-    full = bin_counts(sample_batch(sample), edge_array)[0]
+    full = bin_counts(sample_batch(sample), edge_array, binning)[0]
     return Log10Histogram(
         edges=edge_array,
         counts=full[1:-1].copy(),
@@ -182,4 +230,5 @@ def log10_histogram(
         n_below=int(full[0]),
         n_above=int(full[-1]),
         n_omitted=dict(sample.n_omitted),
+        binning=binning,
     )

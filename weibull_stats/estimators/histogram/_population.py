@@ -1,4 +1,15 @@
-"""Histogram mode's exact limit under a population: the validation suite's hook."""
+"""Histogram mode's exact limit under a population: the validation suite's hook.
+
+The binning matters at the 1e-7 level. ``binning="float64"`` compares float64 ``log10 x``
+with the edges: a continuous value is in bin ``i`` when ``10^{e_i} <= x < 10^{e_{i+1}}``
+(float64 ``log10`` is within 1e-16 of exact). ``binning="paper"`` rounds ``x`` to float32
+and takes float32 ``log10``, whose result is quantised to a float32 ulp (up to 9.5e-7 near
+-12): the boundary between two bins is the float32 rounding boundary (the midpoint of two
+float32 neighbours) where that logarithm first reaches the edge, up to 1.2e-6 away from
+``10^{e_i}`` relative. The limit moves by under 1e-7 relative (measured: shape 8e-8, scale
+5e-8 over four decades of sigma). Both limits are exact here: the paper's boundaries are
+found from numpy's float32 ``log10`` on this machine (:func:`paper_boundaries`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.estimators._core import PopulationHook
-from weibull_stats.estimators.histogram._bins import paper_edges
+from weibull_stats.estimators.histogram._bins import BINNINGS, paper_edges
 from weibull_stats.estimators.histogram._lines import fit_histogram_counts
 from weibull_stats.estimators.probability_plot import PROBABILITY_PLOT_POPULATION
 
@@ -19,26 +30,82 @@ from weibull_stats.estimators.probability_plot import PROBABILITY_PLOT_POPULATIO
 HISTOGRAM_WEIBULL_TOLERANCE = float(np.log(10.0)) * 14.0 / 2048.0 / 4.0
 
 
+#: float32 neighbours searched on each side of ``float32(10^e)`` for the paper's boundary
+#: (float32 log10's ulp spans at most ~40 float32 values of x on the paper's grid)
+_SEARCH_ULPS = 256
+
+
+def paper_boundaries(edges: np.ndarray) -> np.ndarray:
+    """Where ``binning="paper"`` switches bins, in x: for each edge ``e`` (the last one
+    closed) the midpoint of the two float32 neighbours between which numpy's float32
+    ``log10``, widened to float64, first reaches ``e`` (first exceeds it for the last edge).
+
+    A continuous value is rounded to float32 first (round to nearest), so the boundary in x
+    is that midpoint, exact in float64. float32 ``log10`` must be non-decreasing around each
+    edge (checked).
+
+    Examples
+    --------
+    >>> b = paper_boundaries(paper_edges())
+    >>> bool(np.all(np.abs(b / 10.0 ** paper_edges() - 1) < 2e-6))
+    True
+    """
+    centre = (10.0 ** edges).astype(np.float32)
+    up, down = [centre], [centre]
+    for _ in range(_SEARCH_ULPS):
+        up.append(np.nextafter(up[-1], np.float32(np.inf)))
+        down.append(np.nextafter(down[-1], np.float32(0.0)))
+    window = np.ascontiguousarray(np.stack(down[::-1] + up[1:], axis=1))  # (edges, 2 * ulps + 1)
+    with np.errstate(divide="ignore", over="ignore"):
+        logs = np.log10(window).astype(np.float64)
+    if not np.all(np.diff(logs, axis=1) >= 0):
+        raise ValueError("float32 log10 is not monotone near an edge: the paper's bins are not intervals")
+    reached = logs >= edges[:, None]
+    reached[-1] = logs[-1] > edges[-1]  # the last bin is closed
+    first = np.argmax(reached, axis=1)
+    if np.any(first == 0) or not np.all(reached[:, -1]):
+        raise ValueError("the paper's bin boundary lies outside the searched float32 window")
+    rows = np.arange(edges.size)
+    return 0.5 * (window[rows, first - 1].astype(np.float64) + window[rows, first].astype(np.float64))
+
+
 @lru_cache(maxsize=512)
-def _paper_bin_probabilities(population: Any, digits: int) -> np.ndarray:
+def _paper_bin_probabilities(population: Any, digits: int, binning: str = "float64") -> np.ndarray:
     ctx = population.context
     sigma = ctx.mpf(population.sigma)
-    cdf = [population.cdf_mp(ctx.power(10, ctx.mpf(float(e))) / sigma) for e in paper_edges()]
+    if binning == "paper":
+        bounds = [ctx.mpf(float(b)) for b in paper_boundaries(paper_edges())]
+    else:
+        bounds = [ctx.power(10, ctx.mpf(float(e))) for e in paper_edges()]
+    cdf = [population.cdf_mp(b / sigma) for b in bounds]
     probs = np.array([float(cdf[i + 1] - cdf[i]) for i in range(len(cdf) - 1)])
     probs.setflags(write=False)
     return probs
 
 
 def histogram_population(
-    population: Any, /, *, trim: tuple[float, float] = (0.1, 0.9), direction: str = "y_on_x"
+    population: Any,
+    /,
+    *,
+    trim: tuple[float, float] = (0.1, 0.9),
+    direction: str = "y_on_x",
+    binning: str = "float64",
 ) -> tuple[float, float]:
     """Limit of histogram mode: the fit to the exact paper-bin probabilities.
 
-    The counts divided by ``n`` tend to ``F(10^{e_{i+1}} / sigma) - F(10^{e_i} / sigma)``
-    (``population.cdf_mp`` at the working precision); they are scaled by ``2^50`` (the fit
-    is invariant to the total) and fitted in float64. Depends on ``population.sigma``.
+    The counts divided by ``n`` tend to ``F(t_{i+1} / sigma) - F(t_i / sigma)``
+    (``population.cdf_mp`` at the working precision), ``t_i = 10^{e_i}`` for
+    ``binning="float64"`` and :func:`paper_boundaries` for ``binning="paper"``; they are
+    scaled by ``2^50`` (the fit is invariant to the total) and fitted in float64. Depends on
+    ``population.sigma``.
+
+    The default is the nominal edges (``"float64"``), which is what the tabulated anchors
+    and the validation suite's bin probabilities use; the estimator's default
+    ``binning="paper"`` has a limit within 1e-7 relative of it (module documentation).
     """
-    probs = _paper_bin_probabilities(population, population.context.dps)
+    if binning not in BINNINGS:
+        raise ValueError(f"`binning` must be one of {', '.join(map(repr, BINNINGS))}; got {binning!r}")
+    probs = _paper_bin_probabilities(population, population.context.dps, binning)
     fit = fit_histogram_counts(probs * 2.0**50, paper_edges(), trim=trim, direction=direction)
     return fit.shape, fit.scale / population.sigma
 
