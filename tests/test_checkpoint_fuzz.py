@@ -206,7 +206,8 @@ shard_names = st.one_of(
     st.sampled_from(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
                      "../x.safetensors", "/etc/passwd", "model.safetensors.index.json",
                      "sub/../model-00001-of-00002.safetensors",
-                     "missing.safetensors", "config.json", "..", ".", "", "a\0b"]),
+                     "missing.safetensors", "config.json", "..", ".", "", "a\0b",
+                     "model-00001-of-00002.safet\nsors"]),
     json_values,
 )
 

@@ -190,6 +190,8 @@ def _rewrite_index(folder: Path, change) -> Path:
         ("other.index.json", r"is an index file"),
         (5, r"shard must be a file name; got 5"),
         ("", r"shard must be a file name"),
+        ("a\0b.safetensors", r"holds a control character"),
+        ("model-00001-of-00002.safet\nsors", r"holds a control character"),
     ],
 )
 def test_index_shard_paths_are_confined(tmp_path: Path, shard: object, message: str) -> None:

@@ -49,8 +49,8 @@ def shard_path(index: Path, name: str, shard: object) -> Path:
     where = f"{index}: tensor {name!r}"
     if not isinstance(shard, str) or not shard:
         raise ValueError(f"{where}: shard must be a file name; got {short_repr(shard)}")
-    if "\0" in shard:
-        raise ValueError(f"{where}: shard name {short_repr(shard)} holds a NUL character")
+    if any(ord(char) < 32 or ord(char) == 127 for char in shard):
+        raise ValueError(f"{where}: shard name {short_repr(shard)} holds a control character")
     if PurePosixPath(shard).is_absolute() or PureWindowsPath(shard).is_absolute() or shard.startswith("\\"):
         raise ValueError(f"{where}: shard path {shard!r} is absolute; shards must lie in the "
                          f"checkpoint folder {index.parent}")
