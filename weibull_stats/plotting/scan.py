@@ -177,12 +177,16 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
         drawn = draw_probability(ax, data, shape, scale, window=trim, margin=margin, band_level=band_level,
                                  max_points=points, line_label=f"k = {shape:.4f}", marker_size=2)
         limits.append(drawn["ylim"])
-        ax.set_title(title, fontsize=7.5)
+        head, _, tail = str(title).partition(": ")
+        ax.set_title(f"{head} (n = {data.size:,})" + (f"\n{tail}" if tail else ""), fontsize=7.5)
         ax.set_ylabel("F (Weibull scale)", fontsize="small")
         handles, labels = ax.get_legend_handles_labels()
-        keep = [i for i, text in enumerate(labels) if text.startswith(("k =", "|w|")) or "outside" in text]
-        ax.legend([handles[i] for i in keep], [labels[i].replace(" points outside the x-range", " outside")
-                                               for i in keep], fontsize=6.5, loc="upper left", framealpha=0.9)
+        keep = [i for i, text in enumerate(labels) if text.startswith("k =")]
+        ax.legend([handles[i] for i in keep], [labels[i] for i in keep], fontsize=7, loc="upper left",
+                  framealpha=0.9)
+        if drawn["below"] or drawn["above"]:
+            ax.text(0.97, 0.04, f"outside x-range:\n{drawn['below']:,} below, {drawn['above']:,} above",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5, color="0.3")
     if limits:
         shared = (min(lo for lo, _ in limits), max(hi for _, hi in limits))
         for ax in axes[: len(samples)]:
