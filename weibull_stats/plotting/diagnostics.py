@@ -6,6 +6,7 @@ Like :meth:`scipy.stats._result_classes.FitResult.plot`; each plot needs the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -229,8 +230,9 @@ def plot_fit(x: Any, fit: WeibullFit, kind: str = "probability", ax: Any = None,
         if ax is not None:
             raise ValueError("`kind='diagnostics'` draws its own four-panel figure; pass no `ax`")
         return plot_diagnostics(x, fit, **options)
-    drawers = {"probability": plot_probability, "qq": plot_qq, "pp": plot_pp, "cdf": plot_cdf,
-               "hist": plot_hist}
+    drawers: dict[str, Callable[..., Any]] = {
+        "probability": plot_probability, "qq": plot_qq, "pp": plot_pp, "cdf": plot_cdf, "hist": plot_hist,
+    }
     if kind not in drawers:
         raise ValueError(f"`kind` must be one of {PLOT_KINDS}, got {kind!r}")
     return drawers[kind](x, fit, ax, **options)

@@ -128,6 +128,7 @@ def plot_null_distribution(result: GoodnessOfFitResult, ax: Any = None, *, bins:
         positive = low > 0 and observed > 0
         far = positive and (observed > FAR_FACTOR * high or observed < low / FAR_FACTOR)
         use_log = far if log is None else (log and positive)
+        edges: Any
         if use_log:
             edges = np.geomspace(low, high, bins + 1)
             ax.set_xscale("log")

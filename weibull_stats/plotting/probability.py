@@ -171,7 +171,7 @@ def plot_probability(
                              plotting_position=position, band_level=band_level, max_points=max_points,
                              line_label=f"{fit.estimator}: k = {fit.shape:.4f}, λ = {fit.scale:.4g}")
     if bootstrap is not None:
-        grid = np.geomspace(*drawn["xlim"], 200)
+        grid = np.geomspace(float(drawn["xlim"][0]), float(drawn["xlim"][1]), 200)
         dist = bootstrap.bootstrap_distribution
         lines = dist[:, :1] * (np.log(grid)[None, :] - np.log(dist[:, 1:2]))
         alpha = 1.0 - bootstrap.confidence_level

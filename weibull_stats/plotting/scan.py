@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.plotting._base import kind_order, percent_ticks, pyplot
@@ -42,8 +43,9 @@ def _footer(fig: Any, handles: Sequence[Any], labels: Sequence[str], caption: st
 
 def interval_label(frame: Any) -> str:
     """What the scan's error bars are: level, method and resamples, from the table's columns."""
-    level = frame["confidence_level"].dropna() if "confidence_level" in frame else []
-    resamples = frame["n_resamples"].dropna() if "n_resamples" in frame else []
+    empty = pd.Series(dtype=float)
+    level = frame["confidence_level"].dropna() if "confidence_level" in frame else empty
+    resamples = frame["n_resamples"].dropna() if "n_resamples" in frame else empty
     method = "percentile"
     for column in ("interval_method", "ci_method", "bootstrap_method"):
         if column in frame and frame[column].notna().any():
