@@ -54,7 +54,8 @@ def test_minilm_scan_end_to_end(tmp_path: Path) -> None:
     assert frame["family"].unique().tolist() == ["bert"]
     assert 1.0 < frame["shape"].median() < 1.3
     for name in ("results.csv", "results.parquet", "errors.csv", "skipped.csv", "run.json", "report.md",
-                 "shape_by_layer.png", "probability_plots.png"):
+                 "shape_by_layer.png", "probability_plots.png",
+                 "shape_by_layer.pdf", "probability_plots.pdf"):
         assert (out / name).is_file(), name
     report = (out / "report.md").read_text()
     assert "SKIPPED explicitly" in report

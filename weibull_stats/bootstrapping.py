@@ -223,8 +223,8 @@ class BootstrapResult:
         return jsonable(out)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Histograms of the bootstrap distribution with the interval and the estimate
-        (:func:`weibull_stats.plotting.plot_bootstrap_distribution`)."""
+        """Histograms of the bootstrap shapes and scales with the estimate and the interval;
+        returns the Figure (:func:`weibull_stats.plotting.plot_bootstrap_distribution`)."""
         from weibull_stats import plotting
 
         return plotting.plot_bootstrap_distribution(self, ax=ax, **kwargs)

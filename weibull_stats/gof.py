@@ -199,7 +199,8 @@ class GoodnessOfFitResult:
         return jsonable(out)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Null distribution with the observed statistic
+        """Null distribution with the observed statistic, both in view (log axis when far
+        apart), p-value in the title; returns the Figure
         (:func:`weibull_stats.plotting.plot_null_distribution`)."""
         from weibull_stats import plotting
 

@@ -173,8 +173,10 @@ def write_report(
     gate: Any = None,
     settings: Any = None,
     plots: bool = True,
+    formats: Sequence[str] = plotting.DEFAULT_FORMATS,
+    dpi: float = plotting.DEFAULT_DPI,
 ) -> Path:
-    """Write ``report.md`` (and, with ``plots``, the PNG figures) into ``out``; return its path.
+    """Write ``report.md`` (and, with ``plots``, the figures) into ``out``; return its path.
 
     Parameters
     ----------
@@ -190,6 +192,10 @@ def write_report(
         The validation-gate record.
     settings : ScanSettings, optional
     plots : bool, default True
+    formats : sequence of {"png", "pdf", "svg"}, default ("png", "pdf")
+        Files written per figure; the report embeds the PNG (or SVG) and links the others.
+    dpi : float, default 200
+        Resolution of the PNG files.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -268,7 +274,7 @@ def write_report(
 
     if plots and len(frame) and main:
         lines += ["## Plots", ""]
-        lines += _write_plots(out, frame, checkpoints, main, bool(trajectory))
+        lines += _write_plots(out, frame, checkpoints, main, bool(trajectory), formats, dpi)
         lines.append("")
     if errors:
         lines += ["## Failures", "", f"{len(errors)} failures (all in `errors.csv`); the first ones:", ""]
@@ -319,20 +325,42 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
                         gate=gate, settings=settings, plots=plots)
 
 
-def _save(fig: Any, path: Path) -> None:
-    """Save a figure and release it (figures made through pyplot stay registered until closed)."""
-    import matplotlib.pyplot as plt
+#: Short attribution drawn under every figure that shows the published bands.
+FIGURE_ATTRIBUTION = (
+    "Bands: range over the published models of the per-model median k, DATABASE v9.1 "
+    "(tiexinding/NPM-Weibull-public), T. Ding, arXiv:2605.18898; CC BY 4.0, (c) 2026 Tiexin Ding."
+)
+#: Estimators whose numbers the anchor and the published bands describe (the middle-80% protocol).
+BANDED_ESTIMATORS: tuple[str, ...] = ("probability_plot", "histogram")
 
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+
+def _save(fig: Any, path: Path, formats: Sequence[str], dpi: float) -> list[Path]:
+    """Save a figure in every format and release it."""
+    return plotting.save_figure(fig, path, formats=formats, dpi=dpi)
+
+
+def _embed(alt: str, written: Sequence[Path]) -> str:
+    """Markdown image of the raster (or first) file, with links to the other formats."""
+    files = [p.name for p in written]
+    shown = next((f for f in files if f.endswith((".png", ".svg"))), files[0])
+    others = [f for f in files if f != shown]
+    links = " (" + ", ".join(f"[{f.rsplit('.', 1)[1].upper()}]({f})" for f in others) + ")" if others else ""
+    return f"![{alt}]({shown}){links}"
 
 
 def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
-                 trajectory: bool) -> list[str]:
+                 trajectory: bool, formats: Sequence[str] = plotting.DEFAULT_FORMATS,
+                 dpi: float = plotting.DEFAULT_DPI) -> list[str]:
     lines = []
-    fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator, anchor=HALFNORMAL_SHAPE)
-    _save(fig, out / "shape_by_layer.png")
-    lines.append("![k by layer](shape_by_layer.png)")
+    banded = estimator in BANDED_ESTIMATORS
+    bands = ({kind: groups["all"][:2] for kind, groups in published_bands().items() if "all" in groups}
+             if banded else None)
+    count = len(published_table())
+    fig = plotting.plot_scan_shape_by_layer(
+        frame, estimator=estimator, anchor=HALFNORMAL_SHAPE if banded else None, bands=bands,
+        band_label=f"published range of per-model median k ({count} models)",
+        caption=FIGURE_ATTRIBUTION if banded else "")
+    lines.append(_embed("k by layer", _save(fig, out / "shape_by_layer", formats, dpi)))
     samples = _probability_samples(frame, checkpoints, estimator)
     if samples:
         trim = (0.1, 0.9)
@@ -341,10 +369,11 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
         if isinstance(trim_option, list) and len(trim_option) == 2:
             trim = (float(trim_option[0]), float(trim_option[1]))
         fig = plotting.plot_scan_probability(samples, trim=trim)
-        _save(fig, out / "probability_plots.png")
-        lines.append("![probability plots](probability_plots.png)")
+        lines.append(_embed("probability plots",
+                            _save(fig, out / "probability_plots", formats, dpi)))
     if trajectory:
-        fig = plotting.plot_scan_trajectory(frame, estimator=estimator, anchor=HALFNORMAL_SHAPE)
-        _save(fig, out / "trajectory.png")
-        lines.append("![k and λ against step](trajectory.png)")
+        fig = plotting.plot_scan_trajectory(frame, estimator=estimator,
+                                            anchor=HALFNORMAL_SHAPE if banded else None)
+        written = _save(fig, out / "trajectory", formats, dpi)
+        lines.append(_embed("k and λ against step", written))
     return lines

@@ -159,16 +159,19 @@ class WeibullFit:
 
         return stats.weibull_min(c=self.shape, scale=self.scale)
 
-    def plot(self, x: Any, ax: Any = None, **kwargs: Any) -> Any:
-        """Probability plot of ``x`` with this fit's line and trim window.
+    def plot(self, x: Any, ax: Any = None, *, kind: str = "probability", **kwargs: Any) -> Any:
+        """Plot this fit against its data ``x`` (a fit does not keep its sample); return the Figure.
 
-        Delegates to :func:`weibull_stats.plotting.plot_probability`; matplotlib is
-        imported only when this is called.
+        ``kind`` is ``"probability"`` (Weibull probability plot: percent-scaled axis, ``|w|`` on
+        a log axis focused on the fitted window, pointwise band), ``"qq"``, ``"pp"``, ``"cdf"``,
+        ``"hist"`` (histogram with the fitted pdf) or ``"diagnostics"`` (those four in one
+        figure). Delegates to :func:`weibull_stats.plotting.plot_fit`; matplotlib is imported
+        only when this is called.
         """
         # the plot layer sits above the results; matplotlib is optional (import-linter exempts this)
-        from weibull_stats.plotting import plot_probability
+        from weibull_stats.plotting import plot_fit
 
-        return plot_probability(x, self, ax=ax, **kwargs)
+        return plot_fit(x, self, kind, ax, **kwargs)
 
     # ------------------------------------------------------------------ display
     # one line for repr, a small table for str and the notebook (weibull_stats.display)

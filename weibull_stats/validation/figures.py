@@ -1,4 +1,9 @@
-"""Plots of the validation studies (matplotlib on the Agg backend, imported lazily)."""
+"""Plots of the validation studies (matplotlib on the Agg backend, imported lazily).
+
+Each figure is written as PNG (200 dpi) and PDF beside its table; panels that show the same
+quantity share their y-range; error bars are named in the titles or legends.
+:func:`redraw_figures` redraws them from the committed CSV tables (no simulation).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.validation.report import new_figure, save_figure
 
 
@@ -38,8 +44,8 @@ def confirmation_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, 
 
 
 def finite_n_bias_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
-    """``n * bias`` of the shape against n: estimators, and plotting positions."""
-    fig, axes = new_figure(2, 1, (6.0, 4.2))
+    """``n * bias`` of the shape against n: estimators, and plotting positions (shared y)."""
+    fig, axes = new_figure(2, 1, (6.0, 4.2), sharey=True)
     for fit, group in frame.groupby("fit", sort=False):
         ax = axes[0][1] if str(fit).startswith("probability_plot[") else axes[0][0]
         line = ax.errorbar(
@@ -60,16 +66,17 @@ def finite_n_bias_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str,
         ax.set_xscale("log")
         ax.set_xlabel("n")
         ax.set_ylabel("n x (mean shape - exact limit)")
-        ax.set_title(f"HalfNormal finite-n bias: {title}", fontsize=9)
+        ax.set_title(f"HalfNormal finite-n bias: {title}\nbars = 3 MC SE", fontsize=9)
+        ax.tick_params(labelleft=True)
         ax.legend(fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return save_figure(fig, out_dir, "finite_n_bias", stamp=stamp)
 
 
 def weibull_errors_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
-    """Relative RMSE of the shape against n, one panel per true shape."""
+    """Relative RMSE of the shape against n, one panel per true shape (shared y)."""
     shapes = sorted(frame["true_shape"].unique())
-    fig, axes = new_figure(len(shapes), 1, (3.2, 3.4))
+    fig, axes = new_figure(len(shapes), 1, (3.2, 3.4), sharey=True)
     for ax, shape in zip(axes[0], shapes, strict=True):
         for name, group in frame[frame["true_shape"] == shape].groupby("estimator", sort=False):
             ax.plot(group["n"], group["rmse_shape"] / shape, marker="o", label=str(name))
@@ -84,15 +91,15 @@ def weibull_errors_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str
 
 
 def efficiency_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
-    """Relative efficiency of the shape against MLE, by true shape, at each n."""
+    """Relative efficiency of the shape against MLE, by true shape, at each n (shared y)."""
     sizes = sorted(frame["n"].unique())
-    fig, axes = new_figure(len(sizes), 1, (3.2, 3.4))
+    fig, axes = new_figure(len(sizes), 1, (3.2, 3.4), sharey=True)
     for ax, n in zip(axes[0], sizes, strict=True):
         for name, group in frame[(frame["n"] == n) & (frame["estimator"] != "mle")].groupby(
             "estimator", sort=False
         ):
             ax.plot(group["true_shape"], group["efficiency_shape"], marker="o", label=str(name))
-        ax.axhline(1.0, color="k", lw=0.8)
+        ax.axhline(1.0, color="k", lw=0.8, label="as efficient as MLE")
         ax.set_title(f"n = {n}", fontsize=9)
         ax.set_xlabel("true shape")
     axes[0][0].set_ylabel("MSE(MLE) / MSE(estimator), shape")
@@ -116,7 +123,9 @@ def trim_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) ->
         capsize=3,
         label="simulated mean (y on x), 3 MC SE",
     )
-    ax.axvline(0.8, color="0.5", lw=0.8, ls=":")
+    ax.axvline(0.8, color="0.5", lw=0.8, ls=":", label="default trim (0.1, 0.9)")
+    ax.axhline(HALFNORMAL_ANCHOR_SHAPE, color="0.35", lw=0.8, ls="--",
+               label=f"HalfNormal anchor k0 = {HALFNORMAL_ANCHOR_SHAPE:.4f}")
     ax.set_xlabel("kept fraction 1 - 2a of trim (a, 1 - a)")
     ax.set_ylabel("probability-plot shape under HalfNormal")
     ax.legend(fontsize=7)
@@ -171,9 +180,54 @@ def step0_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -
     ax.scatter(x, frame["z_shape"], marker="o", label="shape")
     ax.scatter(x, frame["z_scale"], marker="x", label="ln scale")
     for bound in (-3, 3):
-        ax.axhline(bound, color="r", lw=0.8, ls="--")
+        ax.axhline(bound, color="r", lw=0.8, ls="--", label="|z| = 3" if bound > 0 else None)
     ax.set_xlabel("matrix (GPT-NeoX, Llama, Linear stacks)")
     ax.set_ylabel("(fit - exact anchor) / asymptotic SE")
     ax.legend(fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return save_figure(fig, out_dir, "step0", stamp=stamp)
+
+
+#: Figures :func:`redraw_figures` can redraw, by the name of their CSV table.
+REDRAWABLE = {
+    "confirmation": confirmation_figure,
+    "finite_n_bias": finite_n_bias_figure,
+    "weibull_errors": weibull_errors_figure,
+    "efficiency": efficiency_figure,
+    "trim": trim_figure,
+    "histogram_sigma": histogram_sigma_figure,
+    "step0": step0_figure,
+}
+
+
+def read_stamp(path: Path) -> dict[str, str]:
+    """The ``seed=..., package_version=..., date=...`` comment line of a results CSV."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        fields = dict(part.strip().split("=", 1) for part in line[1:].split(",") if "=" in part)
+        if {"seed", "package_version", "date"} <= fields.keys():
+            return {k: fields[k] for k in ("seed", "package_version", "date")}
+    raise ValueError(f"{path}: no stamp line (seed=..., package_version=..., date=...)")
+
+
+def redraw_figures(results: str | Path) -> list[Path]:
+    """Redraw the study figures from the CSV tables in ``results``, keeping their stamps.
+
+    Only the drawing is redone (seconds, no simulation): the figures of
+    :data:`REDRAWABLE` whose table is present. The coverage and GoF figures are drawn by
+    their studies (:mod:`weibull_stats.validation.uncertainty`).
+
+    Examples
+    --------
+    ``python -c "from weibull_stats.validation.figures import redraw_figures;
+    redraw_figures('validation/results')"``
+    """
+    results = Path(results)
+    written = []
+    for name, draw in REDRAWABLE.items():
+        path = results / f"{name}.csv"
+        if path.is_file():
+            frame = pd.read_csv(path, comment="#")
+            written.append(draw(frame, results, read_stamp(path)))
+    return written

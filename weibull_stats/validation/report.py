@@ -2,7 +2,8 @@
 
 CSV files start with ``#`` comment lines holding the stamp (read them back with
 ``pandas.read_csv(path, comment="#")``); Markdown files start with a title and the stamp;
-PNG files carry the stamp in a footer line and in their ``Description`` metadata.
+Figures (PNG at 200 dpi and PDF) carry the stamp in a footer line and in their metadata
+(PNG ``Description``, PDF ``Subject``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from weibull_stats.formatting import markdown_table as _render
+from weibull_stats.plotting import DEFAULT_DPI, DEFAULT_FORMATS
+from weibull_stats.plotting import save_figure as save_figure_files
 
 
 def stamp_line(stamp: Mapping[str, Any]) -> str:
@@ -67,24 +70,34 @@ def write_table(
     return [csv_path, md_path]
 
 
-def save_figure(fig: Any, out_dir: Path, name: str, *, stamp: Mapping[str, Any]) -> Path:
-    """Save ``fig`` as ``<name>.png`` with the stamp as footer and metadata; close it."""
-    import matplotlib.pyplot as plt
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{name}.png"
-    fig.text(0.01, 0.005, f"weibull-stats validation: {stamp_line(stamp)}", fontsize=6, color="0.4")
-    fig.savefig(path, dpi=110, metadata={"Description": stamp_line(stamp), "Software": "weibull-stats"})
-    plt.close(fig)
-    return path
+#: Files written per validation figure (PNG for the README and docs, PDF for papers).
+FIGURE_FORMATS: tuple[str, ...] = DEFAULT_FORMATS
+#: Resolution of the validation PNGs.
+FIGURE_DPI = DEFAULT_DPI
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.4, 4.2)) -> tuple[Any, Any]:
-    """A figure on the Agg backend (no display needed)."""
+def save_figure(fig: Any, out_dir: Path, name: str, *, stamp: Mapping[str, Any],
+                formats: Sequence[str] | None = None, dpi: float | None = None) -> Path:
+    """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` (``formats``) with the stamp as footer
+    and metadata; close it; return the first path (the PNG by default).
+
+    ``formats`` defaults to :data:`FIGURE_FORMATS`, ``dpi`` (of the PNG) to :data:`FIGURE_DPI`.
+    """
+    line = stamp_line(stamp)
+    fig.text(0.01, 0.005, f"weibull-stats validation: {line}", fontsize=6, color="0.4")
+    written = save_figure_files(fig, out_dir / name, formats=tuple(formats or FIGURE_FORMATS),
+                                dpi=dpi or FIGURE_DPI, description=line)
+    return written[0]
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.4, 4.2), *,
+               sharey: bool = False) -> tuple[Any, Any]:
+    """A figure on the Agg backend (no display needed); ``sharey`` for panels of one quantity."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
+                             sharey=sharey)
     return fig, axes
