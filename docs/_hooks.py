@@ -2,15 +2,19 @@
 
 * ``reference/cli.md``: the ``--help`` of ``weibull-stats`` and of every subcommand, rendered
   from :func:`weibull_stats.cli.build_parser` at build time.
-* ``reference/api/index.md`` and one ``reference/api/<module>.md`` per public module of the
-  package (found on disk, so a module added by anyone gets its page), rendered by
-  mkdocstrings from the docstrings; the pages are added to the navigation here.
+* ``reference/api/index.md`` and the API pages, rendered by mkdocstrings from the docstrings:
+  the public API only, i.e. every name of ``weibull_stats.__all__`` (one page per defining
+  module, so a name exported by anyone lands on a page) and the ``__all__`` of the public
+  subpackages in ``NAMESPACES``; the pages are added to the navigation here.
 * ``<!-- cli-help: NAME -->`` in any page is replaced by the help of subcommand ``NAME``.
 * ``<!-- cli-run: ARGS -->`` is replaced by the command ``weibull-stats ARGS`` and its output,
   run in-process at build time: numbers shown this way are always the current ones.
 * ``<!-- include: PATH -->`` inlines a committed file (``PATH`` relative to the repository
   root), so tables of committed results are shown as they are, never retyped.
 * Sphinx roles left in docstrings (``:func:`name```) are shown as plain code.
+* The notebooks (``docs/notebooks/*.ipynb``) are executed and rendered by mkdocs-jupyter
+  (``mkdocs.yml``); the MathJax and mermaid scripts of its template, which would load from a CDN, are
+  dropped (KaTeX renders the math).
 """
 
 from __future__ import annotations
@@ -29,93 +33,178 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "weibull_stats"
-#: Packages documented elsewhere (the CLI reference) rather than as API.
-SKIP = {f"{PACKAGE}.commands", f"{PACKAGE}.__main__"}
+#: The public namespaces of the API reference: the top-level package (``import weibull_stats as
+#: ws``) and the subpackages a user imports from. Each one documents exactly its ``__all__``;
+#: modules and helpers outside every ``__all__`` (``intervals.check_count``, ``batch_rows``, ...)
+#: are internals and get no page.
+NAMESPACES = {
+    f"{PACKAGE}.testing": "Testing helpers (Hypothesis)",
+    f"{PACKAGE}.validation": "Validation suite",
+    f"{PACKAGE}.checkpoints": "Checkpoints and naming",
+}
+#: Pages of the top-level names, grouped by the module that defines them (first component under
+#: the package), in this order; a name from a module not listed here gets a page of its own.
+TOPICS = {
+    "estimators": "Estimators",
+    "registry": "Estimator registry",
+    "results": "Fit results",
+    "sample": "Samples and input policy",
+    "bootstrapping": "Bootstrap intervals",
+    "gof": "Goodness of fit",
+    "model_comparison": "Model comparison",
+    "export": "Tables for papers",
+    "workflow": "Scanning",
+    "constants": "Constants",
+}
+#: Modules whose exported names share another module's page.
+SHARED_PAGE = {"fit_table": "export", "intervals": "bootstrapping"}
 HELP_WIDTH = "96"
 CLI_MARKER = re.compile(r"<!--\s*cli-help:\s*([\w-]+)\s*-->")
 RUN_MARKER = re.compile(r"<!--\s*cli-run:\s*(.+?)\s*-->")
 INCLUDE_MARKER = re.compile(r"<!--\s*include:\s*(\S+)\s*-->")
 ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|data|attr|exc|obj|const):(?=<code>)")
+#: What nbconvert's template puts in every notebook page and the site must not load (no network
+#: at view time): MathJax from ``mathjax_url`` (KaTeX, vendored, renders the notebooks' math as it
+#: does the pages'), and mermaid imported from a CDN (the notebooks draw no diagrams).
+NOTEBOOK_REMOTE = (
+    re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
+    re.compile(r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>', re.S),
+)
 
 
-def public_modules() -> list[tuple[str, Path]]:
-    """``(dotted name, file)`` of every public module and package, sorted by name."""
-    found = []
-    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        if any(p.startswith("_") for p in parts):
-            continue
-        if not all((ROOT.joinpath(*parts[:i]) / "__init__.py").is_file() for i in range(1, len(parts))):
-            continue  # not importable yet: a package directory without __init__.py
-        name = ".".join(parts)
-        if name == PACKAGE or any(name == s or name.startswith(s + ".") for s in SKIP):
-            continue
-        found.append((name, path))
-    return found
+def module_file(module: str) -> Path:
+    base = ROOT.joinpath(*module.split("."))
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
-def page_path(module: str) -> str:
-    return f"reference/api/{module.removeprefix(PACKAGE + '.')}.md"
-
-
-def defines_public_objects(path: Path) -> bool:
-    """Whether a package's ``__init__`` defines (not only re-exports) public objects."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if not node.name.startswith("_"):
-                return True
+def defined_at_top(path: Path, name: str) -> bool:
+    """Whether module ``path`` defines ``name`` (def, class or assignment) at its top level."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if isinstance(node, ast.Assign | ast.AnnAssign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in targets
+        ):
+            return True
     return False
 
 
-def api_page(module: str, path: Path) -> str:
-    lines = [f"# `{module}`", "", f"::: {module}"]
-    if path.name == "__init__.py" and not defines_public_objects(path):
-        # a package that only re-exports: show its docstring, the members have their own pages
-        lines += ["    options:", "      members: false", "      show_root_heading: false"]
-        children = [m for m, _ in public_modules() if m.rsplit(".", 1)[0] == module]
-        if children:
-            lines += ["", "Modules:", ""]
-            lines += [f"- [`{c}`]({Path(page_path(c)).name})" for c in children]
+def home_of(namespace: str, name: str) -> str:
+    """The module that defines ``namespace.name``, read from the source (no import needed).
+
+    A name imported in the namespace's ``__init__`` (``from X import name``) lives in ``X``,
+    followed through further re-exports; otherwise the first module of the namespace's package
+    that defines it at top level (the lazily loaded names of ``weibull_stats.validation``).
+    """
+    path = module_file(namespace)
+    if defined_at_top(path, name):
+        return namespace
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if any((alias.asname or alias.name) == name for alias in node.names):
+                return home_of(node.module, name) if node.module.startswith(PACKAGE) else node.module
+    if path.name == "__init__.py":
+        for candidate in sorted(path.parent.rglob("*.py")):
+            if candidate != path and defined_at_top(candidate, name):
+                parts = candidate.relative_to(ROOT).with_suffix("").parts
+                return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    raise LookupError(f"{namespace}.{name} is in __all__ but defined nowhere in {PACKAGE}")
+
+
+def exported(namespace: str) -> list[str]:
+    """``__all__`` of a namespace, read from its source, dunders (``__version__``) left out."""
+    tree = ast.parse(module_file(namespace).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            names = ast.literal_eval(node.value)
+            return [n for n in names if not (n.startswith("__") and n.endswith("__"))]
+    raise LookupError(f"{namespace} has no __all__")
+
+
+def api_pages() -> list[dict[str, Any]]:
+    """One entry per API page: title, page path, namespace, and its ``(name, home)`` members."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in exported(PACKAGE):
+        home = home_of(PACKAGE, name)
+        key = home.removeprefix(PACKAGE + ".").split(".")[0]
+        key = SHARED_PAGE.get(key, key)
+        groups.setdefault(key, []).append((name, home))
+    order = [k for k in TOPICS if k in groups] + sorted(k for k in groups if k not in TOPICS)
+    pages = [
+        {"title": TOPICS.get(key, f"`{PACKAGE}.{key}`"), "path": f"reference/api/{key}.md",
+         "namespace": PACKAGE, "members": groups[key]}
+        for key in order
+    ]
+    for namespace, title in NAMESPACES.items():
+        members = [(name, home_of(namespace, name)) for name in exported(namespace)]
+        pages.append({"title": title, "path": f"reference/api/{namespace.removeprefix(PACKAGE + '.')}.md",
+                      "namespace": namespace, "members": members})
+    return pages
+
+
+def target(page: dict[str, Any], name: str, home: str) -> str:
+    """The path mkdocstrings renders: the public one (``weibull_stats.fit_mle``) where griffe can
+    follow it in the source, the defining module's for a name loaded lazily by ``__getattr__``."""
+    namespace = page["namespace"]
+    path = module_file(namespace)
+    visible = defined_at_top(path, name) or any(
+        isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+    )
+    return f"{namespace}.{name}" if visible else f"{home}.{name}"
+
+
+def api_page(page: dict[str, Any]) -> str:
+    namespace = page["namespace"]
+    lines = [f"# {page['title']}", ""]
+    if namespace == PACKAGE:
+        lines += [
+            "Importable from the top-level package: `import weibull_stats as ws`, then "
+            + ", ".join(f"`ws.{name}`" for name, _ in page["members"]) + ".",
+        ]
+    else:
+        lines += [f"::: {namespace}", "    options:", "      members: false",
+                  "      show_root_heading: false", ""]
+        lines += [f"`from {namespace} import ...`: " + ", ".join(f"`{n}`" for n, _ in page["members"]) + "."]
+    for name, home in page["members"]:
+        lines += ["", f"::: {target(page, name, home)}", "    options:", "      heading_level: 2"]
     return "\n".join(lines) + "\n"
 
 
+def summary_of(obj: Any) -> str:
+    if callable(obj) or inspect.ismodule(obj):
+        doc = (inspect.getdoc(obj) or "").strip().splitlines()
+        if doc:
+            return doc[0].replace("|", "\\|")
+    if isinstance(obj, Mapping):
+        return "mapping: " + ", ".join(f"`{key}`" for key in obj)
+    if isinstance(obj, int | float | str):
+        return f"constant, `{obj!r}`"
+    return "constant"
+
+
 def api_index() -> str:
-    import weibull_stats
+    import importlib
 
     lines = [
         "# API reference",
         "",
-        "Generated from the docstrings (numpydoc) at every build. Everything below is importable "
-        "from the top-level package (`import weibull_stats as ws`); the pages per module give the "
-        "full signatures, parameters, notes and examples.",
-        "",
-        "| name | defined in | summary |",
-        "|:--|:--|:--|",
+        "The public API, generated from the docstrings (numpydoc) at every build: every name of "
+        "`weibull_stats.__all__` (`import weibull_stats as ws`), and the subpackages "
+        + ", ".join(f"`{n}`" for n in NAMESPACES)
+        + ". Other modules are internal: they may change without notice.",
     ]
-    modules = {m for m, _ in public_modules()}
-    for name in sorted(weibull_stats.__all__, key=str.lower):
-        obj = getattr(weibull_stats, name)
-        if inspect.ismodule(obj):
-            home: str | None = obj.__name__
-        else:
-            home = getattr(obj, "__module__", None) if callable(obj) else None
-        doc = (inspect.getdoc(obj) or "").strip().splitlines() if home else []
-        if doc:
-            summary = doc[0].replace("|", "\\|")
-        else:
-            summary = f"constant, `{obj!r}`" if isinstance(obj, int | float | str) else "constant"
-            if isinstance(obj, Mapping):
-                summary = "mapping: " + ", ".join(f"`{key}`" for key in obj)
-        if home in modules:
-            where = f"[`{home}`]({Path(page_path(home)).name})"
-        else:
-            where = f"`{home or PACKAGE}`"
-        lines.append(f"| `{name}` | {where} | {summary} |")
-    lines += ["", "## Modules", ""]
-    lines += [f"- [`{m}`]({Path(page_path(m)).name})" for m, _ in public_modules()]
+    for page in api_pages():
+        module = importlib.import_module(page["namespace"])
+        link = Path(page["path"]).name
+        prefix = "ws." if page["namespace"] == PACKAGE else ""
+        lines += ["", f"## [{page['title']}]({link})", "", "| name | summary |", "|:--|:--|"]
+        for name, home in page["members"]:
+            anchor = target(page, name, home)
+            lines.append(f"| [`{prefix}{name}`]({link}#{anchor}) | {summary_of(getattr(module, name))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -171,7 +260,7 @@ def cli_page() -> str:
 # --------------------------------------------------------------------------- MkDocs events
 def on_config(config: Any) -> Any:
     """Replace the nav entry ``reference/api/index.md`` by the index plus one page per module."""
-    modules = public_modules()
+    pages_ = api_pages()
 
     def expand(items: list[Any]) -> list[Any]:
         out: list[Any] = []
@@ -180,7 +269,7 @@ def on_config(config: Any) -> Any:
                 ((title, value),) = item.items()
                 if value == "reference/api/index.md":
                     pages: list[Any] = [{"Overview": value}]
-                    pages += [{m: page_path(m)} for m, _ in modules]
+                    pages += [{page["title"].strip("`"): page["path"]} for page in pages_]
                     out.append({title: pages})
                 elif isinstance(value, list):
                     out.append({title: expand(value)})
@@ -198,8 +287,8 @@ def on_files(files: Any, config: Any) -> Any:
     from mkdocs.structure.files import File
 
     generated = {"reference/cli.md": cli_page(), "reference/api/index.md": api_index()}
-    for module, path in public_modules():
-        generated[page_path(module)] = api_page(module, path)
+    for page in api_pages():
+        generated[page["path"]] = api_page(page)
     for name, content in generated.items():
         existing = files.get_file_from_path(name)
         if existing is not None:
@@ -247,4 +336,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    return ROLE.sub("", html)
+    html = ROLE.sub("", html)
+    if page.file.src_path.endswith(".ipynb"):
+        for pattern in NOTEBOOK_REMOTE:
+            html = pattern.sub("", html)
+    return html
