@@ -47,6 +47,7 @@ NAMESPACES = {
     f"{PACKAGE}.testing": "Testing helpers (Hypothesis)",
     f"{PACKAGE}.validation": "Validation suite",
     f"{PACKAGE}.checkpoints": "Checkpoints and naming",
+    f"{PACKAGE}.plotting": "Figures",
 }
 #: Pages of the top-level names, grouped by the module that defines them (first component under
 #: the package), in this order; a name from a module not listed here gets a page of its own.

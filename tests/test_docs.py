@@ -96,6 +96,7 @@ def test_notebooks_are_executed_and_rendered_by_the_docs_build() -> None:
 
 def test_api_reference_is_the_public_api() -> None:
     import weibull_stats.checkpoints
+    import weibull_stats.plotting
     import weibull_stats.testing
     import weibull_stats.validation
 
@@ -108,6 +109,7 @@ def test_api_reference_is_the_public_api() -> None:
         "weibull_stats.testing": set(weibull_stats.testing.__all__),
         "weibull_stats.validation": set(weibull_stats.validation.__all__),
         "weibull_stats.checkpoints": set(weibull_stats.checkpoints.__all__),
+        "weibull_stats.plotting": set(weibull_stats.plotting.__all__),
     }
     assert documented == public
     pages = "\n".join(hooks.api_page(page) for page in hooks.api_pages())
