@@ -65,3 +65,72 @@ def test_readme_keeps_the_benchmark_attribution() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     for required in ("DATABASE_v9_1.csv", "tiexinding/NPM-Weibull-public", "CC BY 4.0", "arXiv:2605.18898"):
         assert required in text, f"README lacks {required!r} in the attribution of the benchmark table"
+
+
+def mkdocs_config() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+
+
+def docs_hooks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "_hooks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebooks_are_executed_and_rendered_by_the_docs_build() -> None:
+    config = mkdocs_config()
+    plugins = [p for p in config["plugins"] if isinstance(p, dict)]
+    (jupyter,) = [p["mkdocs-jupyter"] for p in plugins if "mkdocs-jupyter" in p]
+    # executed at every build, a raising cell fails it, and no cache keyed on the notebook alone
+    assert jupyter["execute"] is True and jupyter["allow_errors"] is False and jupyter["cache"] is False
+    nav = str(config["nav"])
+    for path in sorted((DOCS / "notebooks").glob("*.ipynb")):
+        assert f"notebooks/{path.name}" in nav, f"{path.name} has no page in the nav of mkdocs.yml"
+
+
+def test_api_reference_is_the_public_api() -> None:
+    import weibull_stats.checkpoints
+    import weibull_stats.plotting
+    import weibull_stats.testing
+    import weibull_stats.validation
+
+    hooks = docs_hooks()
+    documented: dict[str, set[str]] = {}
+    for page in hooks.api_pages():
+        documented.setdefault(page["namespace"], set()).update(name for name, _ in page["members"])
+    public = {
+        "weibull_stats": {n for n in ws.__all__ if not n.startswith("__")},
+        "weibull_stats.testing": set(weibull_stats.testing.__all__),
+        "weibull_stats.validation": set(weibull_stats.validation.__all__),
+        "weibull_stats.checkpoints": set(weibull_stats.checkpoints.__all__),
+        "weibull_stats.plotting": set(weibull_stats.plotting.__all__),
+    }
+    assert documented == public
+    pages = "\n".join(hooks.api_page(page) for page in hooks.api_pages())
+    for internal in ("check_count", "batch_rows", "weibull_stats.intervals.", "weibull_stats.batch"):
+        assert internal not in pages, f"the API reference shows the internal {internal!r}"
+
+
+def test_math_and_assets_are_local() -> None:
+    config = mkdocs_config()
+    for asset in config["extra_javascript"] + config["extra_css"]:
+        assert "://" not in asset, f"{asset} would be loaded from the network"
+        assert (DOCS / asset).is_file(), f"{asset} is not in docs/"
+    katex = DOCS / "assets" / "katex"
+    assert (katex / "LICENSE").is_file() and list((katex / "fonts").glob("*.woff2"))
+    # nbconvert's MathJax block (it loads from a CDN) is dropped from the notebook pages
+    mathjax = '<!-- Load mathjax -->\n<script src=""> </script>\n<!-- End of mathjax configuration -->'
+    assert docs_hooks().NOTEBOOK_REMOTE[0].sub("", mathjax) == ""
+
+
+def test_docs_figures_are_committed_outputs() -> None:
+    for page in DOCS.glob("*.md"):
+        for image in re.findall(r"\(figures/validation/([^)]+\.png)\)", page.read_text(encoding="utf-8")):
+            committed = ROOT / "validation" / "results" / image
+            assert committed.is_file(), f"{page.name}: {image} is not committed"
