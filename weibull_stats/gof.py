@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from weibull_stats._version import __version__
+from weibull_stats.degenerate import distinct_up_to_three
 from weibull_stats.edf import STATISTICS, count_edf_statistic, edf_statistic
 from weibull_stats.engine import check_workers, null_function, resolve_estimator, run_blocks
-from weibull_stats.intervals import check_count
 from weibull_stats.formatting import jsonable
-from weibull_stats.degenerate import distinct_up_to_three
+from weibull_stats.intervals import check_count
 from weibull_stats.model_comparison import ModelComparison, sample_comparison
 from weibull_stats.nulls import NullModel
 from weibull_stats.rank_sums import run_sums
