@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from weibull_stats.estimators.histogram import histogram_kernel, histogram_plan
 from weibull_stats.estimators.probability_plot import ProbabilityPlotPlan, probability_plot_kernel
 from weibull_stats.estimators.probability_plot._plan import CHUNK
 from weibull_stats.estimators.quantile import QuantilePlan
+from weibull_stats.intervals import interval_probabilities
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.seeds import generator, seed_entropy
 
@@ -392,3 +394,39 @@ def test_engine_uses_the_sorted_plan_from_its_minimum_size() -> None:
     assert plan_for(entry, ws.as_sample(small), own) is None
     assert ws.bootstrap(large, n_resamples=2, rng=0).route == "order-statistic plan"
     assert ws.bootstrap(small, n_resamples=2, rng=0).route == "index resampling"
+
+
+# ---------------------------------------------------------------------- too few resamples (issue 10, item 9)
+def test_one_resample_warns_of_a_zero_width_interval() -> None:
+    x = weibull_sample(200)
+    with pytest.warns(ws.FewResamplesWarning, match=r"1 resamples are too few .* use at least 39"):
+        res = ws.bootstrap(x, "mle", n_resamples=1, rng=0, workers=1)
+    assert res.confidence_interval.shape.low == res.confidence_interval.shape.high
+
+
+@pytest.mark.parametrize(("level", "fewest"), [(0.95, 39), (0.9, 19), (0.99, 199)])
+def test_the_resample_rule_is_one_order_statistic_per_tail(level: float, fewest: int) -> None:
+    # (M + 1) alpha / 2 >= 1: no warning at the fewest admissible M, a warning one below it
+    x = weibull_sample(100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ws.FewResamplesWarning)
+        res = ws.bootstrap(x, "log_moment", n_resamples=fewest, confidence_level=level, rng=0, workers=1)
+        res.with_method("basic")
+    with pytest.warns(ws.FewResamplesWarning, match=f"use at least {fewest}"):
+        ws.bootstrap(x, "log_moment", n_resamples=fewest - 1, confidence_level=level, rng=0, workers=1)
+
+
+def test_bca_checks_its_adjusted_tails() -> None:
+    # 50 resamples cover the percentile tails (0.025: 51 * 0.025 >= 1) but not the BCa tail of
+    # the scale, which the bias correction moves to about 0.013 (51 * 0.013 < 1)
+    x = weibull_sample(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ws.FewResamplesWarning)
+        res = ws.bootstrap(x, "mle", n_resamples=50, rng=0, workers=1)
+    with pytest.warns(ws.FewResamplesWarning, match="bca interval with tail probability 0.013"):
+        bca = res.with_method("bca", x=x)
+    assert bca.acceleration is not None
+    upper = interval_probabilities(res.bootstrap_distribution[:, 1], res.estimate.scale, "bca", 0.95,
+                                   bca.acceleration.scale)[1]
+    assert (50 + 1) * (1.0 - upper) < 1
+    assert issubclass(ws.FewResamplesWarning, ws.DegenerateSampleWarning)

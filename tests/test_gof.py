@@ -197,3 +197,77 @@ def test_monte_carlo_samples_that_cannot_be_refitted_are_an_error() -> None:
     broken = Estimator("mle", mle.function, never, mle.check, "MLE whose kernel fails", False)
     with pytest.raises(ValueError, match="19 of 19 Monte Carlo samples could not be refitted by 'mle'"):
         ws.goodness_of_fit(weibull_sample(50), broken, n_mc_samples=19, rng=0)
+
+
+# ---------------------------------------------------------------------- scale safety (issue 10, item 8)
+SCALE_FACTORS = [1e-300, 1e-200, 1e200, 1e300]
+
+
+@pytest.mark.parametrize("factor", SCALE_FACTORS)
+@pytest.mark.parametrize("estimator", ["mle", "probability_plot", "quantile", "log_moment"])
+def test_goodness_of_fit_is_scale_invariant(estimator: str, factor: float) -> None:
+    # The statistic, the p-value, the effect sizes and the model ranking do not depend on the
+    # units. Every estimator and statistic works on ln x, whose float64 value at x ~ factor
+    # carries an absolute error up to |ln factor| * eps / 2 (at 1e300: 7.7e-14) that the data
+    # at 1 do not have; fits and statistics are smooth in the logarithms, so they may differ
+    # by that error times a condition number of order 10 (observed: at most 35 for any
+    # statistic, over every case here): allowed rtol = 64 |ln factor| eps. The histogram's
+    # absolute bin grid is not scale-equivariant and is left out.
+    x = weibull_sample(200, shape=1.5, scale=1.0, seed=11)
+    rtol = 64 * abs(math.log(factor)) * np.finfo(float).eps
+    for statistic in ("ad", "cvm", "ks"):
+        base = ws.goodness_of_fit(x, estimator, statistic=statistic, n_mc_samples=99, rng=1)
+        scaled = ws.goodness_of_fit(x * factor, estimator, statistic=statistic, n_mc_samples=99, rng=1)
+        assert scaled.statistic == pytest.approx(base.statistic, rel=rtol)
+        assert scaled.pvalue == base.pvalue
+        np.testing.assert_allclose(scaled.null_distribution, base.null_distribution, rtol=rtol)
+        for name in ("correlation", "r2", "curvature", "ks_distance"):
+            assert getattr(scaled.effect_sizes, name) == pytest.approx(getattr(base.effect_sizes, name),
+                                                                        rel=rtol)
+        assert scaled.model_comparison.best == base.model_comparison.best
+        # a log-likelihood of x is about -n ln factor: an AIC difference of two of them is exact
+        # to a few of their ulps, 2 n |ln factor| eps each
+        aic_tolerance = 4 * x.size * abs(math.log(factor)) * np.finfo(float).eps
+        for family, delta in base.model_comparison.delta_aic.items():
+            assert scaled.model_comparison.delta_aic[family] == pytest.approx(delta, abs=aic_tolerance)
+        for fit in scaled.model_comparison.fits:
+            assert all(math.isfinite(v) for v in fit.parameters.values())
+
+
+def test_model_comparison_restores_the_units() -> None:
+    # the comparison runs on x / 2^e; log-likelihoods shift by -n ln c, scales multiply by c
+    x = weibull_sample(500, seed=12)
+    factor = 1e-200
+    base, scaled = compare_models(x), compare_models(x * factor)
+    for a, b in zip(base.fits, scaled.fits, strict=True):
+        assert b.log_likelihood == pytest.approx(a.log_likelihood - x.size * math.log(factor), rel=1e-12)
+        assert b.parameters["scale"] == pytest.approx(a.parameters["scale"] * factor, rel=1e-12)
+
+
+def test_null_model_conditions_out_float64_underflow() -> None:
+    # a law with mass below half the smallest float64 subnormal: the data hold no zeros, so the
+    # null samples are drawn conditioned on a positive value (before: zeros in the null samples)
+    from weibull_stats.nulls import NullModel
+
+    model = NullModel.of("float64", 1000, 0.05, 1e-300)
+    # P(X <= 2^-1075) = 1 - exp(-(2^-1075 / 1e-300)^0.05), the power taken in logarithms
+    expected = -math.expm1(-math.exp(0.05 * (-1075 * math.log(2.0) - math.log(1e-300))))
+    assert model.excluded["zero"] == pytest.approx(expected, rel=1e-12)
+    assert model.excluded["zero"] > 0.06
+    rows = model.draw(np.random.default_rng(0), 4).values
+    assert np.all(rows > 0) and np.all(np.isfinite(rows))
+
+
+def test_goodness_of_fit_of_two_distinct_values_is_a_clear_error() -> None:
+    for x in (np.array([1.0, 2.0]), np.repeat([1.0, 2.0], 30)):
+        with pytest.raises(ValueError, match="2 distinct values; goodness of fit needs at least 3"):
+            ws.goodness_of_fit(x, "mle", n_mc_samples=19, rng=0)
+    with pytest.raises(ValueError, match="fewer than 3 distinct"):
+        effect_sizes(np.repeat([1.0, 2.0], 5), ws.fit_mle(weibull_sample(50)))
+
+
+def test_goodness_of_fit_of_three_values_is_defined_with_a_warning() -> None:
+    with pytest.warns(ws.DegenerateSampleWarning, match="3 usable values"):
+        res = ws.goodness_of_fit(np.array([0.5, 1.0, 2.0]), "mle", n_mc_samples=19, rng=0)
+    assert 0 < res.pvalue <= 1 and math.isfinite(res.effect_sizes.curvature)
+    assert res.fit.details["degenerate"].startswith("`x` has 3 usable values")

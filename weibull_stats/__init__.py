@@ -10,6 +10,7 @@ This module only re-exports; modules inside the package import the defining modu
 from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import BootstrapResult, ConfidenceInterval, Interval, bootstrap
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
 from weibull_stats.estimators import (
     Log10Histogram,
     fit_histogram,
@@ -35,8 +36,10 @@ __all__ = [
     "HALFNORMAL_ANCHOR_SHAPE",
     "BootstrapResult",
     "ConfidenceInterval",
+    "DegenerateSampleWarning",
     "EffectSizes",
     "Estimator",
+    "FewResamplesWarning",
     "GoodnessOfFitResult",
     "Interval",
     "Log10Histogram",
@@ -47,6 +50,7 @@ __all__ = [
     "as_sample",
     "bootstrap",
     "compare_models",
+    "degenerate_reason",
     "fit",
     "fit_histogram",
     "fit_histogram_counts",

@@ -13,6 +13,7 @@ acceleration comes from a grouped jackknife (:func:`jackknife_acceleration`).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,17 +21,17 @@ from typing import Any
 import numpy as np
 
 from weibull_stats._version import __version__
+from weibull_stats.degenerate import FewResamplesWarning, few_resamples_reason
 from weibull_stats.display import display_methods
 from weibull_stats.engine import (
     BLOCK,
     JACKKNIFE_GROUPS,
-    BlockFunction,
     acceleration,
     check_workers,
     jackknife_estimates,
-    nonparametric_function,
-    null_function,
-    plan_for,
+    resample_function,
+    resolve_estimator,
+    route,
     run_blocks,
 )
 from weibull_stats.estimators._core import Estimator
@@ -42,9 +43,9 @@ from weibull_stats.intervals import (
     check_count,
     check_level,
     interval,
+    interval_probabilities,
 )
-from weibull_stats.nulls import NullModel
-from weibull_stats.registry import ESTIMATORS, get_estimator
+from weibull_stats.registry import get_estimator
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
 from weibull_stats.seeds import seed_entropy
@@ -54,42 +55,6 @@ METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
 KINDS: tuple[str, ...] = ("nonparametric", "parametric")
 #: Random stream of each kind of resample (see :func:`weibull_stats.engine.run_blocks`).
 PURPOSES: dict[str, str] = {"nonparametric": "bootstrap", "parametric": "parametric"}
-
-
-def resolve_estimator(estimator: Any) -> Estimator:
-    """A registry entry from its name, the entry itself or its function."""
-    if isinstance(estimator, Estimator):
-        return estimator
-    if callable(estimator):
-        for entry in ESTIMATORS.values():
-            if estimator in (entry.function, getattr(entry.function, "__wrapped__", None)):
-                return entry
-        raise ValueError(
-            f"`estimator` {getattr(estimator, '__name__', estimator)!r} is not a registered "
-            f"estimator; registered: {', '.join(ESTIMATORS)}"
-        )
-    return get_estimator(estimator)
-
-
-def resample_function(
-    entry: Estimator, sample: Sample, options: Mapping[str, Any], estimate: WeibullFit, kind: str
-) -> BlockFunction:
-    """Block function that draws and fits one block of resamples (see :mod:`weibull_stats.engine`):
-    nonparametric resamples of ``sample``, or samples of the fitted law drawn as ``sample`` is
-    stored (:class:`~weibull_stats.nulls.NullModel`). ``options`` are the kernel options."""
-    if kind == "parametric":
-        model = NullModel.of(sample.storage, sample.size, estimate.shape, estimate.scale)
-        return null_function(entry, model, options)
-    return nonparametric_function(entry, sample, options)
-
-
-def route(entry: Estimator, sample: Sample, options: Mapping[str, Any], kind: str) -> str:
-    """How the resamples were drawn, for the record."""
-    if kind == "parametric":
-        return f"parametric, drawn as stored ({sample.storage})"
-    if sample.counts is not None:
-        return "multinomial counts over the distinct values"
-    return "order-statistic plan" if plan_for(entry, sample, options) is not None else "index resampling"
 
 
 def jackknife_acceleration(
@@ -247,6 +212,18 @@ def _check_finite(distribution: np.ndarray, name: str) -> None:
         )
 
 
+def _warn_few_resamples(distribution: np.ndarray, estimate: WeibullFit, method: str, level: float,
+                        accel: ShapeScale) -> None:
+    """:class:`~weibull_stats.FewResamplesWarning` when the smallest tail probability of either
+    interval needs more resamples than there are (:func:`weibull_stats.degenerate.few_resamples_reason`)."""
+    tails = [interval_probabilities(distribution[:, j], value, method, level, a)
+             for j, (value, a) in enumerate(((estimate.shape, accel.shape), (estimate.scale, accel.scale)))]
+    tail = float(min(min(p[0], 1.0 - p[1]) for p in tails))
+    reason = few_resamples_reason(int(distribution.shape[0]), tail, method)
+    if reason is not None:
+        warnings.warn(reason, FewResamplesWarning, stacklevel=4)
+
+
 def _finish(
     estimate: WeibullFit,
     distribution: np.ndarray,
@@ -260,6 +237,7 @@ def _finish(
     route_taken: str = "",
 ) -> BootstrapResult:
     accel = acceleration if acceleration is not None else ShapeScale(0.0, 0.0)
+    _warn_few_resamples(distribution, estimate, method, level, accel)
     shape_ci = interval(distribution[:, 0], estimate.shape, method, level, accel.shape)
     scale_ci = interval(distribution[:, 1], estimate.scale, method, level, accel.scale)
     ddof = 1 if distribution.shape[0] > 1 else 0
@@ -308,7 +286,10 @@ def bootstrap(
         A registered estimator: its name, its :class:`~weibull_stats.Estimator` entry or its
         function (``weibull_stats.fit_mle``).
     n_resamples : int, default 999
-        Bootstrap replicates.
+        Bootstrap replicates. An interval endpoint at tail probability ``p`` needs
+        ``(n_resamples + 1) p >= 1`` (39 for a 95% percentile interval; BCa checks its
+        adjusted tails); fewer warn :class:`~weibull_stats.FewResamplesWarning`, since the
+        interval then cannot reach its level (one resample gives a zero-width interval).
     method : {"percentile", "basic", "bca"}, default "percentile"
         Percentile interval, basic (reverse percentile) interval ``(2 t - q_hi, 2 t - q_lo)``,
         or bias-corrected and accelerated (acceleration by the grouped jackknife, see

@@ -33,6 +33,8 @@ from weibull_stats.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.edf import batch_statistic
 from weibull_stats.estimators._core import Estimator
 from weibull_stats.nulls import NullModel
+from weibull_stats.registry import ESTIMATORS, get_estimator
+from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample
 from weibull_stats.seeds import generator as stream
 
@@ -201,6 +203,43 @@ def _rows(batch: Batch, keep: np.ndarray) -> Batch:
     if isinstance(batch, CountRows):
         return CountRows(batch.values, batch.counts[keep])
     return RawRows(batch.values[keep], ordered=batch.ordered, owned=True)
+
+
+# ---------------------------------------------------------------------- choosing the route
+def resolve_estimator(estimator: Any) -> Estimator:
+    """A registry entry from its name, the entry itself or its function."""
+    if isinstance(estimator, Estimator):
+        return estimator
+    if callable(estimator):
+        for entry in ESTIMATORS.values():
+            if estimator in (entry.function, getattr(entry.function, "__wrapped__", None)):
+                return entry
+        raise ValueError(
+            f"`estimator` {getattr(estimator, '__name__', estimator)!r} is not a registered "
+            f"estimator; registered: {', '.join(ESTIMATORS)}"
+        )
+    return get_estimator(estimator)
+
+
+def resample_function(
+    entry: Estimator, sample: Sample, options: Mapping[str, Any], estimate: WeibullFit, kind: str
+) -> BlockFunction:
+    """Block function that draws and fits one block of resamples (see :mod:`weibull_stats.engine`):
+    nonparametric resamples of ``sample``, or samples of the fitted law drawn as ``sample`` is
+    stored (:class:`~weibull_stats.nulls.NullModel`). ``options`` are the kernel options."""
+    if kind == "parametric":
+        model = NullModel.of(sample.storage, sample.size, estimate.shape, estimate.scale)
+        return null_function(entry, model, options)
+    return nonparametric_function(entry, sample, options)
+
+
+def route(entry: Estimator, sample: Sample, options: Mapping[str, Any], kind: str) -> str:
+    """How the resamples were drawn, for the record."""
+    if kind == "parametric":
+        return f"parametric, drawn as stored ({sample.storage})"
+    if sample.counts is not None:
+        return "multinomial counts over the distinct values"
+    return "order-statistic plan" if plan_for(entry, sample, options) is not None else "index resampling"
 
 
 # ---------------------------------------------------------------------- jackknife

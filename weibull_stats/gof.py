@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from weibull_stats._version import __version__
-from weibull_stats.bootstrapping import check_count, resolve_estimator
+from weibull_stats.degenerate import distinct_up_to_three
 from weibull_stats.display import display_methods
 from weibull_stats.edf import STATISTICS, count_edf_statistic, edf_statistic
-from weibull_stats.engine import check_workers, null_function, run_blocks
+from weibull_stats.engine import check_workers, null_function, resolve_estimator, run_blocks
 from weibull_stats.formatting import jsonable
-from weibull_stats.model_comparison import ModelComparison, compare_models
+from weibull_stats.intervals import check_count
+from weibull_stats.model_comparison import ModelComparison, sample_comparison
 from weibull_stats.nulls import NullModel
 from weibull_stats.rank_sums import run_sums
 from weibull_stats.results import WeibullFit
@@ -69,10 +70,21 @@ class EffectSizes:
     ks_distance: float
 
 
+def _check_distinct(sample: Sample) -> None:
+    distinct = distinct_up_to_three(sample)
+    if distinct < 3:
+        raise ValueError(
+            f"`x` has {distinct} distinct values; goodness of fit needs at least 3 (two points are "
+            "fitted exactly by a two-parameter law, and the curvature of the Weibull plot is undefined)"
+        )
+
+
 def effect_sizes(data: np.ndarray | Sample, fit: WeibullFit) -> EffectSizes:
     """:class:`EffectSizes` of sorted positive data (or of a :class:`~weibull_stats.Sample`)
-    against ``fit``; a counts sample takes weighted sums over its distinct values."""
+    against ``fit``; a counts sample takes weighted sums over its distinct values. At least
+    three distinct values are needed (the curvature is a quadratic's)."""
     if isinstance(data, Sample):
+        _check_distinct(data)
         if data.counts is not None:
             assert data.distinct is not None
             return count_effect_sizes(data.distinct, data.counts, fit)
@@ -80,6 +92,8 @@ def effect_sizes(data: np.ndarray | Sample, fit: WeibullFit) -> EffectSizes:
         data = np.sort(data.magnitudes)
     sorted_x = data
     n = sorted_x.size
+    if np.count_nonzero(sorted_x[1:] != sorted_x[:-1]) < 2:
+        raise ValueError("`data` has fewer than 3 distinct values; effect sizes need at least 3")
     u = np.log(sorted_x, dtype=np.float64)
     y = np.log(-np.log1p(-(np.arange(1, n + 1, dtype=np.float64) - 0.5) / n))
     u -= u.mean()
@@ -278,6 +292,7 @@ def goodness_of_fit(
     n_workers = check_workers(workers)
     seed = seed_entropy(rng)
     sample, own = entry.sample(x, estimator_options)
+    _check_distinct(sample)
     fit = entry.function(sample, **estimator_options)
     observed = observed_statistic(sample, fit, statistic)
     model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
@@ -303,7 +318,7 @@ def goodness_of_fit(
         n_mc_samples=m,
         fit=fit,
         effect_sizes=effect_sizes(sample, fit),
-        model_comparison=compare_models(sample),
+        model_comparison=sample_comparison(sample),
         seed=seed,
         null_model={"storage": model.storage, "cells": model.cells, "excluded": dict(model.excluded)},
     )

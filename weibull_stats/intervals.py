@@ -70,9 +70,12 @@ def check_level(confidence_level: Any) -> float:
     return level
 
 
-def interval(
+def interval_probabilities(
     distribution: np.ndarray, estimate: float, method: str, level: float, acceleration: float
-) -> Interval:
+) -> np.ndarray:
+    """The two probabilities at which :func:`interval` takes quantiles of ``distribution``:
+    ``alpha/2`` and ``1 - alpha/2``, adjusted by the bias correction and the acceleration for
+    BCa (an error where BCa is undefined)."""
     alpha = 1.0 - level
     probs = np.array([alpha / 2.0, 1.0 - alpha / 2.0])
     if method == "bca":
@@ -87,6 +90,21 @@ def interval(
                 f"BCa interval undefined: {below / 2:g} of {distribution.size} bootstrap estimates lie "
                 "below the estimate (all on one side); use method='percentile'"
             )
+    return probs
+
+
+def interval(
+    distribution: np.ndarray, estimate: float, method: str, level: float, acceleration: float
+) -> Interval:
+    """The ``method`` interval at ``level`` from the bootstrap ``distribution`` of ``estimate``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> interval(np.arange(0.0, 101.0), 50.0, "percentile", 0.9, 0.0)
+    Interval(low=5.0, high=95.0)
+    """
+    probs = interval_probabilities(distribution, estimate, method, level, acceleration)
     low, high = np.quantile(distribution, probs)
     if method == "basic":
         low, high = 2.0 * estimate - high, 2.0 * estimate - low

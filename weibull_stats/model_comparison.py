@@ -20,6 +20,7 @@ one-dimensional Newton iteration, in one or two passes over the data:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,9 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln, polygamma, psi
 
+from weibull_stats.degenerate import DegenerateSampleWarning, degenerate_reason
 from weibull_stats.display import display_methods
+from weibull_stats.estimators._core import sample_batch
 from weibull_stats.registry import get_estimator
 from weibull_stats.sample import Sample, as_sample
 from weibull_stats.summaries import comparison_summary
@@ -152,19 +155,51 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
     'halfnormal'
     """
     sample = x if isinstance(x, Sample) and not policy else as_sample(x, **policy)
-    weibull = get_estimator("mle").function(sample, **sample.policy)
+    reason = degenerate_reason(sample)
+    if reason is not None:
+        warnings.warn(f"{reason}; the model comparison is not reliable", DegenerateSampleWarning,
+                      stacklevel=2)
+    return sample_comparison(sample)
+
+
+def sample_comparison(sample: Sample) -> ModelComparison:
+    """:func:`compare_models` of a checked sample, without its degenerate-sample warning (for
+    callers that have warned already, such as :func:`~weibull_stats.goodness_of_fit`)."""
+    lines = get_estimator("mle").kernel(sample_batch(sample))
+    if not bool(lines.defined[0]):
+        raise ValueError(lines.reasons.get(0, "the Weibull fit is undefined"))
+    shape, scale = float(lines.shape[0]), float(lines.scale[0])
+    exponent = frame_exponent(scale)
+    lam = math.ldexp(scale, -exponent)
     if sample.counts is not None:
         assert sample.distinct is not None
-        return _compare(*_count_sums(sample.distinct, sample.counts, weibull.shape, weibull.scale),
-                        weibull.shape, weibull.scale)
-    assert sample.magnitudes is not None
-    return _compare(*_raw_sums(sample, weibull.shape, weibull.scale), weibull.shape, weibull.scale)
+        sums = _count_sums(np.ldexp(sample.distinct, -exponent), sample.counts, shape, lam)
+    else:
+        assert sample.magnitudes is not None
+        sums = _raw_sums(np.ldexp(sample.magnitudes.astype(np.float64, copy=False), -exponent),
+                         shape, lam)
+    return _compare(*sums, shape, lam, exponent)
 
 
-def _raw_sums(sample: Sample, k: float, lam: float) -> tuple[int, float, float, float, float, float]:
-    """``n``, ``sum ln x``, ``mean x``, ``sum (x/lam)^k``, ``mean (ln x - mean ln x)^2``, ``sum x^2``."""
-    assert sample.magnitudes is not None
-    data = sample.magnitudes.astype(np.float64, copy=False)
+def frame_exponent(scale: float) -> int:
+    """``e`` with ``2^e`` nearest ``scale`` in ratio: the data are compared as ``x / 2^e``.
+
+    Dividing by a power of two is exact, and it keeps ``x^2``, ``mean x`` and the logarithms
+    of data near the float64 limits (``1e-200``, ``1e200``) in range and at full precision;
+    every family is a scale family, so the log-likelihoods of ``x`` are those of ``x / 2^e``
+    minus ``n e ln 2`` and the scale parameters are multiplied back by ``2^e``.
+
+    Examples
+    --------
+    >>> frame_exponent(1.2), frame_exponent(1e-200), frame_exponent(3e200)
+    (0, -664, 666)
+    """
+    return round(math.log2(scale))
+
+
+def _raw_sums(data: np.ndarray, k: float, lam: float) -> tuple[int, float, float, float, float, float]:
+    """``n``, ``sum ln x``, ``mean x``, ``sum (x/lam)^k``, ``mean (ln x - mean ln x)^2``, ``sum x^2``
+    of float64 ``data`` (already in the frame of :func:`frame_exponent`)."""
     n = data.size
     log_x = np.log(data)
     sum_log = float(log_x.sum())
@@ -188,7 +223,8 @@ def _count_sums(values: np.ndarray, counts: np.ndarray, k: float, lam: float
 
 
 def _compare(n: int, sum_log: float, mean_x: float, z: float, var_log: float, sum_sq: float, k: float,
-             lam: float) -> ModelComparison:
+             lam: float, exponent: int) -> ModelComparison:
+    """The four fits from the sums of ``x / 2^exponent``, restored to the units of ``x``."""
     mean_log = sum_log / n
     ll_weibull = n * math.log(k) - n * k * math.log(lam) + (k - 1.0) * sum_log - z
 
@@ -202,12 +238,16 @@ def _compare(n: int, sum_log: float, mean_x: float, z: float, var_log: float, su
     sigma_half = math.sqrt(sum_sq / n)
     ll_half = 0.5 * n * math.log(2.0 / math.pi) - n * math.log(sigma_half) - 0.5 * n
 
+    jacobian = n * exponent * math.log(2.0)  # ln f_x(x) = ln f_y(x / 2^e) - e ln 2, per value
+    ll_weibull, ll_lognormal, ll_gamma, ll_half = (
+        ll - jacobian for ll in (ll_weibull, ll_lognormal, ll_gamma, ll_half))
     return ModelComparison(
         fits=(
-            _family("weibull", {"c": k, "scale": lam}, ll_weibull, 2, n),
-            _family("lognormal", {"s": sigma_log, "scale": math.exp(mean_log)}, ll_lognormal, 2, n),
-            _family("gamma", {"a": a, "scale": theta}, ll_gamma, 2, n),
-            _family("halfnormal", {"scale": sigma_half}, ll_half, 1, n),
+            _family("weibull", {"c": k, "scale": math.ldexp(lam, exponent)}, ll_weibull, 2, n),
+            _family("lognormal", {"s": sigma_log, "scale": math.ldexp(math.exp(mean_log), exponent)},
+                    ll_lognormal, 2, n),
+            _family("gamma", {"a": a, "scale": math.ldexp(theta, exponent)}, ll_gamma, 2, n),
+            _family("halfnormal", {"scale": math.ldexp(sigma_half, exponent)}, ll_half, 1, n),
         ),
         n=n,
     )

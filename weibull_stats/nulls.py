@@ -38,10 +38,12 @@ import numpy as np
 from weibull_stats.batch import Batch, CountRows, RawRows
 from weibull_stats.storage import FIRST_NONFINITE, pattern_values
 
-#: Below and above these magnitudes a value rounds to zero or overflows (round to nearest).
-_RAW_BOUNDS = {
-    "float32": (2.0**-150, (2.0 - 2.0**-24) * 2.0**127),
-    "float64": (0.0, math.inf),
+#: Natural logarithms of the magnitudes at or below which a value rounds to zero and at or
+#: above which it overflows (round to nearest): half the smallest subnormal, and the largest
+#: finite value plus half its ulp. Logarithms, because float64's are not float64 numbers.
+LOG_BOUNDS = {
+    "float32": (-150 * math.log(2.0), math.log(2.0 - 2.0**-24) + 127 * math.log(2.0)),
+    "float64": (-1075 * math.log(2.0), math.log(2.0 - 2.0**-53) + 1023 * math.log(2.0)),
 }
 
 
@@ -126,9 +128,11 @@ class NullModel:
             order = np.argsort(-p, kind="stable")
             return cls(storage, size, shape, scale, {"zero": zero, "overflow": overflow}, values[keep], p,
                        order=order)
-        low, high = _RAW_BOUNDS[storage]
-        zero = float(-np.expm1(-((low / scale) ** shape))) if low > 0 else 0.0
-        overflow = float(np.exp(-((high / scale) ** shape))) if math.isfinite(high) else 0.0
+        log_low, log_high = LOG_BOUNDS[storage]
+        log_scale = math.log(scale)
+        with np.errstate(over="ignore"):
+            zero = float(-np.expm1(-np.exp(shape * (log_low - log_scale))))
+            overflow = float(np.exp(-np.exp(shape * (log_high - log_scale))))
         return cls(storage, size, shape, scale, {"zero": zero, "overflow": overflow}, bounds=(zero, overflow))
 
     @property

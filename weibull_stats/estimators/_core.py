@@ -16,6 +16,7 @@ An estimator module defines, and is the only place that knows:
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines, RawRows
+from weibull_stats.degenerate import DegenerateSampleWarning, degenerate_reason
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import POLICY_OPTIONS, Sample, as_sample
 
@@ -152,7 +154,16 @@ def one_fit(
 
     ``options`` go to the kernel; ``record`` (default ``options``) is what the result
     records besides the sample's policy. An undefined fit raises its reason.
+
+    This is where every estimator applies the degenerate-sample rules
+    (:func:`weibull_stats.degenerate.degenerate_reason`), before the kernel runs: a
+    degenerate sample warns :class:`~weibull_stats.DegenerateSampleWarning` (also when the
+    estimator then refuses it) and the fit records the reason as ``details["degenerate"]``.
     """
+    reason = degenerate_reason(sample)
+    if reason is not None:
+        warnings.warn(f"{reason}; the {name} fit is not a reliable Weibull shape",
+                      DegenerateSampleWarning, stacklevel=3)
     lines = kernel(sample_batch(sample), **options)
     if not bool(lines.defined[0]):
         raise ValueError(lines.reasons.get(0, "the fit is undefined"))
@@ -169,7 +180,8 @@ def one_fit(
         options={**(options if record is None else record), **sample.policy},
         converged=bool(lines.converged[0]),
         n_omitted=sample.n_omitted,
-        details={**diagnostics, "storage": sample.storage},
+        details={**diagnostics, "storage": sample.storage,
+                 **({} if reason is None else {"degenerate": reason})},
         **named,
     )
 
