@@ -250,10 +250,17 @@ def pair_text(low: float, high: float, error: float | None = None) -> str:
     --------
     >>> pair_text(1.2031234, 1.2077412)
     '[1.2031, 1.2077]'
+    >>> pair_text(5.0, 95.0)
+    '[5.0, 95.0]'
     """
     if error is None and math.isfinite(high - low) and high > low:
         error = (high - low) / 4.0
-    return f"[{figure(low, error)}, {figure(high, error)}]"
+    texts = [figure(low, error), figure(high, error)]
+    if all(text.replace("-", "").replace(".", "").isdigit() for text in texts):
+        # both ends to the same decimal place: [5.0, 95.0], not [5.0, 95]
+        decimals = max(len(text.partition(".")[2]) for text in texts)
+        texts = [f"{float(value):.{decimals}f}" for value in (low, high)]
+    return f"[{texts[0]}, {texts[1]}]"
 
 
 __all__ = [
