@@ -249,3 +249,12 @@ def test_family_from_a_partial_checkpoint() -> None:
     table = ws.scan(state, skip_validation=True)
     assert table[["layer", "kind", "family"]].to_numpy().tolist() == [[0, "down", "llama"]]
     assert open_sources(state)[0].label == "state_dict"
+
+
+def test_transformers_module_brings_its_config() -> None:
+    transformers = pytest.importorskip("transformers")
+    config = transformers.BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=32, vocab_size=50, max_position_embeddings=16)
+    table = ws.scan(transformers.BertModel(config), skip_validation=True)
+    assert set(table["checkpoint"]) == {"BertModel"} and set(table["family"]) == {"bert"}
+    assert {"q", "k", "v", "o", "ffn_in", "ffn_out"} <= set(table["kind"])
