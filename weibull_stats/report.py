@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats import plotting
-from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, resolve_paths, split_fused
+from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
 from weibull_stats.formatting import markdown_table
@@ -318,7 +318,7 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
         return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
 
     try:
-        checkpoints = resolve_paths(list(settings.paths))
+        checkpoints = open_sources(list(settings.paths))
     except (ValueError, OSError):
         checkpoints = []
     return write_report(out, frame, checkpoints, errors=records("errors.csv"), skipped=records("skipped.csv"),

@@ -47,8 +47,9 @@ from tqdm import tqdm
 
 from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import bootstrap
-from weibull_stats.checkpoints import Checkpoint, classify, resolve_paths, split_fused
-from weibull_stats.checkpoints.readers import minilm_path, open_checkpoint
+from weibull_stats.checkpoints import Checkpoint, classify, open_sources, source_names, split_fused
+from weibull_stats.checkpoints.readers import minilm_path
+from weibull_stats.checkpoints.sources import reopen
 from weibull_stats.gof import goodness_of_fit
 from weibull_stats.registry import get_estimator
 from weibull_stats.sample import Sample, as_sample
@@ -91,7 +92,7 @@ def _checkpoint(path: str, label: str) -> Checkpoint:
     key = (path, label)
     if key not in _OPEN:
         _OPEN.clear()
-        _OPEN[key] = open_checkpoint(path, label=label)
+        _OPEN[key] = reopen(path, label)
     return _OPEN[key]
 
 
@@ -220,7 +221,7 @@ def _pending(tasks: Sequence[TensorTask], finished: Sequence[dict[str, Any]], se
 
 # ---------------------------------------------------------------------- the scan
 def scan(
-    paths: str | Path | Sequence[str | Path],
+    paths: Any,
     *,
     estimators: str | Sequence[str] = ("probability_plot",),
     bootstrap: int = 0,
@@ -243,10 +244,12 @@ def scan(
 
     Parameters
     ----------
-    paths : path or sequence of paths
-        Each a weight file (``.safetensors``, ``.bin``/``.pt``, ``*.index.json``), a model
-        folder, a folder of ``step-N`` checkpoint folders (a trajectory, in step order), or
-        ``"minilm"`` (the embedded all-MiniLM-L6-v2).
+    paths : source or sequence of sources
+        Each a weight file (``.safetensors``, ``.bin``/``.pt``, ``.npy``, ``*.index.json``), a
+        model folder, a folder of ``step-N`` checkpoint folders (a trajectory, in step order),
+        ``"minilm"`` (the embedded all-MiniLM-L6-v2), a Hugging Face model id in the local
+        cache, a ``torch.nn.Module`` or a state dict (see
+        :mod:`weibull_stats.checkpoints.sources`).
     estimators : str or sequence of str, default ("probability_plot",)
         Registered estimators; every matrix is fitted with each.
     bootstrap : int, default 0
@@ -316,14 +319,14 @@ def scan(
     [[0, 16, 16], [1, 16, 16]]
     """
     settings = check_settings(
-        [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths],
-        estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs, include_vectors,
+        source_names(paths), estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
+        include_vectors,
     )
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
     validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    checkpoints = resolve_paths(list(settings.paths))
+    checkpoints = open_sources(paths, jobs=jobs)
     tasks, skipped, errors = plan_tasks(checkpoints, settings)
 
     out_dir = Path(out) if out is not None else None

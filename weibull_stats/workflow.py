@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from weibull_stats import scanning
+from weibull_stats.checkpoints import source_names
 from weibull_stats.report import write_report
 from weibull_stats.scan_plan import ScanSettings, check_settings
 from weibull_stats.validation import gate as validation_gate
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def scan(
-    paths: str | Path | Sequence[str | Path],
+    paths: Any,
     *,
     estimators: str | Sequence[str] = ("probability_plot",),
     bootstrap: int = 0,
@@ -43,10 +44,16 @@ def scan(
 
     Parameters
     ----------
-    paths : path or sequence of paths
-        Each a weight file (``.safetensors``, ``.bin``/``.pt``, ``*.index.json``), a model
-        folder, a folder of ``step-N`` checkpoint folders (a trajectory, in step order), or
-        ``"minilm"`` (the embedded all-MiniLM-L6-v2).
+    paths : source or sequence of sources
+        Where the model is. Each a weight file (``.safetensors``, ``.bin``/``.pt``, ``.npy``,
+        ``*.index.json``), a model folder, a folder of ``step-N`` checkpoint folders (a
+        trajectory, in step order), ``"minilm"`` (the embedded all-MiniLM-L6-v2), a Hugging
+        Face model id (``org/name``) resolved from the local cache only (never downloaded; an
+        existing path of the same spelling wins), a ``torch.nn.Module`` (labelled with its
+        class name) or a state dict of torch tensors or numpy arrays (labelled
+        ``state_dict``); for another label, pass
+        :func:`weibull_stats.checkpoints.from_module` ``(model, label=...)``. In-memory
+        sources scan with ``jobs=1``. See :mod:`weibull_stats.checkpoints.sources`.
     estimators : str or sequence of str, default ("probability_plot",)
         Registered estimators; every matrix is fitted with each.
     bootstrap : int, default 0
@@ -115,11 +122,19 @@ def scan(
     [[0, 16, 16], [1, 16, 16]]
     >>> bool(table["validated"].any()), table.attrs["gate"]["skipped"]
     (False, True)
+
+    A state dict in memory (a ``torch.nn.Module`` is scanned the same way, labelled with its
+    class name):
+
+    >>> table = ws.scan(state, skip_validation=True)
+    >>> sorted(set(table["checkpoint"])), table.loc[table["tensor"] == "model.layers.1.mlp.down_proj.weight",
+    ...                                             ["layer", "kind", "family"]].to_numpy().tolist()
+    (['state_dict'], [[1, 'down', 'llama']])
     """
     names = [estimators] if isinstance(estimators, str) else list(estimators)
     # bad settings fail before the gate spends seconds validating
-    check_settings([str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths], names,
-                   bootstrap, confidence_level, gof, gof_samples, seed, jobs, include_vectors)
+    check_settings(source_names(paths), names, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
+                   include_vectors)
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
     gate = validation_gate.ensure_validated(names, skip=skip_validation)

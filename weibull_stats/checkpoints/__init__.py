@@ -17,6 +17,14 @@ from weibull_stats.checkpoints.readers import (
     resolve_paths,
     step_of,
 )
+from weibull_stats.checkpoints.sources import (
+    MemoryCheckpoint,
+    from_module,
+    from_state_dict,
+    hub_snapshot,
+    open_sources,
+    source_names,
+)
 
 __all__ = [
     "BLOCK_KINDS",
@@ -24,12 +32,18 @@ __all__ = [
     "KINDS",
     "Checkpoint",
     "MatrixRole",
+    "MemoryCheckpoint",
     "TensorEntry",
     "classify",
     "detect_family",
+    "from_module",
+    "from_state_dict",
+    "hub_snapshot",
     "minilm_path",
     "open_checkpoint",
+    "open_sources",
     "resolve_paths",
+    "source_names",
     "split_fused",
     "step_of",
 ]

@@ -14,12 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from weibull_stats.checkpoints import _safetensors
 from weibull_stats.checkpoints._index import INDEX_SUFFIX, read_index
 from weibull_stats.checkpoints._sniff import describe
 from weibull_stats.checkpoints._torch import load_torch_file
 
 TORCH_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth")
+#: numpy dtype name -> safetensors code, for ``.npy`` files and in-memory arrays.
+NUMPY_DTYPES: dict[str, str] = {
+    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64",
+    "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8", "uint16": "U16", "uint32": "U32",
+    "uint64": "U64", "bool": "BOOL",
+}
 #: torch dtype name -> safetensors code, for state-dict checkpoints.
 TORCH_DTYPES: dict[str, str] = {
     "torch.float64": "F64",
@@ -78,6 +86,20 @@ def torch_entries(file: Path, state: Mapping[str, Any]) -> list[TensorEntry]:
     return entries
 
 
+def numpy_code(dtype: Any) -> str:
+    """safetensors-style code of a numpy dtype (its upper-cased name where there is none)."""
+    name = np.dtype(dtype).name
+    return NUMPY_DTYPES.get(name, name.upper())
+
+
+def load_npy(file: Path) -> np.ndarray:
+    """A ``.npy`` file memory-mapped (header read, no data); ``ValueError`` naming the file."""
+    try:
+        return np.load(file, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{file}: not a readable .npy array ({exc})") from None
+
+
 @dataclass
 class Listing:
     """What opening the weight files found: tensors, and what could not be listed as one."""
@@ -102,11 +124,14 @@ def list_file(file: Path) -> Listing:
         tensors, skipped = load_torch_file(file)
         listing.entries = torch_entries(file, tensors)
         listing.skipped = skipped
+    elif file.suffix == ".npy":  # one array: one tensor named after the file
+        array = load_npy(file)
+        listing.entries = [TensorEntry(file.stem, numpy_code(array.dtype), tuple(array.shape), file)]
     else:
         what = describe(file)
         looks = f"; the file looks like {what}" if what else ""
-        raise ValueError(f"{file}: unknown checkpoint format (expected .safetensors, .bin, .pt, .pth "
-                         f"or *{INDEX_SUFFIX}){looks}")
+        raise ValueError(f"{file}: unknown checkpoint format (expected .safetensors, .bin, .pt, .pth, "
+                         f".npy or *{INDEX_SUFFIX}){looks}")
     return listing
 
 

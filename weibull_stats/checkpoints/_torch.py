@@ -73,7 +73,8 @@ def load_torch_file(file: Path) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     return tensors, skipped
 
 
-def split_state(state: Mapping[Any, Any], tensor_type: type) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def split_state(state: Mapping[Any, Any], tensor_type: type | tuple[type, ...]
+                ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Tensors (nested dicts flattened) and ``(name, reason)`` of the other entries of ``state``."""
     skipped: list[tuple[str, str]] = []
     if not any(isinstance(value, tensor_type) for value in state.values()):
@@ -88,8 +89,8 @@ def split_state(state: Mapping[Any, Any], tensor_type: type) -> tuple[dict[str, 
     return tensors, skipped
 
 
-def _flatten(state: Mapping[Any, Any], prefix: str, tensor_type: type, tensors: dict[str, Any],
-             skipped: list[tuple[str, str]], depth: int) -> None:
+def _flatten(state: Mapping[Any, Any], prefix: str, tensor_type: type | tuple[type, ...],
+             tensors: dict[str, Any], skipped: list[tuple[str, str]], depth: int) -> None:
     for key, value in state.items():
         name = f"{prefix}{key}"
         if isinstance(value, tensor_type):

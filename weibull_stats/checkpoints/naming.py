@@ -27,7 +27,9 @@ phi3       self_attn.qkv_proj, self_attn.o_proj,         ``qkv_proj`` rows are q
 ========== ============================================ ===========================================
 
 The family comes from ``config.json`` (``model_type``) when there is one, else from the
-tensor names. Head counts for the per-head split come from ``num_attention_heads``.
+tensor names: a signature fragment (:data:`SIGNATURES`), else the family whose naming rules
+match the most names (:func:`family_by_rules`), so a checkpoint without ``config.json`` is
+named as it is with one. Head counts for the per-head split come from ``num_attention_heads``.
 """
 
 from __future__ import annotations
@@ -159,7 +161,36 @@ def detect_family(config: Mapping[str, Any], names: Iterable[str]) -> str:
     for fragment, family in SIGNATURES:
         if any(fragment in name for name in names):
             return family
-    return "unknown"
+    return family_by_rules(names)
+
+
+def family_by_rules(names: Iterable[str]) -> str:
+    """The family whose naming rules match the most of ``names`` (``"unknown"`` when none does).
+
+    Used when neither ``config.json`` nor a signature fragment (:data:`SIGNATURES`) tells the
+    family: a checkpoint holding only some matrices (``model.layers.0.mlp.down_proj.weight``
+    alone) is still named. Ties go to Llama (Phi-3 shares its ``o_proj``, ``down_proj`` and
+    ``embed_tokens``), then BERT, GPT-2, GPT-NeoX, OLMo-1, Phi-3.
+
+    Examples
+    --------
+    >>> family_by_rules(["model.layers.0.mlp.down_proj.weight", "model.layers.0.mlp.up_proj.weight"])
+    'llama'
+    >>> family_by_rules(["model.layers.0.mlp.gate_up_proj.weight"])
+    'phi3'
+    >>> family_by_rules(["linear.weight"])
+    'unknown'
+    """
+    votes = dict.fromkeys(FAMILIES, 0)
+    for name in names:
+        base = name.removesuffix(".weight")
+        for family in {f for f, pattern, _kind in _COMPILED if f != "*" and pattern.search(base)}:
+            votes[family] += 1
+    best = max(votes.values())
+    if best == 0:
+        return "unknown"
+    order = ("llama", "bert", "gpt2", "gpt_neox", "olmo1", "phi3")
+    return next(family for family in order if votes[family] == best)
 
 
 def classify(name: str, family: str) -> MatrixRole:

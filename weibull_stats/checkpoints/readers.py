@@ -6,6 +6,7 @@ Layouts
 - a sharded safetensors checkpoint (``*.safetensors.index.json`` with a ``weight_map``);
 - a PyTorch state dict (``*.bin``, ``*.pt``, ``*.pth``; loaded with ``weights_only=True``,
   memory-mapped where the file format allows), sharded ones through ``*.bin.index.json``;
+- a numpy ``.npy`` file: one array, one tensor named after the file stem (``w.npy``: ``w``);
 - a Hugging Face model folder: ``config.json`` beside one of the above (safetensors
   preferred).
 
@@ -32,7 +33,7 @@ import numpy as np
 
 from weibull_stats.checkpoints import _safetensors
 from weibull_stats.checkpoints._index import INDEX_SUFFIX
-from weibull_stats.checkpoints._listing import TORCH_SUFFIXES, TensorEntry, list_file, list_index
+from weibull_stats.checkpoints._listing import TORCH_SUFFIXES, TensorEntry, list_file, list_index, load_npy
 from weibull_stats.checkpoints._torch import load_torch_file
 from weibull_stats.storage import torch_to_numpy
 
@@ -134,6 +135,10 @@ class Checkpoint:
             if name in header.truncated:
                 raise ValueError(header.truncated[name])
             return _safetensors.read_tensor(entry.file, header.tensors[name])
+        if entry.file.suffix == ".npy":
+            if not entry.floating:
+                raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
+            return np.array(load_npy(entry.file), copy=True)
         tensor = self._torch_state(entry.file)[name]
         if entry.dtype not in ("F64", "F32", "F16", "BF16"):
             raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
@@ -268,25 +273,11 @@ def resolve_paths(paths: list[str] | tuple[str, ...]) -> list[Checkpoint]:
     """
     found: list[tuple[Path, str]] = []
     for item in paths:
-        if item == "minilm" and not Path(item).exists():
-            found.append((minilm_path(), "minilm"))
-            continue
-        path = Path(item)
-        if path.is_dir() and weights_file(path) is None:
-            children = [c for c in path.iterdir() if c.is_dir() and weights_file(c) is not None]
-            if not children:
-                message = no_weights_message(path)
-                if message.endswith("or one *.safetensors)"):
-                    message = f"{path}: holds neither a weight file nor checkpoint subfolders (step-N/...)"
-                raise FileNotFoundError(message)
-            children.sort(key=lambda c: (step_of(c) is None, step_of(c) or 0, c.name))
-            found.extend((c, f"{item.rstrip('/')}/{c.name}") for c in children)
-        else:
-            found.append((path, item))
+        found += expand_path(item)
     result: list[Checkpoint] = []
     seen: set[Path] = set()
     for path, label in found:
-        key = _identity(path)
+        key = identity(path)
         if key not in seen:
             seen.add(key)
             result.append(open_checkpoint(path, label=label))
@@ -297,7 +288,34 @@ def resolve_paths(paths: list[str] | tuple[str, ...]) -> list[Checkpoint]:
     return result
 
 
-def _identity(path: Path) -> Path:
+def expand_path(item: str) -> list[tuple[Path, str]]:
+    """``(path, label)`` of each checkpoint a scan argument names (see :func:`resolve_paths`).
+
+    Raises
+    ------
+    FileNotFoundError
+        A folder with neither a weight file nor checkpoint subfolders.
+    """
+    found: list[tuple[Path, str]] = []
+    if item == "minilm" and not Path(item).exists():
+        found.append((minilm_path(), "minilm"))
+        return found
+    path = Path(item)
+    if path.is_dir() and weights_file(path) is None:
+        children = [c for c in path.iterdir() if c.is_dir() and weights_file(c) is not None]
+        if not children:
+            message = no_weights_message(path)
+            if message.endswith("or one *.safetensors)"):
+                message = f"{path}: holds neither a weight file nor checkpoint subfolders (step-N/...)"
+            raise FileNotFoundError(message)
+        children.sort(key=lambda c: (step_of(c) is None, step_of(c) or 0, c.name))
+        found.extend((c, f"{item.rstrip('/')}/{c.name}") for c in children)
+    else:
+        found.append((path, item))
+    return found
+
+
+def identity(path: Path) -> Path:
     """The resolved weight file a path names (the path itself where there is none)."""
     file = weights_file(path) if path.is_dir() else None
     return (file if file is not None else path).resolve()

@@ -32,10 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fit every weight matrix of a checkpoint (or a trajectory of checkpoints)",
         description="Fit a Weibull law to |w| of every 2-D weight matrix, named by layer and kind; "
         "write results.csv/.parquet, errors.csv, report.md and plots to --out. PATH is a "
-        "safetensors/.bin file, an index.json, a model folder, a folder of step-N checkpoints, "
-        "or 'minilm' (the embedded all-MiniLM-L6-v2).",
+        "safetensors/.bin/.npy file, an index.json, a model folder, a folder of step-N checkpoints, "
+        "'minilm' (the embedded all-MiniLM-L6-v2), or a Hugging Face model id (org/name) found in "
+        "the local cache (HF_HUB_CACHE or HF_HOME; never downloaded; an existing path wins).",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="checkpoint(s); several make a trajectory")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="checkpoint(s) or cached Hugging Face id(s); several make a trajectory")
     add_estimator_argument(parser, repeatable=True)
     parser.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="B",
                         help="percentile bootstrap resamples for intervals of shape and scale; "
