@@ -148,6 +148,18 @@ def visible_ranks(data: np.ndarray, xlim: tuple[float, float], max_points: int) 
     return np.unique(np.linspace(first, last, count).round().astype(np.intp))
 
 
+def focus_points(data: np.ndarray, window: tuple[float, float], margin: float,
+                 max_points: int) -> tuple[tuple[float, float], np.ndarray, int, int]:
+    """The x-range of :func:`focus_range`, the ranks of :func:`visible_ranks` inside it, and
+    the counts of sorted ``data`` hidden below and above it."""
+    n = data.size
+    xlim = focus_range(data, window, margin)
+    ranks = visible_ranks(data, xlim, max_points)
+    below = int(np.searchsorted(data, xlim[0], side="left"))
+    above = int(n - np.searchsorted(data, xlim[1], side="right"))
+    return xlim, ranks, below, above
+
+
 def order_statistic_band(ranks: np.ndarray, n: int, shape: float, scale: float,
                          level: float) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise ``level`` limits of the order statistics ``X_(i)`` under the fitted law.
@@ -156,12 +168,17 @@ def order_statistic_band(ranks: np.ndarray, n: int, shape: float, scale: float,
     ``b`` the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of that beta law and
     ``Q(u) = scale (-ln(1 - u))^(1/shape)`` holds ``X_(i)`` with probability ``level``.
     """
+    low, high = beta_band(ranks, n, level)
+    return quantile(low, shape, scale), quantile(high, shape, scale)
+
+
+def beta_band(ranks: np.ndarray, n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise ``level`` limits of ``F(X_(i)) ~ Beta(i, n - i + 1)``, ``i`` the ``ranks``."""
     from scipy import stats
 
     alpha = 1.0 - level
     beta = stats.beta(ranks, n - ranks + 1)
-    low, high = beta.ppf(alpha / 2), beta.ppf(1 - alpha / 2)
-    return quantile(low, shape, scale), quantile(high, shape, scale)
+    return beta.ppf(alpha / 2), beta.ppf(1 - alpha / 2)
 
 
 def quantile(u: np.ndarray, shape: float, scale: float) -> np.ndarray:
@@ -199,6 +216,13 @@ def log_axis(ax: Any, which: str = "x") -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def log_range(ax: Any, lim: tuple[float, float], which: str = "x") -> None:
+    """:func:`log_axis` on ``which`` over ``lim`` widened by 5% (in ratio) at each end."""
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    (ax.set_xlim if which == "x" else ax.set_ylim)(lim[0] / 1.05, lim[1] * 1.05)
+    log_axis(ax, which)
+
+
 def hidden_note(below: int, above: int, n: int) -> str:
     """``"12 of 3,000 points outside the x-range (below)"``, or ``""``."""
     if not below and not above:
@@ -211,6 +235,18 @@ def legend_below(ax: Any, ncol: int = 1, fontsize: str | float = "small") -> Any
     """The axes' legend under its x-label, outside the data (saved with ``bbox_inches="tight"``)."""
     return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, fontsize=fontsize,
                      frameon=False, borderaxespad=0.0)
+
+
+def finish_axes(ax: Any, title: str, *, note: str = "", created: bool = False) -> Any:
+    """Legend below (with ``note`` as a last, unmarked entry), title; tighten the figure when
+    the plot ``created`` it; return the figure."""
+    if note:
+        ax.plot([], [], " ", label=note)
+    legend_below(ax)
+    ax.set_title(title, fontsize="medium")
+    if created:
+        ax.figure.tight_layout()
+    return ax.figure
 
 
 def kind_order(kinds: Any) -> list[str]:

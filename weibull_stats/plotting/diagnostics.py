@@ -14,15 +14,15 @@ import numpy as np
 from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.plotting._base import (
     MAX_POINTS,
-    focus_range,
+    beta_band,
+    finish_axes,
+    focus_points,
     hidden_note,
-    legend_below,
-    log_axis,
+    log_range,
     new_axes,
     order_statistic_band,
     pyplot,
     quantile,
-    visible_ranks,
     window_of,
 )
 from weibull_stats.plotting.probability import fitted_sample, plot_probability
@@ -43,22 +43,9 @@ def _points(x: Any, fit: WeibullFit, window: tuple[float, float] | None, margin:
     """Sorted data, drawn ranks, their plotting positions, the hidden-points note, the x-range."""
     data = fitted_sample(x, fit)
     n = data.size
-    xlim = focus_range(data, window_of(fit.options, window)[0], margin)
-    ranks = visible_ranks(data, xlim, max_points)
-    below = int(np.searchsorted(data, xlim[0], side="left"))
-    above = int(n - np.searchsorted(data, xlim[1], side="right"))
+    xlim, ranks, below, above = focus_points(data, window_of(fit.options, window)[0], margin, max_points)
     position = str(fit.options.get("plotting_position", "hazen"))
     return data, ranks, plotting_positions(ranks, n, position), hidden_note(below, above, n), xlim
-
-
-def _finish(ax: Any, note: str, title: str, created: bool) -> Any:
-    if note:
-        ax.plot([], [], " ", label=note)
-    legend_below(ax)
-    ax.set_title(title, fontsize="medium")
-    if created:
-        ax.figure.tight_layout()
-    return ax.figure
 
 
 def plot_qq(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None = 0.95,
@@ -83,15 +70,11 @@ def plot_qq(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
                         label=f"{band_level:.0%} pointwise band (order statistics)")
     ax.plot(theory, data[ranks - 1], ".", ms=2.5, color="0.25", label=f"|w| (n = {data.size:,})")
     ax.plot(xlim, xlim, color="C0", lw=1.2, label="1:1 (fitted law)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(xlim[0] / 1.05, xlim[1] * 1.05)
-    ax.set_ylim(xlim[0] / 1.05, xlim[1] * 1.05)
-    log_axis(ax, "x")
-    log_axis(ax, "y")
+    log_range(ax, xlim, "x")
+    log_range(ax, xlim, "y")
     ax.set_xlabel("fitted quantile Q(p_i)")
     ax.set_ylabel("empirical quantile |w|_(i)")
-    return _finish(ax, note, f"Q-Q ({fit.estimator}, k = {fit.shape:.4f})", created)
+    return finish_axes(ax, f"Q-Q ({fit.estimator}, k = {fit.shape:.4f})", note=note, created=created)
 
 
 def plot_pp(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None = 0.95,
@@ -109,11 +92,7 @@ def plot_pp(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
     ax = new_axes(ax)
     data, ranks, p, note, _ = _points(x, fit, (0.0, 1.0), 0.0, max_points)
     if band_level is not None and ranks.size:
-        from scipy import stats
-
-        beta = stats.beta(ranks, data.size - ranks + 1)
-        alpha = 1 - band_level
-        ax.fill_between(p, beta.ppf(alpha / 2), beta.ppf(1 - alpha / 2), color="C0", alpha=0.18, lw=0,
+        ax.fill_between(p, *beta_band(ranks, data.size, band_level), color="C0", alpha=0.18, lw=0,
                         label=f"{band_level:.0%} pointwise band (Beta(i, n−i+1))")
     ax.plot(p, _cdf(data[ranks - 1], fit), ".", ms=2.5, color="0.25", label=f"|w| (n = {data.size:,})")
     ax.plot([0, 1], [0, 1], color="C0", lw=1.2, label="1:1 (fitted law)")
@@ -122,7 +101,7 @@ def plot_pp(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
     ax.set_aspect("equal")
     ax.set_xlabel("plotting position p_i")
     ax.set_ylabel("fitted F(|w|_(i))")
-    return _finish(ax, note, f"P-P ({fit.estimator})", created)
+    return finish_axes(ax, f"P-P ({fit.estimator})", note=note, created=created)
 
 
 def plot_cdf(x: Any, fit: WeibullFit, ax: Any = None, *, window: tuple[float, float] | None = None,
@@ -142,13 +121,11 @@ def plot_cdf(x: Any, fit: WeibullFit, ax: Any = None, *, window: tuple[float, fl
     focus, own = window_of(fit.options, window)
     if own:
         ax.axhspan(*focus, color="C1", alpha=0.08, lw=0, label=f"fitted window [{focus[0]:g}, {focus[1]:g}]")
-    ax.set_xscale("log")
-    ax.set_xlim(xlim[0] / 1.05, xlim[1] * 1.05)
-    log_axis(ax, "x")
+    log_range(ax, xlim, "x")
     ax.set_ylim(0, 1)
     ax.set_xlabel("|w|")
     ax.set_ylabel("F(|w|)")
-    return _finish(ax, note, f"CDF ({fit.estimator})", created)
+    return finish_axes(ax, f"CDF ({fit.estimator})", note=note, created=created)
 
 
 def plot_hist(x: Any, fit: WeibullFit, ax: Any = None, *, bins: int = 80, upper: float = 0.995) -> Any:
@@ -179,7 +156,7 @@ def plot_hist(x: Any, fit: WeibullFit, ax: Any = None, *, bins: int = 80, upper:
     ax.set_ylabel("density")
     hidden = int(n - np.searchsorted(data, top, side="right"))
     note = f"{hidden:,} of {n:,} points above the x-range" if hidden else ""
-    return _finish(ax, note, f"histogram ({fit.estimator})", created)
+    return finish_axes(ax, f"histogram ({fit.estimator})", note=note, created=created)
 
 
 def plot_diagnostics(x: Any, fit: WeibullFit, **options: Any) -> Any:

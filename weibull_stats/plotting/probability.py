@@ -9,14 +9,13 @@ import numpy as np
 from weibull_stats.estimators.probability_plot import plotting_positions, weibull_plot_y
 from weibull_stats.plotting._base import (
     MAX_POINTS,
-    focus_range,
+    finish_axes,
+    focus_points,
     hidden_note,
-    legend_below,
-    log_axis,
+    log_range,
     new_axes,
     order_statistic_band,
     percent_ticks,
-    visible_ranks,
     window_of,
 )
 from weibull_stats.sample import Sample, as_sample
@@ -56,10 +55,7 @@ def draw_probability(
     points and the limits used.
     """
     n = data.size
-    xlim = focus_range(data, window, margin)
-    ranks = visible_ranks(data, xlim, max_points)
-    below = int(np.searchsorted(data, xlim[0], side="left"))
-    above = int(n - np.searchsorted(data, xlim[1], side="right"))
+    xlim, ranks, below, above = focus_points(data, window, margin, max_points)
     x = data[ranks - 1]
     y = weibull_plot_y(plotting_positions(ranks, n, plotting_position))
     if band_level is not None and ranks.size:
@@ -74,9 +70,7 @@ def draw_probability(
         bottom, top = weibull_plot_y(np.clip(np.array(window), 1e-12, 1 - 1e-12))
         ax.axhspan(bottom, top, color="C1", alpha=0.08, lw=0, zorder=0,
                    label=f"fitted window F in [{window[0]:g}, {window[1]:g}]")
-    ax.set_xscale("log")
-    ax.set_xlim(xlim[0] / 1.05, xlim[1] * 1.05)
-    log_axis(ax, "x")
+    log_range(ax, xlim, "x")
     ylim = (float(y.min()) - 0.3, float(y.max()) + 0.3) if y.size else (-3.0, 2.0)
     ax.set_ylim(*ylim)
     ax.set_xlabel("|w|")
@@ -180,9 +174,5 @@ def plot_probability(
                         label=f"{bootstrap.confidence_level:.0%} {bootstrap.method} "
                               "bootstrap band of the line")
     percent_ticks(ax)
-    legend_below(ax)
-    ax.set_title(f"Weibull probability plot ({fit.estimator})", fontsize="medium")
-    if created:
-        ax.figure.tight_layout()
-    return ax.figure
+    return finish_axes(ax, f"Weibull probability plot ({fit.estimator})", created=created)
 
