@@ -20,15 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from weibull_stats.checkpoints import Checkpoint
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
 from weibull_stats.cli import main
 from weibull_stats.registry import get_estimator
 from weibull_stats.report import report_from_folder
 from weibull_stats.sample import as_sample
 from weibull_stats.scan_files import atomic_write_text, fingerprint, output_lock
-from weibull_stats.scan_plan import FIT_OPTIONS, TensorTask, check_settings
-from weibull_stats.scanning import fit_tensor
+from weibull_stats.scan_plan import FIT_OPTIONS, TensorTask
 from weibull_stats.scanning import scan as scan_only
 from weibull_stats.workflow import scan
 
@@ -101,8 +99,8 @@ def test_resume_refuses_a_checkpoint_changed_on_disk(tmp_path: Path, monkeypatch
     weights = write_safetensors(folder / "model.safetensors", state, metadata={"format": "pt"})  # same shapes
     stamp = run["files"][str(weights)]["mtime_ns"] + 10**9  # a clock tick later, whatever the file system
     os.utime(weights, ns=(stamp, stamp))
-    with pytest.raises(ValueError, match=r"cannot resume: checkpoint file .*model\.safetensors changed on disk "
-                                         r"\(mtime_ns differ\)"):
+    with pytest.raises(ValueError, match=r"cannot resume: checkpoint file .*model\.safetensors changed "
+                                         r"on disk \(mtime_ns differ\)"):
         scan_only(str(folder), out=out, resume=True)
     assert not (out / "results.csv").exists()
 
@@ -121,7 +119,8 @@ def test_resume_refuses_a_changed_file_whose_size_and_time_were_kept(tmp_path: P
         scan_only(str(folder), out=out, resume=True)
 
 
-def test_unchanged_checkpoint_resumes_to_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unchanged_checkpoint_resumes_to_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     folder = _checkpoint(tmp_path / "ckpt")
     scan_only(str(folder), out=tmp_path / "reference")
     _interrupted(folder, tmp_path / "out", monkeypatch)
@@ -140,7 +139,8 @@ def test_a_checkpoint_rewritten_during_the_scan_writes_no_tables(tmp_path: Path,
         return original(task, *args)
 
     monkeypatch.setattr(scan_module, "fit_tensor", rewriting)
-    with pytest.raises(ValueError, match=r"config\.json changed on disk during the scan; no tables were written"):
+    with pytest.raises(ValueError, match=r"config\.json changed on disk during the scan; no tables were "
+                                         r"written"):
         scan_only(str(folder), out=tmp_path / "out")
     assert not (tmp_path / "out" / "results.csv").exists()
 
@@ -208,7 +208,7 @@ def test_the_lock_is_reentrant_in_one_process(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out" / "scan.lock").read_text())["pid"] == os.getpid()
 
 
-# ---------------------------------------------------------------------- 3: settings, atomic writes, stale outputs
+# -------------------------------------------------------------- 3: settings, atomic writes, stale files
 def test_resume_without_run_json_checks_the_journal_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
     # issue 10 item 3: with run.json missing, --resume merged rows written with another seed
@@ -216,8 +216,8 @@ def test_resume_without_run_json_checks_the_journal_header(tmp_path: Path, monke
     out = tmp_path / "out"
     _interrupted(folder, out, monkeypatch, seed=1)
     (out / "run.json").unlink()
-    with pytest.raises(ValueError, match=r"journal\.jsonl: cannot resume: settings differ from the journalled "
-                                         r"scan \(seed\)"):
+    with pytest.raises(ValueError, match=r"journal\.jsonl: cannot resume: settings differ from the "
+                                         r"journalled scan \(seed\)"):
         scan_only(str(folder), out=out, resume=True, seed=0)
     scan_only(str(folder), out=tmp_path / "reference", seed=1)
     scan_only(str(folder), out=out, resume=True, seed=1)
@@ -279,8 +279,8 @@ def test_a_failed_plot_leaves_no_partial_report_file(tmp_path: Path, monkeypatch
     folder = _checkpoint(tmp_path / "ckpt")
     out = tmp_path / "out"
 
-    def full_disk(fig: Any, path: Path) -> None:
-        path.write_bytes(b"\x89PNG")
+    def full_disk(fig: Any, path: Path, *args: Any) -> None:
+        path.with_suffix(".png").write_bytes(b"\x89PNG")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(report_module, "_save", full_disk)
@@ -322,7 +322,8 @@ def _other_shape(line: str) -> str:
     (lambda line: line.replace('"type": "row"', '"type": "rows"'), r"line 2: .*unknown type 'rows'"),
     (lambda line: "\xff\n", r"line 2: corrupt journal line \(not JSON\)"),
 ])
-def test_corrupt_journal_lines_are_refused_naming_file_and_line(tmp_path: Path, line: Any, message: str) -> None:
+def test_corrupt_journal_lines_are_refused_naming_file_and_line(tmp_path: Path, line: Any, message: str
+                                                                ) -> None:
     # issue 10 item 7: a line `5` gave AttributeError, a row without keys "error: tensor"
     folder, out, lines = _journal_case(tmp_path)
     lines[1] = line(lines[1])
@@ -356,8 +357,8 @@ def test_report_on_a_parquet_of_other_columns_names_the_missing_ones(
     # issue 10 item 7: "error: estimator"
     _, out, _ = _journal_case(tmp_path)
     pd.DataFrame({"tensor": ["a"], "shape": [1.2], "width": [3]}).to_parquet(out / "results.parquet")
-    with pytest.raises(ValueError, match=r"results\.parquet: not the results table of a scan: missing columns "
-                                         r"checkpoint, step, part, .*estimator, scale"):
+    with pytest.raises(ValueError, match=r"results\.parquet: not the results table of a scan: missing "
+                                         r"columns checkpoint, step, part, .*estimator, scale"):
         report_from_folder(out)
     assert main(["report", str(out)]) == 1
     assert "missing columns checkpoint, step" in capsys.readouterr().err
@@ -367,11 +368,12 @@ def test_report_on_a_parquet_of_other_columns_names_the_missing_ones(
 
 
 # ---------------------------------------------------------------------- 9: nothing to fit
-def test_checkpoints_with_nothing_to_fit_are_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkpoints_with_nothing_to_fit_are_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
     # issue 10 item 9: an empty checkpoint gave 0 rows and exit 0
     metadata_only = write_safetensors(tmp_path / "meta.safetensors", {}, metadata={"format": "pt"})
-    with pytest.raises(ValueError, match=r"nothing to fit: .*meta\.safetensors: nothing to fit: no 2-D floating "
-                                         r"tensor \(it holds no tensors\)"):
+    with pytest.raises(ValueError, match=r"nothing to fit: .*meta\.safetensors: nothing to fit: no 2-D "
+                                         r"floating tensor \(it holds no tensors\)"):
         scan_only(str(metadata_only))
     empty_map = tmp_path / "empty_map"
     empty_map.mkdir()
@@ -381,7 +383,8 @@ def test_checkpoints_with_nothing_to_fit_are_errors(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "o").exists()  # refused before anything is written
     vectors = write_safetensors(tmp_path / "vectors.safetensors", {"norm.weight": np.ones(4),
                                                                     "ids": np.arange(3)})
-    assert main(["scan", str(vectors), "--out", str(tmp_path / "v"), "--skip-validation", "--no-progress"]) == 1
+    argv = ["scan", str(vectors), "--out", str(tmp_path / "v"), "--skip-validation", "--no-progress"]
+    assert main(argv) == 1
     assert "all 2 of its tensors skipped (see skipped.csv)" in capsys.readouterr().err
     # several checkpoints: the empty one is a recorded failure beside the others' rows
     good = _checkpoint(tmp_path / "good")
@@ -396,33 +399,21 @@ def test_checkpoints_with_nothing_to_fit_are_errors(tmp_path: Path, capsys: pyte
 
 
 # ---------------------------------------------------------------------- 5: masked arrays
-def test_scan_fits_honour_a_mask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a checkpoint reader never returns a masked array (safetensors and torch tensors have no
-    # mask); should one, the scan's sample omits the masked entries as the core does
-    folder = _checkpoint(tmp_path / "ckpt", "gpt_neox")
-    name = "gpt_neox.layers.0.attention.query_key_value.weight"
-    original = Checkpoint.read
-    store: dict[str, Any] = {}
-
-    def masked(self: Checkpoint, tensor: str) -> Any:
-        weight = original(self, tensor)
-        if tensor == name:
-            weight = np.ma.masked_where(np.abs(weight) > np.quantile(np.abs(weight), 0.8), weight)
-            store["weight"] = weight
-        return weight
-
-    monkeypatch.setattr(Checkpoint, "read", masked)
-    settings = check_settings([str(folder)], ["probability_plot", "mle"], 0, 0.95, False, 9, 0, 1, False)
-    task = TensorTask(0, "c", str(folder), None, name, "gpt_neox", json.loads((folder / "config.json").read_text()))
-    rows, errors = fit_tensor(task, settings, False)
-    assert not errors
-    weight = store["weight"]
-    whole = [r for r in rows if r["part"] == ""]
-    kept = np.abs(weight.compressed().astype(np.float64))
-    sample = as_sample(weight, **FIT_OPTIONS)
-    assert sample.n_omitted["masked"] == int(weight.mask.sum()) > 0
-    for row in whole:
-        expected = get_estimator(row["estimator"])(kept, values="magnitudes", zeros="omit")
-        assert row["shape"] == pytest.approx(expected.shape, rel=1e-12)
-        assert row["n_used"] == expected.n_used
-        assert np.abs(weight.data).max() > kept.max()  # the masked values were not fitted
+def test_a_scanned_state_dict_honours_masks(tmp_path: Path) -> None:
+    # issue 10 item 5: a state dict of masked arrays was fitted with the masked values in
+    rng = np.random.default_rng(4)
+    weight = rng.normal(scale=0.02, size=(32, 48))
+    fused = rng.normal(scale=0.02, size=(48, 16))  # gpt_neox query_key_value: split per head
+    masked = np.ma.array(weight, mask=np.abs(weight) > 0.03)
+    state = {"model.layers.0.mlp.down_proj.weight": masked, "model.layers.0.mlp.up_proj.weight": weight}
+    frame = scan(state, estimators=["probability_plot", "mle"], skip_validation=True)
+    for name in ("probability_plot", "mle"):
+        row = frame[(frame["estimator"] == name) & (frame["tensor"].str.contains("down_proj"))].iloc[0]
+        expected = get_estimator(name)(masked, values="weights", zeros="omit")
+        assert expected.n_omitted["masked"] == int(masked.mask.sum()) > 0
+        assert row["shape"] == expected.shape and row["n_used"] == expected.n_used
+        unmasked = frame[(frame["estimator"] == name) & (frame["tensor"].str.contains("up_proj"))].iloc[0]
+        assert unmasked["n_used"] == get_estimator(name)(weight, values="weights").n_used
+    # the scan's one sample per matrix (FIT_OPTIONS) omits and counts masked entries, fused parts too
+    sample = as_sample(np.ma.array(fused, mask=fused > 0.01), **FIT_OPTIONS)
+    assert sample.n_omitted["masked"] == int((fused > 0.01).sum())
