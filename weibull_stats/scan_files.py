@@ -202,8 +202,8 @@ def check_fingerprints(recorded: Any, current: Mapping[str, Mapping[str, Any]], 
             changed = [key for key in ("size", "mtime_ns", "sha256") if before.get(key) != now.get(key)]
             what = f"changed on disk ({', '.join(changed) or 'fingerprint'} differ)"
         raise ValueError(f"cannot resume: checkpoint {'' if file.startswith(MEMORY_PREFIX) else 'file '}"
-                         f"{file} {what} since the scan journalled in "
-                         f"{source.parent}; {advice}")
+                         f"{file} {what} since the scan recorded in "
+                         f"{source}; {advice}")
 
 
 # ---------------------------------------------------------------------- the lock

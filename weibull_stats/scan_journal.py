@@ -95,7 +95,7 @@ def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise _line_error(path, number, f"a JSON {type(record).__name__}, not an object")
     kind = record.get("type")
-    if kind not in _PAYLOAD:
+    if not isinstance(kind, str) or kind not in _PAYLOAD:
         raise _line_error(path, number, f"unknown type {kind!r}")
     if (kind == "header") != (number == 1):
         raise _line_error(path, number, "the header must be the first line and only there")
