@@ -21,12 +21,16 @@ from weibull_stats.scan_plan import ScanSettings, check_settings
 GATE_KEYS: tuple[str, ...] = ("skipped", "estimators", "source", "package_version")
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def read_results(path: Path) -> pd.DataFrame:
     """``results.parquet`` of a scan, checked to have the scan's columns (:data:`COLUMNS`)."""
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError, TypeError, NotImplementedError) as exc:  # pyarrow's errors derive from these
-        raise ValueError(f"{path}: cannot read the results table ({exc})") from None
+        raise ValueError(f"{path}: cannot read the results table ({_one_line(exc)})") from None
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"{path}: not the results table of a scan: missing columns {', '.join(missing)}")
@@ -43,7 +47,7 @@ def read_run(path: Path) -> tuple[ScanSettings, types.SimpleNamespace]:
     try:
         run = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path}: corrupt run record ({exc})") from None
+        raise ValueError(f"{path}: corrupt run record ({_one_line(exc)})") from None
     if not isinstance(run, dict) or not isinstance(run.get("settings"), dict) or not isinstance(
             run.get("gate"), dict):
         raise ValueError(f"{path}: corrupt run record (not an object with `settings` and `gate` objects)")
@@ -55,7 +59,7 @@ def read_run(path: Path) -> tuple[ScanSettings, types.SimpleNamespace]:
         settings = check_settings(list(raw.paths), raw.estimators, raw.bootstrap, raw.confidence_level,
                                   raw.gof, raw.gof_samples, raw.seed, 1, raw.include_vectors)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: corrupt run record (settings: {exc})") from None
+        raise ValueError(f"{path}: corrupt run record (settings: {_one_line(exc)})") from None
     return settings, types.SimpleNamespace(**run["gate"])
 
 
@@ -66,7 +70,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     try:
         table = pd.read_csv(path, keep_default_na=False, dtype=str)
     except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
-        raise ValueError(f"{path}: cannot read the table ({exc})") from None
+        raise ValueError(f"{path}: cannot read the table ({_one_line(exc)})") from None
     return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
 
 

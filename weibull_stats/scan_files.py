@@ -164,6 +164,17 @@ def fingerprints(checkpoints: Iterable[Checkpoint], *, memory: bool = True) -> d
     return records
 
 
+def shown(value: Any) -> str:
+    """``value`` for a one-line message: a printable string as it is, anything else as its repr.
+
+    Examples
+    --------
+    >>> shown("seed"), shown("con\\nfig"), shown(5)
+    ('seed', "'con\\\\nfig'", '5')
+    """
+    return value if isinstance(value, str) and value.isprintable() else repr(value)
+
+
 def check_fingerprints(recorded: Any, current: Mapping[str, Mapping[str, Any]], source: Path, *,
                        during: bool = False) -> None:
     """Refuse when a checkpoint file differs from its fingerprint recorded in ``source``.
@@ -183,8 +194,8 @@ def check_fingerprints(recorded: Any, current: Mapping[str, Mapping[str, Any]], 
     if during:  # in-memory checkpoints are not hashed twice
         for file in sorted(set(recorded) | set(current)):
             if not file.startswith(MEMORY_PREFIX) and recorded.get(file) != current.get(file):
-                raise ValueError(f"checkpoint file {file} changed on disk during the scan; no tables were "
-                                 f"written; {advice} once it is stable")
+                raise ValueError(f"checkpoint file {shown(file)} changed on disk during the scan; no "
+                                 f"tables were written; {advice} once it is stable")
         return
     for file in sorted(set(recorded) | set(current)):
         before, now = recorded.get(file), current.get(file)
@@ -202,7 +213,7 @@ def check_fingerprints(recorded: Any, current: Mapping[str, Mapping[str, Any]], 
             changed = [key for key in ("size", "mtime_ns", "sha256") if before.get(key) != now.get(key)]
             what = f"changed on disk ({', '.join(changed) or 'fingerprint'} differ)"
         raise ValueError(f"cannot resume: checkpoint {'' if file.startswith(MEMORY_PREFIX) else 'file '}"
-                         f"{file} {what} since the scan recorded in "
+                         f"{shown(file)} {what} since the scan recorded in "
                          f"{source}; {advice}")
 
 
@@ -338,4 +349,4 @@ def remove_outputs(out: Path, names: Iterable[str] = OUTPUT_FILES) -> list[str]:
 
 __all__ = ["EDGE_BYTES", "LOCK", "OUTPUT_FILES", "WHOLE_FILE_LIMIT", "atomic_path", "atomic_write_text",
            "check_fingerprints", "checkpoint_files", "fingerprint", "fingerprints", "output_lock",
-           "remove_outputs", "staged_files"]
+           "remove_outputs", "shown", "staged_files"]

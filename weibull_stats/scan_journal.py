@@ -28,7 +28,7 @@ from typing import Any
 
 from weibull_stats._version import __version__
 from weibull_stats.checkpoints import classify
-from weibull_stats.scan_files import atomic_path, check_fingerprints
+from weibull_stats.scan_files import atomic_path, check_fingerprints, shown
 from weibull_stats.scan_output import COLUMNS
 from weibull_stats.scan_plan import ScanSettings, TensorTask
 
@@ -173,7 +173,7 @@ def _settings_differ(source: Path, previous: Any, settings: ScanSettings) -> Non
     if previous != current:
         changed = sorted(k for k in set(current) | set(previous) if previous.get(k) != current.get(k))
         raise ValueError(f"{source}: cannot resume: settings differ from the journalled scan "
-                         f"({', '.join(changed)}); use the same settings or another --out")
+                         f"({', '.join(map(shown, changed))}); use the same settings or another --out")
 
 
 def _check_run_record(run_file: Path, settings: ScanSettings, files: Mapping[str, Mapping[str, Any]]) -> None:
@@ -211,7 +211,7 @@ def resume_state(out: Path, settings: ScanSettings, files: Mapping[str, Mapping[
     _settings_differ(path, header["settings"], settings)
     if header["format"] != JOURNAL_FORMAT or header["package_version"] != __version__:
         raise ValueError(f"{path}: cannot resume: journal written by weibull-stats "
-                         f"{header['package_version']} (format {header['format']}), this is "
+                         f"{shown(header['package_version'])} (format {shown(header['format'])}), this is "
                          f"{__version__} (format {JOURNAL_FORMAT}); {_ADVICE}")
     check_fingerprints(header["files"], files, path)
     planned = {(t.checkpoint, t.tensor, *key) for t in tasks for key in planned_keys(t, settings)}
@@ -219,8 +219,8 @@ def resume_state(out: Path, settings: ScanSettings, files: Mapping[str, Mapping[
     for number, row in rows:
         key = tuple(row[k] for k in ROW_KEY)
         if key not in planned:
-            raise _line_error(path, number, f"a row of {key[1]!r} ({key[0]}, part {key[2]!r}, "
-                                            f"{key[3]}) that this scan does not fit")
+            raise _line_error(path, number, f"a row of {key[1]!r} ({shown(key[0])}, part {key[2]!r}, "
+                                            f"{shown(key[3])}) that this scan does not fit")
         unique.setdefault(key, row)
     return list(unique.values()), torn
 
