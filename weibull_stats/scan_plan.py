@@ -134,7 +134,7 @@ def plan_tasks(
     skipped: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for ckpt in checkpoints:
-        before = len(tasks)
+        before, skipped_before = len(tasks), len(skipped)
         family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
         for _file, message in ckpt.file_errors:
             errors.append(error_record(ckpt.label, ckpt.step, "", "", "", message))
@@ -160,8 +160,9 @@ def plan_tasks(
             tasks.append(TensorTask(len(tasks), ckpt.label, str(ckpt.path), ckpt.step, entry.name,
                                     family, dict(ckpt.config)))
         if len(tasks) == before:
-            what = (f"all {len(ckpt.entries)} of its tensors skipped (see skipped.csv)" if ckpt.entries
-                    else "it holds no tensors")
+            passed = skipped[skipped_before:]
+            what = (f"all {len(passed)} of its entries skipped: {passed[0]['tensor']}: {passed[0]['reason']}"
+                    + (", ..." if len(passed) > 1 else "") if passed else "it holds no tensors")
             matrices = "floating tensor" if settings.include_vectors else "2-D floating tensor"
             errors.append(error_record(ckpt.label, ckpt.step, "", "", "",
                                        f"{ckpt.path}: nothing to fit: no {matrices} ({what})"))
