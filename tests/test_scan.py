@@ -175,7 +175,7 @@ def test_resume_after_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with pytest.raises(KeyboardInterrupt):
         scan(str(folder), out=out, skip_validation=True, report=False)
     journal = (out / "journal.jsonl").read_text().splitlines()
-    assert len(journal) == 6  # 3 tensors done: wte, wpe and the first c_attn (whole + q, k, v)
+    assert len(journal) == 7  # the header; 3 tensors done: wte, wpe and the first c_attn (whole + q, k, v)
     with open(out / "journal.jsonl", "a") as handle:  # a torn line from a killed write
         handle.write('{"type": "row", "row": {"checkp')
 

@@ -145,8 +145,8 @@ def test_npy_file_api_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["scan", str(path), "--out", out, "--skip-validation", "--no-progress"]) == 0
     assert "1 rows" in capsys.readouterr().out
     np.save(tmp_path / "ids.npy", np.arange(6).reshape(2, 3))
-    skipped = ws.scan(tmp_path / "ids.npy", skip_validation=True).attrs["skipped"]
-    assert skipped[0]["reason"] == "non-floating dtype I64"
+    with pytest.raises(ValueError, match=r"ids\.npy: nothing to fit: .*ids: non-floating dtype I64"):
+        ws.scan(tmp_path / "ids.npy", skip_validation=True)  # issue 10.9: no silent 0 rows
 
 
 # ---------------------------------------------------------------------- the Hugging Face cache

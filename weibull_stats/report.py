@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import types
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -27,7 +26,8 @@ from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
 from weibull_stats.formatting import markdown_table
-from weibull_stats.scan_plan import ScanSettings
+from weibull_stats.report_folder import read_records, read_results, read_run
+from weibull_stats.scan_files import output_lock, staged_files
 
 ATTRIBUTION = (
     "Published table: DATABASE v9.1 (`weibull_stats/data/DATABASE_v9_1.csv`), from the "
@@ -291,38 +291,35 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
 
     Reads ``results.parquet``, ``errors.csv``, ``skipped.csv`` and ``run.json``; the
     checkpoints named in ``run.json`` are re-opened for the probability plots when they are
-    still there.
+    still there. The folder is locked meanwhile (no scan writes into it at the same time)
+    and every file appears whole or not at all (:func:`weibull_stats.scan_files.staged_files`).
 
     Raises
     ------
     FileNotFoundError
         ``out`` holds no ``results.parquet`` or ``run.json``.
+    ValueError
+        A file is unreadable or not what a scan writes (``results.parquet`` without the
+        scan's columns, a corrupt ``run.json``); the message names the file (and the columns).
+    OSError
+        A scan is writing into ``out`` (it holds the folder's lock).
     """
     out = Path(out)
     for name in ("results.parquet", "run.json"):
         if not (out / name).is_file():
             raise FileNotFoundError(f"{out / name}: no such file (is {out} the --out folder of a scan?)")
-    frame = pd.read_parquet(out / "results.parquet")
-    try:
-        run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-        settings = ScanSettings.from_dict(run["settings"])
-        gate = types.SimpleNamespace(**run["gate"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{out / 'run.json'}: corrupt run record ({exc})") from None
-
-    def records(name: str) -> list[dict[str, Any]]:
-        path = out / name
-        if not path.is_file():
-            return []
-        table = pd.read_csv(path, keep_default_na=False, dtype=str)
-        return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
-
-    try:
-        checkpoints = open_sources(list(settings.paths))
-    except (ValueError, OSError):
-        checkpoints = []
-    return write_report(out, frame, checkpoints, errors=records("errors.csv"), skipped=records("skipped.csv"),
-                        gate=gate, settings=settings, plots=plots)
+    with output_lock(out):
+        frame = read_results(out / "results.parquet")
+        settings, gate = read_run(out / "run.json")
+        errors, skipped = read_records(out / "errors.csv"), read_records(out / "skipped.csv")
+        try:
+            checkpoints = open_sources(list(settings.paths))
+        except (ValueError, OSError):
+            checkpoints = []
+        with staged_files(out) as staging:
+            write_report(staging, frame, checkpoints, errors=errors, skipped=skipped, gate=gate,
+                         settings=settings, plots=plots)
+    return out / "report.md"
 
 
 #: Short attribution drawn under every figure that shows the published bands.

@@ -1,5 +1,7 @@
-"""What a scan writes: the journal, the tables and the run record (see :mod:`weibull_stats.scanning`).
+"""What a scan writes: the tables and the run record (see :mod:`weibull_stats.scanning`).
 
+Every file is written to a temporary name and renamed into place
+(:func:`weibull_stats.scan_files.atomic_path`); the journal is :mod:`weibull_stats.scan_journal`.
 Everything here is a function of the rows and settings; the column lists are written once:
 the fit columns come from :data:`weibull_stats.results.FIT_COLUMNS`, shared with
 :meth:`~weibull_stats.WeibullFit.to_row` and :func:`~weibull_stats.results_table`.
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pandas as pd
 from weibull_stats._version import __version__
 from weibull_stats.formatting import jsonable
 from weibull_stats.results import FIT_COLUMNS, INTERVAL_COLUMNS, PROVENANCE_COLUMNS
+from weibull_stats.scan_files import atomic_path, atomic_write_text
 from weibull_stats.scan_plan import PART_ORDER, ScanSettings, TensorTask
 
 #: Where a row's matrix lives and what it is.
@@ -33,50 +36,6 @@ COLUMNS: tuple[str, ...] = (
 )
 ERROR_COLUMNS: tuple[str, ...] = ("checkpoint", "step", "tensor", "part", "estimator", "error")
 SKIPPED_COLUMNS: tuple[str, ...] = ("checkpoint", "tensor", "dtype", "shape", "reason")
-JOURNAL = "journal.jsonl"
-
-
-def read_journal(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """Finished rows of a journal; a torn last line (interrupted write) is dropped and counted."""
-    rows: list[dict[str, Any]] = []
-    torn = 0
-    if not path.is_file():
-        return rows, torn
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                torn += 1
-                continue
-            if not line.endswith("\n"):
-                torn += 1
-                continue
-            if record.get("type") == "row":
-                rows.append(record["row"])
-    return rows, torn
-
-
-class Journal:
-    """Append-only JSON-lines record of finished rows and failures, flushed per tensor."""
-
-    def __init__(self, path: Path, rows: list[dict[str, Any]]) -> None:
-        self.handle = open(path, "w", encoding="utf-8")
-        for row in rows:  # rewrite the clean part of a resumed journal
-            self.handle.write(json.dumps({"type": "row", "row": row}) + "\n")
-        self.handle.flush()
-
-    def write(self, rows: Iterable[dict[str, Any]], errors: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self.handle.write(json.dumps({"type": "row", "row": row}) + "\n")
-        for error in errors:
-            self.handle.write(json.dumps({"type": "error", "error": error}) + "\n")
-        self.handle.flush()
-
-    def close(self) -> None:
-        self.handle.close()
-
-
 def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estimators: Sequence[str]
                   ) -> pd.DataFrame:
     """The results table: :data:`COLUMNS`, sorted deterministically, stable dtypes."""
@@ -110,33 +69,15 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estim
 
 def write_tables(out: Path, frame: pd.DataFrame, errors: list[dict[str, Any]],
                   skipped: list[dict[str, Any]]) -> None:
-    frame.to_csv(out / "results.csv", index=False, lineterminator="\n")
-    frame.to_parquet(out / "results.parquet", index=False, engine="pyarrow")
+    """Write ``results.csv``, ``results.parquet``, ``errors.csv`` and ``skipped.csv``, each atomically."""
     error_frame = pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
     error_frame["step"] = error_frame["step"].astype("Int64")
-    error_frame.to_csv(out / "errors.csv", index=False, lineterminator="\n")
-    pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)).to_csv(out / "skipped.csv", index=False,
-                                                                 lineterminator="\n")
-
-
-def resume_state(out: Path, settings: ScanSettings) -> tuple[list[dict[str, Any]], int]:
-    run_file = out / "run.json"
-    if run_file.is_file():
-        try:
-            previous = json.loads(run_file.read_text(encoding="utf-8")).get("settings")
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{run_file}: corrupt run record ({exc}); scan into a new folder") from None
-        if previous is not None and previous != settings.to_dict():
-            changed = sorted(k for k in settings.to_dict() if previous.get(k) != settings.to_dict()[k])
-            raise ValueError(
-                f"{out}: cannot resume: settings differ from the journalled scan ({', '.join(changed)}); "
-                "use the same settings or another --out"
-            )
-    rows, torn = read_journal(out / JOURNAL)
-    unique: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault((row["checkpoint"], row["tensor"], row["part"], row["estimator"]), row)
-    return list(unique.values()), torn
+    skipped_frame = pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS))
+    for name, table in (("results.csv", frame), ("errors.csv", error_frame), ("skipped.csv", skipped_frame)):
+        with atomic_path(out / name) as temporary:
+            table.to_csv(temporary, index=False, lineterminator="\n")
+    with atomic_path(out / "results.parquet") as temporary:
+        frame.to_parquet(temporary, index=False, engine="pyarrow")
 
 
 def gate_dict(gate: Any, estimators: Sequence[str] = ()) -> dict[str, Any]:
@@ -156,10 +97,12 @@ def gate_dict(gate: Any, estimators: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def write_run(out: Path, settings: ScanSettings, gate: Any, started: str, finished: str | None,
-               tensors: int, **counts: int) -> None:
+               tensors: int, files: Mapping[str, Any], **counts: int) -> None:
+    """Write ``run.json`` atomically: settings, checkpoint fingerprints, gate, counts, times."""
     record = {
         "package_version": __version__,
         "settings": settings.to_dict(),
+        "files": dict(files),
         "gate": gate_dict(gate, settings.estimators),
         "started": started,
         "finished": finished,
@@ -168,8 +111,8 @@ def write_run(out: Path, settings: ScanSettings, gate: Any, started: str, finish
         "python": sys.version.split()[0],
         "numpy": np.__version__,
     }
-    (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(out / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
-__all__ = ["COLUMNS", "ERROR_COLUMNS", "JOURNAL", "LOCATION_COLUMNS", "SKIPPED_COLUMNS", "Journal",
-           "gate_dict", "read_journal", "results_frame", "resume_state", "write_run", "write_tables"]
+__all__ = ["COLUMNS", "ERROR_COLUMNS", "LOCATION_COLUMNS", "SKIPPED_COLUMNS", "gate_dict", "results_frame",
+           "write_run", "write_tables"]

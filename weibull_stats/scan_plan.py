@@ -125,11 +125,16 @@ def check_settings(
 def plan_tasks(
     checkpoints: Sequence[Checkpoint], settings: ScanSettings
 ) -> tuple[list[TensorTask], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Tasks (one per tensor to fit), skipped tensors and file errors, in deterministic order."""
+    """Tasks (one per tensor to fit), skipped tensors and file errors, in deterministic order.
+
+    A checkpoint with nothing to fit (no tensors at all, or none a 2-D floating matrix) is a
+    failure, recorded among the errors: a scan never reports zero rows as a success.
+    """
     tasks: list[TensorTask] = []
     skipped: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for ckpt in checkpoints:
+        before, skipped_before = len(tasks), len(skipped)
         family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
         for _file, message in ckpt.file_errors:
             errors.append(error_record(ckpt.label, ckpt.step, "", "", "", message))
@@ -154,6 +159,13 @@ def plan_tasks(
                 continue
             tasks.append(TensorTask(len(tasks), ckpt.label, str(ckpt.path), ckpt.step, entry.name,
                                     family, dict(ckpt.config)))
+        if len(tasks) == before:
+            passed = skipped[skipped_before:]
+            what = (f"all {len(passed)} of its entries skipped: {passed[0]['tensor']}: {passed[0]['reason']}"
+                    + (", ..." if len(passed) > 1 else "") if passed else "it holds no tensors")
+            matrices = "floating tensor" if settings.include_vectors else "2-D floating tensor"
+            errors.append(error_record(ckpt.label, ckpt.step, "", "", "",
+                                       f"{ckpt.path}: nothing to fit: no {matrices} ({what})"))
     return tasks, skipped, errors
 
 

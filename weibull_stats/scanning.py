@@ -12,8 +12,9 @@ then this scan, then the report.
 Files written to ``out``
 ------------------------
 ``journal.jsonl``
-    One JSON line per finished row or failure, appended as each tensor finishes; ``resume``
-    reads it back and skips finished ``(checkpoint, tensor, part, estimator)`` rows.
+    A header line (settings, checkpoint fingerprints), then one JSON line per finished row or
+    failure, appended as each tensor finishes; ``resume`` checks it and skips finished
+    ``(checkpoint, tensor, part, estimator)`` rows (:mod:`weibull_stats.scan_journal`).
 ``results.csv``, ``results.parquet``
     The final table, sorted (checkpoint, tensor in file order, part, estimator) and free of
     timestamps: the same inputs and seed give the same bytes, whatever ``jobs``.
@@ -22,16 +23,17 @@ Files written to ``out``
 ``skipped.csv``
     Tensors not fitted by design (non-floating buffers, 1-D vectors, tensors of 3+ dims).
 ``run.json``
-    Settings, the validation-gate record, counts and timestamps.
+    Settings, checkpoint fingerprints, the validation-gate record, counts and timestamps.
+``scan.lock``
+    Locked while a scan writes (:func:`weibull_stats.scan_files.output_lock`).
 
-The files are written by :mod:`weibull_stats.scan_output`; the settings, tasks and per-tensor
-seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scan_plan`.
+Tables and run record are written atomically by :mod:`weibull_stats.scan_output`; the
+settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scan_plan`.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import contextlib
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -46,22 +48,19 @@ import numpy as np
 from tqdm import tqdm
 
 from weibull_stats._version import __version__
-from weibull_stats.bootstrapping import bootstrap
 from weibull_stats.checkpoints import Checkpoint, classify, open_sources, source_names, split_fused
 from weibull_stats.checkpoints.readers import minilm_path
 from weibull_stats.checkpoints.sources import reopen
-from weibull_stats.gof import goodness_of_fit
-from weibull_stats.registry import get_estimator
-from weibull_stats.sample import Sample, as_sample
+from weibull_stats.sample import as_sample
+from weibull_stats.scan_files import check_fingerprints, fingerprints, output_lock, remove_outputs
+from weibull_stats.scan_fit import fit_unit as _fit_unit
+from weibull_stats.scan_journal import JOURNAL, Journal, header_line, pending_tasks, resume_state
 from weibull_stats.scan_output import (
     COLUMNS,
     ERROR_COLUMNS,
-    JOURNAL,
     SKIPPED_COLUMNS,
-    Journal,
     gate_dict,
     results_frame,
-    resume_state,
     write_run,
     write_tables,
 )
@@ -96,8 +95,12 @@ def _checkpoint(path: str, label: str) -> Checkpoint:
     return _OPEN[key]
 
 
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
+def _keep_mask(ckpt: Checkpoint, name: str, weight: np.ndarray) -> np.ndarray:
+    """A masked array of an in-memory state dict keeps its mask (the sample omits and counts it)."""
+    source = getattr(ckpt, "tensors", {}).get(name)
+    if np.ma.isMaskedArray(source) and not np.ma.isMaskedArray(weight):
+        return np.ma.array(weight, mask=np.ma.getmaskarray(source))
+    return weight
 
 
 def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None
@@ -116,7 +119,7 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
     try:
         ckpt = _checkpoint(task.path, task.checkpoint)
         entry = ckpt.entry(task.tensor)
-        weight = ckpt.read(task.tensor)
+        weight = _keep_mask(ckpt, task.tensor, ckpt.read(task.tensor))
     except (ValueError, OSError, KeyError, TypeError) as exc:
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         errors.append(_error(task.checkpoint, task.step, task.tensor, "", "", message))
@@ -161,62 +164,6 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             )
             rows.append(row)
     return rows, errors
-
-
-def _fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threads: int | None
-              ) -> dict[str, Any]:
-    """One row: fit (or bootstrap) and test one checked sample with estimator ``name``.
-
-    The sample is passed on as it is: nothing re-checks or re-copies the data. The bootstrap
-    (the one consumer whose draws depend on the order of raw magnitudes) runs first.
-    """
-    boot = None
-    if settings.bootstrap:
-        boot = bootstrap(sample, name, n_resamples=settings.bootstrap, method="percentile",
-                         confidence_level=settings.confidence_level, rng=seed, workers=threads,
-                         **FIT_OPTIONS)
-        result = boot.estimate
-    else:
-        result = get_estimator(name)(sample, **FIT_OPTIONS)
-    row: dict[str, Any] = {
-        "estimator": name, "shape": result.shape, "scale": result.scale, "n_used": result.n_used,
-        "zeros": int(result.n_omitted.get("zeros", 0)), "r2": _float(result.r2),
-        "converged": bool(result.converged),
-        "options": json.dumps(dict(result.to_dict()["options"]), sort_keys=True),
-        "shape_low": math.nan, "shape_high": math.nan, "scale_low": math.nan, "scale_high": math.nan,
-        "confidence_level": math.nan, "n_resamples": 0,
-        "gof_statistic": math.nan, "gof_pvalue": math.nan, "gof_samples": 0,
-        "storage": sample.storage,
-    }
-    if boot is not None:
-        interval = boot.confidence_interval
-        row.update(shape_low=float(interval.shape[0]), shape_high=float(interval.shape[1]),
-                   scale_low=float(interval.scale[0]), scale_high=float(interval.scale[1]),
-                   confidence_level=settings.confidence_level, n_resamples=settings.bootstrap)
-    if settings.gof:
-        test = goodness_of_fit(sample, name, statistic="ad", n_mc_samples=settings.gof_samples, rng=seed,
-                               workers=threads, **FIT_OPTIONS)
-        row.update(gof_statistic=float(test.statistic), gof_pvalue=_float(test.pvalue),
-                   gof_samples=settings.gof_samples)
-    return row
-
-
-# ---------------------------------------------------------------------- journal and files
-def _pending(tasks: Sequence[TensorTask], finished: Sequence[dict[str, Any]], settings: ScanSettings
-             ) -> list[TensorTask]:
-    """The tasks with some (part, estimator) row not yet in the journal, each told what is done."""
-    done: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for row in finished:
-        done.setdefault((row["checkpoint"], row["tensor"]), set()).add((row["part"], row["estimator"]))
-    pending = []
-    for task in tasks:
-        finished_keys = frozenset(done.get((task.checkpoint, task.tensor), set()))
-        role = classify(task.tensor, task.family)
-        wanted = {(p, e) for p in ("", *role.parts) for e in settings.estimators}
-        if not wanted <= finished_keys:
-            pending.append(TensorTask(task.order, task.checkpoint, task.path, task.step, task.tensor,
-                                      task.family, task.config, finished_keys))
-    return pending
 
 
 # ---------------------------------------------------------------------- the scan
@@ -265,8 +212,9 @@ def scan(
         Folder for the journal, tables and run record (see the module docstring). Without
         it nothing is written and ``resume`` is unavailable.
     resume : bool, default False
-        Continue the scan journalled in ``out``: finished rows are kept, not redone. Without
-        it an existing journal in ``out`` is replaced.
+        Continue the scan journalled in ``out``: finished rows are kept, not redone, once the
+        journal's settings and checkpoint fingerprints match. Without it the journal, tables,
+        report, plots and ``run.json`` of an earlier scan in ``out`` are removed first.
     jobs : int, default 1
         Worker processes; results do not depend on it. Memory grows with it (one tensor per
         worker).
@@ -301,7 +249,12 @@ def scan(
     Raises
     ------
     ValueError
-        Bad settings, or ``resume`` with settings that differ from the journal's.
+        Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
+        package version or a checkpoint file differ from the journalled scan's, or the journal
+        or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
+        changed while it was scanned. See :mod:`weibull_stats.scan_journal`.
+    OSError
+        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scan_files.output_lock`).
 
     Examples
     --------
@@ -328,37 +281,44 @@ def scan(
     started = datetime.now(UTC).isoformat(timespec="seconds")
     checkpoints = open_sources(paths, jobs=jobs)
     tasks, skipped, errors = plan_tasks(checkpoints, settings)
+    if not tasks and len(errors) == len(checkpoints):  # only "nothing to fit" (no file or tensor failed)
+        raise ValueError("nothing to fit: " + "; ".join(e["error"] for e in errors))
+    files = fingerprints(checkpoints)
 
     out_dir = Path(out) if out is not None else None
-    finished: list[dict[str, Any]] = []
-    torn = 0
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if resume:
-            finished, torn = resume_state(out_dir, settings)
-        write_run(out_dir, settings, gate, started, None, len(tasks))
-    pending = _pending(tasks, finished, settings)
-
-    journal = Journal(out_dir / JOURNAL, finished) if out_dir is not None else None
-    rows = list(finished)
-    try:
-        if journal is not None:
-            journal.write([], errors)
-        for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks)):
-            rows += new_rows
-            errors += new_errors
+    with output_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
+        finished: list[dict[str, Any]] = []
+        torn = 0
+        journal = None
+        if out_dir is not None:
+            if resume:
+                finished, torn = resume_state(out_dir, settings, files, tasks)
+            remove_outputs(out_dir)  # no table, report or run record of an earlier scan stays beside this one
+            journal = Journal(out_dir / JOURNAL, header_line(settings, files), finished)
+            write_run(out_dir, settings, gate, started, None, len(tasks), files)
+        pending = pending_tasks(tasks, finished, settings)
+        rows = list(finished)
+        try:
             if journal is not None:
-                journal.write(new_rows, new_errors)
-    finally:
-        if journal is not None:
-            journal.close()
+                journal.write([], errors)
+            for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks)):
+                rows += new_rows
+                errors += new_errors
+                if journal is not None:
+                    journal.write(new_rows, new_errors)
+        finally:
+            if journal is not None:
+                journal.close()
+        # a file rewritten while it was read would mix two checkpoints in one table
+        check_fingerprints(files, fingerprints(checkpoints, memory=False),
+                           out_dir / JOURNAL if out_dir else Path(JOURNAL), during=True)
 
-    frame = results_frame(rows, tasks, settings.estimators)
-    if out_dir is not None:
-        write_tables(out_dir, frame, errors, skipped)
-        write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),
-                  len(tasks), rows=len(frame), errors=len(errors), skipped=len(skipped),
-                  resumed_rows=len(finished), torn_journal_lines=torn)
+        frame = results_frame(rows, tasks, settings.estimators)
+        if out_dir is not None:
+            write_tables(out_dir, frame, errors, skipped)
+            write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),
+                      len(tasks), files, rows=len(frame), errors=len(errors), skipped=len(skipped),
+                      resumed_rows=len(finished), torn_journal_lines=torn)
     frame.attrs["errors"] = errors
     frame.attrs["skipped"] = skipped
     frame.attrs["gate"] = gate_dict(gate, settings.estimators)

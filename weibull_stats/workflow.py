@@ -9,6 +9,7 @@ the ones above it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from weibull_stats import scanning
 from weibull_stats.checkpoints import source_names
 from weibull_stats.report import write_report
+from weibull_stats.scan_files import output_lock, staged_files
 from weibull_stats.scan_plan import ScanSettings, check_settings
 from weibull_stats.validation import gate as validation_gate
 
@@ -70,8 +72,9 @@ def scan(
         Folder for the journal, tables, report and plots (see :mod:`weibull_stats.scanning`). Without
         it nothing is written and ``resume`` is unavailable.
     resume : bool, default False
-        Continue the scan journalled in ``out``: finished rows are kept, not redone. Without
-        it an existing journal in ``out`` is replaced.
+        Continue the scan journalled in ``out``: finished rows are kept, not redone, once the
+        journal's settings and checkpoint fingerprints match. Without it the journal, tables,
+        report, plots and ``run.json`` of an earlier scan in ``out`` are removed first.
     jobs : int, default 1
         Worker processes; results do not depend on it. Memory grows with it (one tensor per
         worker).
@@ -102,7 +105,12 @@ def scan(
     Raises
     ------
     ValueError
-        Bad settings, or ``resume`` with settings that differ from the journal's.
+        Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
+        package version or a checkpoint file differ from the journalled scan's, or the journal
+        or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
+        changed while it was scanned. See :mod:`weibull_stats.scan_journal`.
+    OSError
+        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scan_files.output_lock`).
     weibull_stats.validation.ValidationFailed
         The estimators did not pass the validation gate.
 
@@ -138,16 +146,19 @@ def scan(
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
     gate = validation_gate.ensure_validated(names, skip=skip_validation)
-    frame, checkpoints = scanning.scan(
-        paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
-        gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
-        include_vectors=include_vectors, progress=progress, warn=False,
-    )
     out_dir = Path(out) if out is not None else None
-    if out_dir is not None and report:
-        write_report(out_dir, frame, checkpoints, errors=frame.attrs["errors"],
-                     skipped=frame.attrs["skipped"], gate=gate,
-                     settings=ScanSettings.from_dict(frame.attrs["settings"]))
+    # one lock around the scan and its report: no other scan or report writes there meanwhile
+    with output_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
+        frame, checkpoints = scanning.scan(
+            paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
+            gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
+            include_vectors=include_vectors, progress=progress, warn=False,
+        )
+        if out_dir is not None and report:
+            with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all
+                write_report(staging, frame, checkpoints, errors=frame.attrs["errors"],
+                             skipped=frame.attrs["skipped"], gate=gate,
+                             settings=ScanSettings.from_dict(frame.attrs["settings"]))
     scanning.warn_failures(frame, out_dir, stacklevel=2)
     return frame
 
