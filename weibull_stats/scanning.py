@@ -95,14 +95,6 @@ def _checkpoint(path: str, label: str) -> Checkpoint:
     return _OPEN[key]
 
 
-def _keep_mask(ckpt: Checkpoint, name: str, weight: np.ndarray) -> np.ndarray:
-    """A masked array of an in-memory state dict keeps its mask (the sample omits and counts it)."""
-    source = getattr(ckpt, "tensors", {}).get(name)
-    if np.ma.isMaskedArray(source) and not np.ma.isMaskedArray(weight):
-        return np.ma.array(weight, mask=np.ma.getmaskarray(source))
-    return weight
-
-
 def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read one tensor, split it if fused, fit each (part, estimator) not yet done.
@@ -119,7 +111,7 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
     try:
         ckpt = _checkpoint(task.path, task.checkpoint)
         entry = ckpt.entry(task.tensor)
-        weight = _keep_mask(ckpt, task.tensor, ckpt.read(task.tensor))
+        weight = ckpt.read(task.tensor)
     except (ValueError, OSError, KeyError, TypeError) as exc:
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         errors.append(_error(task.checkpoint, task.step, task.tensor, "", "", message))

@@ -68,6 +68,8 @@ class MemoryCheckpoint(Checkpoint):
             raise ValueError(f"{self.label}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
         value = self.tensors[name]
         array = value if isinstance(value, np.ndarray) else torch_to_numpy(value)
+        if np.ma.isMaskedArray(array):  # a masked array keeps its mask: the sample omits and counts it
+            return np.ma.array(array, copy=True)
         return np.array(array, copy=True)
 
     def fingerprint(self, *, content: bool = False) -> str:
