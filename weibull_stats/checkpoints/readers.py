@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,9 +274,21 @@ def resolve_paths(paths: list[str] | tuple[str, ...]) -> list[Checkpoint]:
     found: list[tuple[Path, str]] = []
     for item in paths:
         found += expand_path(item)
+    return open_unique(found)
+
+
+def open_unique(found: Sequence[Checkpoint | tuple[Path, str]]) -> list[Checkpoint]:
+    """Open each ``(path, label)`` once (by resolved weight file); opened checkpoints pass through.
+
+    Two checkpoints under one label are an error.
+    """
     result: list[Checkpoint] = []
     seen: set[Path] = set()
-    for path, label in found:
+    for thing in found:
+        if isinstance(thing, Checkpoint):
+            result.append(thing)
+            continue
+        path, label = thing
         key = identity(path)
         if key not in seen:
             seen.add(key)

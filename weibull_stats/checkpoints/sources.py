@@ -40,7 +40,7 @@ import numpy as np
 
 from weibull_stats.checkpoints._listing import TORCH_DTYPES, TensorEntry, numpy_code
 from weibull_stats.checkpoints._torch import split_state
-from weibull_stats.checkpoints.readers import Checkpoint, expand_path, identity, open_checkpoint
+from weibull_stats.checkpoints.readers import Checkpoint, expand_path, open_checkpoint, open_unique
 from weibull_stats.storage import torch_to_numpy
 
 #: A Hugging Face model id: ``org/name`` (letters, digits, ``-``, ``_``, ``.``).
@@ -328,21 +328,7 @@ def open_sources(sources: Any, *, jobs: int = 1) -> list[Checkpoint]:
         else:
             raise TypeError(f"`paths`: cannot scan a {type(item).__name__} (give a path, a model id, a "
                             "torch module or a state dict)")
-    result: list[Checkpoint] = []
-    seen: set[Path] = set()
-    for thing in found:
-        if isinstance(thing, Checkpoint):
-            result.append(thing)
-            continue
-        path, label = thing
-        key = identity(path)
-        if key not in seen:
-            seen.add(key)
-            result.append(open_checkpoint(path, label=label))
-    labels = [c.label for c in result]
-    duplicates = sorted({x for x in labels if labels.count(x) > 1})
-    if duplicates:
-        raise ValueError(f"checkpoint given twice: {', '.join(duplicates)}")
+    result = open_unique(found)
     memory = [c.label for c in result if isinstance(c, MemoryCheckpoint)]
     if memory and jobs > 1:
         raise ValueError(f"`jobs` = {jobs}: in-memory sources ({', '.join(memory)}) are read by this "
