@@ -26,6 +26,7 @@ from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
 from weibull_stats.formatting import markdown_table
+from weibull_stats.registry import ESTIMATORS
 from weibull_stats.report_folder import read_records, read_results, read_run
 from weibull_stats.scan_files import output_lock, staged_files
 
@@ -328,7 +329,7 @@ FIGURE_ATTRIBUTION = (
     "(tiexinding/NPM-Weibull-public), T. Ding, arXiv:2605.18898; CC BY 4.0, (c) 2026 Tiexin Ding."
 )
 #: Estimators whose numbers the anchor and the published bands describe (the middle-80% protocol).
-BANDED_ESTIMATORS: tuple[str, ...] = ("probability_plot", "histogram")
+BANDED_ESTIMATORS: tuple[str, ...] = tuple(name for name, entry in ESTIMATORS.items() if entry.paper_protocol)
 
 
 def _save(fig: Any, path: Path, formats: Sequence[str], dpi: float) -> list[Path]:

@@ -72,6 +72,11 @@ class Estimator:
         ``population(population, **options) -> (shape, scale)``: the estimator's exact
         limit under a population, with the option sets the validation suite tabulates
         (see :mod:`weibull_stats.validation.anchors`).
+    label : str
+        Name in figure titles and legends (default: ``name``).
+    paper_protocol : bool
+        Whether the HalfNormal anchor and the published bands describe this estimator's
+        numbers (the paper's middle-80% protocol), so figures draw them.
     options : Mapping
         Option names and defaults, read from ``function``'s keyword-only parameters.
 
@@ -94,12 +99,16 @@ class Estimator:
     order_statistics: bool
     plan: Callable[..., ResamplePlan] | None = None
     population: PopulationHook | None = None
+    label: str = ""
+    paper_protocol: bool = False
     options: Mapping[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         params = inspect.signature(self.function).parameters.values()
         defaults = {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
         object.__setattr__(self, "options", MappingProxyType(defaults))
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
 
     def __call__(self, x: Any, /, **options: Any) -> WeibullFit:
         self.check_names(options)

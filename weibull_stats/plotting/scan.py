@@ -92,6 +92,9 @@ def plot_scan_shape_by_layer(
     """
     data = frame[(frame["estimator"] == estimator) & frame["layer"].notna()]
     data = data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
+    from weibull_stats.registry import get_estimator  # the registry imports results, which plot lazily
+
+    label = get_estimator(estimator).label
     kinds = kind_order(data["kind"].unique())
     fig, axes = _panels(max(1, len(kinds)), sharey=True)
     values: list[float] = [] if anchor is None else [anchor]
@@ -107,9 +110,7 @@ def plot_scan_shape_by_layer(
         if len(low) and np.isfinite(low).all() and np.isfinite(high).all():
             line = ax.errorbar(layer, shape, yerr=[shape - low, high - shape], fmt="o-", ms=3, lw=1,
                                capsize=2, color="C0")
-            entries.setdefault(f"middle-80% fit k per matrix; {interval_label(part)}"
-                               if estimator == "probability_plot" else
-                               f"{estimator} k per matrix; {interval_label(part)}", line)
+            entries.setdefault(f"{label} k per matrix; {interval_label(part)}", line)
             values += [*low, *high]
         else:
             (line,) = ax.plot(layer, shape, "o-", ms=3, lw=1, color="C0")
@@ -134,7 +135,6 @@ def plot_scan_shape_by_layer(
     for ax in axes[:: min(4, len(axes))]:
         ax.set_ylabel("shape k")
         ax.tick_params(labelleft=True)
-    label = "middle-80% probability plot" if estimator == "probability_plot" else estimator
     last = data["checkpoint"].iloc[-1] if len(data) else ""
     fig.suptitle(f"Weibull shape by layer ({label}), checkpoint {last}",
                  fontsize="medium")

@@ -284,4 +284,5 @@ ESTIMATOR = Estimator(
     order_statistics=True,
     plan=histogram_plan,
     population=HISTOGRAM_POPULATION,
+    paper_protocol=True,
 )

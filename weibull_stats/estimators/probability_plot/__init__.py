@@ -220,4 +220,6 @@ ESTIMATOR = Estimator(
     order_statistics=True,
     plan=ProbabilityPlotPlan,
     population=PROBABILITY_PLOT_POPULATION,
+    label="middle-80% probability plot",
+    paper_protocol=True,
 )
