@@ -152,8 +152,3 @@ def test_option_errors_name_the_option(weights: str, args: list[str], message: s
     assert err == f"weibull-stats fit: error: {message}\n"
 
 
-def test_scan_takes_the_same_policy_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["scan", "minilm", "--values", "magnitudes", "--skip-validation"], capsys)
-    assert code == 1
-    assert err == ("weibull-stats scan: error: --values magnitudes: scan fits with --values weights "
-                   "--zeros omit --nonfinite error only\n")

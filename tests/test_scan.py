@@ -93,7 +93,7 @@ def test_bf16_sharded_llama_and_validated_gate(tmp_path: Path, monkeypatch: pyte
     folder = write_checkpoint(tmp_path / "q3", state, config, dtype="BF16", shards=2)
     calls: list[tuple[tuple[str, ...], bool]] = []
 
-    def passing(estimators: list[str], *, skip: bool = False) -> gate.GateRecord:
+    def passing(estimators: list[str], *, skip: bool = False, progress: object = None) -> gate.GateRecord:
         calls.append((tuple(estimators), skip))
         return gate.GateRecord(True, False, "cache", ws.__version__, tuple(estimators))
 
@@ -240,7 +240,7 @@ def test_failed_gate_stops_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                                    capsys: pytest.CaptureFixture[str]) -> None:
     from weibull_stats.validation import gate
 
-    def failing(estimators: list[str], *, skip: bool = False) -> gate.GateRecord:
+    def failing(estimators: list[str], *, skip: bool = False, progress: object = None) -> gate.GateRecord:
         raise gate.ValidationFailed("mle: mean shape 1.3 is 9 standard errors from 1.2625", ["mle"])
 
     monkeypatch.setattr(gate, "ensure_validated", failing)

@@ -137,7 +137,7 @@ def test_gate_ignores_corrupt_or_other_version_cache(cache, monkeypatch):
     assert gate.read_cache(path) is None
     calls = []
 
-    def fake_run(names, *, seed):
+    def fake_run(names, *, seed, progress=None):
         calls.append(names)
         return suite.ValidationReport(
             "quick", seed, ws.__version__, "d", tuple(names), (), (Check("ok", True),)
@@ -148,7 +148,7 @@ def test_gate_ignores_corrupt_or_other_version_cache(cache, monkeypatch):
 
 
 def test_gate_failure_names_checks(cache, monkeypatch):
-    def failing(names, *, seed):
+    def failing(names, *, seed, progress=None):
         checks = (Check("simulation.halfnormal.mle.n=1000.shape", False), Check("fine", True))
         return suite.ValidationReport("quick", seed, ws.__version__, "d", tuple(names), (), checks)
 

@@ -45,6 +45,7 @@ from weibull_stats.intervals import (
     interval,
     interval_probabilities,
 )
+from weibull_stats.progress import ProgressOption
 from weibull_stats.registry import get_estimator
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
@@ -146,7 +147,7 @@ class BootstrapResult:
         return _finish(self.estimate, self.bootstrap_distribution, method, level, self.kind, self.seed,
                        self.segments, acceleration, self.options, self.route)
 
-    def extend(self, x: Any, n_more: int, *, workers: int | None = None, progress: bool = False
+    def extend(self, x: Any, n_more: int, *, workers: int | None = None, progress: ProgressOption = None
                ) -> BootstrapResult:
         """Add ``n_more`` resamples (new blocks of the same seed) and recompute the interval.
 
@@ -271,7 +272,7 @@ def bootstrap(
     kind: str = "nonparametric",
     rng: np.random.Generator | int | None = None,
     workers: int | None = None,
-    progress: bool = False,
+    progress: ProgressOption = None,
     **estimator_options: Any,
 ) -> BootstrapResult:
     """Bootstrap confidence intervals for the Weibull shape and scale.
@@ -302,8 +303,10 @@ def bootstrap(
         Seed of every random stream; the entropy used is recorded as ``seed``.
     workers : int or None
         Threads (default: every CPU). The result does not depend on it.
-    progress : bool, default False
-        Show a progress bar on stderr.
+    progress : bool, None or ticker, default None
+        A bar with the time left on stderr: None shows it when stderr is a terminal; an
+        object with ``update(n)`` is told of each replicate instead
+        (:mod:`weibull_stats.progress`).
     **estimator_options
         Options of the estimator (``trim``, ``values="weights"``, ...).
 

@@ -33,6 +33,7 @@ from weibull_stats.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.edf import batch_statistic
 from weibull_stats.estimators._core import Estimator
 from weibull_stats.nulls import NullModel
+from weibull_stats.progress import ProgressOption, progress_bar
 from weibull_stats.registry import ESTIMATORS, get_estimator
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample
@@ -58,7 +59,8 @@ def check_workers(workers: Any) -> int:
 
 
 def run_blocks(function: BlockFunction, total: int, *, seed: int, purpose: str, first_block: int = 0,
-               workers: int = 1, progress: bool = False, description: str = "resampling") -> np.ndarray:
+               workers: int = 1, progress: ProgressOption = None, description: str = "resampling"
+               ) -> np.ndarray:
     """``function(generator, size)`` on ``ceil(total / BLOCK)`` blocks, concatenated in block order.
 
     Block ``first_block + i`` draws from ``seeds.generator(seed, purpose, first_block + i)``;
@@ -69,28 +71,17 @@ def run_blocks(function: BlockFunction, total: int, *, seed: int, purpose: str, 
     def one(i: int) -> np.ndarray:
         return function(stream(seed, purpose, first_block + i), sizes[i])
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm  # optional dependency, only for progress bars
-
-        bar = tqdm(total=total, desc=description, unit="rep", leave=False)
     parts: list[np.ndarray] = []
-    try:
+    with progress_bar(progress, total, description=description, leave=False) as bar:
         if workers == 1 or len(sizes) == 1:
-            results: Iterator[np.ndarray] = map(one, range(len(sizes)))
-            pool = None
-        else:
-            pool = ThreadPoolExecutor(max_workers=workers)
-            results = pool.map(one, range(len(sizes)))
-        for i, part in enumerate(results):
-            parts.append(part)
-            if bar is not None:
+            for i in range(len(sizes)):
+                parts.append(one(i))
                 bar.update(sizes[i])
-        if pool is not None:
-            pool.shutdown()
-    finally:
-        if bar is not None:
-            bar.close()
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for i, part in enumerate(pool.map(one, range(len(sizes)))):
+                    parts.append(part)
+                    bar.update(sizes[i])
     return np.concatenate(parts, axis=0)
 
 

@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 #: Column alignment markers of :func:`markdown_table`.
 ALIGNMENTS: Mapping[str | None, str] = {"l": ":--", "r": "--:", None: "---"}
 
@@ -67,4 +69,22 @@ def markdown_table(
     return "\n".join(lines)
 
 
-__all__ = ["jsonable", "markdown_table"]
+def option_text(value: Any) -> str:
+    """An option value as it is typed on the command line (``0.1,0.9``; ``none``).
+
+    Examples
+    --------
+    >>> option_text((0.05, 0.95)), option_text(None), option_text("hazen")
+    ('0.05,0.95', 'none', 'hazen')
+    """
+    if value is None:
+        return "none"
+    if isinstance(value, (tuple, list, np.ndarray)):
+        items = [f"{float(v):g}" if isinstance(v, (int, float, np.floating)) else str(v) for v in value]
+        if len(items) > 6:
+            return f"{items[0]},...,{items[-1]} ({len(items)} values)"
+        return ",".join(items)
+    return str(value)
+
+
+__all__ = ["jsonable", "markdown_table", "option_text"]

@@ -34,6 +34,7 @@ from weibull_stats.formatting import jsonable
 from weibull_stats.intervals import check_count
 from weibull_stats.model_comparison import ModelComparison, sample_comparison
 from weibull_stats.nulls import NullModel
+from weibull_stats.progress import ProgressOption
 from weibull_stats.rank_sums import run_sums
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, check_choice
@@ -231,7 +232,7 @@ def goodness_of_fit(
     n_mc_samples: int = 999,
     rng: np.random.Generator | int | None = None,
     workers: int | None = None,
-    progress: bool = False,
+    progress: ProgressOption = None,
     **estimator_options: Any,
 ) -> GoodnessOfFitResult:
     """Test whether ``x`` follows a two-parameter Weibull law, parameters estimated.
@@ -253,8 +254,10 @@ def goodness_of_fit(
         Seed of the Monte Carlo streams; the entropy is recorded as ``seed``.
     workers : int or None
         Threads (default: every CPU); the result does not depend on it.
-    progress : bool, default False
-        Show a progress bar on stderr.
+    progress : bool, None or ticker, default None
+        A bar with the time left on stderr: None shows it when stderr is a terminal; an
+        object with ``update(n)`` is told of each replicate instead
+        (:mod:`weibull_stats.progress`).
     **estimator_options
         Options of the estimator.
 

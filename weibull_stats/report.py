@@ -25,9 +25,17 @@ from weibull_stats import plotting
 from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
-from weibull_stats.formatting import markdown_table
+from weibull_stats.formatting import markdown_table, option_text
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.report_folder import read_records, read_results, read_run
+from weibull_stats.report_tables import (
+    MEDIAN_LEVEL,
+    attention_layout,
+    class_bands,
+    class_summary,
+    interval_text,
+    matrix_rows,
+)
 from weibull_stats.scan_files import output_lock, staged_files
 
 ATTRIBUTION = (
@@ -95,6 +103,58 @@ def _position(value: float, band: tuple[float, float, int] | None) -> str:
         return ""
     low, high, _ = band
     return "below" if value < low else ("above" if value > high else "inside")
+
+
+def _last(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """The rows of ``estimator`` for the last checkpoint scanned."""
+    data = frame[frame["estimator"] == estimator]
+    return data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
+
+
+def _gof_cells(data: pd.DataFrame) -> list[str]:
+    """Median AD statistic, and how many p-values sit at their floor 1/(M+1)."""
+    tested = data[data["gof_samples"].fillna(0) > 0]
+    if tested.empty:
+        return ["", ""]
+    floor = 1.0 / (tested["gof_samples"].astype(float) + 1.0)
+    at_floor = int(np.isclose(tested["gof_pvalue"].astype(float), floor, rtol=1e-9).sum())
+    m = int(tested["gof_samples"].max())
+    return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} ≤ 1/{m + 1}"]
+
+
+def _class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
+    """The model-level summary in the paper's classes (:mod:`weibull_stats.report_tables`)."""
+    if not len(frame):
+        return []
+    lines = ["## Model-level summary", "",
+             "The paper's classes: selection = attention query and key (fused QKV where merged); "
+             "transmission = attention output and FFN. Median k over the class's matrices, with a "
+             f"{MEDIAN_LEVEL:.0%} distribution-free interval for it (order statistics); the published "
+             "band is the range, over the published models of the same attention layout and the "
+             "class's kinds, of the per-model median k; the verdict is the two one-sided tests at 5% "
+             "(inside: the interval lies within the band; outside: wholly beyond it; undecided: "
+             "neither).", ""]
+    table = published_table()
+    for estimator in estimators:
+        data = _last(frame, estimator)
+        banded = estimator in BANDED_ESTIMATORS
+        layout = attention_layout(data)
+        summary = class_summary(data, class_bands(table, layout) if banded else None)
+        if summary.empty:
+            continue
+        title = f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`"
+        lines += [title + (f", layout {layout}" if banded else ""), ""]
+        headers = ["class", "kinds", "matrices", "median k", f"{MEDIAN_LEVEL:.0%} interval",
+                   *([f"published {layout}", "verdict"] if banded else [])]
+        rows = [[r["class"], r["kinds"], str(r["matrices"]), _number(r["k_median"]),
+                 interval_text(r["k_median_low"], r["k_median_high"]) or "(too few matrices)",
+                 *([_band((r["band_low"], r["band_high"], r["band_models"])) if r["band_models"] else "",
+                    r["verdict"]] if banded else [])] for r in summary.to_dict("records")]
+        lines += [*_markdown_table(headers, rows), ""]
+        if not banded:
+            lines += ["(The published bands belong to the middle-80% probability-plot protocol: not "
+                      "compared for this estimator.)", ""]
+    return lines
 
 
 def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
@@ -206,9 +266,18 @@ def write_report(
     labels = list(dict.fromkeys(frame["checkpoint"])) if len(frame) else [c.label for c in checkpoints]
     families = {c.label: detect_family(c.config, (e.name for e in c.entries)) for c in checkpoints}
     lines.append("- Checkpoints: " + ", ".join(f"`{lab}` ({families.get(lab, '?')})" for lab in labels))
-    lines.append(f"- Estimators: {', '.join(estimators) or 'none'}; every matrix fitted on |w| with "
-                 "zeros omitted (counted in column `zeros`)")
+    lines.append(f"- Estimators: {', '.join(estimators) or 'none'}")
     if settings is not None:
+        policy = settings.policy
+        what = "|w| of signed weights" if policy["values"] == "weights" else "the values as magnitudes"
+        zeros = "zeros omitted (counted in column `zeros`)" if policy["zeros"] == "omit" else "zeros refused"
+        lines.append(f"- Input policy: --values {policy['values']} --zeros {policy['zeros']} "
+                     f"--nonfinite {policy['nonfinite']} (every matrix fitted on {what}, {zeros})")
+        given = {name: options for name, options in settings.options.items() if options}
+        listed = "; ".join(f"{name}: " + ", ".join(f"{k}={option_text(v)}" for k, v in options.items())
+                           for name, options in given.items())
+        lines.append(f"- Estimator options: {listed}; the rest at their defaults (column `options`)" if given
+                     else "- Estimator options: the defaults (column `options` lists them)")
         boot = (f"{settings.bootstrap} percentile bootstrap resamples, {settings.confidence_level:.0%} "
                 "intervals" if settings.bootstrap else "none")
         gof = (f"Anderson-Darling, {settings.gof_samples} parametric-bootstrap refits"
@@ -224,6 +293,7 @@ def write_report(
     elif gate is not None:
         lines.append(f"- Validation gate: passed for {', '.join(gate.estimators)} "
                      f"(source: {gate.source}, package {gate.package_version})")
+    lines += ["", *_class_section(frame, estimators)]
     lines += ["", "## Per-kind medians", ""]
     lines.append(
         f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "
@@ -240,9 +310,11 @@ def write_report(
         if estimator != "probability_plot":
             lines += ["The published bands and the anchor belong to the middle-80% probability-plot "
                       "protocol; this estimator has its own population values, so compare with care.", ""]
+        data = _last(frame, estimator)
+        tested = bool((data["gof_samples"].fillna(0) > 0).any())
         headers = ["kind", "matrices", "median k", "k IQR", "k − k0", "median λ", "median R²",
-                   "median CI width (k)", *(f"published {name}" for name, _ in ARCH_GROUPS),
-                   "vs all published"]
+                   "median CI width (k)", *(["median AD", "p at its floor"] if tested else []),
+                   *(f"published {name}" for name, _ in ARCH_GROUPS), "vs all published"]
         rows = []
         for record in summary.to_dict("records"):
             kind_bands = bands.get(str(record["kind"]), {})
@@ -251,6 +323,7 @@ def write_report(
                 f"{_number(record['k_q25'], 3)}–{_number(record['k_q75'], 3)}",
                 f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}", f"{record['lambda_median']:.5g}",
                 _number(record["r2_median"]), _number(record["k_ci_width_median"]),
+                *(_gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
                 *(_band(kind_bands.get(group)) for group, _ in ARCH_GROUPS),
                 _position(record["k_median"], kind_bands.get("all")),
             ])
@@ -273,10 +346,27 @@ def write_report(
         lines += _markdown_table(["step", *map(str, kinds)], rows)
         lines.append("")
 
+    for estimator in estimators:
+        data = _last(frame, estimator)
+        headers, rows = matrix_rows(data)
+        lines += [f"## Every matrix: `{estimator}`, checkpoint `{data['checkpoint'].iloc[0]}`", ""]
+        method = ", ".join(m for m in dict.fromkeys(data["interval_method"].astype(str)) if m)
+        if method:
+            level = float(data["confidence_level"].dropna().iloc[0])
+            lines += [f"Intervals: {level:.0%}, {method} ({int(data['n_resamples'].max())} resamples).", ""]
+        if (data["gof_samples"].fillna(0) > 0).any():
+            lines += ["p-value: Anderson–Darling, parametric bootstrap with M refits; `≤ 1/(M+1)` is its "
+                      "floor (the statistic exceeded every null sample).", ""]
+        lines += _markdown_table(headers, rows)
+        lines.append("")
     if plots and len(frame) and main:
         lines += ["## Plots", ""]
-        lines += _write_plots(out, frame, checkpoints, main, bool(trajectory), formats, dpi)
-        lines.append("")
+        for estimator in [main, *(e for e in estimators if e != main)]:
+            if len(estimators) > 1:
+                lines += [f"### `{estimator}`", ""]
+            lines += _write_plots(out, frame, checkpoints, estimator, bool(trajectory), formats, dpi,
+                                  suffix="" if estimator == main else f"_{estimator}")
+            lines.append("")
     if errors:
         lines += ["## Failures", "", f"{len(errors)} failures (all in `errors.csv`); the first ones:", ""]
         lines += [f"- `{e.get('tensor') or '(file)'}` {e.get('part') or ''}: {e.get('error')}"
@@ -348,7 +438,7 @@ def _embed(alt: str, written: Sequence[Path]) -> str:
 
 def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
                  trajectory: bool, formats: Sequence[str] = plotting.DEFAULT_FORMATS,
-                 dpi: float = plotting.DEFAULT_DPI) -> list[str]:
+                 dpi: float = plotting.DEFAULT_DPI, suffix: str = "") -> list[str]:
     lines = []
     banded = estimator in BANDED_ESTIMATORS
     bands = ({kind: groups["all"][:2] for kind, groups in published_bands().items() if "all" in groups}
@@ -358,7 +448,7 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
         frame, estimator=estimator, anchor=HALFNORMAL_SHAPE if banded else None, bands=bands,
         band_label=f"published range of per-model median k ({count} models)",
         caption=FIGURE_ATTRIBUTION if banded else "")
-    lines.append(_embed("k by layer", _save(fig, out / "shape_by_layer", formats, dpi)))
+    lines.append(_embed("k by layer", _save(fig, out / f"shape_by_layer{suffix}", formats, dpi)))
     samples = _probability_samples(frame, checkpoints, estimator)
     if samples:
         trim = (0.1, 0.9)
@@ -368,10 +458,10 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
             trim = (float(trim_option[0]), float(trim_option[1]))
         fig = plotting.plot_scan_probability(samples, trim=trim)
         lines.append(_embed("probability plots",
-                            _save(fig, out / "probability_plots", formats, dpi)))
+                            _save(fig, out / f"probability_plots{suffix}", formats, dpi)))
     if trajectory:
         fig = plotting.plot_scan_trajectory(frame, estimator=estimator,
                                             anchor=HALFNORMAL_SHAPE if banded else None)
-        written = _save(fig, out / "trajectory", formats, dpi)
+        written = _save(fig, out / f"trajectory{suffix}", formats, dpi)
         lines.append(_embed("k and λ against step", written))
     return lines

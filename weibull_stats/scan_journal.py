@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +162,7 @@ def pending_tasks(tasks: Sequence[TensorTask], finished: Sequence[dict[str, Any]
     for task in tasks:
         finished_keys = frozenset(done.get((task.checkpoint, task.tensor), set()))
         if not planned_keys(task, settings) <= finished_keys:
-            pending.append(TensorTask(task.order, task.checkpoint, task.path, task.step, task.tensor,
-                                      task.family, task.config, finished_keys))
+            pending.append(replace(task, done=finished_keys))
     return pending
 
 

@@ -31,8 +31,8 @@ LOCATION_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of the results table, in order: location, the shared fit columns, the scan's extras.
 COLUMNS: tuple[str, ...] = (
-    *LOCATION_COLUMNS, *FIT_COLUMNS, "zeros", *INTERVAL_COLUMNS, "n_resamples", "r2", "gof_statistic",
-    "gof_pvalue", "gof_samples", "converged", "options", *PROVENANCE_COLUMNS, "validated",
+    *LOCATION_COLUMNS, *FIT_COLUMNS, "zeros", *INTERVAL_COLUMNS, "n_resamples", "interval_method", "r2",
+    "gof_statistic", "gof_pvalue", "gof_samples", "converged", "options", *PROVENANCE_COLUMNS, "validated",
 )
 ERROR_COLUMNS: tuple[str, ...] = ("checkpoint", "step", "tensor", "part", "estimator", "error")
 SKIPPED_COLUMNS: tuple[str, ...] = ("checkpoint", "tensor", "dtype", "shape", "reason")

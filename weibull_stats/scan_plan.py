@@ -11,6 +11,7 @@ reproduces a row's interval by itself, and results do not depend on order or wor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,11 +21,16 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.checkpoints import Checkpoint, detect_family
-from weibull_stats.registry import get_estimator
+from weibull_stats.options import check_choice, check_policy
+from weibull_stats.registry import get_estimator, options_by_estimator
 from weibull_stats.seeds import child_seed
 
-#: Options every scan fit uses: signed weights, zeros dropped and counted.
-FIT_OPTIONS: Mapping[str, Any] = MappingProxyType({"values": "weights", "zeros": "omit"})
+#: The scan's default input policy, every command's: signed weights (``|w|`` is fitted), zeros
+#: left out and counted, NaN and infinite values an error.
+FIT_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {"values": "weights", "zeros": "omit", "nonfinite": "error"})
+#: Bootstrap intervals a scan can compute (as :func:`weibull_stats.bootstrap`'s ``method``).
+BOOTSTRAP_METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
 #: Order of the parts of a fused matrix in the results table (``""``: the whole matrix).
 PART_ORDER: tuple[str, ...] = ("", "q", "k", "v", "up", "gate")
 
@@ -44,11 +50,25 @@ class ScanSettings:
     gof_samples: int
     seed: int
     include_vectors: bool
+    #: ``{values, zeros, nonfinite}``: the input policy of every fit (:data:`FIT_OPTIONS` by default)
+    policy: Mapping[str, str] = field(default_factory=lambda: dict(FIT_OPTIONS))
+    #: ``{estimator: {option: value}}``: the estimator options given (the rest are defaults)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the bootstrap interval (``percentile``, ``basic`` or ``bca``; :func:`~weibull_stats.bootstrap`)
+    bootstrap_method: str = "percentile"
+
+    def fit_options(self, estimator: str) -> dict[str, Any]:
+        """The keyword options of every fit of ``estimator``: the policy and its options."""
+        return {**self.policy, **self.options.get(estimator, {})}
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings (tuples as lists), as ``run.json`` and the journal record them."""
         data = asdict(self)
         data["paths"] = list(self.paths)
         data["estimators"] = list(self.estimators)
+        data["policy"] = dict(self.policy)
+        data["options"] = json.loads(json.dumps({k: dict(v) for k, v in self.options.items()},
+                                                default=_jsonable))
         return data
 
     @classmethod
@@ -56,7 +76,17 @@ class ScanSettings:
         """Rebuild the settings from :meth:`to_dict` output (``run.json``, ``frame.attrs``)."""
         raw = dict(data)
         raw.update(paths=tuple(raw["paths"]), estimators=tuple(raw["estimators"]))
+        if "options" in raw:
+            raw["options"] = options_by_estimator(raw["options"], raw["estimators"])
         return cls(**raw)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray | tuple):
+        return np.asarray(value).tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"option value {value!r} cannot be recorded as JSON")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +101,7 @@ class TensorTask:
     family: str
     config: Mapping[str, Any]
     done: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    numel: int = 0
 
 
 def tensor_seed(seed: int, tensor: str, part: str = "") -> int:
@@ -90,6 +121,8 @@ def tensor_seed(seed: int, tensor: str, part: str = "") -> int:
 def check_settings(
     paths: Sequence[str], estimators: Sequence[str], bootstrap: int, confidence_level: float,
     gof: bool, gof_samples: int, seed: int, jobs: int, include_vectors: bool,
+    options: Mapping[str, Any] | None = None, policy: Mapping[str, str] | None = None,
+    bootstrap_method: str = "percentile",
 ) -> ScanSettings:
     if isinstance(paths, str | Path):
         paths = [str(paths)]
@@ -115,10 +148,18 @@ def check_settings(
         raise ValueError(f"`seed` must be a non-negative integer; got {seed!r}")
     if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 1:
         raise ValueError(f"`jobs` must be a positive integer; got {jobs!r}")
+    given = {**FIT_OPTIONS, **(policy or {})}
+    unknown = sorted(set(given) - set(FIT_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown input policy `{unknown[0]}`; the policy is {', '.join(FIT_OPTIONS)}")
+    checked_policy = check_policy(given["values"], given["nonfinite"], given["zeros"])
     return ScanSettings(
         paths=tuple(paths), estimators=tuple(chosen), bootstrap=int(bootstrap),
         confidence_level=float(confidence_level), gof=bool(gof), gof_samples=int(gof_samples),
         seed=int(seed), include_vectors=bool(include_vectors),
+        policy={name: checked_policy[name] for name in FIT_OPTIONS},
+        options=options_by_estimator(options, chosen),
+        bootstrap_method=check_choice(bootstrap_method, "bootstrap_method", BOOTSTRAP_METHODS),
     )
 
 
@@ -158,7 +199,7 @@ def plan_tasks(
                                 "shape": "x".join(map(str, entry.shape)), "reason": reason})
                 continue
             tasks.append(TensorTask(len(tasks), ckpt.label, str(ckpt.path), ckpt.step, entry.name,
-                                    family, dict(ckpt.config)))
+                                    family, dict(ckpt.config), numel=int(entry.numel)))
         if len(tasks) == before:
             passed = skipped[skipped_before:]
             what = (f"all {len(passed)} of its entries skipped: {passed[0]['tensor']}: {passed[0]['reason']}"

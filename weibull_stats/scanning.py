@@ -34,26 +34,27 @@ settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm import tqdm
 
 from weibull_stats._version import __version__
 from weibull_stats.checkpoints import Checkpoint, classify, open_sources, source_names, split_fused
 from weibull_stats.checkpoints.readers import minilm_path
 from weibull_stats.checkpoints.sources import reopen
+from weibull_stats.progress import ProgressOption, QueueTicker, Ticker, progress_bar, show_progress
 from weibull_stats.sample import as_sample
 from weibull_stats.scan_files import check_fingerprints, fingerprints, output_lock, remove_outputs
 from weibull_stats.scan_fit import fit_unit as _fit_unit
+from weibull_stats.scan_fit import unit_cost
 from weibull_stats.scan_journal import JOURNAL, Journal, header_line, pending_tasks, resume_state
 from weibull_stats.scan_output import (
     COLUMNS,
@@ -95,8 +96,8 @@ def _checkpoint(path: str, label: str) -> Checkpoint:
     return _OPEN[key]
 
 
-def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None
-               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None,
+               ticker: Ticker | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read one tensor, split it if fused, fit each (part, estimator) not yet done.
 
     The tensor is read in its stored precision (bfloat16 and float16 stay 16-bit) and each
@@ -104,7 +105,8 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
     policy (:data:`FIT_OPTIONS`): 16-bit data are counted by bit pattern there, and every
     estimator, the bootstrap and the goodness-of-fit test take that one sample.
     ``threads`` goes to the bootstrap engine (None: every CPU); results do not depend on it.
-    Returns the rows and the failures; a failure never raises.
+    ``ticker`` (:mod:`weibull_stats.progress`) is told of the work done, in weights fitted
+    (:func:`task_cost` in all). Returns the rows and the failures; a failure never raises.
     """
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
@@ -134,7 +136,8 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
         seed = tensor_seed(settings.seed, task.tensor, part)
         where = f"{task.tensor}" + (f" part {part}" if part else "")
         try:
-            sample = as_sample(block, **FIT_OPTIONS)
+            sample = as_sample(block, values=settings.policy["values"], zeros=settings.policy["zeros"],
+                               nonfinite=settings.policy["nonfinite"])
         except (ValueError, TypeError) as exc:  # constant, too few values, NaN: every estimator fails alike
             errors += [_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}")
                        for name in wanted]
@@ -144,7 +147,7 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             sample = replace(sample, owned=False)
         for name in wanted:
             try:
-                row = _fit_unit(sample, name, settings, seed, threads)
+                row = _fit_unit(sample, name, settings, seed, threads, ticker)
             except (ValueError, ArithmeticError, RuntimeError) as exc:
                 errors.append(_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}"))
                 continue
@@ -163,7 +166,12 @@ def scan(
     paths: Any,
     *,
     estimators: str | Sequence[str] = ("probability_plot",),
+    options: Mapping[str, Any] | None = None,
+    values: str = "weights",
+    zeros: str = "omit",
+    nonfinite: str = "error",
     bootstrap: int = 0,
+    bootstrap_method: str = "percentile",
     confidence_level: float = 0.95,
     gof: bool = False,
     gof_samples: int = 99,
@@ -173,7 +181,7 @@ def scan(
     jobs: int = 1,
     gate: Any = None,
     include_vectors: bool = False,
-    progress: bool = False,
+    progress: ProgressOption = None,
     warn: bool = True,
 ) -> tuple[pd.DataFrame, list[Checkpoint]]:
     """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
@@ -191,8 +199,20 @@ def scan(
         :mod:`weibull_stats.checkpoints.sources`).
     estimators : str or sequence of str, default ("probability_plot",)
         Registered estimators; every matrix is fitted with each.
+    options : mapping, optional
+        Estimator options, recorded in ``run.json`` and in each row's ``options``: flat,
+        ``{"trim": (0.05, 0.95)}`` (each option goes to every chosen estimator that takes
+        it), or by estimator, ``{"probability_plot": {"trim": (0.05, 0.95)}}``
+        (:func:`~weibull_stats.registry.options_by_estimator`). Default: each estimator's own.
+    values, zeros, nonfinite : str, default "weights", "omit", "error"
+        The input policy of every fit (:func:`~weibull_stats.as_sample`): signed weights
+        (``|w|`` is fitted), zeros left out and counted in the ``zeros`` column, NaN or
+        infinite values an error of that tensor (``"omit"``: left out and counted).
     bootstrap : int, default 0
-        Bootstrap resamples for percentile intervals of shape and scale (0: no intervals).
+        Bootstrap resamples for intervals of shape and scale (0: no intervals).
+    bootstrap_method : {"percentile", "basic", "bca"}, default "percentile"
+        The bootstrap interval (:func:`~weibull_stats.bootstrap`), recorded in the
+        ``interval_method`` column.
     confidence_level : float, default 0.95
     gof : bool, default False
         Anderson–Darling goodness of fit with parametric-bootstrap p-values
@@ -216,8 +236,10 @@ def scan(
         Rows record ``validated = gate.validated and not gate.skipped``.
     include_vectors : bool, default False
         Also fit 1-D floating tensors (biases, norms) as kind ``other``.
-    progress : bool, default False
-        A tqdm progress bar (one step per tensor) on stderr.
+    progress : bool, None or ticker, default None
+        A bar on stderr with the time left, counting weights fitted (so it moves within a
+        large tensor's bootstrap or test); None shows it when stderr is a terminal
+        (:mod:`weibull_stats.progress`).
     warn : bool, default True
         Emit the :class:`ScanWarning` (:func:`warn_failures`) here; the workflow emits it
         after writing the report instead.
@@ -265,7 +287,8 @@ def scan(
     """
     settings = check_settings(
         source_names(paths), estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
-        include_vectors,
+        include_vectors, options=options, policy={"values": values, "zeros": zeros, "nonfinite": nonfinite},
+        bootstrap_method=bootstrap_method,
     )
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
@@ -330,26 +353,110 @@ def warn_failures(frame: pd.DataFrame, out: Path | None, *, stacklevel: int = 2)
                       stacklevel=stacklevel + 1)
 
 
-def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
-               progress: bool, total: int) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    bar = tqdm(total=total, initial=total - len(tasks), unit="tensor", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
+def task_cost(task: TensorTask, settings: ScanSettings) -> float:
+    """The work of one task, in weights fitted: each (part, estimator) row still to do costs its
+    weights times :func:`~weibull_stats.scan_fit.unit_cost` (a fused matrix's parts share its
+    weights equally)."""
+    parts = ("", *classify(task.tensor, task.family).parts)
+    share = {part: task.numel / (len(parts) - 1) if part and len(parts) > 1 else task.numel for part in parts}
+    rows = [(part, name) for part in parts for name in settings.estimators if (part, name) not in task.done]
+    return float(sum(share[part] for part, _ in rows) * unit_cost(settings))
+
+
+_QUEUE: Any = None
+
+
+def _set_queue(queue: Any) -> None:  # the worker processes' end of the progress queue
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _fit_reporting(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ticker = QueueTicker(_QUEUE, task.order) if _QUEUE is not None else None
     try:
-        if jobs == 1 or len(tasks) <= 1:
-            for task in tasks:
-                bar.set_postfix_str(task.tensor, refresh=False)
-                yield fit_tensor(task, settings, validated)
-                bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(fit_tensor, task, settings, validated, 1): task for task in tasks}
-                for future in as_completed(futures):
-                    bar.set_postfix_str(futures[future].tensor, refresh=False)
-                    yield future.result()
-                    bar.update()
+        return fit_tensor(task, settings, validated, threads, ticker)
     finally:
-        bar.close()
-        _OPEN.clear()  # release the last checkpoint (a loaded .bin state dict can be large)
+        if ticker is not None:
+            ticker.flush()
+
+
+def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
+               progress: Any, total: int) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Fit ``tasks`` (of ``total``), yielding each task's rows and failures as it finishes.
+
+    The bar counts weights fitted (:func:`task_cost`), so it moves while a large tensor is
+    resampled or tested; with ``jobs > 1`` the workers report through a queue.
+    """
+    costs = {task.order: task_cost(task, settings) for task in tasks}
+    done_tasks = total - len(tasks)
+    with progress_bar(progress, sum(costs.values()) or 1.0, description="scan") as bar:
+        reported: dict[int, float] = dict.fromkeys(costs, 0.0)
+
+        def credit(key: int, units: float) -> None:  # never more than a task's cost, whatever arrives late
+            units = min(units, costs[key] - reported[key])
+            if units > 0:
+                reported[key] += units
+                bar.update(units)
+
+        def finish(task: TensorTask) -> None:
+            nonlocal done_tasks
+            done_tasks += 1
+            bar.update(costs[task.order] - reported[task.order])  # zeros omitted: less was fitted
+            reported[task.order] = costs[task.order]
+            if hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str(f"{done_tasks}/{total} tensors, {task.tensor}", refresh=False)
+
+        try:
+            if jobs == 1 or len(tasks) <= 1:
+                for task in tasks:
+                    ticker = _TaskTicker(credit, task.order)
+                    result = fit_tensor(task, settings, validated, None, ticker)
+                    finish(task)
+                    yield result
+            else:
+                report = show_progress(progress) or isinstance(progress, Ticker)
+                yield from _run_pool(tasks, settings, validated, jobs, report, credit, finish)
+        finally:
+            _OPEN.clear()  # release the last checkpoint (a loaded .bin state dict can be large)
+
+
+class _TaskTicker:
+    """A task's ticker in this process: its reports go to ``credit(key, units)``."""
+
+    def __init__(self, credit: Callable[[int, float], None], key: int) -> None:
+        self.credit, self.key = credit, key
+
+    def update(self, n: float = 1) -> None:
+        self.credit(self.key, float(n))
+
+
+def _run_pool(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int, report: bool,
+              credit: Callable[[int, float], None], finish: Callable[[TensorTask], None]
+              ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    context = get_context("spawn")
+    queue = context.Queue() if report else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_set_queue,
+                             initargs=(queue,)) as pool:
+        futures = {pool.submit(_fit_reporting, task, settings, validated, 1): task for task in tasks}
+        waiting = set(futures)
+        while waiting:
+            ready, waiting = wait(waiting, timeout=0.25 if report else None, return_when=FIRST_COMPLETED)
+            _drain(queue, credit)
+            for future in sorted(ready, key=lambda f: futures[f].order):
+                finish(futures[future])
+                yield future.result()
+    if queue is not None:
+        queue.close()
+
+
+def _drain(queue: Any, credit: Callable[[int, float], None]) -> None:
+    while queue is not None:
+        try:
+            key, units = queue.get_nowait()
+        except Empty:
+            return
+        credit(key, units)
 
 
 __all__ = ["COLUMNS", "ERROR_COLUMNS", "FIT_OPTIONS", "PART_ORDER", "SKIPPED_COLUMNS", "ScanSettings",

@@ -10,12 +10,13 @@ the ones above it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weibull_stats import scanning
 from weibull_stats.checkpoints import source_names
+from weibull_stats.progress import ProgressOption
 from weibull_stats.report import write_report
 from weibull_stats.scan_files import output_lock, staged_files
 from weibull_stats.scan_plan import ScanSettings, check_settings
@@ -29,7 +30,12 @@ def scan(
     paths: Any,
     *,
     estimators: str | Sequence[str] = ("probability_plot",),
+    options: Mapping[str, Any] | None = None,
+    values: str = "weights",
+    zeros: str = "omit",
+    nonfinite: str = "error",
     bootstrap: int = 0,
+    bootstrap_method: str = "percentile",
     confidence_level: float = 0.95,
     gof: bool = False,
     gof_samples: int = 99,
@@ -40,7 +46,7 @@ def scan(
     skip_validation: bool = False,
     include_vectors: bool = False,
     report: bool = True,
-    progress: bool = False,
+    progress: ProgressOption = None,
 ) -> pd.DataFrame:
     """Fit every weight matrix of one or more checkpoints, after the validation gate.
 
@@ -58,8 +64,21 @@ def scan(
         sources scan with ``jobs=1``. See :mod:`weibull_stats.checkpoints.sources`.
     estimators : str or sequence of str, default ("probability_plot",)
         Registered estimators; every matrix is fitted with each.
+    options : mapping, optional
+        Estimator options, recorded in ``run.json``, the report and each row's ``options``:
+        flat, ``{"trim": (0.05, 0.95)}`` (each option goes to every chosen estimator that
+        takes it), or by estimator, ``{"probability_plot": {"trim": (0.05, 0.95)}}``.
+        Default: each estimator's own (the validation gate checks the estimators themselves,
+        at their default options).
+    values, zeros, nonfinite : str, default "weights", "omit", "error"
+        The input policy of every fit (:func:`~weibull_stats.as_sample`): signed weights
+        (``|w|`` is fitted), zeros left out and counted in the ``zeros`` column, NaN or
+        infinite values an error of that tensor (``"omit"``: left out and counted).
     bootstrap : int, default 0
-        Bootstrap resamples for percentile intervals of shape and scale (0: no intervals).
+        Bootstrap resamples for intervals of shape and scale (0: no intervals).
+    bootstrap_method : {"percentile", "basic", "bca"}, default "percentile"
+        The bootstrap interval (:func:`~weibull_stats.bootstrap`), recorded in the
+        ``interval_method`` column.
     confidence_level : float, default 0.95
     gof : bool, default False
         Anderson–Darling goodness of fit with parametric-bootstrap p-values
@@ -83,8 +102,10 @@ def scan(
         in the report.
     include_vectors : bool, default False
         Also fit 1-D floating tensors (biases, norms) as kind ``other``.
-    progress : bool, default False
-        A tqdm progress bar (one step per tensor) on stderr.
+    progress : bool, None or ticker, default None
+        Bars on stderr with the time left, for the validation gate and the scan (counting
+        weights fitted, so it moves within a large tensor); None shows them when stderr is a
+        terminal (:mod:`weibull_stats.progress`).
     report : bool, default True
         With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report`).
 
@@ -141,16 +162,18 @@ def scan(
     """
     names = [estimators] if isinstance(estimators, str) else list(estimators)
     # bad settings fail before the gate spends seconds validating
+    policy = {"values": values, "zeros": zeros, "nonfinite": nonfinite}
     check_settings(source_names(paths), names, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
-                   include_vectors)
+                   include_vectors, options=options, policy=policy, bootstrap_method=bootstrap_method)
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
-    gate = validation_gate.ensure_validated(names, skip=skip_validation)
+    gate = validation_gate.ensure_validated(names, skip=skip_validation, progress=progress)
     out_dir = Path(out) if out is not None else None
     # one lock around the scan and its report: no other scan or report writes there meanwhile
     with output_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
         frame, checkpoints = scanning.scan(
-            paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
+            paths, estimators=names, options=options, **policy, bootstrap=bootstrap,
+            bootstrap_method=bootstrap_method, confidence_level=confidence_level, gof=gof,
             gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
             include_vectors=include_vectors, progress=progress, warn=False,
         )

@@ -113,6 +113,13 @@ def add_option_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress``: a bar with the time left on stderr."""
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="a progress bar with the time left on stderr (default: shown when stderr "
+                        "is a terminal, not in a log or a pipe)")
+
+
 def add_jobs_argument(parser: argparse.ArgumentParser) -> None:
     """``--jobs N`` threads (the result does not depend on it); ``--workers`` is its old name."""
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
@@ -122,11 +129,12 @@ def add_jobs_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_random_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--seed``, ``--jobs`` and ``--format`` of the Monte Carlo commands."""
+    """``--seed``, ``--jobs``, ``--progress`` and ``--format`` of the Monte Carlo commands."""
     parser.add_argument("--seed", type=non_negative_int, default=None, metavar="S",
                         help="root seed; the same seed gives the same output bytes "
                         "(default: fresh entropy, printed in the output)")
     add_jobs_argument(parser)
+    add_progress_argument(parser)
     add_format_argument(parser)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.commands._errors import CommandLineError
+from weibull_stats.formatting import option_text as format_value
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.sample import POLICY_OPTIONS
 
@@ -84,18 +85,6 @@ def option_help() -> str:
         listed = ", ".join(f"{k}={format_value(v)}" for k, v in own.items()) or "no options"
         lines.append(f"{name}: {listed}")
     return "; ".join(lines)
-
-
-def format_value(value: Any) -> str:
-    """An option value as it is typed on the command line (``0.1,0.9``; ``none``)."""
-    if value is None:
-        return "none"
-    if isinstance(value, (tuple, list, np.ndarray)):
-        items = [f"{float(v):g}" if isinstance(v, (int, float, np.floating)) else str(v) for v in value]
-        if len(items) > 6:
-            return f"{items[0]},...,{items[-1]} ({len(items)} values)"
-        return ",".join(items)
-    return str(value)
 
 
 def _own_options(estimator: str) -> dict[str, Any]:

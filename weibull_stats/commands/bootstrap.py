@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         kind=args.kind,
         rng=args.seed,
         workers=args.jobs,
-        progress=sys.stderr.isatty(),
+        progress=args.progress,
         **options,
         **policy(args),
     )

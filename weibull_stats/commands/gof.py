@@ -35,9 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--statistic", choices=STATISTICS, default="ad",
                         help="Anderson-Darling (ad), Cramer-von Mises (cvm) or Kolmogorov-Smirnov (ks) "
                         "(default: %(default)s)")
-    parser.add_argument("--n-mc-samples", type=non_negative_int, default=999, metavar="M",
-                        help="Monte Carlo samples of the null distribution; 0: effect sizes and model "
-                        "comparison only (default: %(default)s)")
+    parser.add_argument("--n-mc-samples", "--gof-samples", dest="n_mc_samples", type=non_negative_int,
+                        default=999, metavar="M",
+                        help="Monte Carlo samples of the null distribution (--gof-samples, as in scan); 0: "
+                        "effect sizes and model comparison only (default: %(default)s)")
     add_random_arguments(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         n_mc_samples=args.n_mc_samples,
         rng=args.seed,
         workers=args.jobs,
-        progress=sys.stderr.isatty(),
+        progress=args.progress,
         **options,
         **policy(args),
     )

@@ -8,19 +8,19 @@ import warnings
 from pathlib import Path
 
 from weibull_stats.commands._arguments import (
-    DEFAULT_POLICY,
     add_estimator_argument,
+    add_option_argument,
     add_policy_arguments,
+    add_progress_argument,
     confidence_level,
     non_negative_int,
-    policy,
     positive_int,
     selected_estimators,
 )
-from weibull_stats.commands._errors import CommandLineError
+from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
 from weibull_stats.report import kind_summary
-from weibull_stats.scan_plan import FIT_OPTIONS
+from weibull_stats.scan_plan import BOOTSTRAP_METHODS
 from weibull_stats.scanning import ScanWarning
 from weibull_stats.validation.gate import ValidationFailed
 from weibull_stats.workflow import scan
@@ -40,8 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="checkpoint(s) or cached Hugging Face id(s); several make a trajectory")
     add_estimator_argument(parser, repeatable=True)
     parser.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="B",
-                        help="percentile bootstrap resamples for intervals of shape and scale; "
+                        help="bootstrap resamples for intervals of shape and scale; "
                         "0: no intervals (default: %(default)s)")
+    parser.add_argument("--bootstrap-method", choices=BOOTSTRAP_METHODS, default="percentile",
+                        help="the bootstrap interval: percentile, basic, or bca (bias-corrected and "
+                        "accelerated, 50 jackknife fits more per matrix) (default: %(default)s)")
     parser.add_argument("--confidence-level", type=confidence_level, default=0.95, metavar="LEVEL",
                         help="coverage of the bootstrap intervals, between 0 and 1 (default: %(default)s)")
     parser.add_argument("--gof", action="store_true",
@@ -64,34 +67,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(default: off)")
     parser.add_argument("--include-vectors", action="store_true",
                         help="also fit 1-D tensors (biases, norms) (default: off)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (default: a bar)")
+    add_progress_argument(parser)
+    add_option_argument(parser)
     add_policy_arguments(parser)
     parser.set_defaults(handler=run)
 
 
-def check_scan_policy(args: argparse.Namespace) -> None:
-    """The scan fits with one policy (:data:`~weibull_stats.scan_plan.FIT_OPTIONS`); any other
-    ``--values``/``--zeros``/``--nonfinite`` is refused, naming the flag."""
-    fixed = {**DEFAULT_POLICY, **FIT_OPTIONS}
-    for name, value in policy(args).items():
-        if value != fixed[name]:
-            raise CommandLineError(f"--{name} {value}: scan fits with --values {fixed['values']} "
-                             f"--zeros {fixed['zeros']} --nonfinite {fixed['nonfinite']} only")
+def _cell(value: float) -> str:
+    """A number, or blank where none was computed (as in the report)."""
+    return "" if value != value else f"{value:.4f}"
 
 
 def run(args: argparse.Namespace) -> int:
-    check_scan_policy(args)
+    estimators = selected_estimators(args.estimator)
+    options = parse_options(args.option, estimators)
     out = Path(args.out)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ScanWarning)
             frame = scan(
-                args.paths, estimators=selected_estimators(args.estimator), bootstrap=args.bootstrap,
+                args.paths, estimators=estimators, options=options, values=args.values, zeros=args.zeros,
+                nonfinite=args.nonfinite, bootstrap=args.bootstrap,
+                bootstrap_method=args.bootstrap_method,
                 confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
                 seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
                 skip_validation=args.skip_validation, include_vectors=args.include_vectors,
-                progress=not args.no_progress,
+                progress=args.progress,
             )
     except ValidationFailed as exc:
         sys.stderr.write(f"weibull-stats scan: validation gate failed: {exc}\n")
@@ -102,11 +103,12 @@ def run(args: argparse.Namespace) -> int:
     for estimator in dict.fromkeys(frame["estimator"]):
         summary = kind_summary(frame, estimator)
         sys.stdout.write(f"{estimator}: per-kind medians of checkpoint {frame['checkpoint'].iloc[-1]}\n")
+        has_width = bool(summary["k_ci_width_median"].notna().any())
         rows = [[r["kind"], r["matrices"], f"{r['k_median']:.4f}", f"{r['k_q25']:.4f}", f"{r['k_q75']:.4f}",
-                 f"{r['lambda_median']:.5g}", f"{r['k_ci_width_median']:.4f}"]
+                 f"{r['lambda_median']:.5g}", *([_cell(r["k_ci_width_median"])] if has_width else [])]
                 for r in summary.to_dict("records")]
         sys.stdout.write(format_table(["kind", "matrices", "median k", "k q25", "k q75", "median scale",
-                                       "median CI width k"], rows) + "\n")
+                                       *(["median CI width k"] if has_width else [])], rows) + "\n")
     sys.stdout.write(f"{len(frame)} rows -> {out / 'results.csv'}, {out / 'results.parquet'}\n")
     sys.stdout.write(f"report: {out / 'report.md'}\n")
     errors = frame.attrs.get("errors", [])

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from weibull_stats.commands._arguments import add_progress_argument
 from weibull_stats.commands._output import format_table, write_json
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.validation._common import DEFAULT_SEED, check_seed
@@ -58,12 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help=f"registered estimator ({', '.join(ESTIMATORS)}); repeatable (default: all)",
     )
+    add_progress_argument(parser)
     parser.set_defaults(handler=run)
-
-
-def _progress(message: str) -> None:
-    sys.stderr.write(f"weibull-stats validate: {message}\n")
-    sys.stderr.flush()
 
 
 def summary_line(report: Any, out: str | None, table_shown: bool = False) -> str:
@@ -99,9 +96,10 @@ def run(args: argparse.Namespace) -> int:
 
     seed = check_seed(DEFAULT_SEED if args.seed is None else args.seed)
     if args.mode == "full":
-        report = run_full(args.estimator, seed=seed, out=args.out or "validation/results", progress=_progress)
+        report = run_full(args.estimator, seed=seed, out=args.out or "validation/results",
+                          progress=args.progress)
     else:
-        report = run_quick(args.estimator, seed=seed, out=args.out, progress=_progress)
+        report = run_quick(args.estimator, seed=seed, out=args.out, progress=args.progress)
         if report.passed:
             record_pass(report.estimators, seed=report.seed, date=report.date, checks=len(report.checks))
     if args.format == "json":

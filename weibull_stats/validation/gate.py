@@ -115,7 +115,7 @@ def record_pass(estimators: Sequence[str], *, seed: int, date: str, checks: int)
     return path
 
 
-def ensure_validated(estimators: Sequence[str], *, skip: bool = False) -> GateRecord:
+def ensure_validated(estimators: Sequence[str], *, skip: bool = False, progress: Any = None) -> GateRecord:
     """Make sure the quick validation passed for ``estimators`` at this package version.
 
     Parameters
@@ -125,6 +125,8 @@ def ensure_validated(estimators: Sequence[str], *, skip: bool = False) -> GateRe
     skip : bool, default False
         Skip validation explicitly: nothing runs and the record says ``skipped=True``,
         ``validated=False``, ``source="skipped"``.
+    progress : bool, None or ticker, default None
+        A bar on stderr while the quick validation runs (None: when stderr is a terminal).
 
     Returns
     -------
@@ -152,10 +154,10 @@ def ensure_validated(estimators: Sequence[str], *, skip: bool = False) -> GateRe
     names = check_estimators(asked)
     if skip:
         return GateRecord(False, True, "skipped", __version__, asked)
-    return _validate(asked, names)
+    return _validate(asked, names, progress)
 
 
-def _validate(asked: tuple[str, ...], names: tuple[str, ...]) -> GateRecord:
+def _validate(asked: tuple[str, ...], names: tuple[str, ...], progress: Any = None) -> GateRecord:
     """The cached pass, or the quick run (the anchors need mpmath, the ``validation`` extra).
 
     The suite is imported here, not at the top: the quadrature behind the anchors needs
@@ -186,7 +188,7 @@ def _validate(asked: tuple[str, ...], names: tuple[str, ...]) -> GateRecord:
             str(path),
             int(cached.get("checks", 0)),
         )
-    report = run_quick(names, seed=DEFAULT_SEED)
+    report = run_quick(names, seed=DEFAULT_SEED, progress=progress)
     if not report.passed:
         failed = [c.name for c in report.failed]
         shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.progress import Ticker
 from weibull_stats.registry import get_estimator
 from weibull_stats.validation._common import Z_LIMIT, Check, child_rng, family_z, within
 from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, default_anchor, depends_on_sigma, regular_sigma
@@ -184,6 +185,12 @@ FULL_SIZES: Mapping[int, int] = {1_000: 1000, 10_000: 400, 100_000: 100, 1_000_0
 RECOVERY_POPULATION = weibull(1.5)
 
 
+def study_work(estimators: Sequence[str], sizes: Mapping[int, int], recovery_n: int = 10_000,
+               recovery_reps: int = 60) -> int:
+    """The work of :func:`confirmation_study`, in values drawn and fitted."""
+    return len(estimators) * (sum(n * reps for n, reps in sizes.items()) + recovery_n * recovery_reps)
+
+
 def confirmation_study(
     estimators: Sequence[str],
     sizes: Mapping[int, int],
@@ -191,17 +198,23 @@ def confirmation_study(
     seed: int,
     recovery_n: int = 10_000,
     recovery_reps: int = 60,
+    ticker: Ticker | None = None,
 ) -> tuple[list[ConfirmationRow], list[Check]]:
     """Half-normal confirmation at every size and Weibull recovery at ``recovery_n``.
 
     The checks of the whole study form one family: their limit is :func:`family_z` of the
-    number of checks (3.66 standard errors for the 40 checks of the quick run).
+    number of checks (3.66 standard errors for the 40 checks of the quick run). ``ticker``
+    (:mod:`weibull_stats.progress`) is told of :func:`study_work` units as each row is done.
     """
     rows: list[ConfirmationRow] = []
     for name in estimators:
         for n, reps in sizes.items():
             rows.append(confirm(name, HALFNORMAL, n, reps, seed=seed, sigma=HISTOGRAM_SIGMA))
+            if ticker is not None:
+                ticker.update(n * reps)
         rows.append(confirm(name, RECOVERY_POPULATION, recovery_n, recovery_reps, seed=seed))
+        if ticker is not None:
+            ticker.update(recovery_n * recovery_reps)
     z_limit = family_z(2 * len(rows))
     checks = [c for row in rows for c in row.checks("simulation", z_limit)]
     return rows, checks
