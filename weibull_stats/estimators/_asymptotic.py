@@ -129,3 +129,15 @@ def distinct_sorted(values: np.ndarray, cap: int = MIN_DISTINCT) -> int:
     if steps >= cap:
         return steps
     return int(np.count_nonzero(np.diff(values))) + 1
+
+
+def distinct_values(values: np.ndarray | None, distinct: np.ndarray | None, cap: int = MIN_DISTINCT) -> int:
+    """Distinct magnitudes of a sample (raw ``values`` in any order, or a counts sample's
+    ``distinct``), exact up to ``cap``: a raw sample is probed at ``4 cap`` positions first,
+    and only counted in full (:func:`numpy.unique`) when the probe finds fewer than ``cap``."""
+    if distinct is not None:
+        return int(distinct.size)
+    assert values is not None
+    probe = values[np.linspace(0, values.size - 1, min(values.size, 4 * cap)).astype(np.intp)]
+    found = int(np.unique(probe).size)
+    return found if found >= cap else int(np.unique(values).size)
