@@ -26,8 +26,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines, RawRows
-from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.degenerate import DegenerateSampleWarning, degenerate_reason
+from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import POLICY_OPTIONS, Sample, as_sample
 

@@ -63,9 +63,25 @@ from weibull_stats.results import WeibullFit
 from weibull_stats.sample import POLICY_CHOICES, Sample, as_sample, check_choice, check_trim
 
 __all__ = [
-    "BINNINGS", "ESTIMATOR", "MIN_BINS", "PAPER_BINS", "PAPER_LOG10_RANGE", "HistogramPlan", "Log10Histogram",
-    "bin_counts", "check_edges", "check_options", "fit_histogram", "fit_histogram_counts",
-    "histogram_asymptotic", "histogram_kernel", "histogram_lines", "lines_from_bins", "histogram_plan", "log10_histogram", "paper_edges",
+    "BINNINGS",
+    "ESTIMATOR",
+    "MIN_BINS",
+    "PAPER_BINS",
+    "PAPER_LOG10_RANGE",
+    "HistogramPlan",
+    "Log10Histogram",
+    "bin_counts",
+    "check_edges",
+    "check_options",
+    "fit_histogram",
+    "fit_histogram_counts",
+    "histogram_asymptotic",
+    "histogram_kernel",
+    "histogram_lines",
+    "histogram_plan",
+    "lines_from_bins",
+    "log10_histogram",
+    "paper_edges",
     "record_options",
 ]
 
@@ -254,7 +270,8 @@ def histogram_asymptotic(
 
     fit = one_fit("histogram", kernel, sample, options, record=record_options(options))
     shape_se, log_scale_se = histogram_se(full[0, 1:-1], edge_array, trim, direction)
-    return AsymptoticFit(fit, shape_se, log_scale_se, METHOD, distinct_values(sample.magnitudes, sample.distinct))
+    distinct = distinct_values(sample.magnitudes, sample.distinct)
+    return AsymptoticFit(fit, shape_se, log_scale_se, METHOD, distinct)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

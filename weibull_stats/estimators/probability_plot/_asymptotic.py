@@ -118,7 +118,8 @@ def bridge_variance(p: np.ndarray, jumps: np.ndarray) -> np.ndarray:
     width = np.diff(p)
     left, right = tail[..., :-1], tail[..., 1:]
     first = p[0] * tail[..., 0] + (width * (left + right)).sum(axis=-1) / 2.0
-    second = p[0] * tail[..., 0] ** 2 + (width * (left * left + left * right + right * right)).sum(axis=-1) / 3.0
+    squares = left * left + left * right + right * right
+    second = p[0] * tail[..., 0] ** 2 + (width * squares).sum(axis=-1) / 3.0
     return np.maximum(second - first * first, 0.0)
 
 

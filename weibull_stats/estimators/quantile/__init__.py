@@ -263,7 +263,8 @@ def fit_quantile(
     """
     options = check_options(probabilities, method)
     sample = as_sample(x, values=values, nonfinite=nonfinite, zeros=zeros)
-    return _with_quantiles(one_fit("quantile", quantile_kernel, sample, options), len(options["probabilities"]))
+    fit = one_fit("quantile", quantile_kernel, sample, options)
+    return _with_quantiles(fit, len(options["probabilities"]))
 
 
 def _with_quantiles(fit: WeibullFit, count: int) -> WeibullFit:
@@ -300,7 +301,8 @@ def quantile_asymptotic(
     if sample.magnitudes is not None:
         block = sample.magnitudes[None, :]
         block = block if sample.owned else block.copy()
-        positions = np.unique(np.concatenate([_needed(n, probabilities, method)[0], _needed(n, outer, method)[0]]))
+        positions = np.unique(np.concatenate([_needed(n, probabilities, method)[0],
+                                              _needed(n, outer, method)[0]]))
         block.partition(positions, axis=1)
         ordered = RawRows(block, ordered=True)
 
@@ -314,7 +316,8 @@ def quantile_asymptotic(
         fit = one_fit("quantile", quantile_kernel, sample, options)
         outer_quantiles = _count_quantiles(sample.distinct, sample.counts[None, :], outer, method)[0]
     quantiles = np.array([fit.details[f"quantile_{j}"] for j in range(len(probabilities))])
-    shape_se, log_scale_se = quantile_matching_se(n, probabilities, quantiles, outer, outer_quantiles, fit.shape)
+    shape_se, log_scale_se = quantile_matching_se(n, probabilities, quantiles, outer, outer_quantiles,
+                                                  fit.shape)
     return AsymptoticFit(_with_quantiles(fit, len(probabilities)), shape_se, log_scale_se,
                          METHOD.format(bandwidth=bandwidth.replace("_", "-")),
                          distinct_values(sample.magnitudes, sample.distinct))
