@@ -145,9 +145,12 @@ def quantile_process_se(
     v = weibull_plot_y(p)
     weights = _spans(ranks)
     m = float(weights.sum())
-    du, dv = u - float(weights @ u) / m, v - float(weights @ v) / m
-    suu, svv, suv = float(weights @ (du * du)), float(weights @ (dv * dv)), float(weights @ (du * dv))
-    mean_v = float(weights @ v) / m
+    # weighted sums as products and pairwise sums, never `@`: BLAS threads dot products
+    # above 10^4 elements, which is much slower on a busy machine (see _streaming)
+    mean_v = float((weights * v).sum()) / m
+    du, dv = u - float((weights * u).sum()) / m, v - mean_v
+    wdu = weights * du
+    suu, svv, suv = float((wdu * du).sum()), float((weights * dv * dv).sum()), float((wdu * dv).sum())
     if not (suu > 0.0 and suv > 0.0):
         return math.nan, math.nan
     if direction == "y_on_x":
