@@ -9,7 +9,17 @@ This module only re-exports; modules inside the package import the defining modu
 
 from weibull_stats._version import __version__
 from weibull_stats.bootstrapping import BootstrapResult, ConfidenceInterval, Interval, bootstrap
+from weibull_stats.confidence import IntervalEstimate, UnreliableIntervalWarning, confidence_interval
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.decisions import (
+    AdjustedPValues,
+    EquivalenceResult,
+    EquivalenceTable,
+    adjust_pvalues,
+    equivalence,
+    equivalence_tests,
+    published_band,
+)
 from weibull_stats.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
 from weibull_stats.estimators import (
     Log10Histogram,
@@ -34,23 +44,32 @@ __all__ = [
     "ESTIMATORS",
     "HALFNORMAL_ANCHOR_SCALE",
     "HALFNORMAL_ANCHOR_SHAPE",
+    "AdjustedPValues",
     "BootstrapResult",
     "ConfidenceInterval",
     "DegenerateSampleWarning",
     "EffectSizes",
+    "EquivalenceResult",
+    "EquivalenceTable",
     "Estimator",
     "FewResamplesWarning",
     "GoodnessOfFitResult",
     "Interval",
+    "IntervalEstimate",
     "Log10Histogram",
     "ModelComparison",
     "Sample",
+    "UnreliableIntervalWarning",
     "WeibullFit",
     "__version__",
+    "adjust_pvalues",
     "as_sample",
     "bootstrap",
     "compare_models",
+    "confidence_interval",
     "degenerate_reason",
+    "equivalence",
+    "equivalence_tests",
     "fit",
     "fit_histogram",
     "fit_histogram_counts",
@@ -62,6 +81,7 @@ __all__ = [
     "goodness_of_fit",
     "log10_histogram",
     "paper_edges",
+    "published_band",
     "results_table",
     "results_to_frame",
     "scan",

@@ -8,8 +8,9 @@ An estimator module defines, and is the only place that knows:
   and :class:`~weibull_stats.batch.CountRows`;
 * its public one-sample function, ``fit_<name>(x, /, *, <options>, values, nonfinite,
   zeros)``, which is :func:`one_fit` of its kernel on ``as_sample(x)``;
-* optionally a resampling fast path for raw samples (``plan``) and the hooks the
-  validation suite needs (``population``: its exact population value);
+* optionally a resampling fast path for raw samples (``plan``), the hooks the
+  validation suite needs (``population``: its exact population value) and its
+  large-sample standard errors (``asymptotic``, see :mod:`._asymptotic`);
 * ``ESTIMATOR = Estimator(...)``, which :mod:`weibull_stats.estimators.registry` lists.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.degenerate import DegenerateSampleWarning, degenerate_reason
+from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import POLICY_OPTIONS, Sample, as_sample
 
@@ -72,6 +74,11 @@ class Estimator:
         ``population(population, **options) -> (shape, scale)``: the estimator's exact
         limit under a population, with the option sets the validation suite tabulates
         (see :mod:`weibull_stats.validation.anchors`).
+    asymptotic : callable or None
+        ``asymptotic(sample, /, **options) -> AsymptoticFit``: the fit of a
+        :class:`~weibull_stats.Sample` (kernel options as ``check`` gives them) with the
+        large-sample standard errors of shape and ln scale, from the fit's own sort or
+        counts (:func:`weibull_stats.confidence_interval` uses it).
     label : str
         Name in figure titles and legends (default: ``name``).
     paper_protocol : bool
@@ -99,6 +106,7 @@ class Estimator:
     order_statistics: bool
     plan: Callable[..., ResamplePlan] | None = None
     population: PopulationHook | None = None
+    asymptotic: Callable[..., AsymptoticFit] | None = None
     label: str = ""
     paper_protocol: bool = False
     options: Mapping[str, Any] = field(init=False)

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.batch import Batch, CountRows, Lines
+from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators.probability_plot._asymptotic import asymptotic_fit
 from weibull_stats.estimators.probability_plot._counts import count_window_sums, distinct_window_sums
 from weibull_stats.estimators.probability_plot._lines import (
     DIRECTIONS,
@@ -33,7 +35,7 @@ from weibull_stats.estimators.probability_plot._plan import ProbabilityPlotPlan
 from weibull_stats.estimators.probability_plot._population import PROBABILITY_PLOT_POPULATION
 from weibull_stats.estimators.probability_plot._raw import order_window, raw_window_sums, window_sums
 from weibull_stats.results import WeibullFit
-from weibull_stats.sample import as_sample, check_choice, check_trim
+from weibull_stats.sample import Sample, as_sample, check_choice, check_trim
 
 __all__ = [
     "DIRECTIONS",
@@ -49,6 +51,7 @@ __all__ = [
     "lines_from_sums",
     "order_window",
     "plotting_positions",
+    "probability_plot_asymptotic",
     "probability_plot_kernel",
     "trim_window",
     "weibull_plot_y",
@@ -211,6 +214,30 @@ def fit_probability_plot(
     return one_fit("probability_plot", probability_plot_kernel, sample, options)
 
 
+def probability_plot_asymptotic(
+    sample: Sample,
+    /,
+    *,
+    trim: tuple[float, float] = (0.1, 0.9),
+    plotting_position: str = "hazen",
+    direction: str = "y_on_x",
+) -> AsymptoticFit:
+    """The fit of ``sample`` with the large-sample standard errors of shape and ln scale
+    (influence function on the sample quantile function; derivation in :mod:`._asymptotic`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> x = np.random.default_rng(0).weibull(1.5, 10_000)
+    >>> res = probability_plot_asymptotic(ws.as_sample(x), direction="x_on_y")
+    >>> res.fit == ws.fit_probability_plot(x, direction="x_on_y"), 0.01 < res.shape_se < 0.03
+    (True, True)
+    """
+    return asymptotic_fit(probability_plot_kernel, sample, trim=trim, plotting_position=plotting_position,
+                          direction=direction)
+
+
 ESTIMATOR = Estimator(
     "probability_plot",
     fit_probability_plot,
@@ -220,6 +247,7 @@ ESTIMATOR = Estimator(
     order_statistics=True,
     plan=ProbabilityPlotPlan,
     population=PROBABILITY_PLOT_POPULATION,
+    asymptotic=probability_plot_asymptotic,
     label="middle-80% probability plot",
     paper_protocol=True,
 )
