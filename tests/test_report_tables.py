@@ -111,7 +111,9 @@ def test_the_report_shows_every_computed_column(scanned):
     floor_rows = int(np.isclose(frame["gof_pvalue"], 1 / 20).sum())
     assert report.count("≤ 1/20 |") >= floor_rows > 0
     # intervals with their method; every estimator's figures
-    assert "Intervals: 95%, percentile bootstrap (40 resamples)." in report
+    assert "k interval: 95% asymptotic" in report
+    assert "k bootstrap: 95% percentile bootstrap (40 resamples)." in report
+    assert "depart from the Weibull law at false discovery rate 0.05" in report
     assert (out / "shape_by_layer.png").is_file() and (out / "shape_by_layer_mle.png").is_file()
     assert "shape_by_layer_mle.png" in report and "probability_plots_mle.png" in report
     assert "nan" not in report
@@ -120,6 +122,10 @@ def test_the_report_shows_every_computed_column(scanned):
 def test_the_cli_summary_leaves_blanks_not_nan(tmp_path, capsys):
     state, config = synthetic_state("llama", layers=1, hidden=16, heads=2, vocab=20)
     path = write_checkpoint(tmp_path / "c", state, config)
-    assert main(["scan", str(path), "--skip-validation", "--out", str(tmp_path / "o")]) == 0
+    out_dir = str(tmp_path / "o")
+    assert main(["scan", str(path), "--skip-validation", "--out", out_dir, "--intervals", "none"]) == 0
     out = capsys.readouterr().out
     assert "nan" not in out and "median CI width" not in out
+    assert main(["scan", str(path), "--skip-validation", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out and "median CI width" in out

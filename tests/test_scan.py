@@ -150,6 +150,9 @@ def test_jobs_and_repeats_give_identical_bytes(tmp_path: Path) -> None:
         outputs.append(((out / "results.csv").read_bytes(), (out / "results.parquet").read_bytes()))
     assert outputs[0] == outputs[1] == outputs[2]
     assert frame["shape_low"].lt(frame["shape"]).all() and frame["shape_high"].gt(frame["shape"]).all()
+    assert (frame["bootstrap_shape_low"] <= frame["bootstrap_shape_high"]).all()
+    assert set(frame["interval_method"]) == {"asymptotic"}
+    assert set(frame["bootstrap_method"]) == {"percentile"}
     assert frame["gof_pvalue"].between(0, 1).all() and (frame["gof_samples"] == 9).all()
     row = frame[frame["part"] == "k"].iloc[0]
     assert row["seed"] == tensor_seed(3, row["tensor"], "k")

@@ -265,6 +265,22 @@ def equivalence(
         pvalue_outside=float(table.pvalue_outside[0]), estimator=name, interval_method=how)
 
 
+def published_table() -> Any:
+    """The shipped DATABASE v9.1 table as a DataFrame (CC BY 4.0, (c) 2026 Tiexin Ding,
+    NPM-Weibull-public, arXiv:2605.18898; the attribution travels with every use).
+
+    Examples
+    --------
+    >>> table = published_table()
+    >>> len(table), round(float(table["k_median_o"].min()), 4)
+    (12, 1.0409)
+    """
+    import pandas as pd  # imported where used, as results.py does
+
+    with resources.files("weibull_stats").joinpath("data", "DATABASE_v9_1.csv").open("rb") as handle:
+        return pd.read_csv(handle)
+
+
 def published_band(kind: str, group: str = "all") -> tuple[float, float, int]:
     """``(min, max, models)`` of the published per-model median ``k`` of a matrix kind.
 
@@ -282,10 +298,7 @@ def published_band(kind: str, group: str = "all") -> tuple[float, float, int]:
         raise ValueError(f"`kind` must be one of {', '.join(PUBLISHED_KINDS)}; got {kind!r}")
     if group not in PUBLISHED_GROUPS:
         raise ValueError(f"`group` must be one of {', '.join(PUBLISHED_GROUPS)}; got {group!r}")
-    import pandas as pd  # imported where used, as results.py does
-
-    with resources.files("weibull_stats").joinpath("data", "DATABASE_v9_1.csv").open("rb") as handle:
-        table = pd.read_csv(handle)
+    table = published_table()
     rows = table if group == "all" else table[table["arch"].astype(str).str.startswith(group)]
     values = rows[f"k_median_{kind}"].dropna().to_numpy(dtype=float)
     if values.size == 0:
@@ -349,4 +362,5 @@ def adjust_pvalues(pvalues: Any, method: str = "fdr_bh", *, alpha: float = 0.05)
 
 
 __all__ = ["PUBLISHED_GROUPS", "PUBLISHED_KINDS", "VERDICTS", "AdjustedPValues", "EquivalenceResult",
-           "EquivalenceTable", "adjust_pvalues", "equivalence", "equivalence_tests", "published_band"]
+           "EquivalenceTable", "adjust_pvalues", "equivalence", "equivalence_tests", "published_band",
+           "published_table"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from weibull_stats import plotting
 from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
+from weibull_stats.decisions import PUBLISHED_KINDS, published_table
 from weibull_stats.formatting import markdown_table, option_text
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.report_folder import read_records, read_results, read_run
@@ -44,27 +44,12 @@ ATTRIBUTION = (
     "companion data of T. Ding, \"A Two-Parameter Weibull Framework for Diagnosing Transformer "
     "Weight Distributions\", arXiv:2605.18898. License: CC BY 4.0, Copyright (c) 2026 Tiexin Ding."
 )
-#: Published kinds (columns ``k_median_<kind>``).
-PUBLISHED_KINDS: tuple[str, ...] = ("qkv", "q", "k", "v", "o", "ffn_in", "ffn_out", "gate", "up", "down")
 #: Architecture groups of the published table, by its ``arch`` column.
 ARCH_GROUPS: tuple[tuple[str, str], ...] = (
     ("MHA-separate", "separate Q/K/V (OLMo)"),
     ("GQA", "grouped-query (Llama-3, Mistral, Qwen)"),
     ("MHA-merged", "merged QKV (Pythia)"),
 )
-
-
-def published_table() -> pd.DataFrame:
-    """The shipped DATABASE v9.1 table (CC BY 4.0, T. Ding; see :data:`ATTRIBUTION`).
-
-    Examples
-    --------
-    >>> table = published_table()
-    >>> len(table), round(float(table["k_median_o"].min()), 4)
-    (12, 1.0409)
-    """
-    with resources.files("weibull_stats").joinpath("data", "DATABASE_v9_1.csv").open("rb") as handle:
-        return pd.read_csv(handle)
 
 
 def published_bands() -> dict[str, dict[str, tuple[float, float, int]]]:
@@ -155,6 +140,37 @@ def _class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
             lines += ["(The published bands belong to the middle-80% probability-plot protocol: not "
                       "compared for this estimator.)", ""]
     return lines
+
+
+def _matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
+    """What the every-matrix table's intervals, p-values and verdicts are, and their counts."""
+    notes = []
+    levels = data["confidence_level"].dropna()
+    level = f"{float(levels.iloc[0]):.0%}" if len(levels) else ""
+    if data["interval_method"].astype(str).eq("asymptotic").any():
+        warned = int(data["interval_warning"].astype(str).ne("").sum())
+        notes.append(f"k interval: {level} asymptotic (Wald, the estimator's large-sample standard error)"
+                     + (f"; {warned} not to be trusted (column `interval_warning`)" if warned else "") + ".")
+    methods = [m for m in dict.fromkeys(data["bootstrap_method"].astype(str)) if m]
+    if methods:
+        notes.append(f"k bootstrap: {level} {', '.join(methods)} bootstrap "
+                     f"({int(data['n_resamples'].max())} resamples).")
+    fdr = settings.fdr if settings is not None else 0.05
+    correction = settings.multiple_testing if settings is not None else "fdr_bh"
+    if (data["gof_samples"].fillna(0) > 0).any():
+        tested = data["gof_pvalue_adjusted"].notna()
+        departing = int((data["gof_pvalue_adjusted"] < fdr).sum())
+        notes.append("p-value: Anderson–Darling, parametric bootstrap with M refits; `≤ 1/(M+1)` is its "
+                     f"floor (the statistic exceeded every null sample). Adjusted p: {correction} across the "
+                     f"{int(tested.sum())} matrices; **{departing} depart from the Weibull law at false "
+                     f"discovery rate {fdr:g}**.")
+    verdicts = data.loc[data["equivalence"].astype(str) != "", "equivalence"]
+    if len(verdicts):
+        counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in ("inside", "outside", "undecided"))
+        notes.append(f"Verdict: two one-sided tests at {fdr:g} of k (asymptotic standard error) against the "
+                     f"published band of its kind for the model's attention layout: {counts} of "
+                     f"{len(verdicts)} matrices with a published band.")
+    return [line for note in notes for line in (note, "")][:-1] if notes else []
 
 
 def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
@@ -278,8 +294,11 @@ def write_report(
                            for name, options in given.items())
         lines.append(f"- Estimator options: {listed}; the rest at their defaults (column `options`)" if given
                      else "- Estimator options: the defaults (column `options` lists them)")
-        boot = (f"{settings.bootstrap} percentile bootstrap resamples, {settings.confidence_level:.0%} "
-                "intervals" if settings.bootstrap else "none")
+        level = f"{settings.confidence_level:.0%}"
+        kinds = [f"{level} asymptotic for every matrix"] if settings.intervals == "asymptotic" else []
+        if settings.bootstrap:
+            kinds.append(f"{level} {settings.bootstrap_method} bootstrap, {settings.bootstrap} resamples")
+        boot = "; ".join(kinds) or "none"
         gof = (f"Anderson-Darling, {settings.gof_samples} parametric-bootstrap refits"
                if settings.gof else "none")
         lines.append(f"- Intervals: {boot}; goodness of fit: {gof}; seed {settings.seed} "
@@ -350,13 +369,7 @@ def write_report(
         data = _last(frame, estimator)
         headers, rows = matrix_rows(data)
         lines += [f"## Every matrix: `{estimator}`, checkpoint `{data['checkpoint'].iloc[0]}`", ""]
-        method = ", ".join(m for m in dict.fromkeys(data["interval_method"].astype(str)) if m)
-        if method:
-            level = float(data["confidence_level"].dropna().iloc[0])
-            lines += [f"Intervals: {level:.0%}, {method} ({int(data['n_resamples'].max())} resamples).", ""]
-        if (data["gof_samples"].fillna(0) > 0).any():
-            lines += ["p-value: Anderson–Darling, parametric bootstrap with M refits; `≤ 1/(M+1)` is its "
-                      "floor (the statistic exceeded every null sample).", ""]
+        lines += [*_matrix_notes(data, settings), ""]
         lines += _markdown_table(headers, rows)
         lines.append("")
     if plots and len(frame) and main:

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import quantile_test
 
+from weibull_stats.scan_decisions import attention_layout
+
 #: The paper's classes: name, the kinds of the scan table, the published columns.
 CLASSES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("selection", ("q", "k", "qkv"), "attention query and key (fused QKV where merged)"),
@@ -100,19 +102,6 @@ def class_bands(table: pd.DataFrame, group: str | None) -> dict[str, tuple[float
     return bands
 
 
-def attention_layout(data: pd.DataFrame) -> str:
-    """The published ``arch`` group of a scanned model, from its table: ``MHA-merged`` (a
-    fused QKV), ``GQA`` (key matrices smaller than the query matrices: fewer key/value heads)
-    or ``MHA-separate``."""
-    whole = data[data["part"] == ""]
-    if (whole["kind"] == "qkv").any():
-        return "MHA-merged"
-    q, k = whole.loc[whole["kind"] == "q", "numel"], whole.loc[whole["kind"] == "k", "numel"]
-    if len(q) and len(k) and float(k.median()) < float(q.median()):
-        return "GQA"
-    return "MHA-separate"
-
-
 def class_summary(data: pd.DataFrame, bands: Mapping[str, tuple[float, float, int]] | None = None
                   ) -> pd.DataFrame:
     """One row per class of the rows ``data`` (one estimator, one checkpoint): matrices,
@@ -163,17 +152,22 @@ def interval_text(low: Any, high: Any, digits: int = 4) -> str:
 def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Headers and cells of the every-matrix table (the columns that were computed)."""
     intervals = data["interval_method"].astype(str).ne("").any()
+    boot = data["bootstrap_method"].astype(str).ne("").any()
     gof = (data["gof_samples"].fillna(0) > 0).any()
     r2 = data["r2"].notna().any()
-    headers = ["tensor", "part", "layer", "kind", "k", *(["k interval"] if intervals else []), "λ",
-               *(["λ interval"] if intervals else []), *(["R²"] if r2 else []),
-               *(["AD statistic", "p-value"] if gof else []), "zeros"]
+    banded = data["equivalence"].astype(str).ne("").any()
+    headers = ["tensor", "part", "layer", "kind", "k", *(["k interval"] if intervals else []),
+               *(["k bootstrap"] if boot else []), "λ", *(["λ interval"] if intervals else []),
+               *(["R²"] if r2 else []), *(["AD statistic", "p-value", "adjusted p"] if gof else []),
+               *(["published band", "verdict"] if banded else []), "zeros"]
     rows = []
     for row in data.to_dict("records"):
         layer = "" if pd.isna(row["layer"]) else str(int(row["layer"]))
         cells = [f"`{row['tensor']}`", str(row["part"]), layer, str(row["kind"]), f"{row['shape']:.4f}"]
         if intervals:
             cells.append(interval_text(row["shape_low"], row["shape_high"]))
+        if boot:
+            cells.append(interval_text(row["bootstrap_shape_low"], row["bootstrap_shape_high"]))
         cells.append(f"{row['scale']:.5g}")
         if intervals:
             cells.append(interval_text(row["scale_low"], row["scale_high"], 5))
@@ -181,7 +175,11 @@ def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             cells.append("" if pd.isna(row["r2"]) else f"{row['r2']:.4f}")
         if gof:
             cells += ["" if pd.isna(row["gof_statistic"]) else f"{row['gof_statistic']:.4g}",
-                      pvalue_text(row["gof_pvalue"], row["gof_samples"])]
+                      pvalue_text(row["gof_pvalue"], row["gof_samples"]),
+                      "" if pd.isna(row["gof_pvalue_adjusted"]) else f"{row['gof_pvalue_adjusted']:.3g}"]
+        if banded:
+            cells += [interval_text(row["equivalence_low"], row["equivalence_high"], 3),
+                      str(row["equivalence"])]
         cells.append(str(row["zeros"]))
         rows.append(cells)
     return headers, rows

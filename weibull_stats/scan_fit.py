@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from typing import Any
 
 from weibull_stats.bootstrapping import bootstrap
+from weibull_stats.confidence import UnreliableIntervalWarning, confidence_interval
 from weibull_stats.gof import goodness_of_fit
 from weibull_stats.progress import Share, Ticker
 from weibull_stats.registry import get_estimator
@@ -16,6 +18,13 @@ from weibull_stats.scan_plan import ScanSettings
 
 def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
+
+
+#: The row's numbers that stay NaN when not computed.
+NUMBER_COLUMNS: tuple[str, ...] = (
+    "shape_low", "shape_high", "scale_low", "scale_high", "confidence_level", "shape_se", "log_scale_se",
+    "bootstrap_shape_low", "bootstrap_shape_high", "bootstrap_scale_low", "bootstrap_scale_high",
+)
 
 
 def unit_cost(settings: ScanSettings) -> int:
@@ -35,14 +44,23 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
     """
     options = settings.fit_options(name)
     share: Share | None = Share(ticker, weight=sample.size) if ticker is not None else None
-    boot = None
+    entry = get_estimator(name)
+    boot = interval = None
     if settings.bootstrap:
         boot = bootstrap(sample, name, n_resamples=settings.bootstrap, method=settings.bootstrap_method,
                          confidence_level=settings.confidence_level, rng=seed, workers=threads,
                          progress=share or False, **options)
+    if settings.intervals == "asymptotic" and entry.asymptotic is not None:
+        with warnings.catch_warnings():  # the reason is kept in the row's `interval_warning`
+            warnings.simplefilter("ignore", UnreliableIntervalWarning)
+            interval = confidence_interval(sample, name, method="asymptotic",
+                                           confidence_level=settings.confidence_level, **options)
+    if boot is not None:
         result = boot.estimate
+    elif interval is not None:
+        result = interval.estimate  # the estimator's own fit, computed with its errors
     else:
-        result = get_estimator(name)(sample, **options)
+        result = entry(sample, **options)
     if share is not None:
         share.update(1)
     row: dict[str, Any] = {
@@ -50,17 +68,26 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
         "zeros": int(result.n_omitted.get("zeros", 0)), "r2": _float(result.r2),
         "converged": bool(result.converged),
         "options": json.dumps(dict(result.to_dict()["options"]), sort_keys=True),
-        "shape_low": math.nan, "shape_high": math.nan, "scale_low": math.nan, "scale_high": math.nan,
-        "confidence_level": math.nan, "n_resamples": 0, "interval_method": "",
+        **dict.fromkeys(NUMBER_COLUMNS, math.nan), "n_resamples": 0, "interval_method": "",
+        "interval_warning": "", "bootstrap_method": "",
         "gof_statistic": math.nan, "gof_pvalue": math.nan, "gof_samples": 0,
         "storage": sample.storage,
     }
+    if interval is not None:
+        ci = interval.confidence_interval
+        row.update(shape_low=ci.shape.low, shape_high=ci.shape.high, scale_low=ci.scale.low,
+                   scale_high=ci.scale.high, shape_se=interval.standard_error.shape,
+                   log_scale_se=interval.log_scale_se, interval_method="asymptotic",
+                   interval_warning=interval.warning or "")
+    elif settings.intervals == "asymptotic":
+        row.update(interval_warning=f"{name} has no asymptotic interval")
     if boot is not None:
-        interval = boot.confidence_interval
-        row.update(shape_low=float(interval.shape[0]), shape_high=float(interval.shape[1]),
-                   scale_low=float(interval.scale[0]), scale_high=float(interval.scale[1]),
-                   confidence_level=settings.confidence_level, n_resamples=settings.bootstrap,
-                   interval_method=f"{settings.bootstrap_method} bootstrap")
+        ci = boot.confidence_interval
+        row.update(bootstrap_shape_low=ci.shape.low, bootstrap_shape_high=ci.shape.high,
+                   bootstrap_scale_low=ci.scale.low, bootstrap_scale_high=ci.scale.high,
+                   n_resamples=settings.bootstrap, bootstrap_method=settings.bootstrap_method)
+    if interval is not None or boot is not None:
+        row.update(confidence_level=settings.confidence_level)
     if settings.gof:
         test = goodness_of_fit(sample, name, statistic="ad", n_mc_samples=settings.gof_samples, rng=seed,
                                workers=threads, progress=share or False, **options)

@@ -29,6 +29,7 @@ from typing import Any
 
 from weibull_stats._version import __version__
 from weibull_stats.checkpoints import classify
+from weibull_stats.scan_decisions import DECISION_COLUMNS
 from weibull_stats.scan_files import atomic_path, check_fingerprints, shown
 from weibull_stats.scan_output import COLUMNS
 from weibull_stats.scan_plan import ScanSettings, TensorTask
@@ -37,7 +38,7 @@ JOURNAL = "journal.jsonl"
 #: Version of the journal's line format.
 JOURNAL_FORMAT = 1
 #: Keys every journalled row must carry (``n`` defaults to ``numel``).
-ROW_KEYS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "n")
+ROW_KEYS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "n" and c not in DECISION_COLUMNS)
 #: The keys that place a row; strings.
 ROW_KEY = ("checkpoint", "tensor", "part", "estimator")
 _PAYLOAD = {"header": ("format", "package_version", "settings", "files"), "row": ("row",),

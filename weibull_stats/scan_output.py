@@ -21,6 +21,7 @@ import pandas as pd
 from weibull_stats._version import __version__
 from weibull_stats.formatting import jsonable
 from weibull_stats.results import FIT_COLUMNS, INTERVAL_COLUMNS, PROVENANCE_COLUMNS
+from weibull_stats.scan_decisions import DECISION_COLUMNS, add_decisions
 from weibull_stats.scan_files import atomic_path, atomic_write_text
 from weibull_stats.scan_plan import PART_ORDER, ScanSettings, TensorTask
 
@@ -31,16 +32,21 @@ LOCATION_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of the results table, in order: location, the shared fit columns, the scan's extras.
 COLUMNS: tuple[str, ...] = (
-    *LOCATION_COLUMNS, *FIT_COLUMNS, "zeros", *INTERVAL_COLUMNS, "n_resamples", "interval_method", "r2",
-    "gof_statistic", "gof_pvalue", "gof_samples", "converged", "options", *PROVENANCE_COLUMNS, "validated",
+    *LOCATION_COLUMNS, *FIT_COLUMNS, "zeros", *INTERVAL_COLUMNS, "shape_se", "log_scale_se",
+    "interval_method", "interval_warning", "bootstrap_shape_low", "bootstrap_shape_high",
+    "bootstrap_scale_low", "bootstrap_scale_high", "n_resamples", "bootstrap_method", "r2",
+    "gof_statistic", "gof_pvalue", "gof_pvalue_adjusted", "gof_samples", "equivalence",
+    "equivalence_low", "equivalence_high", "equivalence_pvalue", "equivalence_pvalue_adjusted",
+    "converged", "options", *PROVENANCE_COLUMNS, "validated",
 )
 ERROR_COLUMNS: tuple[str, ...] = ("checkpoint", "step", "tensor", "part", "estimator", "error")
 SKIPPED_COLUMNS: tuple[str, ...] = ("checkpoint", "tensor", "dtype", "shape", "reason")
-def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estimators: Sequence[str]
+def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], settings: ScanSettings
                   ) -> pd.DataFrame:
-    """The results table: :data:`COLUMNS`, sorted deterministically, stable dtypes."""
+    """The results table: :data:`COLUMNS`, sorted deterministically, stable dtypes, with the
+    decisions across matrices (:func:`~weibull_stats.scan_decisions.add_decisions`)."""
     order = {(t.checkpoint, t.tensor): t.order for t in tasks}
-    position = {name: i for i, name in enumerate(estimators)}
+    position = {name: i for i, name in enumerate(settings.estimators)}
 
     def key(row: dict[str, Any]) -> tuple[int, int, str, int, str]:
         part = row["part"]
@@ -55,14 +61,18 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], estim
     integer = ("step", "layer", "rows", "cols", "numel", "n", "n_used", "zeros", "n_resamples", "gof_samples")
     for column in integer:
         frame[column] = frame[column].astype("Int64")
+    frame = add_decisions(frame, fdr=settings.fdr, method=settings.multiple_testing)
     for column in ("shape", "scale", "shape_low", "shape_high", "scale_low", "scale_high",
-                   "confidence_level", "r2", "gof_statistic", "gof_pvalue"):
+                   "confidence_level", "shape_se", "log_scale_se", "bootstrap_shape_low",
+                   "bootstrap_shape_high", "bootstrap_scale_low", "bootstrap_scale_high", "r2",
+                   "gof_statistic", "gof_pvalue", "gof_pvalue_adjusted", *DECISION_COLUMNS[2:]):
         frame[column] = frame[column].astype("float64")
     frame["seed"] = frame["seed"].astype("int64")
     for column in ("converged", "validated"):
         frame[column] = frame[column].astype("bool")
     for column in ("checkpoint", "tensor", "part", "kind", "family", "dtype", "storage", "estimator",
-                   "options", "package_version"):
+                   "interval_method", "interval_warning", "bootstrap_method", "equivalence", "options",
+                   "package_version"):
         frame[column] = frame[column].astype("str")
     return frame
 

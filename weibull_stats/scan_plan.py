@@ -31,6 +31,10 @@ FIT_OPTIONS: Mapping[str, Any] = MappingProxyType(
     {"values": "weights", "zeros": "omit", "nonfinite": "error"})
 #: Bootstrap intervals a scan can compute (as :func:`weibull_stats.bootstrap`'s ``method``).
 BOOTSTRAP_METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
+#: What each matrix's interval columns hold: the estimator's asymptotic interval, or none.
+INTERVAL_CHOICES: tuple[str, ...] = ("asymptotic", "none")
+#: ``statsmodels.stats.multitest.multipletests`` methods a scan can correct with.
+MULTIPLE_TESTING_METHODS: tuple[str, ...] = ("fdr_bh", "fdr_by", "holm", "bonferroni", "sidak", "holm-sidak")
 #: Order of the parts of a fused matrix in the results table (``""``: the whole matrix).
 PART_ORDER: tuple[str, ...] = ("", "q", "k", "v", "up", "gate")
 
@@ -56,6 +60,12 @@ class ScanSettings:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the bootstrap interval (``percentile``, ``basic`` or ``bca``; :func:`~weibull_stats.bootstrap`)
     bootstrap_method: str = "percentile"
+    #: ``asymptotic``: every matrix gets its estimator's large-sample interval; ``none``: not
+    intervals: str = "asymptotic"
+    #: false discovery rate (level) of the equivalence verdicts and of "departs" in the report
+    fdr: float = 0.05
+    #: statsmodels ``multipletests`` method of the adjusted p-values
+    multiple_testing: str = "fdr_bh"
 
     def fit_options(self, estimator: str) -> dict[str, Any]:
         """The keyword options of every fit of ``estimator``: the policy and its options."""
@@ -122,7 +132,8 @@ def check_settings(
     paths: Sequence[str], estimators: Sequence[str], bootstrap: int, confidence_level: float,
     gof: bool, gof_samples: int, seed: int, jobs: int, include_vectors: bool,
     options: Mapping[str, Any] | None = None, policy: Mapping[str, str] | None = None,
-    bootstrap_method: str = "percentile",
+    bootstrap_method: str = "percentile", intervals: str = "asymptotic", fdr: float = 0.05,
+    multiple_testing: str = "fdr_bh",
 ) -> ScanSettings:
     if isinstance(paths, str | Path):
         paths = [str(paths)]
@@ -160,7 +171,16 @@ def check_settings(
         policy={name: checked_policy[name] for name in FIT_OPTIONS},
         options=options_by_estimator(options, chosen),
         bootstrap_method=check_choice(bootstrap_method, "bootstrap_method", BOOTSTRAP_METHODS),
+        intervals=check_choice(intervals, "intervals", INTERVAL_CHOICES),
+        fdr=_check_fdr(fdr), multiple_testing=check_choice(multiple_testing, "multiple_testing",
+                                                           MULTIPLE_TESTING_METHODS),
     )
+
+
+def _check_fdr(fdr: Any) -> float:
+    if isinstance(fdr, bool) or not isinstance(fdr, int | float | np.floating) or not 0.0 < float(fdr) < 1.0:
+        raise ValueError(f"`fdr` must lie in (0, 1); got {fdr!r}")
+    return float(fdr)
 
 
 def plan_tasks(

@@ -172,6 +172,9 @@ def scan(
     nonfinite: str = "error",
     bootstrap: int = 0,
     bootstrap_method: str = "percentile",
+    intervals: str = "asymptotic",
+    fdr: float = 0.05,
+    multiple_testing: str = "fdr_bh",
     confidence_level: float = 0.95,
     gof: bool = False,
     gof_samples: int = 99,
@@ -211,8 +214,20 @@ def scan(
     bootstrap : int, default 0
         Bootstrap resamples for intervals of shape and scale (0: no intervals).
     bootstrap_method : {"percentile", "basic", "bca"}, default "percentile"
-        The bootstrap interval (:func:`~weibull_stats.bootstrap`), recorded in the
-        ``interval_method`` column.
+        The bootstrap interval (:func:`~weibull_stats.bootstrap`), in the ``bootstrap_*``
+        columns, its method in ``bootstrap_method``.
+    intervals : {"asymptotic", "none"}, default "asymptotic"
+        Every matrix gets its estimator's asymptotic interval (:func:`~weibull_stats.
+        confidence_interval`, a few percent of the fit) in ``shape_low`` ... ``scale_high``,
+        with ``shape_se``, ``log_scale_se``, ``interval_method`` and, where first-order theory
+        is not to be trusted, ``interval_warning``.
+    fdr : float, default 0.05
+        Level of the equivalence verdicts and the false discovery rate of the adjusted
+        p-values the report counts (:mod:`weibull_stats.scan_decisions`).
+    multiple_testing : str, default "fdr_bh"
+        statsmodels ``multipletests`` method of ``gof_pvalue_adjusted`` and
+        ``equivalence_pvalue_adjusted`` (Benjamini–Hochberg by default), across the matrices
+        of each checkpoint and estimator.
     confidence_level : float, default 0.95
     gof : bool, default False
         Anderson–Darling goodness of fit with parametric-bootstrap p-values
@@ -288,7 +303,7 @@ def scan(
     settings = check_settings(
         source_names(paths), estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
         include_vectors, options=options, policy={"values": values, "zeros": zeros, "nonfinite": nonfinite},
-        bootstrap_method=bootstrap_method,
+        bootstrap_method=bootstrap_method, intervals=intervals, fdr=fdr, multiple_testing=multiple_testing,
     )
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
@@ -328,7 +343,7 @@ def scan(
         check_fingerprints(files, fingerprints(checkpoints, memory=False),
                            out_dir / JOURNAL if out_dir else Path(JOURNAL), during=True)
 
-        frame = results_frame(rows, tasks, settings.estimators)
+        frame = results_frame(rows, tasks, settings)
         if out_dir is not None:
             write_tables(out_dir, frame, errors, skipped)
             write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),

@@ -20,7 +20,7 @@ from weibull_stats.commands._arguments import (
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
 from weibull_stats.report import kind_summary
-from weibull_stats.scan_plan import BOOTSTRAP_METHODS
+from weibull_stats.scan_plan import BOOTSTRAP_METHODS, INTERVAL_CHOICES, MULTIPLE_TESTING_METHODS
 from weibull_stats.scanning import ScanWarning
 from weibull_stats.validation.gate import ValidationFailed
 from weibull_stats.workflow import scan
@@ -45,8 +45,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bootstrap-method", choices=BOOTSTRAP_METHODS, default="percentile",
                         help="the bootstrap interval: percentile, basic, or bca (bias-corrected and "
                         "accelerated, 50 jackknife fits more per matrix) (default: %(default)s)")
+    parser.add_argument("--intervals", choices=INTERVAL_CHOICES, default="asymptotic",
+                        help="each matrix's interval of shape and scale: its estimator's asymptotic "
+                        "interval (a few percent of the fit), or none (default: %(default)s)")
+    parser.add_argument("--fdr", type=confidence_level, default=0.05, metavar="Q",
+                        help="level of the equivalence verdicts against the published bands and the false "
+                        "discovery rate at which the report counts departures (default: %(default)s)")
+    parser.add_argument("--multiple-testing", choices=MULTIPLE_TESTING_METHODS, default="fdr_bh",
+                        help="statsmodels multipletests correction of the p-values across the matrices of a "
+                        "checkpoint; fdr_bh is Benjamini-Hochberg (default: %(default)s)")
     parser.add_argument("--confidence-level", type=confidence_level, default=0.95, metavar="LEVEL",
-                        help="coverage of the bootstrap intervals, between 0 and 1 (default: %(default)s)")
+                        help="coverage of the intervals (asymptotic and bootstrap), between 0 and 1 "
+                        "(default: %(default)s)")
     parser.add_argument("--gof", action="store_true",
                         help="Anderson-Darling goodness of fit with parametric-bootstrap p-values "
                         "(default: off)")
@@ -88,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
             frame = scan(
                 args.paths, estimators=estimators, options=options, values=args.values, zeros=args.zeros,
                 nonfinite=args.nonfinite, bootstrap=args.bootstrap,
-                bootstrap_method=args.bootstrap_method,
+                bootstrap_method=args.bootstrap_method, intervals=args.intervals, fdr=args.fdr,
+                multiple_testing=args.multiple_testing,
                 confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
                 seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
                 skip_validation=args.skip_validation, include_vectors=args.include_vectors,
