@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from weibull_stats import scanning
 from weibull_stats.checkpoints import source_names
+from weibull_stats.checkpoints.devices import check_device
 from weibull_stats.report import write_report
 from weibull_stats.scan_files import output_lock, staged_files
 from weibull_stats.scan_plan import ScanSettings, check_settings
@@ -41,6 +42,7 @@ def scan(
     include_vectors: bool = False,
     report: bool = True,
     progress: bool = False,
+    device: str | None = None,
 ) -> pd.DataFrame:
     """Fit every weight matrix of one or more checkpoints, after the validation gate.
 
@@ -87,6 +89,10 @@ def scan(
         A tqdm progress bar (one step per tensor) on stderr.
     report : bool, default True
         With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report`).
+    device : str, optional
+        A torch device (``"cuda"``...): each tensor is read straight to it and reduced there
+        (see :func:`weibull_stats.scanning.scan`); recorded in ``run.json``. A clear error
+        when it is not available. None (default): numpy on the CPU.
 
     Returns
     -------
@@ -145,6 +151,7 @@ def scan(
                    include_vectors)
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
+    check_device(device)
     gate = validation_gate.ensure_validated(names, skip=skip_validation)
     out_dir = Path(out) if out is not None else None
     # one lock around the scan and its report: no other scan or report writes there meanwhile
@@ -152,7 +159,7 @@ def scan(
         frame, checkpoints = scanning.scan(
             paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
             gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
-            include_vectors=include_vectors, progress=progress, warn=False,
+            include_vectors=include_vectors, progress=progress, warn=False, device=device,
         )
         if out_dir is not None and report:
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all
