@@ -60,6 +60,7 @@ from weibull_stats.tensors import (
     sixteen_bit_words,
     tensor_dtype_name,
     tensor_magnitudes,
+    value_range,
 )
 
 Values = Literal["magnitudes", "weights"]
@@ -406,7 +407,8 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
     absolute = policy["values"] == "weights"
     candidate = flat.abs() if absolute else flat  # the census of |x| counts what that of x does
     drop_nonfinite = drop_zeros = False
-    if not is_clean(candidate):
+    bounds = value_range(candidate)
+    if not is_clean(bounds):
         bad = census(candidate)
         if bad.nonfinite:
             if policy["nonfinite"] == "error":
@@ -420,7 +422,8 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
                 raise _zeros_error(name, bad.zeros, n)
             omitted["zeros"] = bad.zeros
             drop_zeros = True
-    kept = tensor_magnitudes(candidate, drop_nonfinite=drop_nonfinite, drop_zeros=drop_zeros, source=flat)
+    kept = tensor_magnitudes(candidate, drop_nonfinite=drop_nonfinite, drop_zeros=drop_zeros, source=flat,
+                             bounds=bounds)
     size = int(kept.values.size)
     if size < min_size:
         raise _too_few(name, size, n, min_size)

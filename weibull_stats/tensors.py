@@ -176,12 +176,18 @@ def census(flat: Any) -> Census:
     return Census(*(int(c) for c in counts))
 
 
-def is_clean(candidate: Any) -> bool:
-    """Every value positive and finite (one min/max reduction; NaN fails it)."""
+def value_range(candidate: Any) -> tuple[float, float] | None:
+    """``(min, max)`` of a non-empty 1-D tensor in one reduction (NaN when a value is NaN);
+    None when it is empty."""
     if candidate.numel() == 0:
-        return False
+        return None
     low, high = _torch().aminmax(candidate)
-    return bool((low > 0) & (high < float("inf")))
+    return float(low), float(high)
+
+
+def is_clean(bounds: tuple[float, float] | None) -> bool:
+    """Every value positive and finite, from :func:`value_range` (NaN fails it)."""
+    return bounds is not None and bounds[0] > 0 and bounds[1] < float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,10 +213,12 @@ class Magnitudes:
     owned: bool
 
 
-def tensor_magnitudes(candidate: Any, *, drop_nonfinite: bool, drop_zeros: bool, source: Any) -> Magnitudes:
+def tensor_magnitudes(candidate: Any, *, drop_nonfinite: bool, drop_zeros: bool, source: Any,
+                      bounds: tuple[float, float] | None = None) -> Magnitudes:
     """``candidate`` (1-D magnitudes) less the dropped values, with its grid and range,
     computed on the device; the result's values are the only O(n) transfer. ``source`` is
-    the caller's flattened tensor: values that still share its memory are not ``owned``."""
+    the caller's flattened tensor: values that still share its memory are not ``owned``.
+    ``bounds`` is ``candidate``'s :func:`value_range` when nothing is dropped (not redone)."""
     torch = _torch()
     keep = None
     if drop_nonfinite:
@@ -220,13 +228,11 @@ def tensor_magnitudes(candidate: Any, *, drop_nonfinite: bool, drop_zeros: bool,
         keep = nonzero if keep is None else keep & nonzero
     if keep is not None:
         candidate = candidate[keep]
+        bounds = None
     storage = tensor_dtype_name(candidate)
-    if candidate.numel():
-        low, high = (float(v) for v in torch.aminmax(candidate))
-        if candidate.dtype == torch.float64 and _same(candidate.to(torch.float32), candidate):
-            storage = "float32"
-    else:
-        low = high = 0.0
+    low, high = (bounds or value_range(candidate)) or (0.0, 0.0)
+    if candidate.dtype == torch.float64 and _same(candidate.to(torch.float32), candidate):
+        storage = "float32"
     host = candidate.cpu().contiguous()
     shared = host.data_ptr() == source.data_ptr()
     return Magnitudes(np.asarray(host.numpy()), storage, low, high, owned=not shared)
