@@ -352,7 +352,7 @@ def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool,
         if jobs == 1 or len(tasks) <= 1:
             for task in tasks:
                 bar.set_postfix_str(task.tensor, refresh=False)
-                yield fit_tensor(task, settings, validated, device=device)
+                yield fit_tensor(task, settings, validated, None, device)
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
