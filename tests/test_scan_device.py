@@ -49,6 +49,19 @@ def test_scan_on_a_device_equals_the_numpy_scan(tmp_path: Path, dtype: str, devi
     assert json.loads((tmp_path / "numpy" / "run.json").read_text())["device"] is None
 
 
+@pytest.mark.parametrize("family", ["gpt2", "olmo1", "phi3"])
+def test_every_fused_layout_splits_on_the_device(tmp_path: Path, family: str) -> None:
+    """Column blocks (GPT-2), row blocks (OLMo-1, Phi-3 gate/up) cut from device tensors."""
+    state, config = synthetic_state(family, layers=1, hidden=16, heads=2)
+    folder = write_checkpoint(tmp_path / "ckpt", state, config, dtype="BF16")
+    plain = scan(folder, out=tmp_path / "numpy", skip_validation=True, report=False)
+    moved = scan(folder, out=tmp_path / "device", device="cpu", skip_validation=True, report=False)
+    assert {"q", "k", "v"} <= set(moved["part"]) and not moved.attrs["errors"]
+    assert len(plain) == len(moved)
+    csv = "results.csv"
+    assert (tmp_path / "numpy" / csv).read_bytes() == (tmp_path / "device" / csv).read_bytes()
+
+
 def test_an_unavailable_device_is_a_clear_error(tmp_path: Path) -> None:
     state, config = synthetic_state("llama", layers=1, hidden=8, heads=2)
     folder = write_checkpoint(tmp_path / "ckpt", state, config)

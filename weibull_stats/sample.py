@@ -27,6 +27,13 @@ magnitude lies. Null samples of goodness-of-fit tests and parametric bootstraps 
 rounded to ``storage``, so that a test measures the Weibull law and not the rounding.
 bfloat16 input is a numpy array of ``ml_dtypes.bfloat16`` (what the checkpoint readers
 return, zero-copy) or a ``torch.bfloat16`` tensor.
+
+torch tensors
+-------------
+A tensor (any float dtype, device and strides) gives the sample of the same values as a
+numpy array, with its O(n) passes on its own device (:mod:`weibull_stats.tensors`): the
+16-bit grid test and pattern counts, or the bad-value census and omissions of raw data.
+Only the pattern counts, or the usable raw magnitudes, come back to the CPU.
 """
 
 from __future__ import annotations
