@@ -27,6 +27,13 @@ magnitude lies. Null samples of goodness-of-fit tests and parametric bootstraps 
 rounded to ``storage``, so that a test measures the Weibull law and not the rounding.
 bfloat16 input is a numpy array of ``ml_dtypes.bfloat16`` (what the checkpoint readers
 return, zero-copy) or a ``torch.bfloat16`` tensor.
+
+torch tensors
+-------------
+A tensor (any float dtype, device and strides) gives the sample of the same values as a
+numpy array, with its O(n) passes on its own device (:mod:`weibull_stats.tensors`): the
+16-bit grid test and pattern counts, or the bad-value census and omissions of raw data.
+Only the pattern counts, or the usable raw magnitudes, come back to the CPU.
 """
 
 from __future__ import annotations
@@ -50,6 +57,17 @@ from weibull_stats.storage import (
     raw_storage,
     sixteen_bit_patterns,
     to_array,
+)
+from weibull_stats.tensors import (
+    census,
+    float_tensor,
+    is_clean,
+    is_tensor,
+    pattern_counts,
+    sixteen_bit_words,
+    tensor_dtype_name,
+    tensor_magnitudes,
+    value_range,
 )
 
 Values = Literal["magnitudes", "weights"]
@@ -226,6 +244,8 @@ def as_sample(
                 f"`{name}` is a Sample checked with {dict(x.policy)}; it cannot be used with {policy}"
             )
         return x
+    if is_tensor(x):
+        return _tensor_sample(x, policy, form, name, min_size)
     array = to_array(x, name)
     n = int(array.size)
     omitted = {"masked": 0, "nonfinite": 0, "zeros": 0}
@@ -239,7 +259,8 @@ def as_sample(
     patterns = None if form == "raw" else sixteen_bit_patterns(array)
     if patterns is not None:
         bits, storage = patterns
-        return _counts_sample(bits, storage, dtype_name(array), n, omitted, policy, name, min_size)
+        return _counts_sample(count_patterns16(bits), storage, dtype_name(array), n, omitted, policy, name,
+                              min_size)
     dtype = dtype_name(array)
     if form == "raw" and array.dtype.itemsize == 2:
         array = array.astype(np.float32)  # exact: every 16-bit value is a float32
@@ -287,11 +308,10 @@ def _zeros_error(name: str, n_zero: int, n: int) -> ValueError:
 
 
 def _counts_sample(
-    bits: np.ndarray, storage: str, dtype: str, n: int, omitted: dict[str, int],
+    patterns: np.ndarray, storage: str, dtype: str, n: int, omitted: dict[str, int],
     policy: dict[str, str], name: str, min_size: int,
 ) -> Sample:
-    """Counts form from 16-bit patterns: one pass, policy applied on the pattern counts."""
-    patterns = count_patterns16(bits)
+    """Counts form from the counts of the 2^16 patterns: the policy applied on the counts."""
     positive, negative = patterns[:SIGN], patterns[SIGN:]
     first_bad = FIRST_NONFINITE[storage]
     n_nonfinite = int(positive[first_bad:].sum() + negative[first_bad:].sum())
@@ -373,3 +393,53 @@ def _apply_policy(
         owned = True
         omitted["zeros"] = n_zero
     return array, owned
+
+
+def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_size: int) -> Sample:
+    """:func:`as_sample` of a torch tensor: the O(n) passes on its device
+    (:mod:`weibull_stats.tensors`), the policy and the sample as for a numpy array."""
+    tensor = float_tensor(x, name)
+    n = int(tensor.numel())
+    if n == 0:
+        raise ValueError(f"`{name}` is empty; a Weibull fit needs at least {min_size} values")
+    dtype = tensor_dtype_name(tensor)
+    omitted = {"masked": 0, "nonfinite": 0, "zeros": 0}
+    found = None if form == "raw" else sixteen_bit_words(tensor)
+    if found is not None:
+        words, storage = found
+        return _counts_sample(pattern_counts(words), storage, dtype, n, omitted, policy, name, min_size)
+    flat = tensor.reshape(-1)
+    if flat.element_size() == 2:
+        flat = flat.float()  # exact: every 16-bit value is a float32
+    absolute = policy["values"] == "weights"
+    candidate = flat.abs() if absolute else flat  # the census of |x| counts what that of x does
+    drop_nonfinite = drop_zeros = False
+    bounds = value_range(candidate)
+    if not is_clean(bounds):
+        bad = census(candidate)
+        if bad.nonfinite:
+            if policy["nonfinite"] == "error":
+                raise _nonfinite_error(name, bad.nonfinite, bad.nan, n)
+            omitted["nonfinite"] = bad.nonfinite
+            drop_nonfinite = True
+        if bad.negative and not absolute:
+            raise _negative_error(name, bad.negative, n)
+        if bad.zeros:
+            if policy["zeros"] == "error":
+                raise _zeros_error(name, bad.zeros, n)
+            omitted["zeros"] = bad.zeros
+            drop_zeros = True
+    kept = tensor_magnitudes(candidate, drop_nonfinite=drop_nonfinite, drop_zeros=drop_zeros, source=flat,
+                             bounds=bounds)
+    size = int(kept.values.size)
+    if size < min_size:
+        raise _too_few(name, size, n, min_size)
+    if kept.low == kept.high:
+        raise _constant(name, size, kept.low)
+    storage = dtype if dtype != dtype_name(kept.values) else kept.storage
+    if form == "counts":
+        distinct, counts = np.unique(kept.values.astype(np.float64), return_counts=True)
+        return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
+                      storage=storage, distinct=distinct, counts=counts.astype(np.int64))
+    return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
+                  storage=storage, magnitudes=kept.values, owned=kept.owned)

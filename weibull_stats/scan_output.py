@@ -107,8 +107,9 @@ def gate_dict(gate: Any, estimators: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def write_run(out: Path, settings: ScanSettings, gate: Any, started: str, finished: str | None,
-               tensors: int, files: Mapping[str, Any], **counts: int) -> None:
-    """Write ``run.json`` atomically: settings, checkpoint fingerprints, gate, counts, times."""
+               tensors: int, files: Mapping[str, Any], device: str | None = None, **counts: int) -> None:
+    """Write ``run.json`` atomically: settings, checkpoint fingerprints, gate, counts, times, and
+    the ``device`` the samples were reduced on (None: numpy on the CPU)."""
     record = {
         "package_version": __version__,
         "settings": settings.to_dict(),
@@ -117,6 +118,7 @@ def write_run(out: Path, settings: ScanSettings, gate: Any, started: str, finish
         "started": started,
         "finished": finished,
         "tensors": tensors,
+        "device": device,
         **counts,
         "python": sys.version.split()[0],
         "numpy": np.__version__,

@@ -34,6 +34,7 @@ settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -48,6 +49,7 @@ import numpy as np
 
 from weibull_stats._version import __version__
 from weibull_stats.checkpoints import Checkpoint, classify, open_sources, source_names, split_fused
+from weibull_stats.checkpoints.devices import check_device, to_device
 from weibull_stats.checkpoints.readers import minilm_path
 from weibull_stats.checkpoints.sources import reopen
 from weibull_stats.progress import ProgressOption, QueueTicker, Ticker, progress_bar, show_progress
@@ -97,7 +99,8 @@ def _checkpoint(path: str, label: str) -> Checkpoint:
 
 
 def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None,
-               ticker: Ticker | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+               device: str | None = None, ticker: Ticker | None = None
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read one tensor, split it if fused, fit each (part, estimator) not yet done.
 
     The tensor is read in its stored precision (bfloat16 and float16 stay 16-bit) and each
@@ -105,8 +108,10 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
     policy (:data:`FIT_OPTIONS`): 16-bit data are counted by bit pattern there, and every
     estimator, the bootstrap and the goodness-of-fit test take that one sample.
     ``threads`` goes to the bootstrap engine (None: every CPU); results do not depend on it.
-    ``ticker`` (:mod:`weibull_stats.progress`) is told of the work done, in weights fitted
-    (:func:`task_cost` in all). Returns the rows and the failures; a failure never raises.
+    With a ``device`` the tensor is moved there as read and the sample's O(n) passes run there
+    (:mod:`weibull_stats.checkpoints.devices`). ``ticker`` (:mod:`weibull_stats.progress`) is
+    told of the work done, in weights fitted (:func:`task_cost` in all). Returns the rows and
+    the failures; a failure never raises.
     """
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
@@ -114,6 +119,8 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
         ckpt = _checkpoint(task.path, task.checkpoint)
         entry = ckpt.entry(task.tensor)
         weight = ckpt.read(task.tensor)
+        if device is not None:
+            weight = to_device(weight, device)
     except (ValueError, OSError, KeyError, TypeError) as exc:
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         errors.append(_error(task.checkpoint, task.step, task.tensor, "", "", message))
@@ -154,7 +161,7 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             row.update(
                 checkpoint=task.checkpoint, step=task.step, tensor=task.tensor, part=part,
                 layer=role.layer, kind=kind, family=task.family, dtype=entry.dtype,
-                rows=int(block.shape[0]), cols=int(block.shape[1]), numel=int(block.size),
+                rows=int(block.shape[0]), cols=int(block.shape[1]), numel=math.prod(block.shape),
                 seed=seed, package_version=__version__, validated=validated,
             )
             rows.append(row)
@@ -186,6 +193,7 @@ def scan(
     include_vectors: bool = False,
     progress: ProgressOption = None,
     warn: bool = True,
+    device: str | None = None,
 ) -> tuple[pd.DataFrame, list[Checkpoint]]:
     """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
 
@@ -258,6 +266,11 @@ def scan(
     warn : bool, default True
         Emit the :class:`ScanWarning` (:func:`warn_failures`) here; the workflow emits it
         after writing the report instead.
+    device : str, optional
+        A torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``...): each tensor is read straight
+        into a torch tensor there and its sample reduced there (16-bit storage: only the
+        pattern counts come back). Recorded in ``run.json``; the numbers do not depend on it.
+        None (default): numpy on the CPU.
 
     Returns
     -------
@@ -307,6 +320,7 @@ def scan(
     )
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
+    device = check_device(device)
     validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     checkpoints = open_sources(paths, jobs=jobs)
@@ -325,13 +339,14 @@ def scan(
                 finished, torn = resume_state(out_dir, settings, files, tasks)
             remove_outputs(out_dir)  # no table, report or run record of an earlier scan stays beside this one
             journal = Journal(out_dir / JOURNAL, header_line(settings, files), finished)
-            write_run(out_dir, settings, gate, started, None, len(tasks), files)
+            write_run(out_dir, settings, gate, started, None, len(tasks), files, device=device)
         pending = pending_tasks(tasks, finished, settings)
         rows = list(finished)
         try:
             if journal is not None:
                 journal.write([], errors)
-            for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks)):
+            for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks),
+                                                   device):
                 rows += new_rows
                 errors += new_errors
                 if journal is not None:
@@ -348,7 +363,7 @@ def scan(
             write_tables(out_dir, frame, errors, skipped)
             write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),
                       len(tasks), files, rows=len(frame), errors=len(errors), skipped=len(skipped),
-                      resumed_rows=len(finished), torn_journal_lines=torn)
+                      resumed_rows=len(finished), torn_journal_lines=torn, device=device)
     frame.attrs["errors"] = errors
     frame.attrs["skipped"] = skipped
     frame.attrs["gate"] = gate_dict(gate, settings.estimators)
@@ -386,18 +401,19 @@ def _set_queue(queue: Any) -> None:  # the worker processes' end of the progress
     _QUEUE = queue
 
 
-def _fit_reporting(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None
-                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _fit_reporting(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None,
+                   device: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ticker = QueueTicker(_QUEUE, task.order) if _QUEUE is not None else None
     try:
-        return fit_tensor(task, settings, validated, threads, ticker)
+        return fit_tensor(task, settings, validated, threads, device, ticker=ticker)
     finally:
         if ticker is not None:
             ticker.flush()
 
 
 def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
-               progress: Any, total: int) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+               progress: Any, total: int, device: str | None = None
+               ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """Fit ``tasks`` (of ``total``), yielding each task's rows and failures as it finishes.
 
     The bar counts weights fitted (:func:`task_cost`), so it moves while a large tensor is
@@ -426,12 +442,12 @@ def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool,
             if jobs == 1 or len(tasks) <= 1:
                 for task in tasks:
                     ticker = _TaskTicker(credit, task.order)
-                    result = fit_tensor(task, settings, validated, None, ticker)
+                    result = fit_tensor(task, settings, validated, None, device, ticker=ticker)
                     finish(task)
                     yield result
             else:
                 report = show_progress(progress) or isinstance(progress, Ticker)
-                yield from _run_pool(tasks, settings, validated, jobs, report, credit, finish)
+                yield from _run_pool(tasks, settings, validated, jobs, device, report, credit, finish)
         finally:
             _OPEN.clear()  # release the last checkpoint (a loaded .bin state dict can be large)
 
@@ -446,14 +462,15 @@ class _TaskTicker:
         self.credit(self.key, float(n))
 
 
-def _run_pool(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int, report: bool,
-              credit: Callable[[int, float], None], finish: Callable[[TensorTask], None]
+def _run_pool(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
+              device: str | None, report: bool, credit: Callable[[int, float], None],
+              finish: Callable[[TensorTask], None]
               ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     context = get_context("spawn")
     queue = context.Queue() if report else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_set_queue,
                              initargs=(queue,)) as pool:
-        futures = {pool.submit(_fit_reporting, task, settings, validated, 1): task for task in tasks}
+        futures = {pool.submit(_fit_reporting, task, settings, validated, 1, device): task for task in tasks}
         waiting = set(futures)
         while waiting:
             ready, waiting = wait(waiting, timeout=0.25 if report else None, return_when=FIRST_COMPLETED)

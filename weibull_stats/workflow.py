@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from weibull_stats import scanning
 from weibull_stats.checkpoints import source_names
+from weibull_stats.checkpoints.devices import check_device
 from weibull_stats.progress import ProgressOption
 from weibull_stats.report import write_report
 from weibull_stats.scan_files import output_lock, staged_files
@@ -50,6 +51,7 @@ def scan(
     include_vectors: bool = False,
     report: bool = True,
     progress: ProgressOption = None,
+    device: str | None = None,
 ) -> pd.DataFrame:
     """Fit every weight matrix of one or more checkpoints, after the validation gate.
 
@@ -123,6 +125,10 @@ def scan(
         terminal (:mod:`weibull_stats.progress`).
     report : bool, default True
         With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report`).
+    device : str, optional
+        A torch device (``"cuda"``...): each tensor is read straight to it and reduced there
+        (see :func:`weibull_stats.scanning.scan`); recorded in ``run.json``. A clear error
+        when it is not available. None (default): numpy on the CPU.
 
     Returns
     -------
@@ -183,6 +189,7 @@ def scan(
                    intervals=intervals, fdr=fdr, multiple_testing=multiple_testing)
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
+    check_device(device)
     gate = validation_gate.ensure_validated(names, skip=skip_validation, progress=progress)
     out_dir = Path(out) if out is not None else None
     # one lock around the scan and its report: no other scan or report writes there meanwhile
@@ -192,7 +199,7 @@ def scan(
             bootstrap_method=bootstrap_method, intervals=intervals, fdr=fdr,
             multiple_testing=multiple_testing, confidence_level=confidence_level, gof=gof,
             gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
-            include_vectors=include_vectors, progress=progress, warn=False,
+            include_vectors=include_vectors, progress=progress, warn=False, device=device,
         )
         if out_dir is not None and report:
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all

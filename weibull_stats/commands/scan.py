@@ -72,6 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "the same seed gives the same output bytes (default: %(default)s)")
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                         help="worker processes; the result does not depend on it (default: %(default)s)")
+    parser.add_argument("--device", default=None, metavar="DEVICE",
+                        help="read each tensor straight to this torch device (cuda, cuda:1, cpu, ...) "
+                        "and reduce it there; needs torch; the numbers do not depend on it "
+                        "(default: numpy on the CPU)")
     parser.add_argument("--skip-validation", action="store_true",
                         help="fit without the validation gate, recorded in every row and the report "
                         "(default: off)")
@@ -103,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
                 seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
                 skip_validation=args.skip_validation, include_vectors=args.include_vectors,
-                progress=args.progress,
+                progress=args.progress, device=args.device,
             )
     except ValidationFailed as exc:
         sys.stderr.write(f"weibull-stats scan: validation gate failed: {exc}\n")
