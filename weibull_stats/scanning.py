@@ -52,6 +52,7 @@ from weibull_stats.checkpoints import Checkpoint, classify, open_sources, source
 from weibull_stats.checkpoints.readers import minilm_path
 from weibull_stats.checkpoints.sources import reopen
 from weibull_stats.sample import as_sample
+from weibull_stats.scan_distributed import ClusterRun
 from weibull_stats.scan_files import check_fingerprints, fingerprints, output_lock, remove_outputs
 from weibull_stats.scan_fit import fit_unit as _fit_unit
 from weibull_stats.scan_journal import JOURNAL, Journal, header_line, pending_tasks, resume_state
@@ -87,12 +88,15 @@ _OPEN: dict[tuple[str, str], Checkpoint] = {}
 
 
 def _checkpoint(path: str, label: str) -> Checkpoint:
-    # one open checkpoint per worker process at a time (a torch shard can be large)
+    # one open checkpoint per worker process at a time (a torch shard can be large); safe when a
+    # Dask worker runs tasks in several threads
     key = (path, label)
-    if key not in _OPEN:
+    found = _OPEN.get(key)
+    if found is None:
+        found = reopen(path, label)
         _OPEN.clear()
-        _OPEN[key] = reopen(path, label)
-    return _OPEN[key]
+        _OPEN[key] = found
+    return found
 
 
 def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None
@@ -175,6 +179,7 @@ def scan(
     include_vectors: bool = False,
     progress: bool = False,
     warn: bool = True,
+    client: Any = None,
 ) -> tuple[pd.DataFrame, list[Checkpoint]]:
     """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
 
@@ -221,6 +226,10 @@ def scan(
     warn : bool, default True
         Emit the :class:`ScanWarning` (:func:`warn_failures`) here; the workflow emits it
         after writing the report instead.
+    client : dask.distributed.Client, optional
+        Run the tasks (one per tensor) on this Dask cluster; its workers read the tensors
+        from the files, this process journals the results (:mod:`weibull_stats.scan_distributed`).
+        The tables are the same bytes as without it. Not with in-memory sources or ``jobs > 1``.
 
     Returns
     -------
@@ -272,6 +281,7 @@ def scan(
     validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     checkpoints = open_sources(paths, jobs=jobs)
+    cluster = ClusterRun.start(client, checkpoints, jobs) if client is not None else None
     tasks, skipped, errors = plan_tasks(checkpoints, settings)
     if not tasks and len(errors) == len(checkpoints):  # only "nothing to fit" (no file or tensor failed)
         raise ValueError("nothing to fit: " + "; ".join(e["error"] for e in errors))
@@ -293,7 +303,8 @@ def scan(
         try:
             if journal is not None:
                 journal.write([], errors)
-            for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks)):
+            for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks),
+                                                     cluster):
                 rows += new_rows
                 errors += new_errors
                 if journal is not None:
@@ -331,11 +342,17 @@ def warn_failures(frame: pd.DataFrame, out: Path | None, *, stacklevel: int = 2)
 
 
 def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
-               progress: bool, total: int) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+               progress: bool, total: int, cluster: ClusterRun | None = None,
+               ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     bar = tqdm(total=total, initial=total - len(tasks), unit="tensor", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
     try:
-        if jobs == 1 or len(tasks) <= 1:
+        if cluster is not None:  # a Dask cluster: one task per tensor, read by its worker
+            for task, result in cluster.results(fit_tensor, tasks, settings, validated):
+                bar.set_postfix_str(task.tensor, refresh=False)
+                yield result
+                bar.update()
+        elif jobs == 1 or len(tasks) <= 1:
             for task in tasks:
                 bar.set_postfix_str(task.tensor, refresh=False)
                 yield fit_tensor(task, settings, validated)

@@ -41,6 +41,7 @@ def scan(
     include_vectors: bool = False,
     report: bool = True,
     progress: bool = False,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Fit every weight matrix of one or more checkpoints, after the validation gate.
 
@@ -87,6 +88,12 @@ def scan(
         A tqdm progress bar (one step per tensor) on stderr.
     report : bool, default True
         With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report`).
+    client : dask.distributed.Client, optional
+        Run the scan's tasks (one per tensor) on this Dask cluster: the workers read the
+        tensors from files they share with this process, which journals the results and writes
+        the same bytes as a local scan (:mod:`weibull_stats.scan_distributed`;
+        :func:`~weibull_stats.scan_distributed.cluster_client` makes one). Not with in-memory
+        sources or ``jobs > 1``.
 
     Returns
     -------
@@ -152,7 +159,7 @@ def scan(
         frame, checkpoints = scanning.scan(
             paths, estimators=names, bootstrap=bootstrap, confidence_level=confidence_level, gof=gof,
             gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
-            include_vectors=include_vectors, progress=progress, warn=False,
+            include_vectors=include_vectors, progress=progress, warn=False, client=client,
         )
         if out_dir is not None and report:
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all

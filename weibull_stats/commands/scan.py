@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -20,6 +21,7 @@ from weibull_stats.commands._arguments import (
 from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._output import format_table
 from weibull_stats.report import kind_summary
+from weibull_stats.scan_distributed import cluster_client, local_workers
 from weibull_stats.scan_plan import FIT_OPTIONS
 from weibull_stats.scanning import ScanWarning
 from weibull_stats.validation.gate import ValidationFailed
@@ -59,6 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "the same seed gives the same output bytes (default: %(default)s)")
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                         help="worker processes; the result does not depend on it (default: %(default)s)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the tasks (one per tensor) on the Dask cluster of this scheduler "
+                       "(tcp://host:8786); its workers read the checkpoint files, which must be on a "
+                       "filesystem they share (default: no cluster)")
+    where.add_argument("--cluster", default=None, metavar="local:N",
+                       help="run the tasks on a Dask LocalCluster of N worker processes, started "
+                       "and closed by this scan (default: no cluster)")
     parser.add_argument("--skip-validation", action="store_true",
                         help="fit without the validation gate, recorded in every row and the report "
                         "(default: off)")
@@ -82,16 +92,26 @@ def check_scan_policy(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_scan_policy(args)
+    distributed = args.scheduler is not None or args.cluster is not None
+    if args.cluster is not None:
+        try:
+            local_workers(args.cluster)
+        except ValueError as exc:
+            raise CommandLineError(f"--cluster {args.cluster}: {exc}") from None
+    if distributed and args.jobs != 1:
+        raise CommandLineError(f"--jobs {args.jobs} with --{'scheduler' if args.scheduler else 'cluster'}: "
+                               "the cluster's workers do the work; give one or the other")
     out = Path(args.out)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with (cluster_client(scheduler=args.scheduler, cluster=args.cluster) if distributed
+              else contextlib.nullcontext()) as client, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ScanWarning)
             frame = scan(
                 args.paths, estimators=selected_estimators(args.estimator), bootstrap=args.bootstrap,
                 confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
                 seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
                 skip_validation=args.skip_validation, include_vectors=args.include_vectors,
-                progress=not args.no_progress,
+                progress=not args.no_progress, client=client,
             )
     except ValidationFailed as exc:
         sys.stderr.write(f"weibull-stats scan: validation gate failed: {exc}\n")
