@@ -57,6 +57,8 @@ from weibull_stats.scan_plan import ScanSettings, TensorTask, error_record
 
 #: The prefix of every task key (Dask groups tasks and learns their durations by it).
 KEY_PREFIX = "weibull_stats_fit"
+#: The module a worker imports to run a task (warmed up before the first one arrives).
+WORKER_MODULE = "weibull_stats.scanning"
 #: ``--cluster`` values: ``local:N``, a ``LocalCluster`` of N single-threaded worker processes.
 LOCAL_CLUSTER = re.compile(r"^local:([0-9]+)$")
 
@@ -117,8 +119,9 @@ def cluster_client(*, scheduler: str | None = None, cluster: str | None = None) 
         return
     assert cluster is not None
     workers = local_workers(cluster)
+    # each worker imports the scan as it starts (not at its first task), while the client plans
     with (distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None) as local,
+                                   dashboard_address=None, preload=[WORKER_MODULE]) as local,
           distributed.Client(local) as client):
         yield client
 
