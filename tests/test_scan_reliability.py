@@ -133,10 +133,10 @@ def test_a_checkpoint_rewritten_during_the_scan_writes_no_tables(tmp_path: Path,
     folder = _checkpoint(tmp_path / "ckpt")
     original = scan_module.fit_tensor
 
-    def rewriting(task: TensorTask, *args: Any) -> Any:
+    def rewriting(task: TensorTask, *args: Any, **kwargs: Any) -> Any:
         if task.order == 2:
             (folder / "config.json").write_text((folder / "config.json").read_text() + " ")
-        return original(task, *args)
+        return original(task, *args, **kwargs)
 
     monkeypatch.setattr(scan_module, "fit_tensor", rewriting)
     with pytest.raises(ValueError, match=r"config\.json changed on disk during the scan; no tables were "

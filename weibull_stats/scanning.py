@@ -34,6 +34,7 @@ settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,6 +55,7 @@ from weibull_stats.checkpoints.readers import minilm_path
 from weibull_stats.checkpoints.sources import reopen
 from weibull_stats.progress import ProgressOption, QueueTicker, Ticker, progress_bar, show_progress
 from weibull_stats.sample import as_sample
+from weibull_stats.scan_distributed import ClusterRun
 from weibull_stats.scan_files import check_fingerprints, fingerprints, output_lock, remove_outputs
 from weibull_stats.scan_fit import fit_unit as _fit_unit
 from weibull_stats.scan_fit import unit_cost
@@ -90,12 +92,15 @@ _OPEN: dict[tuple[str, str], Checkpoint] = {}
 
 
 def _checkpoint(path: str, label: str) -> Checkpoint:
-    # one open checkpoint per worker process at a time (a torch shard can be large)
+    # one open checkpoint per worker process at a time (a torch shard can be large); safe when a
+    # Dask worker runs tasks in several threads
     key = (path, label)
-    if key not in _OPEN:
+    found = _OPEN.get(key)
+    if found is None:
+        found = reopen(path, label)
         _OPEN.clear()
-        _OPEN[key] = reopen(path, label)
-    return _OPEN[key]
+        _OPEN[key] = found
+    return found
 
 
 def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None,
@@ -149,7 +154,10 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             errors += [_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}")
                        for name in wanted]
             continue
-        if sample.owned and len(wanted) * (1 + settings.gof) > 1:
+        # consumers of the sample per estimator: the fit (with its interval) or the bootstrap,
+        # the interval beside a bootstrap, the test
+        both = settings.bootstrap > 0 and settings.intervals == "asymptotic"
+        if sample.owned and len(wanted) * (1 + settings.gof + both) > 1:
             # shared by several fits: none may reorder it, so no row depends on the others
             sample = replace(sample, owned=False)
         for name in wanted:
@@ -194,6 +202,7 @@ def scan(
     progress: ProgressOption = None,
     warn: bool = True,
     device: str | None = None,
+    client: Any = None,
 ) -> tuple[pd.DataFrame, list[Checkpoint]]:
     """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
 
@@ -271,6 +280,10 @@ def scan(
         into a torch tensor there and its sample reduced there (16-bit storage: only the
         pattern counts come back). Recorded in ``run.json``; the numbers do not depend on it.
         None (default): numpy on the CPU.
+    client : dask.distributed.Client, optional
+        Run the tasks (one per tensor) on this Dask cluster; its workers read the tensors
+        from the files, this process journals the results (:mod:`weibull_stats.scan_distributed`).
+        The tables are the same bytes as without it. Not with in-memory sources or ``jobs > 1``.
 
     Returns
     -------
@@ -324,6 +337,7 @@ def scan(
     validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     checkpoints = open_sources(paths, jobs=jobs)
+    cluster = ClusterRun.start(client, checkpoints, jobs) if client is not None else None
     tasks, skipped, errors = plan_tasks(checkpoints, settings)
     if not tasks and len(errors) == len(checkpoints):  # only "nothing to fit" (no file or tensor failed)
         raise ValueError("nothing to fit: " + "; ".join(e["error"] for e in errors))
@@ -346,7 +360,7 @@ def scan(
             if journal is not None:
                 journal.write([], errors)
             for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks),
-                                                   device):
+                                                   device, cluster):
                 rows += new_rows
                 errors += new_errors
                 if journal is not None:
@@ -412,7 +426,7 @@ def _fit_reporting(task: TensorTask, settings: ScanSettings, validated: bool, th
 
 
 def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
-               progress: Any, total: int, device: str | None = None
+               progress: Any, total: int, device: str | None = None, cluster: ClusterRun | None = None,
                ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """Fit ``tasks`` (of ``total``), yielding each task's rows and failures as it finishes.
 
@@ -439,7 +453,12 @@ def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool,
                 bar.set_postfix_str(f"{done_tasks}/{total} tensors, {task.tensor}", refresh=False)
 
         try:
-            if jobs == 1 or len(tasks) <= 1:
+            if cluster is not None:  # a Dask cluster: one task per tensor, read by its worker
+                fit = functools.partial(fit_tensor, device=device) if device is not None else fit_tensor
+                for task, result in cluster.results(fit, tasks, settings, validated):
+                    finish(task)
+                    yield result
+            elif jobs == 1 or len(tasks) <= 1:
                 for task in tasks:
                     ticker = _TaskTicker(credit, task.order)
                     result = fit_tensor(task, settings, validated, None, device, ticker=ticker)

@@ -52,6 +52,7 @@ def scan(
     report: bool = True,
     progress: ProgressOption = None,
     device: str | None = None,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Fit every weight matrix of one or more checkpoints, after the validation gate.
 
@@ -129,6 +130,12 @@ def scan(
         A torch device (``"cuda"``...): each tensor is read straight to it and reduced there
         (see :func:`weibull_stats.scanning.scan`); recorded in ``run.json``. A clear error
         when it is not available. None (default): numpy on the CPU.
+    client : dask.distributed.Client, optional
+        Run the scan's tasks (one per tensor) on this Dask cluster: the workers read the
+        tensors from files they share with this process, which journals the results and writes
+        the same bytes as a local scan (:mod:`weibull_stats.scan_distributed`;
+        :func:`~weibull_stats.scan_distributed.cluster_client` makes one). Not with in-memory
+        sources or ``jobs > 1``.
 
     Returns
     -------
@@ -200,6 +207,7 @@ def scan(
             multiple_testing=multiple_testing, confidence_level=confidence_level, gof=gof,
             gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
             include_vectors=include_vectors, progress=progress, warn=False, device=device,
+            client=client,
         )
         if out_dir is not None and report:
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all

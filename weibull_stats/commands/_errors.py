@@ -33,6 +33,7 @@ API_TO_FLAGS: Mapping[str, str] = {
     "kind": "`--kind`",
     "out": "`--out`",
     "resume": "`--resume`",
+    "client": "`--scheduler` or `--cluster`",
     "paths": "PATH",
     "path": "PATH",
 }

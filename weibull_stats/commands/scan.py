@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -17,9 +18,11 @@ from weibull_stats.commands._arguments import (
     positive_int,
     selected_estimators,
 )
+from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
 from weibull_stats.report import kind_summary
+from weibull_stats.scan_distributed import cluster_client, local_workers
 from weibull_stats.scan_plan import BOOTSTRAP_METHODS, INTERVAL_CHOICES, MULTIPLE_TESTING_METHODS
 from weibull_stats.scanning import ScanWarning
 from weibull_stats.validation.gate import ValidationFailed
@@ -76,6 +79,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="read each tensor straight to this torch device (cuda, cuda:1, cpu, ...) "
                         "and reduce it there; needs torch; the numbers do not depend on it "
                         "(default: numpy on the CPU)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the tasks (one per tensor) on the Dask cluster of this scheduler "
+                       "(tcp://host:8786); its workers read the checkpoint files, which must be on a "
+                       "filesystem they share (default: no cluster)")
+    where.add_argument("--cluster", default=None, metavar="local:N",
+                       help="run the tasks on a Dask LocalCluster of N worker processes, started "
+                       "and closed by this scan (default: no cluster)")
     parser.add_argument("--skip-validation", action="store_true",
                         help="fit without the validation gate, recorded in every row and the report "
                         "(default: off)")
@@ -95,9 +106,19 @@ def _cell(value: float) -> str:
 def run(args: argparse.Namespace) -> int:
     estimators = selected_estimators(args.estimator)
     options = parse_options(args.option, estimators)
+    distributed = args.scheduler is not None or args.cluster is not None
+    if args.cluster is not None:
+        try:
+            local_workers(args.cluster)
+        except ValueError as exc:
+            raise CommandLineError(f"--cluster {args.cluster}: {exc}") from None
+    if distributed and args.jobs != 1:
+        raise CommandLineError(f"--jobs {args.jobs} with --{'scheduler' if args.scheduler else 'cluster'}: "
+                               "the cluster's workers do the work; give one or the other")
     out = Path(args.out)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with (cluster_client(scheduler=args.scheduler, cluster=args.cluster) if distributed
+              else contextlib.nullcontext()) as client, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ScanWarning)
             frame = scan(
                 args.paths, estimators=estimators, options=options, values=args.values, zeros=args.zeros,
@@ -107,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
                 seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
                 skip_validation=args.skip_validation, include_vectors=args.include_vectors,
-                progress=args.progress, device=args.device,
+                progress=args.progress, device=args.device, client=client,
             )
     except ValidationFailed as exc:
         sys.stderr.write(f"weibull-stats scan: validation gate failed: {exc}\n")
