@@ -467,9 +467,13 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
         trim = (0.1, 0.9)
         options = frame[frame["estimator"] == estimator]["options"].iloc[0]
         trim_option = json.loads(options).get("trim")
+        note = None
         if isinstance(trim_option, list) and len(trim_option) == 2:
             trim = (float(trim_option[0]), float(trim_option[1]))
-        fig = plotting.plot_scan_probability(samples, trim=trim)
+        else:  # the fit has no window of its own: the shading is the paper's, for reference
+            note = (f"F in [{trim[0]:g}, {trim[1]:g}], the paper's window for reference "
+                    f"({estimator} has no trim)")
+        fig = plotting.plot_scan_probability(samples, trim=trim, window_note=note)
         lines.append(_embed("probability plots",
                             _save(fig, out / f"probability_plots{suffix}", formats, dpi)))
     if trajectory:

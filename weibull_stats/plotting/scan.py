@@ -51,6 +51,8 @@ def interval_label(frame: Any) -> str:
         if column in frame and frame[column].notna().any():
             method = str(frame[column].dropna().iloc[0])
     text = f"{float(level.iloc[0]):.0%} " if len(level) else ""
+    if method == "asymptotic":
+        return f"error bars: {text}asymptotic (Wald) interval of k, from the estimator's standard error"
     count = f", {int(resamples.iloc[0])} resamples" if len(resamples) and int(resamples.iloc[0]) else ""
     return f"error bars: {text}{method} bootstrap interval of k{count}"
 
@@ -143,7 +145,8 @@ def plot_scan_shape_by_layer(
 
 
 def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9), points: int = 800,
-                          band_level: float | None = 0.95, margin: float = 0.5) -> Any:
+                          band_level: float | None = 0.95, margin: float = 0.5,
+                          window_note: str | None = None) -> Any:
     """Weibull probability plots on a probability-scaled axis, one panel per kind.
 
     Each panel is :func:`~weibull_stats.plotting.plot_probability`'s drawing: ``|w|`` on a
@@ -163,6 +166,9 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
     band_level : float or None, default 0.95
     margin : float, default 0.5
         Widening of each x-range beyond the window, in window log-widths.
+    window_note : str, optional
+        What the shaded window is, for a fit that has no trim of its own (default: "fitted
+        window F in [low, high]").
 
     Returns
     -------
@@ -195,7 +201,7 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
             ax.set_ylim(*shared)
             percent_ticks(ax)
             ax.tick_params(labelsize=7)
-    caption = (f"Shaded: fitted window F in [{trim[0]:g}, {trim[1]:g}]"
+    caption = (f"Shaded: {window_note or f'fitted window F in [{trim[0]:g}, {trim[1]:g}]'}"
                + (f"; blue band: {band_level:.0%} pointwise band of the order statistics "
                   "under the fitted law "
                   "(Beta(i, n−i+1) quantiles)" if band_level is not None else "")
