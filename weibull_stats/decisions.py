@@ -35,6 +35,7 @@ from weibull_stats.bootstrapping import BootstrapResult
 from weibull_stats.confidence import IntervalEstimate
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.engine import resolve_estimator
+from weibull_stats.intervals import check_between
 from weibull_stats.results import WeibullFit
 
 #: The three verdicts.
@@ -46,13 +47,7 @@ PUBLISHED_GROUPS: tuple[str, ...] = ("all", "MHA-separate", "GQA", "MHA-merged")
 
 
 def _check_alpha(level: Any) -> float:
-    try:
-        alpha = float(level)
-    except (TypeError, ValueError):
-        alpha = math.nan
-    if not 0.0 < alpha < 0.5:
-        raise ValueError(f"`level` must lie strictly between 0 and 0.5; got {level!r}")
-    return alpha
+    return check_between(level, "level", high=0.5)
 
 
 def _check_band(low: np.ndarray, high: np.ndarray) -> None:

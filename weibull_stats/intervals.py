@@ -59,15 +59,30 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_between(value: Any, name: str, high: float = 1.0) -> float:
+    """A number strictly between 0 and ``high`` (a level, a probability), or a message naming ``name``.
+
+    Examples
+    --------
+    >>> check_between(0.05, "fdr")
+    0.05
+    >>> check_between(0.7, "level", high=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: `level` must lie strictly between 0 and 0.5; got 0.7
+    """
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not 0.0 < number < high:
+        raise ValueError(f"`{name}` must lie strictly between 0 and {high:g}; got {value!r}")
+    return number
+
+
 def check_level(confidence_level: Any) -> float:
     """A confidence level strictly between 0 and 1."""
-    try:
-        level = float(confidence_level)
-    except (TypeError, ValueError):
-        level = math.nan
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"`confidence_level` must lie strictly between 0 and 1; got {confidence_level!r}")
-    return level
+    return check_between(confidence_level, "confidence_level")
 
 
 def interval_probabilities(

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.checkpoints import Checkpoint, detect_family
+from weibull_stats.intervals import check_between
 from weibull_stats.options import check_choice, check_policy
 from weibull_stats.registry import get_estimator, options_by_estimator
 from weibull_stats.seeds import child_seed
@@ -178,9 +179,7 @@ def check_settings(
 
 
 def _check_fdr(fdr: Any) -> float:
-    if isinstance(fdr, bool) or not isinstance(fdr, int | float | np.floating) or not 0.0 < float(fdr) < 1.0:
-        raise ValueError(f"`fdr` must lie in (0, 1); got {fdr!r}")
-    return float(fdr)
+    return check_between(fdr, "fdr", high=0.5)
 
 
 def plan_tasks(
