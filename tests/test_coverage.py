@@ -55,8 +55,8 @@ def test_records_carry_statsmodels_wilson_and_the_verdict(count, reps):
     hits[:count, 0] = 1
     hits[:, 1] = 1
     hits[:, 2], hits[:, 3] = 0.2, 0.05
-    shape, scale = coverage_table.coverage_records({"n": 1000, "reps": reps}, 1.5, 1.0, "exact limit", hits, 3,
-                                                   0.95)
+    case = {"n": 1000, "reps": reps}
+    shape, scale = coverage_table.coverage_records(case, 1.5, 1.0, "exact limit", hits, 3, 0.95)
     low, high = proportion_confint(count, reps, alpha=0.05, method="wilson")
     assert (shape["hits"], shape["coverage"]) == (count, count / reps)
     assert (shape["wilson_low"], shape["wilson_high"]) == pytest.approx((low, high), abs=1e-12)
@@ -66,13 +66,15 @@ def test_records_carry_statsmodels_wilson_and_the_verdict(count, reps):
 
 
 def test_records_without_target_are_empty():
-    rows = coverage_table.coverage_records({"n": 10}, None, None, "no stored limit derived (x)", None, 0, 0.95)
+    source = "no stored limit derived (x)"
+    rows = coverage_table.coverage_records({"n": 10}, None, None, source, None, 0, 0.95)
     assert [r["hits"] for r in rows] == [None, None]
     assert all(math.isnan(r["coverage"]) for r in rows)
 
 
 @pytest.mark.parametrize(("within", "expected"), [
-    ([True, True, True, True], 1000), ([False, True, True, True], 10_000), ([False, False, False, True], 10**6),
+    ([True, True, True, True], 1000), ([False, True, True, True], 10_000),
+    ([False, False, False, True], 10**6),
     ([True, True, True, False], None), ([False, True, False, True], 10**6), ([False] * 4, None),
 ])
 def test_smallest_covering_n(within, expected):
@@ -127,7 +129,8 @@ def test_covering_sizes_per_curve_and_its_written_form():
 
 
 # ---------------------------------------------------------------------- quick statistical check
-@pytest.mark.parametrize(("name", "population"), [("probability_plot", "halfnormal"), ("mle", "weibull(k=1.5)")])
+@pytest.mark.parametrize(("name", "population"),
+                         [("probability_plot", "halfnormal"), ("mle", "weibull(k=1.5)")])
 def test_asymptotic_coverage_at_n_2000(name, population):
     # 200 seeded replicates at n = 2000: the coverage of a correct 95% interval lies in its
     # Wilson interval at 99.9% (about +-5%) for all but 1 in 1000 seeds; a spread off by 20%
@@ -148,11 +151,12 @@ def test_bootstrap_case_and_the_written_outputs(tmp_path):
     assert set(frame["interval"]) == {"percentile", "basic", "bca", "wald"}
     assert frame.loc[frame["hits"].notna(), "coverage"].between(0, 1).all()
     files = coverage.write_coverage(frame, tmp_path, stamp(1), figure_formats=["png"], dpi=50)
-    assert sorted(p.name for p in files) == ["coverage.csv", "coverage.md", "coverage.png", "coverage_by_n.csv",
-                                             "coverage_by_n.md"]
+    assert sorted(p.name for p in files) == ["coverage.csv", "coverage.md", "coverage.png",
+                                             "coverage_by_n.csv", "coverage_by_n.md"]
     table = pd.read_csv(tmp_path / "coverage.csv", comment="#")
-    assert set(table["method"]) == {"asymptotic (Wald)", "none simulated", "bootstrap percentile, nonparametric",
-                                    "bootstrap basic, nonparametric", "bootstrap bca, nonparametric"}
+    assert set(table["method"]) == {"asymptotic (Wald)", "none simulated",
+                                    "bootstrap percentile, nonparametric", "bootstrap basic, nonparametric",
+                                    "bootstrap bca, nonparametric"}
     mle_bf16 = table[(table["estimator"] == "mle") & (table["storage"] == "bfloat16")]
     assert list(mle_bf16["shape_within_from_n"]) == ["no target"]
 
@@ -163,3 +167,12 @@ def test_study_cases_do_not_depend_on_their_order():
     together = coverage.asymptotic_case(["mle", "log_moment"], "weibull(k=1.5)", 500, 30, seed=3,
                                         storages=["float64"])
     assert [r["hits"] for r in alone] == [r["hits"] for r in together if r["estimator"] == "log_moment"]
+
+
+def test_bootstrap_case_counts_too_few_resamples_instead_of_warning(recwarn):
+    # 19 resamples cannot reach a 95% tail ((19 + 1) * 0.025 < 1): every replicate's BCa warns
+    rows = coverage.bootstrap_case("log_moment", "nonparametric", "weibull(k=1.5)", "float64", 200, 3, seed=2,
+                                   n_resamples=19)
+    warned = {(r["interval"], r["parameter"]): r["warned"] for r in rows}
+    assert warned[("bca", "shape")] == 3 and warned[("percentile", "shape")] == 0
+    assert not [w for w in recwarn if "resamples are too few" in str(w.message)]

@@ -52,6 +52,7 @@ import pandas as pd
 
 from weibull_stats.bootstrapping import bootstrap
 from weibull_stats.confidence import UnreliableIntervalWarning, confidence_interval
+from weibull_stats.degenerate import FewResamplesWarning
 from weibull_stats.intervals import ConfidenceInterval
 from weibull_stats.sample import as_sample
 from weibull_stats.validation._common import DEFAULT_SEED, Check, check_estimators, child_rng, stamp
@@ -148,7 +149,8 @@ def _hits(ci: ConfidenceInterval, target: Target) -> tuple[bool, bool, float, fl
 
 
 def asymptotic_case(estimators: Sequence[str], population: str, n: int, reps: int, seed: int,
-                    level: float = CONFIDENCE_LEVEL, storages: Sequence[str] = STORAGES) -> list[dict[str, Any]]:
+                    level: float = CONFIDENCE_LEVEL, storages: Sequence[str] = STORAGES
+                    ) -> list[dict[str, Any]]:
     """Coverage of every estimator's asymptotic interval on ``reps`` samples of ``population``
     at size ``n``, float64 and bf16-stored (``storages``; the same draws), one record per
     estimator, storage and parameter (see
@@ -190,24 +192,35 @@ def asymptotic_case(estimators: Sequence[str], population: str, n: int, reps: in
 def bootstrap_case(estimator: str, kind: str, population: str, storage: str, n: int, reps: int, seed: int,
                    n_resamples: int = N_RESAMPLES, level: float = CONFIDENCE_LEVEL) -> list[dict[str, Any]]:
     """Coverage of the percentile, basic and BCa bootstrap intervals of ``estimator`` (one
-    BCa bootstrap per replicate, the others from its distribution)."""
+    BCa bootstrap per replicate, the others from its distribution). Replicates whose BCa
+    tail lay beyond the resamples (:class:`~weibull_stats.FewResamplesWarning`) are counted
+    in the BCa row's ``warned``."""
     target = coverage_target(estimator, population, storage)
     found: dict[str, np.ndarray | None] = dict.fromkeys(BOOTSTRAP_METHODS)
+    warned = dict.fromkeys(BOOTSTRAP_METHODS, 0)
     if target.shape is not None:
         found = {m: np.zeros((reps, 4)) for m in BOOTSTRAP_METHODS}
         rng = child_rng(seed, "coverage", "bootstrap", population, storage, estimator, kind, n)
         for r in range(reps):
             sample = _stored(_draw(population, rng, n), storage)
-            result = bootstrap(sample, estimator, n_resamples=n_resamples, method="bca", kind=kind, rng=rng,
-                               confidence_level=level, workers=1)
-            for method in BOOTSTRAP_METHODS:
-                ci = result if method == "bca" else result.with_method(method)
-                found[method][r] = _hits(ci.confidence_interval, target)  # type: ignore[index]
+            with warnings.catch_warnings(record=True) as caught:
+                # counted per method instead (the `warned` column): a BCa tail beyond the resamples
+                warnings.simplefilter("always", FewResamplesWarning)
+                result = bootstrap(sample, estimator, n_resamples=n_resamples, method="bca", kind=kind,
+                                   rng=rng, confidence_level=level, workers=1)
+                for method in BOOTSTRAP_METHODS:
+                    ci = result if method == "bca" else result.with_method(method)
+                    found[method][r] = _hits(ci.confidence_interval, target)  # type: ignore[index]
+            warned["bca"] += any(issubclass(w.category, FewResamplesWarning) for w in caught)
+            for w in caught:
+                if not issubclass(w.category, FewResamplesWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     records = []
     for method in BOOTSTRAP_METHODS:
         case = {"population": population, "storage": storage, "estimator": estimator, "method": "bootstrap",
                 "interval": method, "kind": kind, "n": n, "reps": reps, "n_resamples": n_resamples}
-        records += coverage_records(case, target.shape, target.scale, target.source, found[method], 0, level)
+        records += coverage_records(case, target.shape, target.scale, target.source, found[method],
+                                    warned[method], level)
     return records
 
 
@@ -282,7 +295,8 @@ def write_coverage(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
         frame, out, "coverage_by_n", stamp=info,
         title="Interval coverage (nominal 0.95) per estimator, method, population, storage and n",
         notes=["wilson_low/high: 95% Wilson interval of the coverage (statsmodels); mean_width: shape "
-               "absolute, scale relative to the target; warned: replicates with UnreliableIntervalWarning"])
+               "absolute, scale relative to the target; warned: replicates with UnreliableIntervalWarning "
+               "(asymptotic) or FewResamplesWarning (BCa: a tail beyond the resamples)"])
     files.append(coverage_figure(frame, out, info, formats=figure_formats, dpi=dpi))
     return files
 

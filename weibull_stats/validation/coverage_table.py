@@ -95,8 +95,8 @@ def smallest_covering_n(sizes: list[int], within: list[bool]) -> int | None:
 def covering_sizes(frame: pd.DataFrame) -> pd.DataFrame:
     """Per curve (estimator x method x population x storage), the smallest covering ``n`` of
     each parameter (``shape_from_n``, ``scale_from_n``, nullable integers: ``<NA>`` when not
-    reached, or when the curve has no target), the sizes tested, the replicates, and the coverage at the largest
-    size."""
+    reached, or when the curve has no target), the sizes tested, the replicates, and the
+    coverage at the largest size."""
     records = []
     keys = [c for c in GROUP if c != "parameter"]
     for key, group in frame.groupby(keys, sort=False):
