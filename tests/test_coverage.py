@@ -159,6 +159,10 @@ def test_bootstrap_case_and_the_written_outputs(tmp_path):
                                     "bootstrap bca, nonparametric"}
     mle_bf16 = table[(table["estimator"] == "mle") & (table["storage"] == "bfloat16")]
     assert list(mle_bf16["shape_within_from_n"]) == ["no target"]
+    # the tables and the figure come back from coverage_by_n.csv alone, stamp kept
+    before = (tmp_path / "coverage.csv").read_text()
+    coverage.redraw_coverage(tmp_path, figure_formats=["png"])
+    assert (tmp_path / "coverage.csv").read_text() == before
 
 
 def test_study_cases_do_not_depend_on_their_order():

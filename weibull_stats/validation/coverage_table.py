@@ -163,17 +163,21 @@ def summary_for_output(summary: pd.DataFrame) -> pd.DataFrame:
 _MARKERS = {"percentile": "s", "basic": "^", "bca": "D"}
 
 
+#: Lowest coverage drawn to scale; rows below it are drawn on the floor, their value written.
+FIGURE_FLOOR = 0.8
+
+
 def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
                     formats: Sequence[str] | None = None, dpi: float | None = None) -> Path:
     """Coverage against ``n`` (log axis), one panel per population x storage and parameter:
-    asymptotic intervals as lines, bootstrap intervals as markers slightly offset in ``n``,
-    Wilson error bars, the nominal level as a line."""
+    asymptotic intervals as lines, bootstrap intervals as markers offset in ``n`` (right:
+    nonparametric, left: parametric), Wilson error bars, the nominal level dashed. A coverage
+    below :data:`FIGURE_FLOOR` is a downward triangle on the floor with its value."""
     panels = list(dict.fromkeys(zip(frame["population"], frame["storage"], strict=True)))
-    fig, axes = new_figure(len(PARAMETERS), len(panels), (5.2, 3.0), sharey=True)
+    fig, axes = new_figure(len(PARAMETERS), len(panels), (5.2, 2.8), sharey=True)
     estimators = list(dict.fromkeys(frame["estimator"]))
     colours = {name: f"C{i}" for i, name in enumerate(estimators)}
     level = float(frame["confidence_level"].iloc[0])
-    low_end = max(0.0, min(0.85, float(np.nanmin(frame["wilson_low"])) - 0.01))
     for i, (population, storage) in enumerate(panels):
         for j, parameter in enumerate(PARAMETERS):
             ax = axes[i][j]
@@ -182,18 +186,28 @@ def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
             for (name, method, kind, interval), curve in part.groupby(
                     ["estimator", "method", "kind", "interval"], sort=False):
                 curve = curve.sort_values("n")
-                err = [curve["coverage"] - curve["wilson_low"], curve["wilson_high"] - curve["coverage"]]
-                style: dict[str, Any] = {"color": colours[name], "yerr": err, "capsize": 2}
+                x = curve["n"].to_numpy(dtype=float)
+                if method != "asymptotic":  # spread the bootstrap markers: method, kind, estimator
+                    side = 1 if kind == "nonparametric" else -1
+                    x = x * 10.0 ** (side * (0.07 + 0.06 * list(_MARKERS).index(interval))
+                                     + 0.012 * (estimators.index(name) - 2))
+                y = curve["coverage"].to_numpy(dtype=float)
+                shown = np.maximum(y, FIGURE_FLOOR + 0.004)
+                err = [np.clip(shown - curve["wilson_low"].to_numpy(), 0, None),
+                       np.clip(curve["wilson_high"].to_numpy() - shown, 0, None)]
+                colour = colours[name]
                 if method == "asymptotic":
-                    ax.errorbar(curve["n"], curve["coverage"], marker="o", ms=3, lw=1.2, **style)
-                    continue
-                side = 1 if kind == "nonparametric" else -1
-                shift = 1.0 + 0.06 * (1 + list(_MARKERS).index(interval)) * side
-                ax.errorbar(curve["n"] * shift, curve["coverage"], ls="none", marker=_MARKERS[interval],
-                            ms=3.5, lw=0.8, mfc=colours[name] if side > 0 else "none", **style)
+                    ax.errorbar(x, shown, yerr=err, color=colour, marker="o", ms=3, lw=1.2, capsize=2)
+                else:
+                    ax.errorbar(x, shown, yerr=err, color=colour, ls="none", marker=_MARKERS[interval], ms=3,
+                                lw=0.7, capsize=1, mfc=colour if kind == "nonparametric" else "none")
+                for xi, yi in zip(x[y < FIGURE_FLOOR], y[y < FIGURE_FLOOR], strict=True):
+                    ax.plot([xi], [FIGURE_FLOOR + 0.004], marker="v", color=colour, ms=6)
+                    ax.annotate(f"{yi:.2f}", (xi, FIGURE_FLOOR + 0.012), fontsize=6, color=colour,
+                                ha="center")
             ax.axhline(level, color="k", lw=0.8, ls="--")
             ax.set_xscale("log")
-            ax.set_ylim(low_end, 1.0)
+            ax.set_ylim(FIGURE_FLOOR, 1.0)
             ax.set_title(f"{population}, {storage}: {parameter}", fontsize=8)
             ax.tick_params(labelsize=7)
             if i == len(panels) - 1:
@@ -207,6 +221,7 @@ def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
     handles += [Line2D([], [], color="0.3", ls="none", marker=m, label=f"bootstrap {k}")
                 for k, m in _MARKERS.items()]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=7, frameon=False,
-               title="filled: nonparametric, hollow: parametric; dashed: nominal", title_fontsize=7)
+               title="bootstrap right of n: nonparametric (filled), left: parametric (hollow); "
+               "dashed: nominal 0.95", title_fontsize=7)
     fig.tight_layout(rect=(0, 0.02, 1, 0.93))
     return save_figure(fig, out, "coverage", stamp=info, formats=formats, dpi=dpi)
