@@ -163,6 +163,14 @@ def test_bootstrap_case_and_the_written_outputs(tmp_path):
     before = (tmp_path / "coverage.csv").read_text()
     coverage.redraw_coverage(tmp_path, figure_formats=["png"])
     assert (tmp_path / "coverage.csv").read_text() == before
+    assert coverage.main(["--out", str(tmp_path), "--redraw"]) == 0  # the command's --redraw
+    assert (tmp_path / "coverage.csv").read_text() == before
+
+
+def test_validate_full_runs_the_coverage_study_first():
+    from weibull_stats.validation import uncertainty
+
+    assert uncertainty.available_studies()[0] is coverage.coverage_outputs
 
 
 def test_study_cases_do_not_depend_on_their_order():
