@@ -17,6 +17,7 @@ from scipy import integrate, special
 from weibull_stats.estimators.probability_plot._population import probability_plot_population
 from weibull_stats.registry import ESTIMATORS
 from weibull_stats.validation import anchors, stored_gof
+from weibull_stats.validation._common import wilson_interval
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
 from weibull_stats.validation.stored import (
@@ -124,11 +125,21 @@ def test_stored_simulation_confirms_the_exact_shift(stored_limit):
 
 @pytest.mark.parametrize(("count", "nobs"), [(0, 200), (10, 200), (37, 200), (200, 200), (3, 7)])
 @pytest.mark.parametrize("confidence", [0.95, 0.9975])
-def test_wilson_interval_equals_statsmodels(count, nobs, confidence):
+def test_wilson_interval_is_statsmodels_at_the_level(count, nobs, confidence):
     from statsmodels.stats.proportion import proportion_confint
 
     expected = proportion_confint(count, nobs, alpha=1 - confidence, method="wilson")
-    assert stored_gof.wilson_interval(count, nobs, confidence) == pytest.approx(expected, abs=1e-12)
+    assert wilson_interval(count, nobs, confidence) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(("count", "nobs", "confidence", "message"), [
+    (5, 0, 0.95, "`count` must lie in"), (-1, 10, 0.95, "`count` must lie in"),
+    (11, 10, 0.95, "`count` must lie in"),
+    (5, 10, 1.0, "`confidence` must lie strictly"),
+])
+def test_wilson_interval_errors(count, nobs, confidence, message):
+    with pytest.raises(ValueError, match=message):
+        wilson_interval(count, nobs, confidence)
 
 
 def test_gof_study_mechanics_at_tiny_sizes(tmp_path):

@@ -239,12 +239,10 @@ def test_family_z_and_its_error():
         family_z(0)
 
 
-def test_coverage_and_gof_studies_small():
+def test_gof_study_small():
+    # the coverage study has its own tests (tests/test_coverage.py)
     from weibull_stats.validation import uncertainty
 
-    coverage = uncertainty.coverage_study(["mle"], seed=1, n=300, reps=4, n_resamples=99, halfnormal_sizes=())
-    assert len(coverage) == 2 * 3 and set(coverage["method"]) == set(uncertainty.METHODS)
-    assert coverage["coverage_shape"].between(0, 1).all() and (coverage["mc_se_shape"] > 0).all()
     gof = uncertainty.gof_study(seed=1, sizes=(100,), reps=3, n_mc_samples=19)
     assert len(gof) == len(uncertainty.GOF_LAWS) * len(uncertainty.STATISTICS)
     assert set(gof["role"]) == {"size", "power"}

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
 
 from weibull_stats._version import __version__
 from weibull_stats.formatting import jsonable
@@ -132,6 +133,25 @@ def family_z(checks: int) -> float:
     return max(Z_LIMIT, float(norm.isf(FAMILY_ALPHA / (2 * checks))))
 
 
+def wilson_interval(count: int, nobs: int, confidence: float) -> tuple[float, float]:
+    """Wilson score interval of the binomial proportion ``count / nobs`` at ``confidence``.
+
+    statsmodels' ``proportion_confint(count, nobs, alpha=1 - confidence, method="wilson")``
+    (Wilson 1927); the one proportion interval of the suite (coverage, GoF size).
+
+    Examples
+    --------
+    >>> [round(v, 6) for v in wilson_interval(10, 200, 0.95)]
+    [0.027383, 0.089578]
+    """
+    if isinstance(count, bool) or isinstance(nobs, bool) or nobs < 1 or not 0 <= count <= nobs:
+        raise ValueError(f"`count` must lie in [0, nobs] with nobs >= 1; got count={count}, nobs={nobs}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"`confidence` must lie strictly between 0 and 1; got {confidence!r}")
+    low, high = proportion_confint(int(count), int(nobs), alpha=1.0 - confidence, method="wilson")
+    return max(float(low), 0.0), min(float(high), 1.0)
+
+
 def utc_now() -> str:
     """ISO 8601 UTC timestamp, seconds resolution."""
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
@@ -153,5 +173,6 @@ __all__ = [
     "family_z",
     "stamp",
     "utc_now",
+    "wilson_interval",
     "within",
 ]

@@ -216,7 +216,8 @@ def redraw_figures(results: str | Path) -> list[Path]:
 
     Only the drawing is redone (seconds, no simulation): the figures of
     :data:`REDRAWABLE` whose table is present. The coverage and GoF figures are drawn by
-    their studies (:mod:`weibull_stats.validation.uncertainty`).
+    their studies (:mod:`weibull_stats.validation.coverage`,
+    :mod:`weibull_stats.validation.uncertainty`).
 
     Examples
     --------

@@ -15,10 +15,9 @@ Two studies of ``validate --full`` (issue 9, item 5), also runnable on their own
   :func:`weibull_stats.goodness_of_fit` (Anderson-Darling, MLE and probability-plot fits)
   on true Weibull samples stored in bf16 at ``n = 10^6`` and ``10^7``. A correct null
   (drawn over the bf16 cells) rejects at rate ``alpha``: the check is that ``alpha`` lies in
-  the Wilson interval of the rate (:func:`wilson_interval`, equal to statsmodels'
-  ``proportion_confint(method="wilson")``, which the tests check; statsmodels itself is not
-  imported here because its import costs seconds on every quick run and gate) at the
-  family-wise level ``1 - FAMILY_ALPHA / rows``. A storage-blind null rejects every
+  the Wilson interval of the rate (statsmodels' ``proportion_confint(method="wilson")``,
+  through :func:`~weibull_stats.validation._common.wilson_interval`) at the family-wise
+  level ``1 - FAMILY_ALPHA / rows``. A storage-blind null rejects every
   sample at these sizes (issue 9: 20 of 20).
 """
 
@@ -31,11 +30,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from weibull_stats.gof import goodness_of_fit
 from weibull_stats.seeds import generator
-from weibull_stats.validation._common import FAMILY_ALPHA, Check, family_z, within
+from weibull_stats.validation._common import FAMILY_ALPHA, Check, family_z, wilson_interval, within
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
 from weibull_stats.validation.report import write_table
@@ -55,26 +53,6 @@ GOF_ESTIMATORS: tuple[str, ...] = ("mle", "probability_plot")
 GOF_SHAPE, GOF_SCALE = 1.2, 0.02
 #: Simulations confirming the stored anchor: (sigma, n, replicates).
 ANCHOR_SIMULATIONS: tuple[tuple[float, int, int], ...] = ((0.02, 10_000_000, 10), (2.0**-6, 10_000_000, 10))
-
-
-def wilson_interval(count: int, nobs: int, confidence: float) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``count / nobs``.
-
-    ``(c + z^2/2) / (m + z^2) -+ z / (m + z^2) sqrt(c (m - c) / m + z^2 / 4)`` with
-    ``z = Phi^{-1}(1 - (1 - confidence) / 2)`` (Wilson 1927).
-
-    Examples
-    --------
-    >>> [round(v, 6) for v in wilson_interval(10, 200, 0.95)]
-    [0.027383, 0.089578]
-    """
-    if not 0 <= count <= nobs or nobs < 1:
-        raise ValueError(f"`count` must lie in [0, nobs] with nobs >= 1; got count={count}, nobs={nobs}")
-    z = float(-ndtri((1.0 - confidence) / 2.0))
-    z2 = z * z
-    center = (count + z2 / 2.0) / (nobs + z2)
-    half = z / (nobs + z2) * math.sqrt(count * (nobs - count) / nobs + z2 / 4.0)
-    return max(center - half, 0.0), min(center + half, 1.0)
 
 
 def stored_gof_study(
