@@ -251,7 +251,7 @@ def confidence_interval(
     sample, own = entry.sample(x, estimator_options)
     result = entry.asymptotic(sample, **own, **dict(asymptotic_options or {}))
     fit = result.fit
-    reason = reliability_reason(fit.n_used, result.distinct_used)
+    reason = reliability_reason(fit.n_used, result.distinct_used) or result.warning
     if reason is not None:
         warnings.warn(f"{entry.name} asymptotic interval: {reason}", UnreliableIntervalWarning, stacklevel=2)
     return IntervalEstimate(

@@ -67,6 +67,10 @@ class AsymptoticFit:
         How the errors were computed (one line).
     distinct_used : int
         Distinct values among those that entered the fit (the tie check).
+    warning : str or None
+        An estimator's own reason not to trust the errors for this sample, beside the
+        generic ones of :func:`reliability_reason` (quantile matching: a quantile whose
+        spread is below one cell of the storage format).
     """
 
     fit: WeibullFit
@@ -74,6 +78,7 @@ class AsymptoticFit:
     log_scale_se: float
     method: str
     distinct_used: int
+    warning: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("shape_se", "log_scale_se"):

@@ -21,7 +21,13 @@ import numpy as np
 from weibull_stats.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
-from weibull_stats.estimators.quantile._asymptotic import METHOD, quantile_matching_se, sparsity_probabilities
+from weibull_stats.estimators.quantile._asymptotic import (
+    METHOD,
+    quantile_matching_se,
+    sparsity_estimate,
+    sparsity_probabilities,
+    storage_step_reason,
+)
 from weibull_stats.estimators.quantile._positions import QUANTILE_METHODS, _lerp, order_positions
 from weibull_stats.results import WeibullFit
 from weibull_stats.sample import Sample, as_sample, check_choice
@@ -318,9 +324,11 @@ def quantile_asymptotic(
     quantiles = np.array([fit.details[f"quantile_{j}"] for j in range(len(probabilities))])
     shape_se, log_scale_se = quantile_matching_se(n, probabilities, quantiles, outer, outer_quantiles,
                                                   fit.shape)
+    reason = storage_step_reason(n, probabilities, quantiles,
+                                 sparsity_estimate(probabilities, outer, outer_quantiles), sample.storage)
     return AsymptoticFit(_with_quantiles(fit, len(probabilities)), shape_se, log_scale_se,
                          METHOD.format(bandwidth=bandwidth.replace("_", "-")),
-                         distinct_values(sample.magnitudes, sample.distinct))
+                         distinct_values(sample.magnitudes, sample.distinct), warning=reason)
 
 
 
