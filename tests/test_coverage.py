@@ -41,11 +41,27 @@ def test_stored_quantile_target_is_the_fit_of_the_rounded_quantiles():
     assert target.source == "exact limit of the bfloat16-rounded law"
 
 
+@pytest.mark.parametrize("population", ["halfnormal", "weibull(k=1.5)"])
+@pytest.mark.parametrize("name", ["probability_plot", "quantile"])
+def test_the_law_as_counts_gives_the_quadrature_limit(name, population):
+    # two independent routes to the limit under the bf16-rounded law: the quadrature of the
+    # estimator's population hook on RoundedPopulation (mpmath), and the estimator itself on the
+    # law's cell probabilities (discrete_limit); where both exist they must agree
+    law, sigma = coverage.POPULATIONS[population]
+    quadrature = coverage.coverage_target(name, population, "bfloat16")
+    shape, scale = coverage.discrete_limit(name, law, sigma, "bfloat16")
+    assert shape == pytest.approx(quadrature.shape, rel=1e-9)
+    assert scale == pytest.approx(quadrature.scale, rel=1e-9)
+
+
 @pytest.mark.parametrize("name", ["mle", "log_moment", "histogram"])
-def test_no_stored_target_is_said_not_invented(name):
+def test_stored_targets_of_the_moment_estimators_are_the_law_as_counts(name):
     target = coverage.coverage_target(name, "weibull(k=1.5)", "bfloat16")
-    assert target.shape is None and target.scale is None
-    assert target.source.startswith(f"no stored limit derived ({name}'s hook needs ")
+    assert target.source == "the estimator on the bfloat16-rounded law (cell probabilities)"
+    exact = coverage.coverage_target(name, "weibull(k=1.5)", "float64")
+    # rounding to bf16 moves the limit, by less than bf16's relative spacing 2^-8
+    assert target.shape != exact.shape and abs(target.shape / exact.shape - 1) < 2**-8
+    assert abs(target.scale / exact.scale - 1) < 2**-8
 
 
 # ---------------------------------------------------------------------- table logic
