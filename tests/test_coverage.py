@@ -13,7 +13,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from weibull_stats.validation import coverage, coverage_table
 from weibull_stats.validation._common import stamp
-from weibull_stats.validation.stored import round_to_storage
+from weibull_stats.validation.stored import discrete_limit, round_to_storage
 
 
 # ---------------------------------------------------------------------- targets
@@ -49,7 +49,7 @@ def test_the_law_as_counts_gives_the_quadrature_limit(name, population):
     # law's cell probabilities (discrete_limit); where both exist they must agree
     law, sigma = coverage.POPULATIONS[population]
     quadrature = coverage.coverage_target(name, population, "bfloat16")
-    shape, scale = coverage.discrete_limit(name, law, sigma, "bfloat16")
+    shape, scale = discrete_limit(name, law, sigma, "bfloat16")
     assert shape == pytest.approx(quadrature.shape, rel=1e-9)
     assert scale == pytest.approx(quadrature.scale, rel=1e-9)
 
@@ -170,11 +170,11 @@ def test_bootstrap_case_and_the_written_outputs(tmp_path):
     assert sorted(p.name for p in files) == ["coverage.csv", "coverage.md", "coverage.png",
                                              "coverage_by_n.csv", "coverage_by_n.md"]
     table = pd.read_csv(tmp_path / "coverage.csv", comment="#")
-    assert set(table["method"]) == {"asymptotic (Wald)", "none simulated",
-                                    "bootstrap percentile, nonparametric", "bootstrap basic, nonparametric",
-                                    "bootstrap bca, nonparametric"}
+    assert set(table["method"]) == {"asymptotic (Wald)", "bootstrap percentile, nonparametric",
+                                    "bootstrap basic, nonparametric", "bootstrap bca, nonparametric"}
+    # every estimator has a bf16 target now (the MLE's: the estimator on the rounded law)
     mle_bf16 = table[(table["estimator"] == "mle") & (table["storage"] == "bfloat16")]
-    assert list(mle_bf16["shape_within_from_n"]) == ["no target"]
+    assert list(mle_bf16["target"]) == ["the estimator on the bfloat16-rounded law (cell probabilities)"]
     # the tables and the figure come back from coverage_by_n.csv alone, stamp kept
     before = (tmp_path / "coverage.csv").read_text()
     coverage.redraw_coverage(tmp_path, figure_formats=["png"])

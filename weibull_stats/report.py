@@ -25,16 +25,18 @@ from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
 from weibull_stats.decisions import PUBLISHED_KINDS, published_table
-from weibull_stats.formatting import markdown_table, option_text
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.formatting import option_text
 from weibull_stats.report_folder import read_records, read_results, read_run
 from weibull_stats.report_tables import (
-    MEDIAN_LEVEL,
-    attention_layout,
-    class_bands,
-    class_summary,
-    interval_text,
+    BANDED_ESTIMATORS,
+    band_text,
+    class_section,
+    gof_cells,
+    last_checkpoint,
+    markdown_lines,
+    matrix_notes,
     matrix_rows,
+    number_text,
 )
 from weibull_stats.scan_files import output_lock, staged_files
 
@@ -70,107 +72,11 @@ def published_bands() -> dict[str, dict[str, tuple[float, float, int]]]:
     return bands
 
 
-def _number(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return f"{float(value):.{digits}f}"
-
-
-def _band(band: tuple[float, float, int] | None) -> str:
-    if band is None:
-        return ""
-    low, high, count = band
-    return f"[{low:.3f}, {high:.3f}] ({count})"
-
-
 def _position(value: float, band: tuple[float, float, int] | None) -> str:
     if band is None:
         return ""
     low, high, _ = band
     return "below" if value < low else ("above" if value > high else "inside")
-
-
-def _last(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
-    """The rows of ``estimator`` for the last checkpoint scanned."""
-    data = frame[frame["estimator"] == estimator]
-    return data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
-
-
-def _gof_cells(data: pd.DataFrame) -> list[str]:
-    """Median AD statistic, and how many p-values sit at their floor 1/(M+1)."""
-    tested = data[data["gof_samples"].fillna(0) > 0]
-    if tested.empty:
-        return ["", ""]
-    floor = 1.0 / (tested["gof_samples"].astype(float) + 1.0)
-    at_floor = int(np.isclose(tested["gof_pvalue"].astype(float), floor, rtol=1e-9).sum())
-    m = int(tested["gof_samples"].max())
-    return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} ≤ 1/{m + 1}"]
-
-
-def _class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
-    """The model-level summary in the paper's classes (:mod:`weibull_stats.report_tables`)."""
-    if not len(frame):
-        return []
-    lines = ["## Model-level summary", "",
-             "The paper's classes: selection = attention query and key (fused QKV where merged); "
-             "transmission = attention output and FFN. Median k over the class's matrices, with a "
-             f"{MEDIAN_LEVEL:.0%} distribution-free interval for it (order statistics); the published "
-             "band is the range, over the published models of the same attention layout and the "
-             "class's kinds, of the per-model median k; the verdict is the two one-sided tests at 5% "
-             "(inside: the interval lies within the band; outside: wholly beyond it; undecided: "
-             "neither).", ""]
-    table = published_table()
-    for estimator in estimators:
-        data = _last(frame, estimator)
-        banded = estimator in BANDED_ESTIMATORS
-        layout = attention_layout(data)
-        summary = class_summary(data, class_bands(table, layout) if banded else None)
-        if summary.empty:
-            continue
-        title = f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`"
-        lines += [title + (f", layout {layout}" if banded else ""), ""]
-        headers = ["class", "kinds", "matrices", "median k", f"{MEDIAN_LEVEL:.0%} interval",
-                   *([f"published {layout}", "verdict"] if banded else [])]
-        rows = [[r["class"], r["kinds"], str(r["matrices"]), _number(r["k_median"]),
-                 interval_text(r["k_median_low"], r["k_median_high"]) or "(too few matrices)",
-                 *([_band((r["band_low"], r["band_high"], r["band_models"])) if r["band_models"] else "",
-                    r["verdict"]] if banded else [])] for r in summary.to_dict("records")]
-        lines += [*_markdown_table(headers, rows), ""]
-        if not banded:
-            lines += ["(The published bands belong to the middle-80% probability-plot protocol: not "
-                      "compared for this estimator.)", ""]
-    return lines
-
-
-def _matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
-    """What the every-matrix table's intervals, p-values and verdicts are, and their counts."""
-    notes = []
-    levels = data["confidence_level"].dropna()
-    level = f"{float(levels.iloc[0]):.0%}" if len(levels) else ""
-    if data["interval_method"].astype(str).eq("asymptotic").any():
-        warned = int(data["interval_warning"].astype(str).ne("").sum())
-        notes.append(f"k interval: {level} asymptotic (Wald, the estimator's large-sample standard error)"
-                     + (f"; {warned} not to be trusted (column `interval_warning`)" if warned else "") + ".")
-    methods = [m for m in dict.fromkeys(data["bootstrap_method"].astype(str)) if m]
-    if methods:
-        notes.append(f"k bootstrap: {level} {', '.join(methods)} bootstrap "
-                     f"({int(data['n_resamples'].max())} resamples).")
-    fdr = settings.fdr if settings is not None else 0.05
-    correction = settings.multiple_testing if settings is not None else "fdr_bh"
-    if (data["gof_samples"].fillna(0) > 0).any():
-        tested = data["gof_pvalue_adjusted"].notna()
-        departing = int((data["gof_pvalue_adjusted"] < fdr).sum())
-        notes.append("p-value: Anderson–Darling, parametric bootstrap with M refits; `≤ 1/(M+1)` is its "
-                     f"floor (the statistic exceeded every null sample). Adjusted p: {correction} across the "
-                     f"{int(tested.sum())} matrices; **{departing} depart from the Weibull law at false "
-                     f"discovery rate {fdr:g}**.")
-    verdicts = data.loc[data["equivalence"].astype(str) != "", "equivalence"]
-    if len(verdicts):
-        counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in ("inside", "outside", "undecided"))
-        notes.append(f"Verdict: two one-sided tests at {fdr:g} of k (asymptotic standard error) against the "
-                     f"published band of its kind for the model's attention layout: {counts} of "
-                     f"{len(verdicts)} matrices with a published band.")
-    return [line for note in notes for line in (note, "")][:-1] if notes else []
 
 
 def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
@@ -198,10 +104,6 @@ def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
             "k_ci_width_median": float(np.median(width)) if np.isfinite(width).any() else math.nan,
         })
     return pd.DataFrame(records)
-
-
-def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return markdown_table(headers, rows).split("\n")
 
 
 def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str
@@ -312,7 +214,7 @@ def write_report(
     elif gate is not None:
         lines.append(f"- Validation gate: passed for {', '.join(gate.estimators)} "
                      f"(source: {gate.source}, package {gate.package_version})")
-    lines += ["", *_class_section(frame, estimators)]
+    lines += ["", *class_section(frame, estimators)]
     lines += ["", "## Per-kind medians", ""]
     lines.append(
         f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "
@@ -326,10 +228,10 @@ def write_report(
         summary = kind_summary(frame, estimator)
         last = frame[frame["estimator"] == estimator]["checkpoint"].iloc[-1]
         lines += [f"### `{estimator}` — checkpoint `{last}`", ""]
-        if estimator != "probability_plot":
+        if estimator not in BANDED_ESTIMATORS:
             lines += ["The published bands and the anchor belong to the middle-80% probability-plot "
                       "protocol; this estimator has its own population values, so compare with care.", ""]
-        data = _last(frame, estimator)
+        data = last_checkpoint(frame, estimator)
         tested = bool((data["gof_samples"].fillna(0) > 0).any())
         headers = ["kind", "matrices", "median k", "k IQR", "k − k0", "median λ", "median R²",
                    "median CI width (k)", *(["median AD", "p at its floor"] if tested else []),
@@ -338,15 +240,15 @@ def write_report(
         for record in summary.to_dict("records"):
             kind_bands = bands.get(str(record["kind"]), {})
             rows.append([
-                str(record["kind"]), str(record["matrices"]), _number(record["k_median"]),
-                f"{_number(record['k_q25'], 3)}–{_number(record['k_q75'], 3)}",
+                str(record["kind"]), str(record["matrices"]), number_text(record["k_median"]),
+                f"{number_text(record['k_q25'], 3)}–{number_text(record['k_q75'], 3)}",
                 f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}", f"{record['lambda_median']:.5g}",
-                _number(record["r2_median"]), _number(record["k_ci_width_median"]),
-                *(_gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
-                *(_band(kind_bands.get(group)) for group, _ in ARCH_GROUPS),
+                number_text(record["r2_median"]), number_text(record["k_ci_width_median"]),
+                *(gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
+                *(band_text(kind_bands.get(group)) for group, _ in ARCH_GROUPS),
                 _position(record["k_median"], kind_bands.get("all")),
             ])
-        lines += _markdown_table(headers, rows)
+        lines += markdown_lines(headers, rows)
         lines.append("")
     lines += ["Published groups: " + "; ".join(f"{name} = {text}" for name, text in ARCH_GROUPS) + ".",
               "", ATTRIBUTION, ""]
@@ -362,15 +264,15 @@ def write_report(
         rows = [[str(int(step)), *(f"{pivot.loc[step, k]:.4f} ({scale.loc[step, k]:.4g})"
                                    if not math.isnan(pivot.loc[step, k]) else "" for k in kinds)]
                 for step in pivot.index]
-        lines += _markdown_table(["step", *map(str, kinds)], rows)
+        lines += markdown_lines(["step", *map(str, kinds)], rows)
         lines.append("")
 
     for estimator in estimators:
-        data = _last(frame, estimator)
+        data = last_checkpoint(frame, estimator)
         headers, rows = matrix_rows(data)
         lines += [f"## Every matrix: `{estimator}`, checkpoint `{data['checkpoint'].iloc[0]}`", ""]
-        lines += [*_matrix_notes(data, settings), ""]
-        lines += _markdown_table(headers, rows)
+        lines += [*matrix_notes(data, settings), ""]
+        lines += markdown_lines(headers, rows)
         lines.append("")
     if plots and len(frame) and main:
         lines += ["## Plots", ""]
@@ -431,8 +333,6 @@ FIGURE_ATTRIBUTION = (
     "Bands: range over the published models of the per-model median k, DATABASE v9.1 "
     "(tiexinding/NPM-Weibull-public), T. Ding, arXiv:2605.18898; CC BY 4.0, (c) 2026 Tiexin Ding."
 )
-#: Estimators whose numbers the anchor and the published bands describe (the middle-80% protocol).
-BANDED_ESTIMATORS: tuple[str, ...] = tuple(name for name, entry in ESTIMATORS.items() if entry.paper_protocol)
 
 
 def _save(fig: Any, path: Path, formats: Sequence[str], dpi: float) -> list[Path]:

@@ -28,6 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import quantile_test
 
+from weibull_stats.decisions import published_table
+from weibull_stats.formatting import markdown_table
+from weibull_stats.registry import ESTIMATORS
 from weibull_stats.scan_decisions import attention_layout
 
 #: The paper's classes: name, the kinds of the scan table, the published columns.
@@ -185,5 +188,112 @@ def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
-__all__ = ["CLASSES", "MEDIAN_LEVEL", "attention_layout", "class_bands", "class_rows", "class_summary",
-           "interval_text", "matrix_rows", "median_interval", "pvalue_text", "verdict"]
+
+#: Estimators whose numbers the anchor and the published bands describe (the middle-80% protocol).
+BANDED_ESTIMATORS: tuple[str, ...] = tuple(name for name, entry in ESTIMATORS.items() if entry.paper_protocol)
+
+
+def number_text(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{float(value):.{digits}f}"
+
+
+def band_text(band: tuple[float, float, int] | None) -> str:
+    if band is None:
+        return ""
+    low, high, count = band
+    return f"[{low:.3f}, {high:.3f}] ({count})"
+
+
+def markdown_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return markdown_table(headers, rows).split("\n")
+
+
+def last_checkpoint(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """The rows of ``estimator`` for the last checkpoint scanned."""
+    data = frame[frame["estimator"] == estimator]
+    return data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
+
+
+def gof_cells(data: pd.DataFrame) -> list[str]:
+    """Median AD statistic, and how many p-values sit at their floor 1/(M+1)."""
+    tested = data[data["gof_samples"].fillna(0) > 0]
+    if tested.empty:
+        return ["", ""]
+    floor = 1.0 / (tested["gof_samples"].astype(float) + 1.0)
+    at_floor = int(np.isclose(tested["gof_pvalue"].astype(float), floor, rtol=1e-9).sum())
+    m = int(tested["gof_samples"].max())
+    return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} ≤ 1/{m + 1}"]
+
+
+def class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
+    """The model-level summary in the paper's classes (:mod:`weibull_stats.report_tables`)."""
+    if not len(frame):
+        return []
+    lines = ["## Model-level summary", "",
+             "The paper's classes: selection = attention query and key (fused QKV where merged); "
+             "transmission = attention output and FFN. Median k over the class's matrices, with a "
+             f"{MEDIAN_LEVEL:.0%} distribution-free interval for it (order statistics); the published "
+             "band is the range, over the published models of the same attention layout and the "
+             "class's kinds, of the per-model median k; the verdict is the two one-sided tests at 5% "
+             "(inside: the interval lies within the band; outside: wholly beyond it; undecided: "
+             "neither).", ""]
+    table = published_table()
+    for estimator in estimators:
+        data = last_checkpoint(frame, estimator)
+        banded = estimator in BANDED_ESTIMATORS
+        layout = attention_layout(data)
+        summary = class_summary(data, class_bands(table, layout) if banded else None)
+        if summary.empty:
+            continue
+        title = f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`"
+        lines += [title + (f", layout {layout}" if banded else ""), ""]
+        headers = ["class", "kinds", "matrices", "median k", f"{MEDIAN_LEVEL:.0%} interval",
+                   *([f"published {layout}", "verdict"] if banded else [])]
+        rows = [[r["class"], r["kinds"], str(r["matrices"]), number_text(r["k_median"]),
+                 interval_text(r["k_median_low"], r["k_median_high"]) or "(too few matrices)",
+                 *([band_text((r["band_low"], r["band_high"], r["band_models"])) if r["band_models"] else "",
+                    r["verdict"]] if banded else [])] for r in summary.to_dict("records")]
+        lines += [*markdown_lines(headers, rows), ""]
+        if not banded:
+            lines += ["(The published bands belong to the middle-80% probability-plot protocol: not "
+                      "compared for this estimator.)", ""]
+    return lines
+
+
+def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
+    """What the every-matrix table's intervals, p-values and verdicts are, and their counts."""
+    notes = []
+    levels = data["confidence_level"].dropna()
+    level = f"{float(levels.iloc[0]):.0%}" if len(levels) else ""
+    if data["interval_method"].astype(str).eq("asymptotic").any():
+        warned = int(data["interval_warning"].astype(str).ne("").sum())
+        notes.append(f"k interval: {level} asymptotic (Wald, the estimator's large-sample standard error)"
+                     + (f"; {warned} not to be trusted (column `interval_warning`)" if warned else "") + ".")
+    methods = [m for m in dict.fromkeys(data["bootstrap_method"].astype(str)) if m]
+    if methods:
+        notes.append(f"k bootstrap: {level} {', '.join(methods)} bootstrap "
+                     f"({int(data['n_resamples'].max())} resamples).")
+    fdr = settings.fdr if settings is not None else 0.05
+    correction = settings.multiple_testing if settings is not None else "fdr_bh"
+    if (data["gof_samples"].fillna(0) > 0).any():
+        tested = data["gof_pvalue_adjusted"].notna()
+        departing = int((data["gof_pvalue_adjusted"] < fdr).sum())
+        notes.append("p-value: Anderson–Darling, parametric bootstrap with M refits; `≤ 1/(M+1)` is its "
+                     f"floor (the statistic exceeded every null sample). Adjusted p: {correction} across the "
+                     f"{int(tested.sum())} matrices; **{departing} depart from the Weibull law at false "
+                     f"discovery rate {fdr:g}**.")
+    verdicts = data.loc[data["equivalence"].astype(str) != "", "equivalence"]
+    if len(verdicts):
+        counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in ("inside", "outside", "undecided"))
+        notes.append(f"Verdict: two one-sided tests at {fdr:g} of k (asymptotic standard error) against the "
+                     f"published band of its kind for the model's attention layout: {counts} of "
+                     f"{len(verdicts)} matrices with a published band.")
+    return [line for note in notes for line in (note, "")][:-1] if notes else []
+
+
+__all__ = ["BANDED_ESTIMATORS", "CLASSES", "MEDIAN_LEVEL", "attention_layout", "band_text", "class_bands",
+           "class_rows", "class_section", "class_summary", "gof_cells", "interval_text", "last_checkpoint",
+           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "pvalue_text",
+           "verdict"]

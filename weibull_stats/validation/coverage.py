@@ -22,7 +22,7 @@ limit under the population *as stored*:
   the quantile function (probability plot, quantile matching); for the others (MLE,
   log-moment: power moments of the law; histogram mode: its CDF at the bin edges) it is the
   estimator applied to the rounded law itself, a discrete law over the stored values
-  (:func:`discrete_limit`), which agrees with the quadrature where both exist;
+  (:func:`~weibull_stats.validation.stored.discrete_limit`), which agrees with the quadrature where both exist;
 * asymptotic (Wald) intervals at ``n = 10^3, 10^4, 10^5`` (800 replicates: Monte Carlo error
   of a 0.95 coverage about ``+-1.5%``) and ``10^6`` (200 replicates, ``+-3%``);
 * bootstrap intervals at the sizes of the bootstrap study: every estimator under Weibull at
@@ -57,8 +57,6 @@ from weibull_stats.bootstrapping import bootstrap
 from weibull_stats.confidence import UnreliableIntervalWarning, confidence_interval
 from weibull_stats.degenerate import FewResamplesWarning
 from weibull_stats.intervals import ConfidenceInterval
-from weibull_stats.registry import get_estimator
-from weibull_stats.sample import _counts_sample as counts_sample
 from weibull_stats.sample import as_sample
 from weibull_stats.validation._common import DEFAULT_SEED, Check, check_estimators, child_rng, stamp
 from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, exact_limit, population_hook
@@ -71,7 +69,7 @@ from weibull_stats.validation.coverage_table import (
 from weibull_stats.validation.figures import read_stamp
 from weibull_stats.validation.populations import HALFNORMAL, weibull
 from weibull_stats.validation.report import write_table
-from weibull_stats.validation.stored import RoundedPopulation, round_to_storage, storage_grid
+from weibull_stats.validation.stored import RoundedPopulation, discrete_limit, round_to_storage
 
 #: The Weibull population's true shape (scale 1), as in the bootstrap study before.
 COVERAGE_SHAPE = 1.5
@@ -113,7 +111,7 @@ def coverage_target(estimator: str, population: str, storage: str) -> Target:
 
     A stored (bfloat16) target is the limit of the rounded law: the quadrature of the
     population hook where the hook reads only the quantile function, else
-    :func:`discrete_limit` (the estimator on the law's cell probabilities).
+    :func:`~weibull_stats.validation.stored.discrete_limit` (the estimator on the law's cell probabilities).
 
     Examples
     --------
@@ -136,47 +134,6 @@ def coverage_target(estimator: str, population: str, storage: str) -> Target:
         shape, scale = discrete_limit(estimator, law, sigma, storage)
         return Target(shape, scale, f"the estimator on the {storage}-rounded law (cell probabilities)")
     return Target(float(shape), float(scale) * sigma, source)
-
-
-#: The rounded law as counts: each cell's probability times 2^52 (cells below 2^-52 are left
-#: out: a change of the limit far below the 10^-4 an interval at n = 10^6 resolves).
-LAW_COUNTS = 2.0**52
-
-
-def discrete_limit(estimator: str, law: Any, sigma: float, storage: str) -> tuple[float, float]:
-    """The limit of ``estimator``'s default fit under ``sigma * law`` rounded to ``storage``.
-
-    The rounded law is discrete: the stored values ``g_j`` with the probabilities
-    ``F(e_{j+1} / sigma) - F(e_j / sigma)`` of their cells (edges ``e`` halfway between
-    neighbours). Every registered estimator is a functional of the empirical distribution,
-    continuous at such a law for its default options, so its limit is the estimator applied
-    to the law itself: a counts sample whose counts are the cell probabilities times
-    :data:`LAW_COUNTS`. For the probability plot and quantile matching it agrees with the
-    quadrature limit of :class:`~weibull_stats.validation.stored.RoundedPopulation`
-    (``tests/test_coverage.py``).
-
-    Examples
-    --------
-    >>> shape, scale = discrete_limit("mle", weibull(1.5), 1.0, "bfloat16")
-    >>> round(shape, 3), round(scale, 3)
-    (1.5, 1.0)
-    """
-    grid = storage_grid(storage)
-    edges = np.concatenate([[0.0], 0.5 * (grid[:-1] + grid[1:]), [np.inf]])
-    with np.errstate(over="ignore"):  # F at the top edges is 1 (x^k overflows to inf there)
-        cdf = law.cdf(edges / sigma)
-    cdf[-1] = 1.0
-    counts = np.rint(np.diff(cdf) * LAW_COUNTS).astype(np.int64)
-    patterns = np.zeros(1 << 16, dtype=np.int64)
-    patterns[1 : 1 + grid.size] = counts  # pattern 0 is +0; 1.. are the positive finite values
-    total = int(counts.sum())
-    sample = counts_sample(patterns, storage, storage, total, {"masked": 0, "nonfinite": 0, "zeros": 0},
-                           {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}, "law", 1)
-    entry = get_estimator(estimator)
-    # histogram mode: the law's mass below the edges' 1e-12 (about 4e-11 for sigma = 0.02) is
-    # left out, as a sample of up to 10^6 values almost surely has none there
-    fit = entry(sample, **({"outside": "omit"} if "outside" in entry.options else {}))
-    return float(fit.shape), float(fit.scale)
 
 
 def _draw(population: str, rng: np.random.Generator, n: int) -> np.ndarray:
