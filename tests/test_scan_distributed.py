@@ -23,6 +23,7 @@ import psutil
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
+from weibull_stats._version import __version__
 from weibull_stats.checkpoints import open_checkpoint
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
@@ -243,5 +244,5 @@ def test_a_worker_of_another_version_fits_nothing(tmp_path: Path) -> None:
     rows, errors = run_task(task, never, settings, True, "0.0.1")
     assert rows == [] and len(errors) == 1
     assert "runs weibull-stats" in errors[0]["error"] and "the client 0.0.1" in errors[0]["error"]
-    rows, errors = run_task(task, scan_module.fit_tensor, settings, True, scan_module.__version__)
+    rows, errors = run_task(task, scan_module.fit_tensor, settings, True, __version__)
     assert len(rows) == 1 and errors == []

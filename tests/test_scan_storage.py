@@ -26,6 +26,8 @@ from weibull_stats.scanning import FIT_OPTIONS, ScanSettings, TensorTask
 from weibull_stats.workflow import scan
 
 scan_module = importlib.import_module("weibull_stats.scanning")
+#: where one tensor is read and fitted (the scan calls it)
+tensor_module = importlib.import_module("weibull_stats.scan_tensor")
 ESTIMATORS = tuple(ws.ESTIMATORS)
 REL = 1e-12
 
@@ -43,14 +45,14 @@ def _settings(estimators: tuple[str, ...] = ("probability_plot",)) -> ScanSettin
 def _record_samples(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ws.Sample]]:
     """Patch the scan's ``as_sample`` to record (input dtype, sample) of every call."""
     calls: list[tuple[str, ws.Sample]] = []
-    original = scan_module.as_sample
+    original = tensor_module.as_sample
 
     def recording(x: Any, /, **kwargs: Any) -> ws.Sample:
         sample = original(x, **kwargs)
         calls.append((np.asarray(x).dtype.name, sample))
         return sample
 
-    monkeypatch.setattr(scan_module, "as_sample", recording)
+    monkeypatch.setattr(tensor_module, "as_sample", recording)
     return calls
 
 
@@ -143,14 +145,14 @@ def test_scan_of_a_bf16_matrix_never_widens_it(tmp_path: Path) -> None:
     path = write_safetensors(tmp_path / "m.safetensors", {"model.layers.0.mlp.up_proj.weight": values},
                              dtype="BF16")
     task = TensorTask(0, "m", str(path), None, "model.layers.0.mlp.up_proj.weight", "llama", {})
-    scan_module._OPEN.clear()
+    tensor_module._OPEN.clear()
     tracemalloc.start()
     try:
         found, errors = scan_module.fit_tensor(task, _settings(("log_moment",)), False)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-        scan_module._OPEN.clear()
+        tensor_module._OPEN.clear()
     assert errors == []
     assert peak < 4 * rows * cols  # a float32 copy alone would be 4 bytes a value
     [row] = found
@@ -239,13 +241,13 @@ def test_a_raw_sample_shared_by_several_fits_is_not_owned(tmp_path: Path, monkey
     state, config = synthetic_state("llama", layers=1, hidden=16, heads=2, rng=9)
     folder = write_checkpoint(tmp_path / "f32", state, config)
     seen: list[tuple[str, bool]] = []
-    original = scan_module._fit_unit
+    original = tensor_module._fit_unit
 
     def recording(sample: ws.Sample, *args: Any) -> dict[str, Any]:
         seen.append((sample.form, sample.owned))
         return original(sample, *args)
 
-    monkeypatch.setattr(scan_module, "_fit_unit", recording)
+    monkeypatch.setattr(tensor_module, "_fit_unit", recording)
     scan(str(folder), skip_validation=True)
     assert set(seen) == {("raw", True)}  # one fit: it may sort the copy in place
     seen.clear()

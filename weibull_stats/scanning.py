@@ -35,30 +35,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
-from queue import Empty
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from weibull_stats._version import __version__
-from weibull_stats.checkpoints import Checkpoint, classify, open_sources, source_names, split_fused
-from weibull_stats.checkpoints.devices import check_device, to_device
+from weibull_stats.checkpoints import Checkpoint, open_sources, source_names
+from weibull_stats.checkpoints.devices import check_device
 from weibull_stats.checkpoints.readers import minilm_path
-from weibull_stats.checkpoints.sources import reopen
-from weibull_stats.progress import ProgressOption, QueueTicker, Ticker, progress_bar, show_progress
-from weibull_stats.sample import as_sample
+from weibull_stats.progress import ProgressOption, Ticker, progress_bar, show_progress
 from weibull_stats.scan_distributed import ClusterRun
 from weibull_stats.scan_files import check_fingerprints, fingerprints, output_lock, remove_outputs
-from weibull_stats.scan_fit import fit_unit as _fit_unit
-from weibull_stats.scan_fit import unit_cost
 from weibull_stats.scan_journal import JOURNAL, Journal, header_line, pending_tasks, resume_state
 from weibull_stats.scan_output import (
     COLUMNS,
@@ -78,7 +68,15 @@ from weibull_stats.scan_plan import (
     plan_tasks,
     tensor_seed,
 )
-from weibull_stats.scan_plan import error_record as _error
+from weibull_stats.scan_tensor import (
+    TaskTicker,
+    drain,
+    fit_reporting,
+    fit_tensor,
+    release,
+    set_progress_queue,
+    task_cost,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -86,94 +84,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class ScanWarning(UserWarning):
     """Some tensors or files failed during a scan (see ``errors.csv`` or ``frame.attrs``)."""
-
-
-_OPEN: dict[tuple[str, str], Checkpoint] = {}
-
-
-def _checkpoint(path: str, label: str) -> Checkpoint:
-    # one open checkpoint per worker process at a time (a torch shard can be large); safe when a
-    # Dask worker runs tasks in several threads
-    key = (path, label)
-    found = _OPEN.get(key)
-    if found is None:
-        found = reopen(path, label)
-        _OPEN.clear()
-        _OPEN[key] = found
-    return found
-
-
-def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None = None,
-               device: str | None = None, ticker: Ticker | None = None
-               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Read one tensor, split it if fused, fit each (part, estimator) not yet done.
-
-    The tensor is read in its stored precision (bfloat16 and float16 stay 16-bit) and each
-    (tensor, part) is checked once into a :class:`~weibull_stats.Sample` with the scan's
-    policy (:data:`FIT_OPTIONS`): 16-bit data are counted by bit pattern there, and every
-    estimator, the bootstrap and the goodness-of-fit test take that one sample.
-    ``threads`` goes to the bootstrap engine (None: every CPU); results do not depend on it.
-    With a ``device`` the tensor is moved there as read and the sample's O(n) passes run there
-    (:mod:`weibull_stats.checkpoints.devices`). ``ticker`` (:mod:`weibull_stats.progress`) is
-    told of the work done, in weights fitted (:func:`task_cost` in all). Returns the rows and
-    the failures; a failure never raises.
-    """
-    rows: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    try:
-        ckpt = _checkpoint(task.path, task.checkpoint)
-        entry = ckpt.entry(task.tensor)
-        weight = ckpt.read(task.tensor)
-        if device is not None:
-            weight = to_device(weight, device)
-    except (ValueError, OSError, KeyError, TypeError) as exc:
-        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        errors.append(_error(task.checkpoint, task.step, task.tensor, "", "", message))
-        return rows, errors
-    if weight.ndim == 1:
-        weight = weight.reshape(-1, 1)
-    role = classify(task.tensor, task.family)
-    units: list[tuple[str, str, np.ndarray]] = [("", role.kind, weight)]
-    if role.parts:
-        try:
-            blocks = split_fused(weight, role, task.config, task.tensor)
-            units += [(part, part, block) for part, block in blocks]
-        except ValueError as exc:
-            errors += [_error(task.checkpoint, task.step, task.tensor, part, "", str(exc))
-                       for part in role.parts]
-    for part, kind, block in units:
-        wanted = [name for name in settings.estimators if (part, name) not in task.done]
-        if not wanted:
-            continue
-        seed = tensor_seed(settings.seed, task.tensor, part)
-        where = f"{task.tensor}" + (f" part {part}" if part else "")
-        try:
-            sample = as_sample(block, values=settings.policy["values"], zeros=settings.policy["zeros"],
-                               nonfinite=settings.policy["nonfinite"])
-        except (ValueError, TypeError) as exc:  # constant, too few values, NaN: every estimator fails alike
-            errors += [_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}")
-                       for name in wanted]
-            continue
-        # consumers of the sample per estimator: the fit (with its interval) or the bootstrap,
-        # the interval beside a bootstrap, the test
-        both = settings.bootstrap > 0 and settings.intervals == "asymptotic"
-        if sample.owned and len(wanted) * (1 + settings.gof + both) > 1:
-            # shared by several fits: none may reorder it, so no row depends on the others
-            sample = replace(sample, owned=False)
-        for name in wanted:
-            try:
-                row = _fit_unit(sample, name, settings, seed, threads, ticker)
-            except (ValueError, ArithmeticError, RuntimeError) as exc:
-                errors.append(_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}"))
-                continue
-            row.update(
-                checkpoint=task.checkpoint, step=task.step, tensor=task.tensor, part=part,
-                layer=role.layer, kind=kind, family=task.family, dtype=entry.dtype,
-                rows=int(block.shape[0]), cols=int(block.shape[1]), numel=math.prod(block.shape),
-                seed=seed, package_version=__version__, validated=validated,
-            )
-            rows.append(row)
-    return rows, errors
 
 
 # ---------------------------------------------------------------------- the scan
@@ -397,34 +307,6 @@ def warn_failures(frame: pd.DataFrame, out: Path | None, *, stacklevel: int = 2)
                       stacklevel=stacklevel + 1)
 
 
-def task_cost(task: TensorTask, settings: ScanSettings) -> float:
-    """The work of one task, in weights fitted: each (part, estimator) row still to do costs its
-    weights times :func:`~weibull_stats.scan_fit.unit_cost` (a fused matrix's parts share its
-    weights equally)."""
-    parts = ("", *classify(task.tensor, task.family).parts)
-    share = {part: task.numel / (len(parts) - 1) if part and len(parts) > 1 else task.numel for part in parts}
-    rows = [(part, name) for part in parts for name in settings.estimators if (part, name) not in task.done]
-    return float(sum(share[part] for part, _ in rows) * unit_cost(settings))
-
-
-_QUEUE: Any = None
-
-
-def _set_queue(queue: Any) -> None:  # the worker processes' end of the progress queue
-    global _QUEUE
-    _QUEUE = queue
-
-
-def _fit_reporting(task: TensorTask, settings: ScanSettings, validated: bool, threads: int | None,
-                   device: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    ticker = QueueTicker(_QUEUE, task.order) if _QUEUE is not None else None
-    try:
-        return fit_tensor(task, settings, validated, threads, device, ticker=ticker)
-    finally:
-        if ticker is not None:
-            ticker.flush()
-
-
 def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
                progress: Any, total: int, device: str | None = None, cluster: ClusterRun | None = None,
                ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
@@ -460,7 +342,7 @@ def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool,
                     yield result
             elif jobs == 1 or len(tasks) <= 1:
                 for task in tasks:
-                    ticker = _TaskTicker(credit, task.order)
+                    ticker = TaskTicker(credit, task.order)
                     result = fit_tensor(task, settings, validated, None, device, ticker=ticker)
                     finish(task)
                     yield result
@@ -468,17 +350,7 @@ def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool,
                 report = show_progress(progress) or isinstance(progress, Ticker)
                 yield from _run_pool(tasks, settings, validated, jobs, device, report, credit, finish)
         finally:
-            _OPEN.clear()  # release the last checkpoint (a loaded .bin state dict can be large)
-
-
-class _TaskTicker:
-    """A task's ticker in this process: its reports go to ``credit(key, units)``."""
-
-    def __init__(self, credit: Callable[[int, float], None], key: int) -> None:
-        self.credit, self.key = credit, key
-
-    def update(self, n: float = 1) -> None:
-        self.credit(self.key, float(n))
+            release()  # the last checkpoint (a loaded .bin state dict can be large)
 
 
 def _run_pool(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
@@ -487,27 +359,18 @@ def _run_pool(tasks: list[TensorTask], settings: ScanSettings, validated: bool, 
               ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     context = get_context("spawn")
     queue = context.Queue() if report else None
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_set_queue,
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=set_progress_queue,
                              initargs=(queue,)) as pool:
-        futures = {pool.submit(_fit_reporting, task, settings, validated, 1, device): task for task in tasks}
+        futures = {pool.submit(fit_reporting, task, settings, validated, 1, device): task for task in tasks}
         waiting = set(futures)
         while waiting:
             ready, waiting = wait(waiting, timeout=0.25 if report else None, return_when=FIRST_COMPLETED)
-            _drain(queue, credit)
+            drain(queue, credit)
             for future in sorted(ready, key=lambda f: futures[f].order):
                 finish(futures[future])
                 yield future.result()
     if queue is not None:
         queue.close()
-
-
-def _drain(queue: Any, credit: Callable[[int, float], None]) -> None:
-    while queue is not None:
-        try:
-            key, units = queue.get_nowait()
-        except Empty:
-            return
-        credit(key, units)
 
 
 __all__ = ["COLUMNS", "ERROR_COLUMNS", "FIT_OPTIONS", "PART_ORDER", "SKIPPED_COLUMNS", "ScanSettings",

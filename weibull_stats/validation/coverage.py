@@ -22,7 +22,8 @@ limit under the population *as stored*:
   the quantile function (probability plot, quantile matching); for the others (MLE,
   log-moment: power moments of the law; histogram mode: its CDF at the bin edges) it is the
   estimator applied to the rounded law itself, a discrete law over the stored values
-  (:func:`~weibull_stats.validation.stored.discrete_limit`), which agrees with the quadrature where both exist;
+  (:func:`~weibull_stats.validation.stored.discrete_limit`), which agrees with the
+  quadrature where both exist;
 * asymptotic (Wald) intervals at ``n = 10^3, 10^4, 10^5`` (800 replicates: Monte Carlo error
   of a 0.95 coverage about ``+-1.5%``) and ``10^6`` (200 replicates, ``+-3%``);
 * bootstrap intervals at the sizes of the bootstrap study: every estimator under Weibull at
