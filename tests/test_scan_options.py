@@ -105,3 +105,15 @@ def test_zeros_error_refuses_a_matrix_with_zeros(tmp_path):
         refused = ws.scan(path, zeros="error", skip_validation=True, progress=False)
     assert TENSOR not in set(refused["tensor"])
     assert any(TENSOR in e["tensor"] and "zero" in e["error"] for e in refused.attrs["errors"])
+
+
+def test_a_matrix_without_an_asymptotic_interval_keeps_its_fit():
+    # five distinct values, heavily tied: quantile matching's sparsity is zero there, so it has
+    # no first-order error; the row keeps the fit and says why the interval is missing
+    w = np.random.default_rng(0).choice([0.01, 0.02, 0.03, 0.04, 0.05], size=(64, 64)).astype(np.float32)
+    frame = ws.scan({"model.layers.0.mlp.down_proj.weight": w}, estimators=["quantile"], skip_validation=True,
+                    progress=False)
+    row = frame.iloc[0]
+    assert row["shape"] == ws.fit(w, "quantile", values="weights", zeros="omit").shape
+    assert np.isnan(row["shape_low"]) and row["interval_method"] == ""
+    assert row["interval_warning"].startswith("no asymptotic interval: the sparsity estimate")

@@ -50,11 +50,15 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
         boot = bootstrap(sample, name, n_resamples=settings.bootstrap, method=settings.bootstrap_method,
                          confidence_level=settings.confidence_level, rng=seed, workers=threads,
                          progress=share or False, **options)
+    no_interval = ""
     if settings.intervals == "asymptotic" and entry.asymptotic is not None:
         with warnings.catch_warnings():  # the reason is kept in the row's `interval_warning`
             warnings.simplefilter("ignore", UnreliableIntervalWarning)
-            interval = confidence_interval(sample, name, method="asymptotic",
-                                           confidence_level=settings.confidence_level, **options)
+            try:
+                interval = confidence_interval(sample, name, method="asymptotic",
+                                               confidence_level=settings.confidence_level, **options)
+            except (ValueError, ArithmeticError) as exc:  # no first-order error here: the fit stands
+                no_interval = f"no asymptotic interval: {exc}"
     if boot is not None:
         result = boot.estimate
     elif interval is not None:
@@ -80,7 +84,7 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
                    log_scale_se=interval.log_scale_se, interval_method="asymptotic",
                    interval_warning=interval.warning or "")
     elif settings.intervals == "asymptotic":
-        row.update(interval_warning=f"{name} has no asymptotic interval")
+        row.update(interval_warning=no_interval or f"{name} has no asymptotic interval")
     if boot is not None:
         ci = boot.confidence_interval
         row.update(bootstrap_shape_low=ci.shape.low, bootstrap_shape_high=ci.shape.high,
