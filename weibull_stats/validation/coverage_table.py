@@ -183,6 +183,7 @@ def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
             ax = axes[i][j]
             part = frame[(frame["population"] == population) & (frame["storage"] == storage)
                          & (frame["parameter"] == parameter) & frame["hits"].notna()]
+            on_floor: dict[float, int] = {}  # labels already written at each n: stack the next one
             for (name, method, kind, interval), curve in part.groupby(
                     ["estimator", "method", "kind", "interval"], sort=False):
                 curve = curve.sort_values("n")
@@ -203,8 +204,10 @@ def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
                                 lw=0.7, capsize=1, mfc=colour if kind == "nonparametric" else "none")
                 for xi, yi in zip(x[y < FIGURE_FLOOR], y[y < FIGURE_FLOOR], strict=True):
                     ax.plot([xi], [FIGURE_FLOOR + 0.004], marker="v", color=colour, ms=6)
-                    ax.annotate(f"{yi:.2f}", (xi, FIGURE_FLOOR + 0.012), fontsize=6, color=colour,
-                                ha="center")
+                    stacked = on_floor.get(round(float(xi), 6), 0)
+                    on_floor[round(float(xi), 6)] = stacked + 1
+                    ax.annotate(f"{name} {yi:.2f}", (xi, FIGURE_FLOOR + 0.012 + 0.016 * stacked), fontsize=6,
+                                color=colour, ha="right")
             ax.axhline(level, color="k", lw=0.8, ls="--")
             ax.set_xscale("log")
             ax.set_ylim(FIGURE_FLOOR, 1.0)
