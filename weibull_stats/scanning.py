@@ -28,7 +28,10 @@ Files written to ``out``
     Locked while a scan writes (:func:`weibull_stats.scan_files.output_lock`).
 
 Tables and run record are written atomically by :mod:`weibull_stats.scan_output`; the
-settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scan_plan`.
+settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scan_plan`;
+one tensor's read and fit in :mod:`weibull_stats.scan_tensor`; the decisions across matrices
+(equivalence, adjusted p-values) in :mod:`weibull_stats.scan_decisions`; the Dask route in
+:mod:`weibull_stats.scan_distributed`.
 """
 
 from __future__ import annotations
