@@ -45,6 +45,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from weibull_stats.bad_input import apply_policy, constant, too_few
 from weibull_stats.options import POLICY_CHOICES, VALUES_CHOICES, check_choice, check_policy, check_trim
 from weibull_stats.storage import (
     BFLOAT16,
@@ -259,7 +260,7 @@ def as_sample(
     patterns = None if form == "raw" else sixteen_bit_patterns(array)
     if patterns is not None:
         bits, storage = patterns
-        return _counts_sample(count_patterns16(bits), storage, dtype_name(array), n, omitted, policy, name,
+        return counts_sample(count_patterns16(bits), storage, dtype_name(array), n, omitted, policy, name,
                               min_size)
     dtype = dtype_name(array)
     if form == "raw" and array.dtype.itemsize == 2:
@@ -276,38 +277,7 @@ def as_sample(
     return sample
 
 
-def _too_few(name: str, size: int, n: int, min_size: int) -> ValueError:
-    return ValueError(f"`{name}` has {size} usable values out of {n}; at least {min_size} are needed")
-
-
-def _constant(name: str, size: int, value: float) -> ValueError:
-    return ValueError(
-        f"`{name}` is constant (all {size} values equal {value!r}); a Weibull shape cannot be estimated"
-    )
-
-
-def _nonfinite_error(name: str, n_bad: int, n_nan: int, n: int) -> ValueError:
-    return ValueError(
-        f"`{name}` has {n_bad} non-finite values out of {n} ({n_nan} NaN, {n_bad - n_nan} infinite); "
-        "pass nonfinite='omit' to drop them"
-    )
-
-
-def _negative_error(name: str, n_negative: int, n: int) -> ValueError:
-    return ValueError(
-        f"`{name}` has {n_negative} negative values out of {n}; magnitudes are expected "
-        "(pass values='weights' to fit |x|)"
-    )
-
-
-def _zeros_error(name: str, n_zero: int, n: int) -> ValueError:
-    return ValueError(
-        f"`{name}` has {n_zero} zeros out of {n}; a Weibull fit takes log(x) "
-        "(pass zeros='omit' to drop them)"
-    )
-
-
-def _counts_sample(
+def counts_sample(
     patterns: np.ndarray, storage: str, dtype: str, n: int, omitted: dict[str, int],
     policy: dict[str, str], name: str, min_size: int,
 ) -> Sample:
@@ -315,31 +285,20 @@ def _counts_sample(
     positive, negative = patterns[:SIGN], patterns[SIGN:]
     first_bad = FIRST_NONFINITE[storage]
     n_nonfinite = int(positive[first_bad:].sum() + negative[first_bad:].sum())
-    if n_nonfinite:
-        if policy["nonfinite"] == "error":
-            nan_first = first_bad + 1
-            n_nan = int(positive[nan_first:].sum() + negative[nan_first:].sum())
-            raise _nonfinite_error(name, n_nonfinite, n_nan, n)
-        omitted["nonfinite"] = n_nonfinite
+    n_nan = int(positive[first_bad + 1:].sum() + negative[first_bad + 1:].sum())
     positive, negative = positive[:first_bad].copy(), negative[:first_bad].copy()
-    n_negative = int(negative[1:].sum())
-    if n_negative and policy["values"] == "magnitudes":
-        raise _negative_error(name, n_negative, n)
     magnitude = positive + negative
-    n_zero = int(magnitude[0])
-    if n_zero:
-        if policy["zeros"] == "error":
-            raise _zeros_error(name, n_zero, n)
-        omitted["zeros"] = n_zero
+    apply_policy(name, n, policy, omitted, nonfinite=n_nonfinite, nan=n_nan, negative=int(negative[1:].sum()),
+                 zeros=int(magnitude[0]))
     magnitude[0] = 0
     present = np.flatnonzero(magnitude)
     counts = magnitude[present]
     size = int(counts.sum())
     if size < min_size:
-        raise _too_few(name, size, n, min_size)
+        raise too_few(name, size, n, min_size)
     distinct = pattern_values(present, storage)
     if distinct.size == 1:
-        raise _constant(name, size, float(distinct[0]))
+        raise constant(name, size, float(distinct[0]))
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
                   storage=storage, distinct=distinct, counts=counts)
 
@@ -353,45 +312,36 @@ def _raw_sample(
     owned = candidate is not flat
     low, high = (candidate.min(), candidate.max()) if candidate.size else (0.0, 0.0)
     if not (bool(low > 0) and bool(high < np.inf)):
-        candidate, owned = _apply_policy(flat, name, n, omitted, policy)
+        candidate, owned = _careful_magnitudes(flat, name, n, omitted, policy)
         if candidate.size:
             low, high = candidate.min(), candidate.max()
     if candidate.size < min_size:
-        raise _too_few(name, int(candidate.size), n, min_size)
+        raise too_few(name, int(candidate.size), n, min_size)
     if low == high:
-        raise _constant(name, int(candidate.size), float(low))
+        raise constant(name, int(candidate.size), float(low))
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy),
                   dtype=dtype_name(array), storage=raw_storage(candidate), magnitudes=candidate,
                   owned=owned)
 
 
-def _apply_policy(
+def _careful_magnitudes(
     array: np.ndarray, name: str, n: int, omitted: dict[str, int], policy: dict[str, str]
 ) -> tuple[np.ndarray, bool]:
     """The careful path of :func:`as_sample`: count, then raise or omit, then ``|x|``."""
-    owned = False
     finite = np.isfinite(array)
     n_bad = int(array.size - np.count_nonzero(finite))
-    if n_bad:
-        if policy["nonfinite"] == "error":
-            raise _nonfinite_error(name, n_bad, int(np.count_nonzero(np.isnan(array))), n)
+    weights = policy["values"] == "weights"
+    drop_nonfinite, drop_zeros = apply_policy(
+        name, n, policy, omitted, nonfinite=n_bad, nan=int(np.count_nonzero(np.isnan(array))) if n_bad else 0,
+        negative=0 if weights else int(np.count_nonzero(finite & (array < 0))),
+        zeros=int(np.count_nonzero(array == 0)))
+    if drop_nonfinite:
         array = array[finite]
-        owned = True
-        omitted["nonfinite"] = n_bad
-    if policy["values"] == "weights":
+    if weights:
         array = np.abs(array)
-        owned = True
-    else:
-        n_negative = int(np.count_nonzero(array < 0))
-        if n_negative:
-            raise _negative_error(name, n_negative, n)
-    n_zero = int(array.size - np.count_nonzero(array))
-    if n_zero:
-        if policy["zeros"] == "error":
-            raise _zeros_error(name, n_zero, n)
+    if drop_zeros:
         array = array[array != 0]
-        owned = True
-        omitted["zeros"] = n_zero
+    owned = drop_nonfinite or weights or drop_zeros
     return array, owned
 
 
@@ -407,7 +357,7 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
     found = None if form == "raw" else sixteen_bit_words(tensor)
     if found is not None:
         words, storage = found
-        return _counts_sample(pattern_counts(words), storage, dtype, n, omitted, policy, name, min_size)
+        return counts_sample(pattern_counts(words), storage, dtype, n, omitted, policy, name, min_size)
     flat = tensor.reshape(-1)
     if flat.element_size() == 2:
         flat = flat.float()  # exact: every 16-bit value is a float32
@@ -417,25 +367,16 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
     bounds = value_range(candidate)
     if not is_clean(bounds):
         bad = census(candidate)
-        if bad.nonfinite:
-            if policy["nonfinite"] == "error":
-                raise _nonfinite_error(name, bad.nonfinite, bad.nan, n)
-            omitted["nonfinite"] = bad.nonfinite
-            drop_nonfinite = True
-        if bad.negative and not absolute:
-            raise _negative_error(name, bad.negative, n)
-        if bad.zeros:
-            if policy["zeros"] == "error":
-                raise _zeros_error(name, bad.zeros, n)
-            omitted["zeros"] = bad.zeros
-            drop_zeros = True
+        drop_nonfinite, drop_zeros = apply_policy(
+            name, n, policy, omitted, nonfinite=bad.nonfinite, nan=bad.nan,
+            negative=0 if absolute else bad.negative, zeros=bad.zeros)
     kept = tensor_magnitudes(candidate, drop_nonfinite=drop_nonfinite, drop_zeros=drop_zeros, source=flat,
                              bounds=bounds)
     size = int(kept.values.size)
     if size < min_size:
-        raise _too_few(name, size, n, min_size)
+        raise too_few(name, size, n, min_size)
     if kept.low == kept.high:
-        raise _constant(name, size, kept.low)
+        raise constant(name, size, kept.low)
     storage = dtype if dtype != dtype_name(kept.values) else kept.storage
     if form == "counts":
         distinct, counts = np.unique(kept.values.astype(np.float64), return_counts=True)
