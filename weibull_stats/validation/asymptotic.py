@@ -35,8 +35,10 @@ second-order expansion of ``(s^2)^(-1/2)`` around ``sigma^2`` with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -277,12 +279,14 @@ def histogram_bias(
 def finite_n_bias(estimator: str, population: Population, n: int) -> tuple[float, float] | None:
     """Predicted ``O(1/n)`` bias of ``(shape, scale)`` with default options, where derived.
 
-    Derived for ``log_moment`` and ``quantile``; None for the others (their measured bias
-    is reported by the simulation study instead). Histogram mode's boundary-bin effect
-    depends on the absolute sigma: see :func:`histogram_bias`.
+    Derived for the estimators of :data:`BIAS_DERIVATIONS`; None for the others (their
+    measured bias is reported by the simulation study instead). Histogram mode's
+    boundary-bin effect depends on the absolute sigma: see :func:`histogram_bias`.
     """
-    if estimator == "log_moment":
-        return log_moment_bias(population, n)
-    if estimator == "quantile":
-        return quantile_bias(population, n)
-    return None
+    derivation = BIAS_DERIVATIONS.get(estimator)
+    return derivation(population, n) if derivation is not None else None
+
+
+#: The ``O(1/n)`` bias derivations of this module, by the estimator they describe.
+BIAS_DERIVATIONS: Mapping[str, Callable[[Population, int], tuple[float, float]]] = MappingProxyType(
+    {"log_moment": log_moment_bias, "quantile": quantile_bias})

@@ -16,6 +16,7 @@ import pandas as pd
 
 from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.validation.report import new_figure, save_figure
+from weibull_stats.validation.studies import EFFICIENCY_REFERENCE
 
 
 def confirmation_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
@@ -95,7 +96,7 @@ def efficiency_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, An
     sizes = sorted(frame["n"].unique())
     fig, axes = new_figure(len(sizes), 1, (3.2, 3.4), sharey=True)
     for ax, n in zip(axes[0], sizes, strict=True):
-        for name, group in frame[(frame["n"] == n) & (frame["estimator"] != "mle")].groupby(
+        for name, group in frame[(frame["n"] == n) & (frame["estimator"] != EFFICIENCY_REFERENCE)].groupby(
             "estimator", sort=False
         ):
             ax.plot(group["true_shape"], group["efficiency_shape"], marker="o", label=str(name))

@@ -68,7 +68,11 @@ def weibull_error_study(
     return pd.DataFrame.from_records(records)
 
 
-def efficiency_table(errors: pd.DataFrame, reference: str = "mle") -> pd.DataFrame:
+#: The reference of the efficiency study: the MLE, asymptotically efficient under Weibull data.
+EFFICIENCY_REFERENCE = "mle"
+
+
+def efficiency_table(errors: pd.DataFrame, reference: str = EFFICIENCY_REFERENCE) -> pd.DataFrame:
     """Relative efficiency ``MSE(reference) / MSE(estimator)`` for shape and scale.
 
     Values below 1 mean the estimator is less efficient than the reference (MLE, the

@@ -320,7 +320,7 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
         notes=["bias_mc_se and sd_mc_se: Monte Carlo standard errors"],
     )
     files.append(figures.weibull_errors_figure(errors, out, info))
-    if "mle" in names:
+    if studies.EFFICIENCY_REFERENCE in names:
         efficiency = studies.efficiency_table(errors)
         files += write_table(
             efficiency,
