@@ -124,79 +124,19 @@ def scan(
 
     Parameters
     ----------
-    paths : source or sequence of sources
-        Each a weight file (``.safetensors``, ``.bin``/``.pt``, ``.npy``, ``*.index.json``), a
-        model folder, a folder of ``step-N`` checkpoint folders (a trajectory, in step order),
-        ``"minilm"`` (the embedded all-MiniLM-L6-v2), a Hugging Face model id in the local
-        cache, a ``torch.nn.Module`` or a state dict (see
-        :mod:`weibull_stats.checkpoints.sources`).
-    estimators : str or sequence of str, default ("probability_plot",)
-        Registered estimators; every matrix is fitted with each.
-    options : mapping, optional
-        Estimator options, recorded in ``run.json`` and in each row's ``options``: flat,
-        ``{"trim": (0.05, 0.95)}`` (each option goes to every chosen estimator that takes
-        it), or by estimator, ``{"probability_plot": {"trim": (0.05, 0.95)}}``
-        (:func:`~weibull_stats.registry.options_by_estimator`). Default: each estimator's own.
-    values, zeros, nonfinite : str, default "weights", "omit", "error"
-        The input policy of every fit (:func:`~weibull_stats.as_sample`): signed weights
-        (``|w|`` is fitted), zeros left out and counted in the ``zeros`` column, NaN or
-        infinite values an error of that tensor (``"omit"``: left out and counted).
-    bootstrap : int, default 0
-        Bootstrap resamples for intervals of shape and scale (0: no intervals).
-    bootstrap_method : {"percentile", "basic", "bca"}, default "percentile"
-        The bootstrap interval (:func:`~weibull_stats.bootstrap`), in the ``bootstrap_*``
-        columns, its method in ``bootstrap_method``.
-    intervals : {"asymptotic", "none"}, default "asymptotic"
-        Every matrix gets its estimator's asymptotic interval (:func:`~weibull_stats.
-        confidence_interval`, a few percent of the fit) in ``shape_low`` ... ``scale_high``,
-        with ``shape_se``, ``log_scale_se``, ``interval_method`` and, where first-order theory
-        is not to be trusted, ``interval_warning``.
-    fdr : float, default 0.05
-        Level of the equivalence verdicts and the false discovery rate of the adjusted
-        p-values the report counts (:mod:`weibull_stats.scan_decisions`).
-    multiple_testing : str, default "fdr_bh"
-        statsmodels ``multipletests`` method of ``gof_pvalue_adjusted`` and
-        ``equivalence_pvalue_adjusted`` (Benjamini–Hochberg by default), across the matrices
-        of each checkpoint and estimator.
-    confidence_level : float, default 0.95
-    gof : bool, default False
-        Anderson–Darling goodness of fit with parametric-bootstrap p-values
-        (``gof_samples`` Monte Carlo refits with the same estimator).
-    gof_samples : int, default 99
-    seed : int, default 0
-        Root seed; each (tensor, part) gets :func:`tensor_seed` ``(seed, tensor, part)``.
-    out : path, optional
-        Folder for the journal, tables and run record (see the module docstring). Without
-        it nothing is written and ``resume`` is unavailable.
-    resume : bool, default False
-        Continue the scan journalled in ``out``: finished rows are kept, not redone, once the
-        journal's settings and checkpoint fingerprints match. Without it the journal, tables,
-        report, plots and ``run.json`` of an earlier scan in ``out`` are removed first.
-    jobs : int, default 1
-        Worker processes; results do not depend on it. Memory grows with it (one tensor per
-        worker).
+    paths, estimators, options, values, zeros, nonfinite, bootstrap, bootstrap_method, intervals
+        As :func:`weibull_stats.scan`, which documents every one of them once.
+    fdr, multiple_testing, confidence_level, gof, gof_samples, seed, out, resume, jobs
+        As :func:`weibull_stats.scan`.
+    include_vectors, progress, device, client
+        As :func:`weibull_stats.scan`.
     gate : object, optional
         The validation-gate record (a :class:`~weibull_stats.validation.GateRecord`: attributes
         ``validated`` and ``skipped``, method ``to_dict``); None means validation was skipped.
         Rows record ``validated = gate.validated and not gate.skipped``.
-    include_vectors : bool, default False
-        Also fit 1-D floating tensors (biases, norms) as kind ``other``.
-    progress : bool, None or ticker, default None
-        A bar on stderr with the time left, counting weights fitted (so it moves within a
-        large tensor's bootstrap or test); None shows it when stderr is a terminal
-        (:mod:`weibull_stats.progress`).
     warn : bool, default True
         Emit the :class:`ScanWarning` (:func:`warn_failures`) here; the workflow emits it
         after writing the report instead.
-    device : str, optional
-        A torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``...): each tensor is read straight
-        into a torch tensor there and its sample reduced there (16-bit storage: only the
-        pattern counts come back). Recorded in ``run.json``; the numbers do not depend on it.
-        None (default): numpy on the CPU.
-    client : dask.distributed.Client, optional
-        Run the tasks (one per tensor) on this Dask cluster; its workers read the tensors
-        from the files, this process journals the results (:mod:`weibull_stats.scan_distributed`).
-        The tables are the same bytes as without it. Not with in-memory sources or ``jobs > 1``.
 
     Returns
     -------
