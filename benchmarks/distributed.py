@@ -5,19 +5,23 @@ Generates the bf16 Llama-7B-shaped checkpoint slice of ``scan_memory.py`` (hidde
 process with the modules imported before the clock starts:
 
 1. ``jobs``: ``weibull_stats.scanning.scan(slice, jobs=2, out=...)``, the local baseline (its
-   clock includes starting the two pool processes, as a user's run does);
+   clock includes starting the two pool processes, as a user's run does); in the last round
+   also the scan with ``bootstrap=199, gof=True`` (a second pool, its start in its clock);
 2. ``cluster``: ``cluster_client(cluster="local:2")``, the ``LocalCluster`` of 2 single-threaded
    worker processes that ``scan --cluster local:2`` starts, each importing the scan as it starts
    (timed apart, ``cluster_start``), then the same scan with ``client=`` (timed, with Dask's task stream:
    every task's compute time on its worker); then 224 no-op tasks (the scheduler's per-task
-   cost); then, with ``--intervals``, the scan again with ``bootstrap=199, gof=True`` (per-task
-   costs with intervals).
+   cost); then, in the last round, the scan again with ``bootstrap=199, gof=True`` (per-task
+   costs with intervals), and both scans once more on a second ``LocalCluster`` whose workers
+   keep Dask's own ``MALLOC_TRIM_THRESHOLD_=65536`` (``allocator``: what unsetting it saves,
+   :data:`weibull_stats.scan_distributed.ALLOCATOR_ENV`).
 
-Both scans' tables must be byte-identical. The ratio of issue 13 is
-``(cluster_start + cluster scan) / jobs scan``, target at most 1.3. Where the cluster's extra
-time goes is split into: starting the cluster; the workers' idle time inside the scan (the scan's
-wall time minus the busier worker's compute time: scheduling, the first task's imports and
-deserialisation on each worker, the client's journal writes); and the compute itself.
+Each pair of scans must give byte-identical tables. The ratio of issue 13 is
+``(cluster_start + cluster scan) / jobs scan``, target at most 1.3, for the default scan and
+for the scan with intervals. Where the cluster's extra time goes is split into: starting the
+cluster; the workers' idle time inside the scan (the scan's wall time minus the busier worker's
+compute time: scheduling, the first task's imports and deserialisation on each worker, the
+client's journal writes); and the compute itself.
 
 The projection: a Llama-2-7B checkpoint holds 224 block matrices (32 blocks of 4 attention
 matrices 4096x4096 and 3 FFN matrices 4096x11008) plus the 32000x4096 embedding and head,
@@ -76,13 +80,22 @@ CHILD_JOBS = PRELOAD + """
 start = time.perf_counter()
 frame, _ = scan(sys.argv[1], out=sys.argv[2], jobs=2)
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "rows": len(frame), "errors": len(frame.attrs["errors"]),
-                  "import_seconds": import_seconds}))
+record = {"seconds": seconds, "rows": len(frame), "errors": len(frame.attrs["errors"]),
+          "import_seconds": import_seconds}
+if sys.argv[3] == "1":  # a new pool, started inside the clock, as a second command would
+    start = time.perf_counter()
+    frame, _ = scan(sys.argv[1], out=sys.argv[2] + "-intervals", jobs=2, bootstrap=199, gof=True)
+    record["intervals"] = {"seconds": time.perf_counter() - start, "errors": len(frame.attrs["errors"])}
+print(json.dumps(record))
 """
 
 CHILD_CLUSTER = PRELOAD + """
 from distributed import get_task_stream
 from weibull_stats.scan_distributed import cluster_client
+
+def trim_threshold():
+    import os
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 def tasks(stream):
     out = []
@@ -119,6 +132,18 @@ if __name__ == "__main__":
             record["intervals"] = {"seconds": time.perf_counter() - start, "bootstrap": 199,
                                    "gof_samples": 99, "errors": len(frame.attrs["errors"]),
                                    "tasks": tasks(stream)}
+    if sys.argv[3] == "1":  # the same two scans on workers with Dask's own environment
+        with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, preload=["weibull_stats.scanning"]) as local,
+              distributed.Client(local) as client):
+            trim = sorted(set(client.run(trim_threshold).values()))
+            start = time.perf_counter()
+            scan(sys.argv[1], out=sys.argv[2] + "-dask-env", client=client)
+            seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            scan(sys.argv[1], out=sys.argv[2] + "-dask-env-intervals", client=client, bootstrap=199, gof=True)
+            record["dask_environment"] = {"MALLOC_TRIM_THRESHOLD_": trim, "seconds": seconds,
+                                          "intervals_seconds": time.perf_counter() - start}
     print(json.dumps(record))
 """
 
@@ -202,17 +227,20 @@ def main() -> int:
         rounds: list[tuple[dict, dict]] = []
         for number in range(max(1, args.repeat)):
             last = number == max(1, args.repeat) - 1  # the intervals scan once, in the last round
-            jobs = child(CHILD_JOBS, str(folder), str(folder / "out-jobs"))
-            cluster = child(CHILD_CLUSTER, str(folder), str(folder / "out-cluster"),
-                            "1" if last and not args.no_intervals else "0")
+            with_intervals = "1" if last and not args.no_intervals else "0"
+            jobs = child(CHILD_JOBS, str(folder), str(folder / "out-jobs"), with_intervals)
+            cluster = child(CHILD_CLUSTER, str(folder), str(folder / "out-cluster"), with_intervals)
             rounds.append((jobs, cluster))
         intervals = rounds[-1][1].get("intervals")
+        jobs_intervals = rounds[-1][0].get("intervals")
         jobs = min((r[0] for r in rounds), key=lambda r: r["seconds"])
         cluster = min((r[1] for r in rounds), key=lambda r: r["cluster_start"] + r["seconds"])
         if intervals is not None:
             cluster["intervals"] = intervals
-        same = all((folder / "out-jobs" / t).read_bytes() == (folder / "out-cluster" / t).read_bytes()
-                   for t in TABLES)
+        outputs = [("out-jobs", "out-cluster")] + (
+            [("out-jobs-intervals", "out-cluster-intervals")] if intervals is not None else [])
+        same = all((folder / a / t).read_bytes() == (folder / b / t).read_bytes()
+                   for a, b in outputs for t in TABLES)
         total = cluster["cluster_start"] + cluster["seconds"]
         ratio = total / jobs["seconds"]
         busy: dict[str, float] = {}
@@ -254,6 +282,8 @@ def main() -> int:
             "cluster2": {k: v for k, v in cluster.items() if k not in ("tasks", "intervals")},
             "tables_identical": same,
             "ratio": {"cluster_start_plus_scan_over_jobs2": round(ratio, 3),
+                      "per_round": [round((c["cluster_start"] + c["seconds"]) / j["seconds"], 3)
+                                    for j, c in rounds],
                       "scan_only_over_jobs2": round(cluster["seconds"] / jobs["seconds"], 3),
                       "target": TARGET_RATIO, "met": ratio <= TARGET_RATIO},
             "overhead": {"cluster_start_seconds": round(cluster["cluster_start"], 3),
@@ -275,9 +305,31 @@ def main() -> int:
             interval_costs = per_element(cluster["intervals"]["tasks"], shapes)
             rows = project(interval_costs, task_overhead, cluster["cluster_start"], read_bps)
             record["intervals"] = {k: v for k, v in cluster["intervals"].items() if k != "tasks"}
+            assert jobs_intervals is not None
+            ratio_intervals = ((cluster["cluster_start"] + cluster["intervals"]["seconds"])
+                               / jobs_intervals["seconds"])
+            record["intervals"]["jobs2_seconds"] = jobs_intervals["seconds"]
+            record["ratio"]["with_intervals_cluster_start_plus_scan_over_jobs2"] = round(ratio_intervals, 3)
+            record["ratio"]["met_with_intervals"] = ratio_intervals <= TARGET_RATIO
+            dask_env = rounds[-1][1]["dask_environment"]
+            record["allocator"] = {  # the same child, the same slice: Dask's environment against ours
+                "dask_environment": dask_env,
+                "unset": {"MALLOC_TRIM_THRESHOLD_": None, "seconds": rounds[-1][1]["seconds"],
+                          "intervals_seconds": cluster["intervals"]["seconds"]},
+                "slowdown": round(dask_env["seconds"] / rounds[-1][1]["seconds"], 3),
+                "slowdown_with_intervals": round(dask_env["intervals_seconds"]
+                                                 / cluster["intervals"]["seconds"], 3)}
+            out.write(f"workers with Dask's MALLOC_TRIM_THRESHOLD_={dask_env['MALLOC_TRIM_THRESHOLD_']}: "
+                      "scan "
+                      f"{dask_env['seconds']:.2f} s, with intervals {dask_env['intervals_seconds']:.2f} s "
+                      f"({record['allocator']['slowdown']:.2f}x and "
+                      f"{record['allocator']['slowdown_with_intervals']:.2f}x the times with it unset)\n")
             record["per_element_seconds_with_intervals"] = interval_costs
             record["projection_7b_with_intervals"] = {"bootstrap": 199, "gof_samples": 99, "rows": rows}
-            out.write(f"with --bootstrap 199 --gof: scan {cluster['intervals']['seconds']:.2f} s; "
+            out.write(f"with --bootstrap 199 --gof: --jobs 2 {jobs_intervals['seconds']:.2f} s; "
+                      f"cluster: start {cluster['cluster_start']:.2f} s + "
+                      f"scan {cluster['intervals']['seconds']:.2f} s; "
+                      f"ratio {ratio_intervals:.2f}; "
                       "7B projection: "
                       + ", ".join(f"{r['workers']}: {r['total_seconds']}" for r in rows) + "\n")
         load, cpus = os.getloadavg()[0], os.cpu_count() or 1

@@ -134,3 +134,29 @@ def test_docs_figures_are_committed_outputs() -> None:
         for image in re.findall(r"\(figures/validation/([^)]+\.png)\)", page.read_text(encoding="utf-8")):
             committed = ROOT / "validation" / "results" / image
             assert committed.is_file(), f"{page.name}: {image} is not committed"
+
+
+def test_the_cluster_figures_are_those_of_the_committed_benchmark() -> None:
+    # docs/scanning.md quotes benchmarks/results/distributed.json; rerunning the benchmark
+    # without updating the page (or the reverse) fails here
+    import json
+    record = json.loads((ROOT / "benchmarks" / "results" / "distributed.json").read_text(encoding="utf-8"))
+    text = (DOCS / "scanning.md").read_text(encoding="utf-8")
+    section = text[text.index("## On a cluster"):text.index("## The report")]
+    ratio = record["ratio"]
+    figures = {
+        "--jobs 2": f"{record['jobs2']['seconds']:.2f}",
+        "cluster start": f"{record['cluster2']['cluster_start']:.2f}",
+        "cluster scan": f"{record['cluster2']['seconds']:.2f}",
+        "ratio": f"**{ratio['cluster_start_plus_scan_over_jobs2']:.2f}**",
+        "per-round ratios": ", ".join(f"{r:.2f}" for r in ratio["per_round"]),
+        "ratio with intervals": f"**{ratio['with_intervals_cluster_start_plus_scan_over_jobs2']:.2f}**",
+        "--jobs 2 with intervals": f"{record['intervals']['jobs2_seconds']:.2f}",
+        "cluster scan with intervals": f"{record['intervals']['seconds']:.2f}",
+        "allocator slowdown": f"{record['allocator']['slowdown']:.2f}x",
+        "allocator slowdown with intervals": f"{record['allocator']['slowdown_with_intervals']:.2f}x",
+        "7B on one worker": f"| {record['projection_7b']['rows'][0]['compute_seconds']:.1f} |",
+    }
+    missing = {what: figure for what, figure in figures.items() if figure not in section}
+    assert not missing, f"docs/scanning.md 'On a cluster' lacks the benchmark's {missing}"
+    assert f"(target <= {ratio['target']}: {'met' if ratio['met'] else '**not met**'})" in section

@@ -27,7 +27,13 @@ from weibull_stats._version import __version__
 from weibull_stats.checkpoints import open_checkpoint
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
-from weibull_stats.scan_distributed import KEY_PREFIX, check_cluster_sources, local_workers, run_task
+from weibull_stats.scan_distributed import (
+    KEY_PREFIX,
+    check_cluster_sources,
+    cluster_client,
+    local_workers,
+    run_task,
+)
 from weibull_stats.scan_plan import TensorTask, check_settings
 from weibull_stats.scanning import ScanWarning
 from weibull_stats.scanning import scan as scan_only
@@ -246,3 +252,17 @@ def test_a_worker_of_another_version_fits_nothing(tmp_path: Path) -> None:
     assert "runs weibull-stats" in errors[0]["error"] and "the client 0.0.1" in errors[0]["error"]
     rows, errors = run_task(task, scan_module.fit_tensor, settings, True, __version__)
     assert len(rows) == 1 and errors == []
+
+
+def _allocator_environment() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")}
+
+
+def test_the_local_cluster_keeps_the_default_allocator(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dask gives each worker MALLOC_TRIM_THRESHOLD_=65536 (distributed.yaml), which made every
+    # per-block array a fresh mapping; `--cluster local:N` unsets it and keeps one BLAS thread.
+    # (A Dask cluster started in this process writes the variable into os.environ: unset here.)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with cluster_client(cluster="local:1") as local:
+        found = local.run(_allocator_environment)
+    assert list(found.values()) == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}]

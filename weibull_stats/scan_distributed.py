@@ -59,6 +59,14 @@ from weibull_stats.scan_plan import ScanSettings, TensorTask, error_record
 KEY_PREFIX = "weibull_stats_fit"
 #: The module a worker imports to run a task (warmed up before the first one arrives).
 WORKER_MODULE = "weibull_stats.scanning"
+#: Dask configuration of the workers of ``--cluster local:N``: Dask starts each worker process
+#: with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's mmap threshold at 128 KiB, so
+#: every array the bootstrap and the goodness-of-fit test allocate per block is a fresh,
+#: page-faulted mapping; the scan with intervals ran 1.6x slower per task that way
+#: (``benchmarks/distributed.py``). ``None`` unsets the variable (Dask's documented override);
+#: the other variables (one BLAS thread per worker) stay. docs/cluster.md gives the same
+#: setting for the workers of an existing cluster.
+ALLOCATOR_ENV = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 #: ``--cluster`` values: ``local:N``, a ``LocalCluster`` of N single-threaded worker processes.
 LOCAL_CLUSTER = re.compile(r"^local:([0-9]+)$")
 
@@ -119,8 +127,10 @@ def cluster_client(*, scheduler: str | None = None, cluster: str | None = None) 
         return
     assert cluster is not None
     workers = local_workers(cluster)
-    # each worker imports the scan as it starts (not at its first task), while the client plans
-    with (distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+    # each worker imports the scan as it starts (not at its first task), while the client plans;
+    # its environment is Dask's but for the allocator setting that slows the scan (ALLOCATOR_ENV)
+    with (importlib.import_module("dask").config.set(ALLOCATOR_ENV),
+          distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, preload=[WORKER_MODULE]) as local,
           distributed.Client(local) as client):
         yield client
@@ -210,5 +220,5 @@ class ClusterRun:
                 self.client.cancel(list(waiting))
 
 
-__all__ = ["KEY_PREFIX", "LOCAL_CLUSTER", "ClusterRun", "check_cluster_sources", "cluster_client",
-           "distributed_module", "local_workers", "run_task"]
+__all__ = ["ALLOCATOR_ENV", "KEY_PREFIX", "LOCAL_CLUSTER", "ClusterRun", "check_cluster_sources",
+           "cluster_client", "distributed_module", "local_workers", "run_task"]
