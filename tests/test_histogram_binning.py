@@ -154,7 +154,9 @@ def test_float64_data_are_rounded_to_float32_first() -> None:
     exact = ws.log10_histogram(x, binning="float64")
     np.testing.assert_array_equal(exact.counts, ref.log10_counts(x, edges))
     assert exact.n_above == 0  # log10(100.0) is 2.0 exactly in float64: the last, closed bin
-    assert paper.n_below + paper.n_above == x.size - int(reference["hist"].sum()) > 0
+    # whether float32 log10(100) is 2 (the last bin) or above it depends on numpy's SIMD path
+    # for this CPU (AVX-512 or AVX2): the count outside equals the paper library's on any CPU
+    assert paper.n_below + paper.n_above == x.size - int(reference["hist"].sum())
 
 
 def test_binning_is_checked_and_reaches_every_route() -> None:
@@ -189,7 +191,17 @@ def test_paper_boundaries_are_where_paper_binning_switches() -> None:
 
 def test_population_limit_of_each_binning() -> None:
     """The anchors (``binning="float64"``, nominal edges) are unchanged; the paper binning's
-    limit is within 1e-7 relative of them, not equal (float32 log10 moves each boundary)."""
+    limit is near them, not equal (float32 log10 moves each boundary).
+
+    How near: numpy allows its float32 log10 4 ULP of error (``ulperrortol`` in numpy's
+    ``umath-validation-set-log10.csv``), and which values it rounds which way depends on the
+    CPU's SIMD path. For the edges the middle 80% of these sigmas lies in (|log10| in [1, 4),
+    where a float32 ULP is at most 2^-22), a boundary moves at most 4 * 2^-22 in log10, that
+    is 4 * 2^-22 * ln(10) = 2.2e-6 relative in x (the bound the boundary test above uses).
+    The limit is a smooth function of the boundaries: scaling every boundary by 1 + d scales
+    lambda by 1 + d and leaves k, so it moves by about that much at most. (Measured: 3.1e-7
+    on this project's AVX2 machine; under 2e-7 on the AVX-512 machine of earlier runs.)
+    """
     from weibull_stats.estimators.histogram._population import histogram_population
     from weibull_stats.validation import anchors
 
@@ -200,7 +212,7 @@ def test_population_limit_of_each_binning() -> None:
             paper = histogram_population(population, binning="paper")
         shape, scale, _ = anchors.histogram_limit(anchors.HALFNORMAL, sigma)
         assert nominal == (shape, scale)
-        np.testing.assert_allclose(paper, nominal, rtol=2e-7)
+        np.testing.assert_allclose(paper, nominal, rtol=4 * 2.0**-22 * np.log(10))
         assert paper != nominal
     with pytest.raises(ValueError, match="binning"):
         histogram_population(anchors.HALFNORMAL, binning="exact")
