@@ -35,9 +35,10 @@ def count_patterns16(bits: np.ndarray) -> np.ndarray:
     """Counts of each of the 2^16 patterns in a uint16 array, in chunks.
 
     :func:`numpy.bincount` counts ``intp`` input; each chunk is widened into one buffer
-    allocated once, so a large tensor costs no allocation per chunk. (A fresh 2 MiB widening
-    per chunk was 5x slower in a Dask worker, whose ``MALLOC_TRIM_THRESHOLD_`` makes every
-    large allocation a new, page-faulted mapping: ``benchmarks/distributed.py``.)
+    allocated once, so a large tensor costs no allocation per chunk. (A fresh widening per
+    chunk is slow where every allocation above 128 KiB is a new, page-faulted mapping, as in
+    a Dask worker started with Dask's ``MALLOC_TRIM_THRESHOLD_``; see
+    :data:`weibull_stats.scan_distributed.ALLOCATOR_ENV`.)
 
     Examples
     --------
