@@ -97,6 +97,14 @@ def test_a_queue_ticker_sends_at_most_every_interval():
     assert sent.get_nowait() == ("s", 2.0)
 
 
+def test_a_queue_ticker_reports_at_once_on_a_machine_started_seconds_ago(monkeypatch):
+    # time.monotonic() counts from boot on Linux: a fresh CI container reads a few seconds
+    monkeypatch.setattr("weibull_stats.progress.time.monotonic", lambda: 5.0)
+    sent: queue.Queue = queue.Queue()
+    QueueTicker(sent, "s", interval=3600.0).update(1)
+    assert sent.get_nowait() == ("s", 1.0)
+
+
 def test_a_bootstrap_reports_each_block():
     record = Record()
     x = np.random.default_rng(0).weibull(1.3, 500)

@@ -16,6 +16,7 @@ Bars show the share done, the elapsed time and the estimated time left.
 from __future__ import annotations
 
 import sys
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -139,7 +140,7 @@ class QueueTicker:
         self.key = key
         self.interval = interval
         self.pending = 0.0
-        self.sent_at = 0.0
+        self.sent_at = -math.inf  # the first report goes at once, however long the machine has been up
         self.lock = threading.Lock()  # bootstrap blocks may report from several threads
 
     def update(self, n: float = 1) -> None:
