@@ -15,8 +15,8 @@ Bars show the share done, the elapsed time and the estimated time left.
 
 from __future__ import annotations
 
-import sys
 import math
+import sys
 import threading
 import time
 from collections.abc import Iterator
