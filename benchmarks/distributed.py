@@ -4,7 +4,7 @@ Generates the bf16 Llama-7B-shaped checkpoint slice of ``scan_memory.py`` (hidde
 11008, one safetensors shard per block) in a temporary folder, then, each in a fresh child
 process with the modules imported before the clock starts:
 
-1. ``jobs``: ``weibull_stats.scanning.scan(slice, jobs=2, out=...)``, the local baseline (its
+1. ``jobs``: ``weibull_stats.scanning.run.scan(slice, jobs=2, out=...)``, the local baseline (its
    clock includes starting the two pool processes, as a user's run does); in the last round
    also the scan with ``bootstrap=199, gof=True`` (a second pool, its start in its clock);
 2. ``cluster``: ``cluster_client(cluster="local:2")``, the ``LocalCluster`` of 2 single-threaded
@@ -14,7 +14,7 @@ process with the modules imported before the clock starts:
    cost); then, in the last round, the scan again with ``bootstrap=199, gof=True`` (per-task
    costs with intervals), and both scans once more on a second ``LocalCluster`` whose workers
    keep Dask's own ``MALLOC_TRIM_THRESHOLD_=65536`` (``allocator``: what unsetting it saves,
-   :data:`weibull_stats.scan_distributed.ALLOCATOR_ENV`).
+   :data:`weibull_stats.scanning.distributed.ALLOCATOR_ENV`).
 
 Each pair of scans must give byte-identical tables. The ratio of issue 13 is
 ``(cluster_start + cluster scan) / jobs scan``, target at most 1.3, for the default scan and
@@ -72,7 +72,7 @@ _started = time.perf_counter()
 import json, sys
 import pandas, pyarrow, tqdm
 import distributed
-from weibull_stats.scanning import scan
+from weibull_stats.scanning.run import scan
 import_seconds = time.perf_counter() - _started
 """
 
@@ -91,7 +91,7 @@ print(json.dumps(record))
 
 CHILD_CLUSTER = PRELOAD + """
 from distributed import get_task_stream
-from weibull_stats.scan_distributed import cluster_client
+from weibull_stats.scanning.distributed import cluster_client
 
 def trim_threshold():
     import os
@@ -134,7 +134,8 @@ if __name__ == "__main__":
                                    "tasks": tasks(stream)}
     if sys.argv[3] == "1":  # the same two scans on workers with Dask's own environment
         with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, preload=["weibull_stats.scanning"]) as local,
+                                       dashboard_address=None,
+                                       preload=["weibull_stats.scanning.run"]) as local,
               distributed.Client(local) as client):
             trim = sorted(set(client.run(trim_threshold).values()))
             start = time.perf_counter()

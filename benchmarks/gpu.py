@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 import weibull_stats as ws
-from weibull_stats.storage import torch_to_numpy
+from weibull_stats.sample.storage import torch_to_numpy
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

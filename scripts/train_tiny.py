@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from weibull_stats.trajectory import train_tiny_gpt_neox
+from weibull_stats.scanning.trajectory import train_tiny_gpt_neox
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ import pytest
 
 import weibull_stats as ws
 from weibull_stats.estimators.probability_plot._asymptotic import quantile_process_se
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
 

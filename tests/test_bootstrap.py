@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
-from weibull_stats.batch import CountRows, RawRows
-from weibull_stats.bootstrapping import JACKKNIFE_GROUPS, jackknife_acceleration, resolve_estimator
 from weibull_stats.cli import main
-from weibull_stats.engine import plan_for
+from weibull_stats.core.seeds import generator, seed_entropy
 from weibull_stats.estimators.histogram import histogram_kernel, histogram_plan
 from weibull_stats.estimators.probability_plot import ProbabilityPlotPlan, probability_plot_kernel
 from weibull_stats.estimators.probability_plot._plan import CHUNK
 from weibull_stats.estimators.quantile import QuantilePlan
-from weibull_stats.intervals import interval_probabilities
-from weibull_stats.registry import ESTIMATORS
-from weibull_stats.seeds import generator, seed_entropy
+from weibull_stats.estimators.registry import ESTIMATORS
+from weibull_stats.inference.bootstrap import JACKKNIFE_GROUPS, jackknife_acceleration, resolve_estimator
+from weibull_stats.inference.engine import plan_for
+from weibull_stats.inference.intervals import interval_probabilities
+from weibull_stats.sample.batch import CountRows, RawRows
 
 
 def weibull_sample(n: int, shape: float = 1.3, scale: float = 2.0, seed: int = 0) -> np.ndarray:
@@ -360,7 +360,7 @@ def test_cli_bootstrap_errors_are_one_line(tmp_path, capsys) -> None:
 # ---------------------------------------------------------------------- parametric fast paths
 @pytest.mark.parametrize("name", ["probability_plot", "quantile", "histogram"])
 def test_parametric_ordered_draws_match_simulation_in_distribution(name: str) -> None:
-    # Parametric bootstrap (ordered null draws, weibull_stats.nulls) against refitting
+    # Parametric bootstrap (ordered null draws, weibull_stats.inference.nulls) against refitting
     # explicit unsorted Weibull samples: means and sds within 4 Monte Carlo standard errors.
     x = weibull_sample(5000, seed=22) * 0.05  # above every plan's min_n: the fast path runs
     size = 1000
@@ -377,7 +377,7 @@ def test_parametric_ordered_draws_match_simulation_in_distribution(name: str) ->
 def test_bca_is_undefined_when_every_estimate_lies_on_one_side() -> None:
     from dataclasses import replace
 
-    from weibull_stats.bootstrapping import ShapeScale
+    from weibull_stats.inference.bootstrap import ShapeScale
 
     res = ws.bootstrap(weibull_sample(100), "mle", n_resamples=20, rng=0, workers=1)
     shifted = replace(res, bootstrap_distribution=res.bootstrap_distribution + 10.0,

@@ -19,7 +19,7 @@ import torch
 from weibull_stats.checkpoints import open_checkpoint, resolve_paths
 from weibull_stats.checkpoints._safetensors import MAX_HEADER, parse_header
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
-from weibull_stats.scanning import scan
+from weibull_stats.scanning.run import scan
 
 
 def _file(tmp_path: Path, header: dict | None = None, data: bytes = b"", raw: bytes | None = None) -> Path:

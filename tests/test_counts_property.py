@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import weibull_stats as ws
-from weibull_stats.batch import CountRows
 from weibull_stats.estimators.probability_plot import probability_plot_kernel
 from weibull_stats.estimators.probability_plot._ordinates import CLOSED_FORM_MIN
-from weibull_stats.storage import COUNT_CHUNK, count_patterns16
+from weibull_stats.sample.batch import CountRows
+from weibull_stats.sample.storage import COUNT_CHUNK, count_patterns16
 
 FORMATS = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
-from weibull_stats.degenerate import EPSILON, MIN_VALUES, NEAR_CONSTANT_STEPS, degenerate_reason
+from weibull_stats.sample.degenerate import EPSILON, MIN_VALUES, NEAR_CONSTANT_STEPS, degenerate_reason
 
 
 def _bf16_narrow() -> np.ndarray:

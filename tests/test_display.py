@@ -12,9 +12,9 @@ import pytest
 
 import weibull_stats as ws
 from weibull_stats.cli import main
-from weibull_stats.display import figure, fraction_near_one, pvalue_text
-from weibull_stats.fit_table import COMPARISON_COLUMNS, GOF_COLUMNS
-from weibull_stats.seeds import SEED_BITS, fresh_seed, seed_entropy
+from weibull_stats.core.display import figure, fraction_near_one, pvalue_text
+from weibull_stats.core.seeds import SEED_BITS, fresh_seed, seed_entropy
+from weibull_stats.report.fit_table import COMPARISON_COLUMNS, GOF_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ import pytest
 from scipy import stats
 
 import weibull_stats as ws
-from weibull_stats.batch import CountRows, RawRows
-from weibull_stats.edf import count_edf_statistic, edf_statistic
-from weibull_stats.engine import count_groups, group_sizes, jackknife_estimates, resample_counts
-from weibull_stats.gof import effect_sizes
-from weibull_stats.model_comparison import compare_models
-from weibull_stats.nulls import NullModel, cell_grid
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.estimators.registry import ESTIMATORS
+from weibull_stats.inference.edf import count_edf_statistic, edf_statistic
+from weibull_stats.inference.engine import count_groups, group_sizes, jackknife_estimates, resample_counts
+from weibull_stats.inference.gof import effect_sizes
+from weibull_stats.inference.model_comparison import compare_models
+from weibull_stats.inference.nulls import NullModel, cell_grid
+from weibull_stats.sample.batch import CountRows, RawRows
 
 BF16 = ml_dtypes.bfloat16
 
@@ -209,7 +209,7 @@ def test_bfloat16_weibull_is_not_rejected_with_the_storage_aware_null() -> None:
 
 @pytest.mark.parametrize("high", [50, 3000])
 def test_run_sums_of_plot_ordinates_equal_the_direct_pass(high: int) -> None:
-    from weibull_stats.rank_sums import direct_run_sums, run_sums
+    from weibull_stats.weibull.rank_sums import direct_run_sums, run_sums
 
     counts = np.random.default_rng(high).integers(1, high, 2000)
     counts[:3] = (200_000, 1, 5)
@@ -219,7 +219,7 @@ def test_run_sums_of_plot_ordinates_equal_the_direct_pass(high: int) -> None:
 
 
 def test_chunked_anderson_darling_equals_the_plain_formula(monkeypatch: pytest.MonkeyPatch) -> None:
-    from weibull_stats import edf
+    from weibull_stats.inference import edf
 
     x = np.sort(np.random.default_rng(0).weibull(1.2, (2, edf.LARGE + 12_345)) * 0.5, axis=1)
     chunked = edf.edf_statistic(x, [1.2, 1.25], [0.5, 0.49], "ad")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import weibull_stats as ws
-from weibull_stats.export import results_table, to_latex, to_markdown
+from weibull_stats.report.export import results_table, to_latex, to_markdown
 
 
 def make_fits() -> list[ws.WeibullFit]:

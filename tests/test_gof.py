@@ -12,8 +12,8 @@ from scipy import stats
 
 import weibull_stats as ws
 from weibull_stats.cli import main
-from weibull_stats.gof import edf_statistic, effect_sizes
-from weibull_stats.model_comparison import compare_models
+from weibull_stats.inference.gof import edf_statistic, effect_sizes
+from weibull_stats.inference.model_comparison import compare_models
 
 
 def weibull_sample(n: int, shape: float = 1.3, scale: float = 2.0, seed: int = 0) -> np.ndarray:
@@ -186,8 +186,8 @@ def test_cli_gof_same_seed_same_bytes(tmp_path, capsys) -> None:
 
 
 def test_monte_carlo_samples_that_cannot_be_refitted_are_an_error() -> None:
-    from weibull_stats.batch import Lines
     from weibull_stats.estimators._core import Estimator
+    from weibull_stats.sample.batch import Lines
 
     def never(batch, **_: object) -> Lines:
         nan = np.full(batch.batch, np.nan)
@@ -247,7 +247,7 @@ def test_model_comparison_restores_the_units() -> None:
 def test_null_model_conditions_out_float64_underflow() -> None:
     # a law with mass below half the smallest float64 subnormal: the data hold no zeros, so the
     # null samples are drawn conditioned on a positive value (before: zeros in the null samples)
-    from weibull_stats.nulls import NullModel
+    from weibull_stats.inference.nulls import NullModel
 
     model = NullModel.of("float64", 1000, 0.05, 1e-300)
     # P(X <= 2^-1075) = 1 - exp(-(2^-1075 / 1e-300)^0.05), the power taken in logarithms

@@ -16,8 +16,8 @@ import pytest
 
 import weibull_stats as ws
 from tests import reference as ref
-from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.estimators import histogram as hist
+from weibull_stats.sample.batch import CountRows, RawRows
 
 npm_weibull = pytest.importorskip("npm_weibull")
 

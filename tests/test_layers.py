@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
-from weibull_stats import scanning
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
-from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
-from weibull_stats.formatting import jsonable, markdown_table
-from weibull_stats.results import FIT_COLUMNS, INTERVAL_COLUMNS
-from weibull_stats.seeds import child_seed, generator
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.core.formatting import jsonable, markdown_table
+from weibull_stats.core.seeds import child_seed, generator
+from weibull_stats.estimators.results import FIT_COLUMNS, INTERVAL_COLUMNS
+from weibull_stats.scanning import run as scanning
 from weibull_stats.validation._common import child_rng
 from weibull_stats.validation.gate import GateRecord
 

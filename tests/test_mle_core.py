@@ -15,9 +15,9 @@ import pytest
 
 import weibull_stats as ws
 from tests import reference as ref
-from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.estimators import mle as mle_module
 from weibull_stats.estimators.mle import ESTIMATOR, mle_kernel
+from weibull_stats.sample.batch import CountRows, RawRows
 
 FIELDS = ("shape", "scale", "shape_se", "scale_se")
 

@@ -140,7 +140,7 @@ def test_shape_by_layer_shares_y_and_draws_anchor_bands_and_explains_bars(tmp_pa
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert len({ax.get_ylim() for ax in panels}) == 1
     bottom, top = panels[0].get_ylim()
-    assert bottom < 0.76 and top > 1.21 and bottom < ws.constants.HALFNORMAL_ANCHOR_SHAPE < top
+    assert bottom < 0.76 and top > 1.21 and bottom < ws.HALFNORMAL_ANCHOR_SHAPE < top
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("95% percentile bootstrap interval" in t for t in labels)
     assert any("anchor k0 = 1.2054" in t for t in labels) and any("published" in t for t in labels)

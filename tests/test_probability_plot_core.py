@@ -12,7 +12,6 @@ import pytest
 
 import weibull_stats as ws
 from tests import reference as ref
-from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.estimators._core import one_fit
 from weibull_stats.estimators.probability_plot import (
     ESTIMATOR,
@@ -28,6 +27,7 @@ from weibull_stats.estimators.probability_plot import _counts as counts_module
 from weibull_stats.estimators.probability_plot._counts import prefix_at, prefix_table
 from weibull_stats.estimators.probability_plot._plan import CHUNK as PLAN_CHUNK
 from weibull_stats.estimators.probability_plot._raw import ordered_window_sums
+from weibull_stats.sample.batch import CountRows, RawRows
 
 TRIMS = [(0.1, 0.9), (0.0, 1.0), (0.05, 0.95)]
 DIRECTIONS = ["y_on_x", "x_on_y"]

@@ -14,8 +14,8 @@ import pytest
 import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
-from weibull_stats.progress import QueueTicker, Share, Stages, progress_bar, show_progress
-from weibull_stats.scanning import scan
+from weibull_stats.core.progress import QueueTicker, Share, Stages, progress_bar, show_progress
+from weibull_stats.scanning.run import scan
 
 
 class Record:
@@ -99,7 +99,7 @@ def test_a_queue_ticker_sends_at_most_every_interval():
 
 def test_a_queue_ticker_reports_at_once_on_a_machine_started_seconds_ago(monkeypatch):
     # time.monotonic() counts from boot on Linux: a fresh CI container reads a few seconds
-    monkeypatch.setattr("weibull_stats.progress.time.monotonic", lambda: 5.0)
+    monkeypatch.setattr("weibull_stats.core.progress.time.monotonic", lambda: 5.0)
     sent: queue.Queue = queue.Queue()
     QueueTicker(sent, "s", interval=3600.0).update(1)
     assert sent.get_nowait() == ("s", 1.0)

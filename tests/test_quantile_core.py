@@ -8,7 +8,6 @@ import pytest
 
 import weibull_stats as ws
 from tests import reference as ref
-from weibull_stats.batch import CountRows, RawRows
 from weibull_stats.estimators.quantile import (
     ESTIMATOR,
     QUANTILE_METHODS,
@@ -19,6 +18,7 @@ from weibull_stats.estimators.quantile import (
     order_positions,
     quantile_kernel,
 )
+from weibull_stats.sample.batch import CountRows, RawRows
 
 PROBABILITIES = [(0.1, 0.9), (0.05, 0.5, 0.95), (0.001, 0.999)]
 

@@ -15,8 +15,8 @@ from scipy.stats import binom
 import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
-from weibull_stats.report import published_table
-from weibull_stats.report_tables import (
+from weibull_stats.report.markdown import published_table
+from weibull_stats.report.tables import (
     attention_layout,
     class_bands,
     class_rows,

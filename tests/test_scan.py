@@ -14,11 +14,11 @@ import pytest
 import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
-from weibull_stats.report import report_from_folder
-from weibull_stats.scanning import COLUMNS, ScanWarning, tensor_seed
+from weibull_stats.report.markdown import report_from_folder
+from weibull_stats.scanning.run import COLUMNS, ScanWarning, tensor_seed
 from weibull_stats.workflow import scan
 
-scan_module = importlib.import_module("weibull_stats.scanning")
+scan_module = importlib.import_module("weibull_stats.scanning.run")
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +136,7 @@ def test_tensor_seed_is_stable() -> None:
     assert tensor_seed(0, "encoder.layer.0.attention.self.query.weight") == tensor_seed(
         0, "encoder.layer.0.attention.self.query.weight")
     assert tensor_seed(0, "w", "q") != tensor_seed(0, "w", "k") != tensor_seed(1, "w", "k")
-    # weibull_stats.seeds.child_seed(0, "w", ""): the one seed scheme (issue 9; was 2248687994364068663)
+    # weibull_stats.core.seeds.child_seed(0, "w", ""): the one seed scheme (issue 9; was 2248687994364068663)
     assert tensor_seed(0, "w") == 8070497364833877421
 
 
@@ -282,7 +282,7 @@ def test_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 # ---------------------------------------------------------------------- a real trajectory
 def test_trajectory_of_a_tiny_trained_model(tmp_path: Path) -> None:
-    from weibull_stats.trajectory import train_tiny_gpt_neox
+    from weibull_stats.scanning.trajectory import train_tiny_gpt_neox
 
     run = train_tiny_gpt_neox(tmp_path / "run", steps=6, save_steps=(0, 3, 6), hidden_size=32, num_layers=1,
                               num_heads=2, sequence_length=16, batch_size=4)

@@ -27,19 +27,19 @@ from weibull_stats._version import __version__
 from weibull_stats.checkpoints import open_checkpoint
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
-from weibull_stats.scan_distributed import (
+from weibull_stats.scanning.distributed import (
     KEY_PREFIX,
     check_cluster_sources,
     cluster_client,
     local_workers,
     run_task,
 )
-from weibull_stats.scan_plan import TensorTask, check_settings
-from weibull_stats.scanning import ScanWarning
-from weibull_stats.scanning import scan as scan_only
+from weibull_stats.scanning.plan import TensorTask, check_settings
+from weibull_stats.scanning.run import ScanWarning
+from weibull_stats.scanning.run import scan as scan_only
 from weibull_stats.workflow import scan
 
-scan_module = importlib.import_module("weibull_stats.scanning")
+scan_module = importlib.import_module("weibull_stats.scanning.run")
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("results.csv", "results.parquet", "errors.csv", "skipped.csv")
 
@@ -159,7 +159,7 @@ def test_a_failing_tensor_is_recorded_and_the_rest_go_on(tmp_path: Path, client:
 
 _KILLED_CLIENT = """
 import sys, time
-from weibull_stats import scanning
+from weibull_stats.scanning import run as scanning
 from weibull_stats.cli import main
 original = scanning.fit_tensor
 def slow(*args, **kwargs):

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
-from weibull_stats.scanning import scan
+from weibull_stats.scanning.run import scan
 
 TABLES = ("results.csv", "results.parquet", "errors.csv", "skipped.csv")
 FILES = ("journal.jsonl", "run.json")

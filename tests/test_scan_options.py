@@ -13,7 +13,7 @@ import pytest
 import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
-from weibull_stats.scanning import ScanWarning
+from weibull_stats.scanning.run import ScanWarning
 
 TENSOR = "model.layers.0.self_attn.q_proj.weight"
 

@@ -22,15 +22,15 @@ import pytest
 
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
 from weibull_stats.cli import main
-from weibull_stats.registry import get_estimator
-from weibull_stats.report import report_from_folder
-from weibull_stats.sample import as_sample
-from weibull_stats.scan_files import atomic_write_text, fingerprint, output_lock
-from weibull_stats.scan_plan import FIT_OPTIONS, TensorTask
-from weibull_stats.scanning import scan as scan_only
+from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.report.markdown import report_from_folder
+from weibull_stats.sample.checked import as_sample
+from weibull_stats.scanning.files import atomic_write_text, fingerprint, output_lock
+from weibull_stats.scanning.plan import FIT_OPTIONS, TensorTask
+from weibull_stats.scanning.run import scan as scan_only
 from weibull_stats.workflow import scan
 
-scan_module = importlib.import_module("weibull_stats.scanning")
+scan_module = importlib.import_module("weibull_stats.scanning.run")
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("results.csv", "results.parquet", "errors.csv", "skipped.csv")
 
@@ -148,7 +148,7 @@ def test_a_checkpoint_rewritten_during_the_scan_writes_no_tables(tmp_path: Path,
 # ---------------------------------------------------------------------- 2: the lock, and SIGKILL
 _SLOW_SCAN = """
 import sys, time
-from weibull_stats import scanning
+from weibull_stats.scanning import run as scanning
 original = scanning.fit_tensor
 def slow(*args, **kwargs):
     time.sleep(0.2)
@@ -275,7 +275,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch:
 
 
 def test_a_failed_plot_leaves_no_partial_report_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    report_module = importlib.import_module("weibull_stats.report")
+    report_module = importlib.import_module("weibull_stats.report.markdown")
     folder = _checkpoint(tmp_path / "ckpt")
     out = tmp_path / "out"
 

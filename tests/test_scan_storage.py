@@ -21,13 +21,13 @@ import torch
 import weibull_stats as ws
 from weibull_stats.checkpoints import _safetensors, classify, detect_family, open_checkpoint, split_fused
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
-from weibull_stats.sample import BFLOAT16
-from weibull_stats.scanning import FIT_OPTIONS, ScanSettings, TensorTask
+from weibull_stats.sample.checked import BFLOAT16
+from weibull_stats.scanning.run import FIT_OPTIONS, ScanSettings, TensorTask
 from weibull_stats.workflow import scan
 
-scan_module = importlib.import_module("weibull_stats.scanning")
+scan_module = importlib.import_module("weibull_stats.scanning.run")
 #: where one tensor is read and fitted (the scan calls it)
-tensor_module = importlib.import_module("weibull_stats.scan_tensor")
+tensor_module = importlib.import_module("weibull_stats.scanning.tensor")
 ESTIMATORS = tuple(ws.ESTIMATORS)
 REL = 1e-12
 

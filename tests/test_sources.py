@@ -22,7 +22,7 @@ from weibull_stats.checkpoints import (
 )
 from weibull_stats.checkpoints.synthetic import LAYOUTS, synthetic_state, write_checkpoint, write_safetensors
 from weibull_stats.cli import main
-from weibull_stats.scanning import ScanWarning
+from weibull_stats.scanning.run import ScanWarning
 
 ROW_KEYS = ["tensor", "part", "layer", "kind"]
 

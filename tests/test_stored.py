@@ -15,7 +15,7 @@ import pytest
 from scipy import integrate, special
 
 from weibull_stats.estimators.probability_plot._population import probability_plot_population
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.validation import anchors, stored_gof
 from weibull_stats.validation._common import wilson_interval
 from weibull_stats.validation.asymptotic import probability_plot_sd

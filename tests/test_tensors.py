@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
-from weibull_stats import tensors
-from weibull_stats.storage import count_patterns16, torch_to_numpy
+from weibull_stats.sample import tensors
+from weibull_stats.sample.storage import count_patterns16, torch_to_numpy
 
 torch = pytest.importorskip("torch")
 

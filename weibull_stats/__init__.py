@@ -8,19 +8,7 @@ This module only re-exports; modules inside the package import the defining modu
 """
 
 from weibull_stats._version import __version__
-from weibull_stats.bootstrapping import BootstrapResult, ConfidenceInterval, Interval, bootstrap
-from weibull_stats.confidence import IntervalEstimate, UnreliableIntervalWarning, confidence_interval
-from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
-from weibull_stats.decisions import (
-    AdjustedPValues,
-    EquivalenceResult,
-    EquivalenceTable,
-    adjust_pvalues,
-    equivalence,
-    equivalence_tests,
-    published_band,
-)
-from weibull_stats.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.estimators import (
     Log10Histogram,
     fit_histogram,
@@ -32,12 +20,28 @@ from weibull_stats.estimators import (
     log10_histogram,
     paper_edges,
 )
-from weibull_stats.export import results_table, to_latex, to_markdown
-from weibull_stats.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
-from weibull_stats.model_comparison import ModelComparison, compare_models
-from weibull_stats.registry import ESTIMATORS, Estimator, fit, get_estimator
-from weibull_stats.results import WeibullFit, results_to_frame
-from weibull_stats.sample import Sample, as_sample
+from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
+from weibull_stats.estimators.results import WeibullFit, results_to_frame
+from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap
+from weibull_stats.inference.confidence import (
+    IntervalEstimate,
+    UnreliableIntervalWarning,
+    confidence_interval,
+)
+from weibull_stats.inference.decisions import (
+    AdjustedPValues,
+    EquivalenceResult,
+    EquivalenceTable,
+    adjust_pvalues,
+    equivalence,
+    equivalence_tests,
+    published_band,
+)
+from weibull_stats.inference.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
+from weibull_stats.inference.model_comparison import ModelComparison, compare_models
+from weibull_stats.report.export import results_table, to_latex, to_markdown
+from weibull_stats.sample.checked import Sample, as_sample
+from weibull_stats.sample.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
 from weibull_stats.workflow import scan
 
 __all__ = [

@@ -2,8 +2,8 @@
 
 :func:`scan` is ``weibull_stats.scan``: it runs the validation gate
 (:func:`weibull_stats.validation.gate.ensure_validated`), the scan proper
-(:func:`weibull_stats.scanning.scan`, which takes the gate record and writes the tables) and
-then the report (:func:`weibull_stats.report.write_report`). Each lower module knows nothing of
+(:func:`weibull_stats.scanning.run.scan`, which takes the gate record and writes the tables) and
+then the report (:func:`weibull_stats.report.markdown.write_report`). Each lower module knows nothing of
 the ones above it.
 """
 
@@ -14,13 +14,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from weibull_stats import scanning
 from weibull_stats.checkpoints import source_names
 from weibull_stats.checkpoints.devices import check_device
-from weibull_stats.progress import ProgressOption
-from weibull_stats.report import write_report
-from weibull_stats.scan_files import output_lock, staged_files
-from weibull_stats.scan_plan import ScanSettings, check_settings
+from weibull_stats.core.progress import ProgressOption
+from weibull_stats.report.markdown import write_report
+from weibull_stats.scanning import run as scanning
+from weibull_stats.scanning.files import output_lock, staged_files
+from weibull_stats.scanning.plan import ScanSettings, check_settings
 from weibull_stats.validation import gate as validation_gate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,7 +92,7 @@ def scan(
         is not to be trusted, ``interval_warning``.
     fdr : float, default 0.05
         Level of the equivalence verdicts and the false discovery rate of the adjusted
-        p-values the report counts (:mod:`weibull_stats.scan_decisions`).
+        p-values the report counts (:mod:`weibull_stats.scanning.decisions`).
     multiple_testing : str, default "fdr_bh"
         statsmodels ``multipletests`` method of ``gof_pvalue_adjusted`` and
         ``equivalence_pvalue_adjusted`` (Benjamini–Hochberg by default), across the matrices
@@ -103,10 +103,10 @@ def scan(
         (``gof_samples`` Monte Carlo refits with the same estimator).
     gof_samples : int, default 99
     seed : int, default 0
-        Root seed; each (tensor, part) gets :func:`~weibull_stats.scan_plan.tensor_seed`
+        Root seed; each (tensor, part) gets :func:`~weibull_stats.scanning.plan.tensor_seed`
         ``(seed, tensor, part)``.
     out : path, optional
-        Folder for the journal, tables, report and plots (see :mod:`weibull_stats.scanning`). Without
+        Folder for the journal, tables, report and plots (see :mod:`weibull_stats.scanning.run`). Without
         it nothing is written and ``resume`` is unavailable.
     resume : bool, default False
         Continue the scan journalled in ``out``: finished rows are kept, not redone, once the
@@ -123,18 +123,18 @@ def scan(
     progress : bool, None or ticker, default None
         Bars on stderr with the time left, for the validation gate and the scan (counting
         weights fitted, so it moves within a large tensor); None shows them when stderr is a
-        terminal (:mod:`weibull_stats.progress`).
+        terminal (:mod:`weibull_stats.core.progress`).
     report : bool, default True
-        With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report`).
+        With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report.markdown`).
     device : str, optional
         A torch device (``"cuda"``...): each tensor is read straight to it and reduced there
-        (see :func:`weibull_stats.scanning.scan`); recorded in ``run.json``. A clear error
+        (see :func:`weibull_stats.scanning.run.scan`); recorded in ``run.json``. A clear error
         when it is not available. None (default): numpy on the CPU.
     client : dask.distributed.Client, optional
         Run the scan's tasks (one per tensor) on this Dask cluster: the workers read the
         tensors from files they share with this process, which journals the results and writes
-        the same bytes as a local scan (:mod:`weibull_stats.scan_distributed`;
-        :func:`~weibull_stats.scan_distributed.cluster_client` makes one). Not with in-memory
+        the same bytes as a local scan (:mod:`weibull_stats.scanning.distributed`;
+        :func:`~weibull_stats.scanning.distributed.cluster_client` makes one). Not with in-memory
         sources or ``jobs > 1``.
 
     Returns
@@ -147,7 +147,7 @@ def scan(
 
     Warns
     -----
-    weibull_stats.scanning.ScanWarning
+    weibull_stats.scanning.run.ScanWarning
         When some tensor or file failed; the failures are in ``frame.attrs["errors"]`` and
         ``errors.csv``.
 
@@ -157,9 +157,9 @@ def scan(
         Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
         package version or a checkpoint file differ from the journalled scan's, or the journal
         or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
-        changed while it was scanned. See :mod:`weibull_stats.scan_journal`.
+        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`.
     OSError
-        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scan_files.output_lock`).
+        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.files.output_lock`).
     weibull_stats.validation.ValidationFailed
         The estimators did not pass the validation gate.
 

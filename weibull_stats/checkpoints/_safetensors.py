@@ -22,7 +22,7 @@ import numpy as np
 
 from weibull_stats.checkpoints._json import short_repr, strict_json
 from weibull_stats.checkpoints._sniff import describe
-from weibull_stats.storage import BFLOAT16  # bfloat16 data: the stored 16-bit patterns, as they are
+from weibull_stats.sample.storage import BFLOAT16  # bfloat16 data: the stored 16-bit patterns, as they are
 
 #: safetensors dtype code -> (numpy dtype of the stored bytes, floating point?)
 DTYPES: dict[str, tuple[str, bool]] = {

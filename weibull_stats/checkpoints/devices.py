@@ -2,7 +2,7 @@
 
 With a device, each tensor read from a checkpoint (in its stored precision, bfloat16 never
 widened) becomes a torch tensor on that device, and :func:`weibull_stats.as_sample` does its
-O(n) passes there (:mod:`weibull_stats.tensors`): for 16-bit storage the pattern counts,
+O(n) passes there (:mod:`weibull_stats.sample.tensors`): for 16-bit storage the pattern counts,
 so only 65,536 counts come back to the CPU. Without one (the default) tensors stay numpy
 arrays on the CPU. The numbers do not depend on the device.
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.storage import BFLOAT16
+from weibull_stats.sample.storage import BFLOAT16
 
 
 def _import_torch(device: str) -> Any:
@@ -82,7 +82,7 @@ def to_device(array: np.ndarray, device: str) -> Any:
     Examples
     --------
     >>> import numpy as np
-    >>> from weibull_stats.storage import BFLOAT16
+    >>> from weibull_stats.sample.storage import BFLOAT16
     >>> t = to_device(np.array([0.5, -2.0], dtype=BFLOAT16), "cpu")
     >>> t.dtype, t.tolist()
     (torch.bfloat16, [0.5, -2.0])

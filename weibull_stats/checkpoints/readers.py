@@ -35,7 +35,7 @@ from weibull_stats.checkpoints import _safetensors
 from weibull_stats.checkpoints._index import INDEX_SUFFIX
 from weibull_stats.checkpoints._listing import TORCH_SUFFIXES, TensorEntry, list_file, list_index, load_npy
 from weibull_stats.checkpoints._torch import load_torch_file
-from weibull_stats.storage import torch_to_numpy
+from weibull_stats.sample.storage import torch_to_numpy
 
 #: Weight files looked for in a model folder, in order of preference.
 FOLDER_FILES: tuple[str, ...] = (

@@ -41,7 +41,7 @@ import numpy as np
 from weibull_stats.checkpoints._listing import TORCH_DTYPES, TensorEntry, numpy_code
 from weibull_stats.checkpoints._torch import split_state
 from weibull_stats.checkpoints.readers import Checkpoint, expand_path, open_checkpoint, open_unique
-from weibull_stats.storage import torch_to_numpy
+from weibull_stats.sample.storage import torch_to_numpy
 
 #: A Hugging Face model id: ``org/name`` (letters, digits, ``-``, ``_``, ``.``).
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")

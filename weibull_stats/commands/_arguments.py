@@ -16,8 +16,8 @@ from typing import Any
 from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._input import load_array
 from weibull_stats.commands._options import option_help
-from weibull_stats.options import POLICY_CHOICES, VALUES_CHOICES
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.core.options import POLICY_CHOICES, VALUES_CHOICES
+from weibull_stats.estimators.registry import ESTIMATORS
 
 #: The estimator of every command when ``--estimator`` is not given: the paper's fit.
 DEFAULT_ESTIMATOR = "probability_plot"

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.commands._errors import CommandLineError
-from weibull_stats.formatting import option_text as format_value
-from weibull_stats.registry import ESTIMATORS
-from weibull_stats.sample import POLICY_OPTIONS
+from weibull_stats.core.formatting import option_text as format_value
+from weibull_stats.estimators.registry import ESTIMATORS
+from weibull_stats.sample.checked import POLICY_OPTIONS
 
 #: The command-line flag of each policy option, which ``--option`` does not take.
 POLICY_FLAGS: Mapping[str, str] = {name: f"--{name}" for name in POLICY_OPTIONS}

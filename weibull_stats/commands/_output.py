@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from weibull_stats.commands._options import format_value
-from weibull_stats.formatting import jsonable
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.core.formatting import jsonable
+from weibull_stats.estimators.registry import ESTIMATORS
 
 
 def write_json(payload: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from weibull_stats.bootstrapping import KINDS, METHODS, bootstrap
 from weibull_stats.commands._arguments import (
     add_estimator_argument,
     add_input_arguments,
@@ -19,6 +18,7 @@ from weibull_stats.commands._arguments import (
 )
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import options_line, write_json, write_table
+from weibull_stats.inference.bootstrap import KINDS, METHODS, bootstrap
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 
 from weibull_stats.commands._output import format_table
-from weibull_stats.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.estimators.registry import ESTIMATORS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

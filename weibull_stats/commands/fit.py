@@ -16,7 +16,7 @@ from weibull_stats.commands._arguments import (
 )
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import write_json, write_options, write_table
-from weibull_stats.registry import fit
+from weibull_stats.estimators.registry import fit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

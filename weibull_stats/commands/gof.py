@@ -17,7 +17,7 @@ from weibull_stats.commands._arguments import (
 )
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import options_line, write_json, write_table
-from weibull_stats.gof import STATISTICS, goodness_of_fit
+from weibull_stats.inference.gof import STATISTICS, goodness_of_fit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

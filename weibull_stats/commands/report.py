@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from weibull_stats.report import report_from_folder
+from weibull_stats.report.markdown import report_from_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

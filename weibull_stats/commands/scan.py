@@ -21,10 +21,10 @@ from weibull_stats.commands._arguments import (
 from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
-from weibull_stats.report import kind_summary
-from weibull_stats.scan_distributed import cluster_client, local_workers
-from weibull_stats.scan_plan import BOOTSTRAP_METHODS, INTERVAL_CHOICES, MULTIPLE_TESTING_METHODS
-from weibull_stats.scanning import ScanWarning
+from weibull_stats.report.markdown import kind_summary
+from weibull_stats.scanning.distributed import cluster_client, local_workers
+from weibull_stats.scanning.plan import BOOTSTRAP_METHODS, INTERVAL_CHOICES, MULTIPLE_TESTING_METHODS
+from weibull_stats.scanning.run import ScanWarning
 from weibull_stats.validation.gate import ValidationFailed
 from weibull_stats.workflow import scan
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from weibull_stats.results import WeibullFit
+from weibull_stats.estimators.results import WeibullFit
 
 #: Fewest values in the fit from which the first-order errors are not flagged.
 MIN_USED = 100

@@ -4,8 +4,8 @@ An estimator module defines, and is the only place that knows:
 
 * ``check_options(**options) -> dict``: its own options, checked and normalised (the
   policy options ``values``, ``nonfinite``, ``zeros`` are :func:`~weibull_stats.as_sample`'s);
-* its kernel ``kernel(batch, **options) -> Lines`` on :class:`~weibull_stats.batch.RawRows`
-  and :class:`~weibull_stats.batch.CountRows`;
+* its kernel ``kernel(batch, **options) -> Lines`` on :class:`~weibull_stats.sample.batch.RawRows`
+  and :class:`~weibull_stats.sample.batch.CountRows`;
 * its public one-sample function, ``fit_<name>(x, /, *, <options>, values, nonfinite,
   zeros)``, which is :func:`one_fit` of its kernel on ``as_sample(x)``;
 * optionally a resampling fast path for raw samples (``plan``), the hooks the
@@ -25,11 +25,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from weibull_stats.batch import Batch, CountRows, Lines, RawRows
-from weibull_stats.degenerate import DegenerateSampleWarning, degenerate_reason
 from weibull_stats.estimators._asymptotic import AsymptoticFit
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import POLICY_OPTIONS, Sample, as_sample
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Batch, CountRows, Lines, RawRows
+from weibull_stats.sample.checked import POLICY_OPTIONS, Sample, as_sample
+from weibull_stats.sample.degenerate import DegenerateSampleWarning, degenerate_reason
 
 #: Diagnostics that have a field of their own in :class:`~weibull_stats.WeibullFit`.
 FIT_FIELDS: tuple[str, ...] = ("r2", "shape_se", "scale_se", "iterations")
@@ -173,7 +173,7 @@ def one_fit(
     records besides the sample's policy. An undefined fit raises its reason.
 
     This is where every estimator applies the degenerate-sample rules
-    (:func:`weibull_stats.degenerate.degenerate_reason`), before the kernel runs: a
+    (:func:`weibull_stats.sample.degenerate.degenerate_reason`), before the kernel runs: a
     degenerate sample warns :class:`~weibull_stats.DegenerateSampleWarning` (also when the
     estimator then refuses it) and the fit records the reason as ``details["degenerate"]``.
     """

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.batch import Batch, CountRows, Lines
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import CHUNK, chunks, count_log_moments, raw_log_moments
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import Sample, as_sample
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Batch, CountRows, Lines
+from weibull_stats.sample.checked import Sample, as_sample
 
 EULER_GAMMA = 0.5772156649015329
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.batch import Batch, CountRows, Lines
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import (
@@ -24,8 +23,9 @@ from weibull_stats.estimators._streaming import (
     raw_log_moments,
     row_groups,
 )
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import Sample, as_sample
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Batch, CountRows, Lines
+from weibull_stats.sample.checked import Sample, as_sample
 
 MAX_ITERATIONS = 100
 RELATIVE_TOLERANCE = 1e-13

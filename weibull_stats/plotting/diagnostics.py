@@ -28,7 +28,7 @@ from weibull_stats.plotting._base import (
 from weibull_stats.plotting.probability import fitted_sample, plot_probability
 
 if TYPE_CHECKING:  # pragma: no cover
-    from weibull_stats.results import WeibullFit
+    from weibull_stats.estimators.results import WeibullFit
 
 #: Kinds accepted by :func:`plot_fit` (and ``WeibullFit.plot(x, kind=...)``).
 PLOT_KINDS: tuple[str, ...] = ("probability", "qq", "pp", "cdf", "hist", "diagnostics")

@@ -9,8 +9,8 @@ import numpy as np
 from weibull_stats.plotting._base import new_axes, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
-    from weibull_stats.bootstrapping import BootstrapResult
-    from weibull_stats.gof import GoodnessOfFitResult
+    from weibull_stats.inference.bootstrap import BootstrapResult
+    from weibull_stats.inference.gof import GoodnessOfFitResult
 
 #: Display names of the statistics.
 STATISTIC_NAMES = {"ad": "Anderson–Darling A²", "cvm": "Cramér–von Mises W²", "ks": "Kolmogorov–Smirnov D"}

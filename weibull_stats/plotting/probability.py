@@ -18,11 +18,11 @@ from weibull_stats.plotting._base import (
     percent_ticks,
     window_of,
 )
-from weibull_stats.sample import Sample, as_sample
+from weibull_stats.sample.checked import Sample, as_sample
 
 if TYPE_CHECKING:  # pragma: no cover
-    from weibull_stats.bootstrapping import BootstrapResult
-    from weibull_stats.results import WeibullFit
+    from weibull_stats.estimators.results import WeibullFit
+    from weibull_stats.inference.bootstrap import BootstrapResult
 
 
 def fitted_sample(x: Any, fit: WeibullFit) -> np.ndarray:

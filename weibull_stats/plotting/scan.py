@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.plotting._base import kind_order, percent_ticks, pyplot
 from weibull_stats.plotting.probability import draw_probability
-from weibull_stats.sample import Sample
+from weibull_stats.sample.checked import Sample
 
 
 def _panels(count: int, width: float = 3.3, height: float = 2.7, **share: Any) -> tuple[Any, list[Any]]:
@@ -82,7 +82,7 @@ def plot_scan_shape_by_layer(
         initialisation (i.i.d. Gaussian weights).
     bands : mapping kind -> (low, high), optional
         Published ranges drawn as shaded bands in the panels of those kinds (e.g. from
-        :func:`weibull_stats.report.published_bands`).
+        :func:`weibull_stats.report.markdown.published_bands`).
     band_label : str
         Legend entry of the bands.
     caption : str
@@ -94,7 +94,9 @@ def plot_scan_shape_by_layer(
     """
     data = frame[(frame["estimator"] == estimator) & frame["layer"].notna()]
     data = data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
-    from weibull_stats.registry import get_estimator  # the registry imports results, which plot lazily
+    from weibull_stats.estimators.registry import (
+        get_estimator,  # the registry imports results, which plot lazily
+    )
 
     label = get_estimator(estimator).label
     kinds = kind_order(data["kind"].unique())

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.registry import get_estimator
-from weibull_stats.results import WeibullFit
+from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.estimators.results import WeibullFit
 
 __all__ = [
     "EstimatorLike",

@@ -13,9 +13,9 @@ from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
 from weibull_stats._version import __version__
-from weibull_stats.formatting import jsonable
-from weibull_stats.registry import ESTIMATORS, get_estimator
-from weibull_stats.seeds import check_seed, generator
+from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.seeds import check_seed, generator
+from weibull_stats.estimators.registry import ESTIMATORS, get_estimator
 
 #: Seed of every study unless ``--seed`` says otherwise.
 DEFAULT_SEED = 20260526
@@ -27,9 +27,9 @@ FAMILY_ALPHA = 0.01
 
 
 def child_rng(seed: int, *key: object) -> np.random.Generator:
-    """Generator for the stream named by ``key`` under ``seed``: :func:`weibull_stats.seeds.generator`.
+    """Generator for the stream named by ``key`` under ``seed``: :func:`weibull_stats.core.seeds.generator`.
 
-    The one seed scheme of the package (:mod:`weibull_stats.seeds`); key parts that are not
+    The one seed scheme of the package (:mod:`weibull_stats.core.seeds`); key parts that are not
     ``str`` or ``int`` (a float shape, a trim level) enter as their text. The stream depends
     only on ``seed`` and the key, never on how many other streams were made before it, so
     studies give the same numbers in any order and with any subset of estimators.

@@ -79,7 +79,7 @@ from weibull_stats.estimators.probability_plot._population import (
     PROBABILITY_PLOT_TRIMS,
 )
 from weibull_stats.estimators.quantile import QUANTILE_PROBABILITIES
-from weibull_stats.registry import ESTIMATORS
+from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.validation.anchor_record import Anchor
 from weibull_stats.validation.populations import HALFNORMAL, Population
 

@@ -54,11 +54,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.bootstrapping import bootstrap
-from weibull_stats.confidence import UnreliableIntervalWarning, confidence_interval
-from weibull_stats.degenerate import FewResamplesWarning
-from weibull_stats.intervals import ConfidenceInterval
-from weibull_stats.sample import as_sample
+from weibull_stats.inference.bootstrap import bootstrap
+from weibull_stats.inference.confidence import UnreliableIntervalWarning, confidence_interval
+from weibull_stats.inference.intervals import ConfidenceInterval
+from weibull_stats.sample.checked import as_sample
+from weibull_stats.sample.degenerate import FewResamplesWarning
 from weibull_stats.validation._common import DEFAULT_SEED, Check, check_estimators, child_rng, stamp
 from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, exact_limit, population_hook
 from weibull_stats.validation.coverage_table import (

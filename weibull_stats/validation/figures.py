@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.constants import HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.validation.report import new_figure, save_figure
 from weibull_stats.validation.studies import EFFICIENCY_REFERENCE
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from weibull_stats.formatting import markdown_table as _render
+from weibull_stats.core.formatting import markdown_table as _render
 from weibull_stats.plotting import DEFAULT_DPI, DEFAULT_FORMATS
 from weibull_stats.plotting import save_figure as save_figure_files
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.progress import Ticker
-from weibull_stats.registry import get_estimator
+from weibull_stats.core.progress import Ticker
+from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.validation._common import Z_LIMIT, Check, child_rng, family_z, within
 from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, default_anchor, depends_on_sigma, regular_sigma
 from weibull_stats.validation.asymptotic import finite_n_bias
@@ -204,7 +204,7 @@ def confirmation_study(
 
     The checks of the whole study form one family: their limit is :func:`family_z` of the
     number of checks (3.66 standard errors for the 40 checks of the quick run). ``ticker``
-    (:mod:`weibull_stats.progress`) is told of :func:`study_work` units as each row is done.
+    (:mod:`weibull_stats.core.progress`) is told of :func:`study_work` units as each row is done.
     """
     rows: list[ConfirmationRow] = []
     for name in estimators:

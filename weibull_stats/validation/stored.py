@@ -61,10 +61,10 @@ import mpmath as mp
 import numpy as np
 import pandas as pd
 
+from weibull_stats.core.seeds import generator
 from weibull_stats.estimators.probability_plot import fit_probability_plot
-from weibull_stats.registry import get_estimator
-from weibull_stats.sample import counts_sample
-from weibull_stats.seeds import generator
+from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.sample.checked import counts_sample
 from weibull_stats.validation.anchors import CHECK_DIGITS, DIGITS, probability_plot_limit
 from weibull_stats.validation.populations import HALFNORMAL, Population
 

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.gof import goodness_of_fit
-from weibull_stats.seeds import generator
+from weibull_stats.core.seeds import generator
+from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import FAMILY_ALPHA, Check, family_z, wilson_interval, within
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from weibull_stats._version import __version__
-from weibull_stats.formatting import jsonable
-from weibull_stats.progress import ProgressOption, Stages
+from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.progress import ProgressOption, Stages
 from weibull_stats.validation import figures, studies, uncertainty
 from weibull_stats.validation._common import (
     DEFAULT_SEED,
@@ -120,7 +120,7 @@ def run_quick(
         Folder for ``validation.json``, ``anchors``, ``checks`` and ``confirmation`` tables.
     progress : bool, None or ticker, default None
         A bar with the time left on stderr, naming each stage; None shows it when stderr is
-        a terminal (:mod:`weibull_stats.progress`).
+        a terminal (:mod:`weibull_stats.core.progress`).
     """
     names = check_estimators(estimators)
     seed = check_seed(seed)
@@ -245,7 +245,7 @@ def run_full(
     9 of them the interval coverage study, :mod:`weibull_stats.validation.coverage`).
 
     ``progress``: a bar with the time left on stderr, one step per study (None: when stderr
-    is a terminal; see :mod:`weibull_stats.progress`).
+    is a terminal; see :mod:`weibull_stats.core.progress`).
     """
     names = check_estimators(estimators)
     seed = check_seed(seed)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.gof import goodness_of_fit
+from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.coverage import coverage_outputs
 from weibull_stats.validation.report import new_figure, save_figure, write_table

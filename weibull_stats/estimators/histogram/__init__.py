@@ -42,7 +42,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from weibull_stats.batch import Batch, Lines, RawRows
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, one_fit, sample_batch
 from weibull_stats.estimators.histogram._asymptotic import METHOD, histogram_se
@@ -59,8 +58,9 @@ from weibull_stats.estimators.histogram._bins import (
 from weibull_stats.estimators.histogram._lines import MIN_BINS, fit_histogram_counts, histogram_lines
 from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION
 from weibull_stats.estimators.probability_plot import DIRECTIONS
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import POLICY_CHOICES, Sample, as_sample, check_choice, check_trim
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Batch, Lines, RawRows
+from weibull_stats.sample.checked import POLICY_CHOICES, Sample, as_sample, check_choice, check_trim
 
 __all__ = [
     "BINNINGS",

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.batch import Lines
 from weibull_stats.estimators._streaming import row_groups
 from weibull_stats.estimators.histogram._bins import check_edges
 from weibull_stats.estimators.probability_plot import DIRECTIONS, weibull_plot_y
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import check_choice, check_trim, to_array
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Lines
+from weibull_stats.sample.checked import check_choice, check_trim, to_array
 
 MIN_BINS = 3
 LN10 = math.log(10.0)

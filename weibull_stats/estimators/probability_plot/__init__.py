@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.batch import Batch, CountRows, Lines
 from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators.probability_plot._asymptotic import asymptotic_fit
@@ -34,8 +33,9 @@ from weibull_stats.estimators.probability_plot._lines import (
 from weibull_stats.estimators.probability_plot._plan import ProbabilityPlotPlan
 from weibull_stats.estimators.probability_plot._population import PROBABILITY_PLOT_POPULATION
 from weibull_stats.estimators.probability_plot._raw import order_window, raw_window_sums, window_sums
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import Sample, as_sample, check_choice, check_trim
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Batch, CountRows, Lines
+from weibull_stats.sample.checked import Sample, as_sample, check_choice, check_trim
 
 __all__ = [
     "DIRECTIONS",
@@ -97,7 +97,7 @@ def probability_plot_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> from weibull_stats.batch import CountRows
+    >>> from weibull_stats.sample.batch import CountRows
     >>> rows = CountRows(np.array([1.0, 2.0, 4.0]), np.array([[3, 4, 3], [1, 8, 1]]))
     >>> lines = probability_plot_kernel(rows)
     >>> lines.n_used.tolist(), lines.defined.tolist()

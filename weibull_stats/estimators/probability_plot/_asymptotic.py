@@ -57,7 +57,6 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.batch import Batch, RawRows
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_in_ranks, distinct_sorted
 from weibull_stats.estimators._core import Kernel, one_fit
 from weibull_stats.estimators.probability_plot._lines import (
@@ -67,7 +66,8 @@ from weibull_stats.estimators.probability_plot._lines import (
     weibull_plot_y,
 )
 from weibull_stats.estimators.probability_plot._raw import PARALLEL_MIN, order_window
-from weibull_stats.sample import Sample
+from weibull_stats.sample.batch import Batch, RawRows
+from weibull_stats.sample.checked import Sample
 
 #: Window ranks at which the quantile function is read (all of them in smaller windows).
 GRID = 1 << 14

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators.quantile._asymptotic import (
@@ -29,8 +28,9 @@ from weibull_stats.estimators.quantile._asymptotic import (
     storage_step_reason,
 )
 from weibull_stats.estimators.quantile._positions import QUANTILE_METHODS, _lerp, order_positions
-from weibull_stats.results import WeibullFit
-from weibull_stats.sample import Sample, as_sample, check_choice
+from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.sample.batch import Batch, CountRows, Lines, RawRows
+from weibull_stats.sample.checked import Sample, as_sample, check_choice
 
 
 def check_probabilities(probabilities: Any) -> tuple[float, ...]:

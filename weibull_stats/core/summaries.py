@@ -1,0 +1,186 @@
+"""What each result type shows (:class:`~weibull_stats.core.display.Summary`), for its reprs.
+
+One function per result type, each the one-line hook of that class's display methods
+(:func:`weibull_stats.core.display.display_methods`). They read the result's fields only, so this
+module sits in the core layer beside :mod:`weibull_stats.estimators.results`; the inference results are
+named for the type checker alone.
+
+Digits: an estimate is printed down to about a tenth of its standard error: the recorded one
+(``shape_se`` of a maximum-likelihood fit, a bootstrap's ``standard_error``), else the order
+of magnitude of the sampling error, ``shape / sqrt(n_used)`` for the shape and ``scale /
+(shape sqrt(n_used))`` for the scale (the asymptotic standard errors of the estimators are
+0.5 to 1.5 times these).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from weibull_stats.core.display import (
+    Row,
+    Summary,
+    figure,
+    fraction_near_one,
+    level_text,
+    options_text,
+    pair_text,
+    pvalue_text,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from weibull_stats.estimators.results import WeibullFit
+    from weibull_stats.inference.bootstrap import BootstrapResult
+    from weibull_stats.inference.gof import GoodnessOfFitResult
+    from weibull_stats.inference.model_comparison import ModelComparison
+
+
+def sampling_errors(fit: WeibullFit) -> tuple[float | None, float | None]:
+    """Standard errors of shape and scale that set the printed digits (see the module notes).
+
+    Examples
+    --------
+    >>> from weibull_stats.estimators.results import WeibullFit
+    >>> fit = WeibullFit(shape=2.0, scale=3.0, estimator="mle", n=10_000, n_used=10_000)
+    >>> sampling_errors(fit)
+    (0.02, 0.015)
+    """
+    shape_error, scale_error = fit.shape_se, fit.scale_se
+    root = math.sqrt(fit.n_used) if fit.n_used > 0 else math.nan
+    if shape_error is None or not math.isfinite(shape_error) or shape_error <= 0.0:
+        shape_error = abs(fit.shape) / root
+    if scale_error is None or not math.isfinite(scale_error) or scale_error <= 0.0:
+        scale_error = abs(fit.scale) / (abs(fit.shape) * root) if fit.shape else math.nan
+    return shape_error, scale_error
+
+
+def _with_error(value: float, error: float | None, recorded: float | None) -> str:
+    text = figure(value, error)
+    if recorded is not None and math.isfinite(recorded):
+        text += f" ± {recorded:.2g}"
+    return text
+
+
+def fit_summary(fit: WeibullFit) -> Summary:
+    """The display of a :class:`~weibull_stats.WeibullFit`.
+
+    Examples
+    --------
+    >>> from weibull_stats.estimators.results import WeibullFit
+    >>> fit = WeibullFit(shape=1.2054343, scale=0.8874870, estimator="probability_plot",
+    ...                  n=1_000_000, n_used=800_000, r2=0.9996123)
+    >>> fit
+    WeibullFit(probability_plot: k=1.2054, λ=0.88749, n=1000000, r²=0.99961)
+    """
+    shape_error, scale_error = sampling_errors(fit)
+    headline: list[Row] = [("k", figure(fit.shape, shape_error)), ("λ", figure(fit.scale, scale_error)),
+                           ("n", str(fit.n))]
+    if fit.r2 is not None:
+        headline.append(("r²", fraction_near_one(fit.r2)))
+    if not fit.converged:
+        headline.append(("", "not converged"))
+    rows: list[Row] = [
+        ("shape k", _with_error(fit.shape, shape_error, fit.shape_se)),
+        ("scale λ", _with_error(fit.scale, scale_error, fit.scale_se)),
+        ("n (used)", f"{fit.n} ({fit.n_used})"),
+    ]
+    omitted = {k: v for k, v in fit.n_omitted.items() if v}
+    if omitted:
+        rows.append(("omitted", options_text(omitted)))
+    if fit.r2 is not None:
+        rows.append(("r²", fraction_near_one(fit.r2)))
+    rows.append(("converged", "yes" if fit.converged else "no"))
+    if fit.iterations is not None:
+        rows.append(("iterations", str(fit.iterations)))
+    if fit.options:
+        rows.append(("options", options_text(fit.options)))
+    rows.append(("version", fit.package_version))
+    return Summary("WeibullFit", fit.estimator, tuple(headline), tuple(rows))
+
+
+def bootstrap_summary(result: BootstrapResult) -> Summary:
+    """The display of a :class:`~weibull_stats.BootstrapResult`: estimates with their interval.
+
+    The one-line ``repr`` gives the shape's interval, the table both.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> x = np.random.default_rng(0).weibull(1.5, size=2000) * 2.0
+    >>> ws.bootstrap(x, "mle", n_resamples=99, rng=1)  # doctest: +ELLIPSIS
+    BootstrapResult(mle: k=1.5... [1.4..., 1.5...], λ=2.0..., 95% percentile, B=99)
+    """
+    fit, ci, se = result.estimate, result.confidence_interval, result.standard_error
+    shape = f"{figure(fit.shape, se.shape)} {pair_text(*ci.shape, se.shape)}"
+    scale = f"{figure(fit.scale, se.scale)} {pair_text(*ci.scale, se.scale)}"
+    how = f"{level_text(result.confidence_level)} {result.method}"
+    # one line: the shape's interval (the figure compared with the anchors), the scale's in the table
+    headline: tuple[Row, ...] = (("k", shape), ("λ", figure(fit.scale, se.scale)), ("", how),
+                                 ("B", str(result.n_resamples)))
+    rows: list[Row] = [
+        ("shape k", shape),
+        ("scale λ", scale),
+        ("standard error", f"k {se.shape:.2g}, λ {se.scale:.2g}"),
+        ("interval", f"{how}, {result.kind}, {result.n_resamples} resamples"),
+    ]
+    if result.acceleration is not None:
+        rows.append(("acceleration", f"k {result.acceleration.shape:.3g}, λ {result.acceleration.scale:.3g}"))
+    if result.route:
+        rows.append(("drawn by", result.route))
+    rows += [("n (used)", f"{fit.n} ({fit.n_used})"), ("seed", str(result.seed)),
+             ("version", result.package_version)]
+    return Summary("BootstrapResult", fit.estimator, headline, tuple(rows))
+
+
+def _aic_text(comparison: ModelComparison) -> str:
+    return ", ".join(f"{family} {delta:+.1f}" for family, delta in comparison.delta_aic.items()
+                     if family != "weibull")
+
+
+def gof_summary(result: GoodnessOfFitResult) -> Summary:
+    """The display of a :class:`~weibull_stats.GoodnessOfFitResult`: statistic, p-value, effect sizes."""
+    fit, effects = result.fit, result.effect_sizes
+    shape_error, scale_error = sampling_errors(fit)
+    name = result.statistic_name.upper()
+    p = pvalue_text(result.pvalue, result.n_mc_samples, short=True)
+    headline: tuple[Row, ...] = (
+        (name, f"{result.statistic:.4g}"),
+        ("", "no p-value") if result.pvalue is None else ("", f"p{'' if p.startswith('≤') else '='}{p}"),
+        ("M", str(result.n_mc_samples)),
+        ("k", figure(fit.shape, shape_error)),
+        ("best", result.model_comparison.best),
+    )
+    rows: list[Row] = [
+        ("statistic", f"{name} {result.statistic:.6g}"),
+        ("p-value", pvalue_text(result.pvalue, result.n_mc_samples)),
+        ("null", f"{result.n_mc_samples} samples refitted by {fit.estimator}, drawn as stored "
+                 f"({result.null_model.get('storage', 'unknown')})"),
+        ("fit", f"k {figure(fit.shape, shape_error)}, λ {figure(fit.scale, scale_error)}, n {fit.n}"),
+        ("plot r² / curvature", f"{fraction_near_one(effects.r2)} / {effects.curvature:+.3g}"),
+        ("KS distance", f"{effects.ks_distance:.3g}"),
+        ("best family (AIC)", result.model_comparison.best),
+        ("ΔAIC vs weibull", _aic_text(result.model_comparison)),
+        ("seed", str(result.seed)),
+        ("version", result.package_version),
+    ]
+    return Summary("GoodnessOfFitResult", fit.estimator, headline, tuple(rows))
+
+
+def comparison_summary(comparison: ModelComparison) -> Summary:
+    """The display of a :class:`~weibull_stats.ModelComparison`: the best family, ΔAIC of the others."""
+    others = [(family, f"{delta:+.1f}") for family, delta in comparison.delta_aic.items()
+              if family != "weibull"]
+    headline = (("best", comparison.best),
+                *((f"ΔAIC {family}" if i == 0 else family, d) for i, (family, d) in enumerate(others)))
+    rows: list[Row] = []
+    reference = comparison["weibull"].aic
+    for item in comparison.fits:
+        parameters = options_text({k: figure(v) for k, v in item.parameters.items()})
+        delta = item.aic - reference
+        rows.append((item.family, f"ΔAIC {delta:+.1f}, log L {item.log_likelihood:.1f}; {parameters}"))
+    rows.append(("best (lowest AIC)", comparison.best))
+    return Summary("ModelComparison", f"n={comparison.n}", headline, tuple(rows))
+
+
+__all__ = ["bootstrap_summary", "comparison_summary", "fit_summary", "gof_summary", "sampling_errors"]

@@ -1,0 +1,195 @@
+"""The one result type every estimator returns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from weibull_stats._version import __version__
+from weibull_stats.core.display import display_methods
+from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.summaries import fit_summary
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from scipy.stats._distn_infrastructure import rv_continuous_frozen
+
+
+def _freeze(value: Any) -> Any:
+    """Make option values hashable-ish and JSON-friendly (lists become tuples)."""
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+    return value
+
+
+#: The columns that name one fit, in this order, in every table of fits: the leading columns of
+#: :meth:`WeibullFit.to_row` and :func:`~weibull_stats.results_table`, and the fit columns of a
+#: scan table (:data:`weibull_stats.scanning.run.COLUMNS`).
+FIT_COLUMNS: tuple[str, ...] = ("estimator", "shape", "scale", "n", "n_used")
+#: Interval columns, in this order, wherever a table carries intervals.
+INTERVAL_COLUMNS: tuple[str, ...] = ("shape_low", "shape_high", "scale_low", "scale_high", "confidence_level")
+#: Provenance columns that close every table of fits.
+PROVENANCE_COLUMNS: tuple[str, ...] = ("seed", "package_version")
+
+
+@dataclass(frozen=True, slots=True)
+class WeibullFit:
+    """A fitted two-parameter Weibull law ``F(x) = 1 - exp(-(x / scale) ** shape)``.
+
+    This is the parameterisation of ``scipy.stats.weibull_min(c=shape, scale=scale)``
+    (location fixed at 0); :meth:`distribution` returns exactly that frozen object.
+
+    Attributes
+    ----------
+    shape : float
+        Weibull shape ``k``.
+    scale : float
+        Weibull scale ``lambda``, in the units of the data.
+    estimator : str
+        Registry name of the estimator (``"probability_plot"``, ``"mle"``, ...).
+    n : int
+        Number of values given, before anything was omitted.
+    n_used : int
+        Number of values that entered the fit (after omissions and any trim).
+    options : Mapping
+        Every option the estimator used, defaults included: with ``estimator`` and the
+        data this reproduces the numbers.
+    converged : bool
+        False when an iterative estimator stopped without meeting its tolerance.
+    n_omitted : Mapping
+        ``{"nonfinite": int, "zeros": int}``: values dropped by an explicit option.
+    r2 : float or None
+        Coefficient of determination of the regression (regression estimators only).
+    shape_se, scale_se : float or None
+        Standard errors from the observed information (maximum likelihood only).
+    iterations : int or None
+        Iterations of an iterative solver.
+    details : Mapping
+        Other estimator-specific figures (for example histogram bins used).
+    package_version : str
+        The weibull-stats version that produced the fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> fit = ws.fit_mle(np.random.default_rng(0).weibull(2.0, 10_000) * 3.0)
+    >>> round(fit.shape, 1), round(fit.scale, 1), fit.estimator, fit.n
+    (2.0, 3.0, 'mle', 10000)
+    >>> ws.WeibullFit.from_dict(fit.to_dict()) == fit  # the JSON round trip
+    True
+    >>> round(float(fit.distribution().cdf(fit.scale)), 6)  # F(scale) = 1 - 1/e
+    0.632121
+    """
+
+    shape: float
+    scale: float
+    estimator: str
+    n: int
+    n_used: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+    converged: bool = True
+    n_omitted: Mapping[str, int] = field(default_factory=lambda: {"masked": 0, "nonfinite": 0, "zeros": 0})
+    r2: float | None = None
+    shape_se: float | None = None
+    scale_se: float | None = None
+    iterations: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    package_version: str = __version__
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", float(self.shape))
+        object.__setattr__(self, "scale", float(self.scale))
+        object.__setattr__(self, "options", _freeze(dict(self.options)))
+        omitted = {"masked": 0, "nonfinite": 0, "zeros": 0, **dict(self.n_omitted)}
+        object.__setattr__(self, "n_omitted", _freeze(omitted))
+        object.__setattr__(self, "details", _freeze(dict(self.details)))
+
+    # ------------------------------------------------------------------ conversions
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dictionary (tuples become lists, non-finite floats None)."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text of :meth:`to_dict`; keyword arguments go to :func:`json.dumps`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WeibullFit:
+        """Rebuild a result from :meth:`to_dict` output (the JSON round trip)."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown WeibullFit fields: {sorted(unknown)}")
+        return cls(**dict(data))
+
+    def to_row(self) -> dict[str, Any]:
+        """Flat row for a tidy table: options become ``option_<name>`` columns."""
+        row: dict[str, Any] = {name: getattr(self, name) for name in FIT_COLUMNS}
+        row.update({
+            "converged": self.converged,
+            "r2": self.r2,
+            "shape_se": self.shape_se,
+            "scale_se": self.scale_se,
+            "iterations": self.iterations,
+            "omitted_masked": self.n_omitted.get("masked", 0),
+            "omitted_nonfinite": self.n_omitted.get("nonfinite", 0),
+            "omitted_zeros": self.n_omitted.get("zeros", 0),
+        })
+        for key, value in self.options.items():
+            row[f"option_{key}"] = json.dumps(jsonable(value)) if isinstance(value, tuple) else value
+        row["package_version"] = self.package_version
+        return row
+
+    def to_series(self) -> pd.Series:
+        """The tidy row as a :class:`pandas.Series`."""
+        import pandas as pd
+
+        return pd.Series(self.to_row())
+
+    # ------------------------------------------------------------------ the law
+    def distribution(self) -> rv_continuous_frozen:
+        """``scipy.stats.weibull_min(c=shape, scale=scale)``: the fitted law."""
+        from scipy import stats
+
+        return stats.weibull_min(c=self.shape, scale=self.scale)
+
+    def plot(self, x: Any, ax: Any = None, *, kind: str = "probability", **kwargs: Any) -> Any:
+        """Plot this fit against its data ``x`` (a fit does not keep its sample); return the Figure.
+
+        ``kind`` is ``"probability"`` (Weibull probability plot: percent-scaled axis, ``|w|`` on
+        a log axis focused on the fitted window, pointwise band), ``"qq"``, ``"pp"``, ``"cdf"``,
+        ``"hist"`` (histogram with the fitted pdf) or ``"diagnostics"`` (those four in one
+        figure). Delegates to :func:`weibull_stats.plotting.plot_fit`; matplotlib is imported
+        only when this is called.
+        """
+        # the plot layer sits above the results; matplotlib is optional (import-linter exempts this)
+        from weibull_stats.plotting import plot_fit
+
+        return plot_fit(x, self, kind, ax, **kwargs)
+
+    # ------------------------------------------------------------------ display
+    # one line for repr, a small table for str and the notebook (weibull_stats.core.display)
+    __repr__, __str__, _repr_html_, _repr_markdown_ = display_methods(fit_summary)
+
+
+def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:
+    """Tidy :class:`pandas.DataFrame`, one row per result (see :meth:`WeibullFit.to_row`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> x = np.random.default_rng(0).weibull(1.5, 1000)
+    >>> frame = results_to_frame([ws.fit_mle(x), ws.fit_log_moment(x)])
+    >>> frame["estimator"].tolist(), int(frame["n"].iloc[0])
+    (['mle', 'log_moment'], 1000)
+    """
+    import pandas as pd
+
+    return pd.DataFrame([r.to_row() for r in results])

@@ -1,0 +1,4 @@
+"""Intervals, bootstrap, goodness of fit, nulls, model comparison and decisions.
+
+Imports the estimators and the layers below them.
+"""

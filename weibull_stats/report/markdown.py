@@ -1,0 +1,384 @@
+"""The scan report: per-kind medians beside the published benchmark table, and the plots.
+
+``report.md`` states what was fitted (checkpoints, estimators, intervals, seed, version),
+whether the validation gate passed or was skipped, the per-kind medians of shape ``k`` and
+scale ``λ`` beside the published per-kind bands of DATABASE v9.1 (with its attribution),
+the HalfNormal anchor, a trajectory table when several steps were scanned, and the failures.
+
+The published table (``weibull_stats/data/DATABASE_v9_1.csv``) is CC BY 4.0, Copyright (c) 2026
+Tiexin Ding, from the NPM-Weibull-public repository, companion data of arXiv:2605.18898.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from weibull_stats import plotting
+from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
+from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
+from weibull_stats.core.formatting import option_text
+from weibull_stats.inference.decisions import PUBLISHED_KINDS, published_table
+from weibull_stats.report.folder import read_records, read_results, read_run
+from weibull_stats.report.tables import (
+    BANDED_ESTIMATORS,
+    band_text,
+    class_section,
+    gof_cells,
+    last_checkpoint,
+    markdown_lines,
+    matrix_notes,
+    matrix_rows,
+    number_text,
+)
+from weibull_stats.scanning.files import output_lock, staged_files
+
+ATTRIBUTION = (
+    "Published table: DATABASE v9.1 (`weibull_stats/data/DATABASE_v9_1.csv`), from the "
+    "`database_v9_1/` folder of the public NPM-Weibull repository (tiexinding/NPM-Weibull-public), "
+    "companion data of T. Ding, \"A Two-Parameter Weibull Framework for Diagnosing Transformer "
+    "Weight Distributions\", arXiv:2605.18898. License: CC BY 4.0, Copyright (c) 2026 Tiexin Ding."
+)
+#: Architecture groups of the published table, by its ``arch`` column.
+ARCH_GROUPS: tuple[tuple[str, str], ...] = (
+    ("MHA-separate", "separate Q/K/V (OLMo)"),
+    ("GQA", "grouped-query (Llama-3, Mistral, Qwen)"),
+    ("MHA-merged", "merged QKV (Pythia)"),
+)
+
+
+def published_bands() -> dict[str, dict[str, tuple[float, float, int]]]:
+    """``kind -> group -> (min, max, models)`` of the published per-model median ``k``.
+
+    Groups are the keys of :data:`ARCH_GROUPS` plus ``"all"``.
+    """
+    table = published_table()
+    bands: dict[str, dict[str, tuple[float, float, int]]] = {}
+    for kind in PUBLISHED_KINDS:
+        column = f"k_median_{kind}"
+        bands[kind] = {}
+        for group, _ in (("all", ""), *ARCH_GROUPS):
+            rows = table if group == "all" else table[table["arch"].astype(str).str.startswith(group)]
+            values = rows[column].dropna().to_numpy(dtype=float)
+            if values.size:
+                bands[kind][group] = (float(values.min()), float(values.max()), int(values.size))
+    return bands
+
+
+def _position(value: float, band: tuple[float, float, int] | None) -> str:
+    if band is None:
+        return ""
+    low, high, _ = band
+    return "below" if value < low else ("above" if value > high else "inside")
+
+
+def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """Per-kind medians of the last checkpoint for ``estimator``: matrices, k, IQR, λ, R², CI width."""
+    data = frame[frame["estimator"] == estimator]
+    if data.empty:
+        return pd.DataFrame(columns=["kind", "matrices", "k_median", "k_q25", "k_q75", "lambda_median",
+                                     "r2_median", "k_ci_width_median"])
+    data = data[data["checkpoint"] == data["checkpoint"].iloc[-1]]
+    records = []
+    present = list(dict.fromkeys(data["kind"]))
+    for kind in [k for k in KINDS if k in present] + sorted(k for k in present if k not in KINDS):
+        part = data[data["kind"] == kind]
+        shape = part["shape"].to_numpy(dtype=float)
+        width = (part["shape_high"] - part["shape_low"]).to_numpy(dtype=float)
+        records.append({
+            "kind": kind,
+            "matrices": len(part),
+            "k_median": float(np.median(shape)),
+            "k_q25": float(np.quantile(shape, 0.25)),
+            "k_q75": float(np.quantile(shape, 0.75)),
+            "lambda_median": float(np.median(part["scale"].to_numpy(dtype=float))),
+            "r2_median": float(np.nanmedian(part["r2"].to_numpy(dtype=float)))
+            if part["r2"].notna().any() else math.nan,
+            "k_ci_width_median": float(np.median(width)) if np.isfinite(width).any() else math.nan,
+        })
+    return pd.DataFrame(records)
+
+
+def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str
+                         ) -> list[tuple[str, np.ndarray, float, float]]:
+    """One matrix per kind (the middle layer of the last checkpoint), re-read for plotting."""
+    data = frame[frame["estimator"] == estimator]
+    if data.empty:
+        return []
+    label = data["checkpoint"].iloc[-1]
+    ckpt = next((c for c in checkpoints if c.label == label), None)
+    if ckpt is None:
+        return []
+    data = data[data["checkpoint"] == label]
+    family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
+    samples = []
+    for kind in dict.fromkeys(data["kind"]):
+        part = data[data["kind"] == kind]
+        if part["layer"].notna().any():
+            part = part[part["layer"].notna()].sort_values(["layer", "tensor"])
+            row = part.iloc[len(part) // 2]
+        else:  # embeddings, heads: the largest matrix
+            row = part.loc[part["numel"].astype("int64").idxmax()]
+        try:
+            weight = ckpt.read(row["tensor"])
+        except (ValueError, OSError, KeyError):
+            continue
+        if weight.ndim == 1:
+            weight = weight.reshape(-1, 1)
+        if row["part"]:
+            role = classify(row["tensor"], family)
+            weight = dict(split_fused(weight, role, ckpt.config, row["tensor"]))[row["part"]]
+        magnitudes = np.abs(weight.reshape(-1)).astype(np.float64)
+        magnitudes = magnitudes[magnitudes > 0]
+        title = f"{kind}: {row['tensor']}" + (f" [{row['part']}]" if row["part"] else "")
+        samples.append((title, magnitudes, float(row["shape"]), float(row["scale"])))
+    return samples
+
+
+def write_report(
+    out: str | Path,
+    frame: pd.DataFrame,
+    checkpoints: Sequence[Checkpoint],
+    *,
+    errors: Sequence[Mapping[str, Any]] = (),
+    skipped: Sequence[Mapping[str, Any]] = (),
+    gate: Any = None,
+    settings: Any = None,
+    plots: bool = True,
+    formats: Sequence[str] = plotting.DEFAULT_FORMATS,
+    dpi: float = plotting.DEFAULT_DPI,
+) -> Path:
+    """Write ``report.md`` (and, with ``plots``, the figures) into ``out``; return its path.
+
+    Parameters
+    ----------
+    out : path
+        The scan's output folder.
+    frame : pandas.DataFrame
+        The scan table (:func:`weibull_stats.scan`).
+    checkpoints : sequence of Checkpoint
+        The scanned checkpoints (one matrix per kind is re-read for the probability plots).
+    errors, skipped : sequences of dicts
+        Failures and tensors not fitted, as in ``errors.csv`` and ``skipped.csv``.
+    gate : GateRecord, optional
+        The validation-gate record.
+    settings : ScanSettings, optional
+    plots : bool, default True
+    formats : sequence of {"png", "pdf", "svg"}, default ("png", "pdf")
+        Files written per figure; the report embeds the PNG (or SVG) and links the others.
+    dpi : float, default 200
+        Resolution of the PNG files.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    estimators = list(dict.fromkeys(frame["estimator"])) if len(frame) else []
+    main = "probability_plot" if "probability_plot" in estimators else (estimators[0] if estimators else "")
+    lines = ["# Weibull scan report", ""]
+    labels = list(dict.fromkeys(frame["checkpoint"])) if len(frame) else [c.label for c in checkpoints]
+    families = {c.label: detect_family(c.config, (e.name for e in c.entries)) for c in checkpoints}
+    lines.append("- Checkpoints: " + ", ".join(f"`{lab}` ({families.get(lab, '?')})" for lab in labels))
+    lines.append(f"- Estimators: {', '.join(estimators) or 'none'}")
+    if settings is not None:
+        policy = settings.policy
+        what = "|w| of signed weights" if policy["values"] == "weights" else "the values as magnitudes"
+        zeros = "zeros omitted (counted in column `zeros`)" if policy["zeros"] == "omit" else "zeros refused"
+        lines.append(f"- Input policy: --values {policy['values']} --zeros {policy['zeros']} "
+                     f"--nonfinite {policy['nonfinite']} (every matrix fitted on {what}, {zeros})")
+        given = {name: options for name, options in settings.options.items() if options}
+        listed = "; ".join(f"{name}: " + ", ".join(f"{k}={option_text(v)}" for k, v in options.items())
+                           for name, options in given.items())
+        lines.append(f"- Estimator options: {listed}; the rest at their defaults (column `options`)" if given
+                     else "- Estimator options: the defaults (column `options` lists them)")
+        level = f"{settings.confidence_level:.0%}"
+        kinds = [f"{level} asymptotic for every matrix"] if settings.intervals == "asymptotic" else []
+        if settings.bootstrap:
+            kinds.append(f"{level} {settings.bootstrap_method} bootstrap, {settings.bootstrap} resamples")
+        boot = "; ".join(kinds) or "none"
+        gof = (f"Anderson-Darling, {settings.gof_samples} parametric-bootstrap refits"
+               if settings.gof else "none")
+        lines.append(f"- Intervals: {boot}; goodness of fit: {gof}; seed {settings.seed} "
+                     "(per-matrix seeds in column `seed`)")
+    version = str(frame["package_version"].iloc[0]) if len(frame) else ""
+    lines.append(f"- weibull-stats {version}; {len(frame)} rows, {len(errors)} failures, "
+                 f"{len(skipped)} tensors skipped (non-floating or 1-D; see `skipped.csv`)")
+    if gate is not None and getattr(gate, "skipped", False):
+        lines.append("- **Validation: SKIPPED explicitly (`--skip-validation`).** These numbers are not "
+                     "backed by the simulation gate; every row has `validated = False`.")
+    elif gate is not None:
+        lines.append(f"- Validation gate: passed for {', '.join(gate.estimators)} "
+                     f"(source: {gate.source}, package {gate.package_version})")
+    lines += ["", *class_section(frame, estimators)]
+    lines += ["", "## Per-kind medians", ""]
+    lines.append(
+        f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "
+        f"λ0 = {HALFNORMAL_SCALE:.10f}·σ under the middle-80% probability-plot fit. Published columns: "
+        "range over models of the per-model median k (number of models), by attention layout; the last "
+        "column places the median k against the range over all published models."
+    )
+    lines.append("")
+    bands = published_bands()
+    for estimator in estimators:
+        summary = kind_summary(frame, estimator)
+        last = frame[frame["estimator"] == estimator]["checkpoint"].iloc[-1]
+        lines += [f"### `{estimator}` — checkpoint `{last}`", ""]
+        if estimator not in BANDED_ESTIMATORS:
+            lines += ["The published bands and the anchor belong to the middle-80% probability-plot "
+                      "protocol; this estimator has its own population values, so compare with care.", ""]
+        data = last_checkpoint(frame, estimator)
+        tested = bool((data["gof_samples"].fillna(0) > 0).any())
+        headers = ["kind", "matrices", "median k", "k IQR", "k − k0", "median λ", "median R²",
+                   "median CI width (k)", *(["median AD", "p at its floor"] if tested else []),
+                   *(f"published {name}" for name, _ in ARCH_GROUPS), "vs all published"]
+        rows = []
+        for record in summary.to_dict("records"):
+            kind_bands = bands.get(str(record["kind"]), {})
+            rows.append([
+                str(record["kind"]), str(record["matrices"]), number_text(record["k_median"]),
+                f"{number_text(record['k_q25'], 3)}–{number_text(record['k_q75'], 3)}",
+                f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}", f"{record['lambda_median']:.5g}",
+                number_text(record["r2_median"]), number_text(record["k_ci_width_median"]),
+                *(gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
+                *(band_text(kind_bands.get(group)) for group, _ in ARCH_GROUPS),
+                _position(record["k_median"], kind_bands.get("all")),
+            ])
+        lines += markdown_lines(headers, rows)
+        lines.append("")
+    lines += ["Published groups: " + "; ".join(f"{name} = {text}" for name, text in ARCH_GROUPS) + ".",
+              "", ATTRIBUTION, ""]
+
+    steps = frame[frame["step"].notna()] if len(frame) else frame
+    trajectory = len(steps) and steps["step"].nunique() > 1
+    if trajectory and main:
+        data = steps[steps["estimator"] == main]
+        pivot = data.groupby(["step", "kind"])["shape"].median().unstack("kind")
+        scale = data.groupby(["step", "kind"])["scale"].median().unstack("kind")
+        lines += ["## Trajectory", "", f"Median over layers of k (λ in parentheses), `{main}`:", ""]
+        kinds = plotting._kind_order(pivot.columns)
+        rows = [[str(int(step)), *(f"{pivot.loc[step, k]:.4f} ({scale.loc[step, k]:.4g})"
+                                   if not math.isnan(pivot.loc[step, k]) else "" for k in kinds)]
+                for step in pivot.index]
+        lines += markdown_lines(["step", *map(str, kinds)], rows)
+        lines.append("")
+
+    for estimator in estimators:
+        data = last_checkpoint(frame, estimator)
+        headers, rows = matrix_rows(data)
+        lines += [f"## Every matrix: `{estimator}`, checkpoint `{data['checkpoint'].iloc[0]}`", ""]
+        lines += [*matrix_notes(data, settings), ""]
+        lines += markdown_lines(headers, rows)
+        lines.append("")
+    if plots and len(frame) and main:
+        lines += ["## Plots", ""]
+        for estimator in [main, *(e for e in estimators if e != main)]:
+            if len(estimators) > 1:
+                lines += [f"### `{estimator}`", ""]
+            lines += _write_plots(out, frame, checkpoints, estimator, bool(trajectory), formats, dpi,
+                                  suffix="" if estimator == main else f"_{estimator}")
+            lines.append("")
+    if errors:
+        lines += ["## Failures", "", f"{len(errors)} failures (all in `errors.csv`); the first ones:", ""]
+        lines += [f"- `{e.get('tensor') or '(file)'}` {e.get('part') or ''}: {e.get('error')}"
+                  for e in errors[:10]]
+        lines.append("")
+    path = out / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
+    """Rewrite ``report.md`` (and the plots) of a finished scan from the files in ``out``.
+
+    Reads ``results.parquet``, ``errors.csv``, ``skipped.csv`` and ``run.json``; the
+    checkpoints named in ``run.json`` are re-opened for the probability plots when they are
+    still there. The folder is locked meanwhile (no scan writes into it at the same time)
+    and every file appears whole or not at all (:func:`weibull_stats.scanning.files.staged_files`).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``out`` holds no ``results.parquet`` or ``run.json``.
+    ValueError
+        A file is unreadable or not what a scan writes (``results.parquet`` without the
+        scan's columns, a corrupt ``run.json``); the message names the file (and the columns).
+    OSError
+        A scan is writing into ``out`` (it holds the folder's lock).
+    """
+    out = Path(out)
+    for name in ("results.parquet", "run.json"):
+        if not (out / name).is_file():
+            raise FileNotFoundError(f"{out / name}: no such file (is {out} the --out folder of a scan?)")
+    with output_lock(out):
+        frame = read_results(out / "results.parquet")
+        settings, gate = read_run(out / "run.json")
+        errors, skipped = read_records(out / "errors.csv"), read_records(out / "skipped.csv")
+        try:
+            checkpoints = open_sources(list(settings.paths))
+        except (ValueError, OSError):
+            checkpoints = []
+        with staged_files(out) as staging:
+            write_report(staging, frame, checkpoints, errors=errors, skipped=skipped, gate=gate,
+                         settings=settings, plots=plots)
+    return out / "report.md"
+
+
+#: Short attribution drawn under every figure that shows the published bands.
+FIGURE_ATTRIBUTION = (
+    "Bands: range over the published models of the per-model median k, DATABASE v9.1 "
+    "(tiexinding/NPM-Weibull-public), T. Ding, arXiv:2605.18898; CC BY 4.0, (c) 2026 Tiexin Ding."
+)
+
+
+def _save(fig: Any, path: Path, formats: Sequence[str], dpi: float) -> list[Path]:
+    """Save a figure in every format and release it."""
+    return plotting.save_figure(fig, path, formats=formats, dpi=dpi)
+
+
+def _embed(alt: str, written: Sequence[Path]) -> str:
+    """Markdown image of the raster (or first) file, with links to the other formats."""
+    files = [p.name for p in written]
+    shown = next((f for f in files if f.endswith((".png", ".svg"))), files[0])
+    others = [f for f in files if f != shown]
+    links = " (" + ", ".join(f"[{f.rsplit('.', 1)[1].upper()}]({f})" for f in others) + ")" if others else ""
+    return f"![{alt}]({shown}){links}"
+
+
+def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
+                 trajectory: bool, formats: Sequence[str] = plotting.DEFAULT_FORMATS,
+                 dpi: float = plotting.DEFAULT_DPI, suffix: str = "") -> list[str]:
+    lines = []
+    banded = estimator in BANDED_ESTIMATORS
+    bands = ({kind: groups["all"][:2] for kind, groups in published_bands().items() if "all" in groups}
+             if banded else None)
+    count = len(published_table())
+    fig = plotting.plot_scan_shape_by_layer(
+        frame, estimator=estimator, anchor=HALFNORMAL_SHAPE if banded else None, bands=bands,
+        band_label=f"published range of per-model median k ({count} models)",
+        caption=FIGURE_ATTRIBUTION if banded else "")
+    lines.append(_embed("k by layer", _save(fig, out / f"shape_by_layer{suffix}", formats, dpi)))
+    samples = _probability_samples(frame, checkpoints, estimator)
+    if samples:
+        trim = (0.1, 0.9)
+        options = frame[frame["estimator"] == estimator]["options"].iloc[0]
+        trim_option = json.loads(options).get("trim")
+        note = None
+        if isinstance(trim_option, list) and len(trim_option) == 2:
+            trim = (float(trim_option[0]), float(trim_option[1]))
+        else:  # the fit has no window of its own: the shading is the paper's, for reference
+            note = (f"F in [{trim[0]:g}, {trim[1]:g}], the paper's window for reference "
+                    f"({estimator} has no trim)")
+        fig = plotting.plot_scan_probability(samples, trim=trim, window_note=note)
+        lines.append(_embed("probability plots",
+                            _save(fig, out / f"probability_plots{suffix}", formats, dpi)))
+    if trajectory:
+        fig = plotting.plot_scan_trajectory(frame, estimator=estimator,
+                                            anchor=HALFNORMAL_SHAPE if banded else None)
+        written = _save(fig, out / f"trajectory{suffix}", formats, dpi)
+        lines.append(_embed("k and λ against step", written))
+    return lines

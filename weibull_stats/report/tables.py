@@ -1,0 +1,299 @@
+"""The report's tables in the paper's terms: the model-level summary by class, and every matrix.
+
+The paper behind the published benchmark table (T. Ding, arXiv:2605.18898) reads a model in
+two classes of matrices:
+
+* **selection** — attention queries and keys: ``q`` and ``k`` stored separately, or the
+  fused ``qkv`` matrix where they are merged (its ``q``/``k``/``v`` parts are not counted
+  again);
+* **transmission** — the attention output ``o`` and the FFN (``ffn_in``, ``ffn_out``,
+  ``gate``, ``up``, ``down``; the parts of a fused gate/up matrix).
+
+Values, embeddings and heads belong to neither. For each class :func:`class_summary` gives
+the median ``k`` over its matrices, a distribution-free interval for that median (order
+statistics: :func:`scipy.stats.quantile_test`), and where the interval lies against the
+published band of the class: the range, over the published models of the same attention
+layout and over the class's kinds, of the per-model median ``k``. The verdict is the two
+one-sided tests at level 5%: ``inside`` when the 90% interval lies within the band,
+``outside`` when it lies wholly outside, ``undecided`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import quantile_test
+
+from weibull_stats.core.formatting import markdown_table
+from weibull_stats.estimators.registry import ESTIMATORS
+from weibull_stats.inference.decisions import published_table
+from weibull_stats.scanning.decisions import attention_layout
+
+#: The paper's classes: name, the kinds of the scan table, the published columns.
+CLASSES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("selection", ("q", "k", "qkv"), "attention query and key (fused QKV where merged)"),
+    ("transmission", ("o", "ffn_in", "ffn_out", "gate", "up", "down"), "attention output and FFN"),
+)
+#: Coverage of the interval of the median k; its ends decide the 5% equivalence test.
+MEDIAN_LEVEL = 0.90
+
+
+def class_rows(data: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
+    """The rows of one class: whole matrices of its kinds, and parts of its kinds whose
+    fused matrix is of no class kind (a fused QKV counts once, as ``qkv``)."""
+    whole_kind = data[data["part"] == ""].set_index("tensor")["kind"].to_dict()
+    keep = data["kind"].isin(kinds) & ((data["part"] == "") | ~data["tensor"].map(whole_kind).isin(kinds))
+    return data[keep]
+
+
+def median_interval(shapes: np.ndarray, level: float = MEDIAN_LEVEL) -> tuple[float, float]:
+    """Distribution-free interval of the median of the matrices' ``k`` (order statistics,
+    :func:`scipy.stats.quantile_test`); NaN ends when there are too few matrices.
+
+    Examples
+    --------
+    >>> low, high = median_interval(np.arange(1.0, 21.0))
+    >>> float(low), float(high)
+    (6.0, 15.0)
+    """
+    if shapes.size < 2:
+        return math.nan, math.nan
+    interval = quantile_test(shapes, q=float(np.median(shapes)), p=0.5).confidence_interval(level)
+    low, high = float(interval.low), float(interval.high)
+    return (low if math.isfinite(low) else math.nan), (high if math.isfinite(high) else math.nan)
+
+
+def verdict(interval: tuple[float, float], band: tuple[float, float] | None) -> str:
+    """``inside`` / ``outside`` / ``undecided``: the interval against the band (TOST at the
+    interval's level), or ``""`` without a band; ``undecided`` when the interval is open.
+
+    Examples
+    --------
+    >>> verdict((1.19, 1.20), (1.186, 1.204)), verdict((1.0, 1.1), (1.186, 1.204))
+    ('inside', 'outside')
+    >>> verdict((1.18, 1.20), (1.186, 1.204))
+    'undecided'
+    """
+    if band is None:
+        return ""
+    low, high = interval
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "undecided"
+    if band[0] <= low and high <= band[1]:
+        return "inside"
+    if high < band[0] or low > band[1]:
+        return "outside"
+    return "undecided"
+
+
+def class_bands(table: pd.DataFrame, group: str | None) -> dict[str, tuple[float, float, int]]:
+    """``class -> (min, max, models)`` of the published per-model median ``k`` over the
+    class's kinds, for the models whose ``arch`` starts with ``group`` (None: all)."""
+    rows = table if group is None else table[table["arch"].astype(str).str.startswith(group)]
+    bands = {}
+    for name, kinds, _ in CLASSES:
+        columns = [f"k_median_{kind}" for kind in kinds if f"k_median_{kind}" in rows.columns]
+        values = rows[columns].to_numpy(dtype=float)
+        present = np.isfinite(values)
+        if present.any():
+            bands[name] = (float(values[present].min()), float(values[present].max()),
+                           int(present.any(axis=1).sum()))
+    return bands
+
+
+def class_summary(data: pd.DataFrame, bands: Mapping[str, tuple[float, float, int]] | None = None
+                  ) -> pd.DataFrame:
+    """One row per class of the rows ``data`` (one estimator, one checkpoint): matrices,
+    median ``k``, its interval, the published band (when given) and the verdict."""
+    records = []
+    for name, kinds, _ in CLASSES:
+        part = class_rows(data, kinds)
+        shapes = part["shape"].to_numpy(dtype=float)
+        if not shapes.size:
+            continue
+        interval = median_interval(shapes)
+        band = bands.get(name) if bands else None
+        records.append({
+            "class": name, "kinds": ", ".join(dict.fromkeys(part["kind"])), "matrices": int(shapes.size),
+            "k_median": float(np.median(shapes)), "k_median_low": interval[0], "k_median_high": interval[1],
+            "band_low": band[0] if band else math.nan, "band_high": band[1] if band else math.nan,
+            "band_models": band[2] if band else 0, "verdict": verdict(interval, band[:2] if band else None),
+        })
+    return pd.DataFrame.from_records(records, columns=[
+        "class", "kinds", "matrices", "k_median", "k_median_low", "k_median_high", "band_low", "band_high",
+        "band_models", "verdict"])
+
+
+def pvalue_text(pvalue: Any, samples: Any) -> str:
+    """A Monte Carlo p-value as the report prints it: at its floor ``1/(M+1)`` it is written
+    ``≤ 1/(M+1)`` (the data are less likely than every one of the M null samples).
+
+    Examples
+    --------
+    >>> pvalue_text(0.01, 99), pvalue_text(0.42, 99), pvalue_text(float("nan"), 0)
+    ('≤ 1/100', '0.42', '')
+    """
+    if pvalue is None or not math.isfinite(float(pvalue)):
+        return ""
+    m = int(samples) if samples is not None and not pd.isna(samples) else 0
+    if m and math.isclose(float(pvalue), 1.0 / (m + 1), rel_tol=1e-9):
+        return f"≤ 1/{m + 1}"
+    return f"{float(pvalue):.3g}"
+
+
+def interval_text(low: Any, high: Any, digits: int = 4) -> str:
+    """``[low, high]`` or ``""`` when there is no interval."""
+    if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        return ""
+    return f"[{float(low):.{digits}f}, {float(high):.{digits}f}]"
+
+
+def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Headers and cells of the every-matrix table (the columns that were computed)."""
+    intervals = data["interval_method"].astype(str).ne("").any()
+    boot = data["bootstrap_method"].astype(str).ne("").any()
+    gof = (data["gof_samples"].fillna(0) > 0).any()
+    r2 = data["r2"].notna().any()
+    banded = data["equivalence"].astype(str).ne("").any()
+    headers = ["tensor", "part", "layer", "kind", "k", *(["k interval"] if intervals else []),
+               *(["k bootstrap"] if boot else []), "λ", *(["λ interval"] if intervals else []),
+               *(["R²"] if r2 else []), *(["AD statistic", "p-value", "adjusted p"] if gof else []),
+               *(["published band", "verdict"] if banded else []), "zeros"]
+    rows = []
+    for row in data.to_dict("records"):
+        layer = "" if pd.isna(row["layer"]) else str(int(row["layer"]))
+        cells = [f"`{row['tensor']}`", str(row["part"]), layer, str(row["kind"]), f"{row['shape']:.4f}"]
+        if intervals:
+            cells.append(interval_text(row["shape_low"], row["shape_high"]))
+        if boot:
+            cells.append(interval_text(row["bootstrap_shape_low"], row["bootstrap_shape_high"]))
+        cells.append(f"{row['scale']:.5g}")
+        if intervals:
+            cells.append(interval_text(row["scale_low"], row["scale_high"], 5))
+        if r2:
+            cells.append("" if pd.isna(row["r2"]) else f"{row['r2']:.4f}")
+        if gof:
+            cells += ["" if pd.isna(row["gof_statistic"]) else f"{row['gof_statistic']:.4g}",
+                      pvalue_text(row["gof_pvalue"], row["gof_samples"]),
+                      "" if pd.isna(row["gof_pvalue_adjusted"]) else f"{row['gof_pvalue_adjusted']:.3g}"]
+        if banded:
+            cells += [interval_text(row["equivalence_low"], row["equivalence_high"], 3),
+                      str(row["equivalence"])]
+        cells.append(str(row["zeros"]))
+        rows.append(cells)
+    return headers, rows
+
+
+
+#: Estimators whose numbers the anchor and the published bands describe (the middle-80% protocol).
+BANDED_ESTIMATORS: tuple[str, ...] = tuple(name for name, entry in ESTIMATORS.items() if entry.paper_protocol)
+
+
+def number_text(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{float(value):.{digits}f}"
+
+
+def band_text(band: tuple[float, float, int] | None) -> str:
+    if band is None:
+        return ""
+    low, high, count = band
+    return f"[{low:.3f}, {high:.3f}] ({count})"
+
+
+def markdown_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return markdown_table(headers, rows).split("\n")
+
+
+def last_checkpoint(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """The rows of ``estimator`` for the last checkpoint scanned."""
+    data = frame[frame["estimator"] == estimator]
+    return data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
+
+
+def gof_cells(data: pd.DataFrame) -> list[str]:
+    """Median AD statistic, and how many p-values sit at their floor 1/(M+1)."""
+    tested = data[data["gof_samples"].fillna(0) > 0]
+    if tested.empty:
+        return ["", ""]
+    floor = 1.0 / (tested["gof_samples"].astype(float) + 1.0)
+    at_floor = int(np.isclose(tested["gof_pvalue"].astype(float), floor, rtol=1e-9).sum())
+    m = int(tested["gof_samples"].max())
+    return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} ≤ 1/{m + 1}"]
+
+
+def class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
+    """The model-level summary in the paper's classes (:mod:`weibull_stats.report.tables`)."""
+    if not len(frame):
+        return []
+    lines = ["## Model-level summary", "",
+             "The paper's classes: selection = attention query and key (fused QKV where merged); "
+             "transmission = attention output and FFN. Median k over the class's matrices, with a "
+             f"{MEDIAN_LEVEL:.0%} distribution-free interval for it (order statistics); the published "
+             "band is the range, over the published models of the same attention layout and the "
+             "class's kinds, of the per-model median k; the verdict is the two one-sided tests at 5% "
+             "(inside: the interval lies within the band; outside: wholly beyond it; undecided: "
+             "neither).", ""]
+    table = published_table()
+    for estimator in estimators:
+        data = last_checkpoint(frame, estimator)
+        banded = estimator in BANDED_ESTIMATORS
+        layout = attention_layout(data)
+        summary = class_summary(data, class_bands(table, layout) if banded else None)
+        if summary.empty:
+            continue
+        title = f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`"
+        lines += [title + (f", layout {layout}" if banded else ""), ""]
+        headers = ["class", "kinds", "matrices", "median k", f"{MEDIAN_LEVEL:.0%} interval",
+                   *([f"published {layout}", "verdict"] if banded else [])]
+        rows = [[r["class"], r["kinds"], str(r["matrices"]), number_text(r["k_median"]),
+                 interval_text(r["k_median_low"], r["k_median_high"]) or "(too few matrices)",
+                 *([band_text((r["band_low"], r["band_high"], r["band_models"])) if r["band_models"] else "",
+                    r["verdict"]] if banded else [])] for r in summary.to_dict("records")]
+        lines += [*markdown_lines(headers, rows), ""]
+        if not banded:
+            lines += ["(The published bands belong to the middle-80% probability-plot protocol: not "
+                      "compared for this estimator.)", ""]
+    return lines
+
+
+def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
+    """What the every-matrix table's intervals, p-values and verdicts are, and their counts."""
+    notes = []
+    levels = data["confidence_level"].dropna()
+    level = f"{float(levels.iloc[0]):.0%}" if len(levels) else ""
+    if data["interval_method"].astype(str).eq("asymptotic").any():
+        warned = int(data["interval_warning"].astype(str).ne("").sum())
+        notes.append(f"k interval: {level} asymptotic (Wald, the estimator's large-sample standard error)"
+                     + (f"; {warned} not to be trusted (column `interval_warning`)" if warned else "") + ".")
+    methods = [m for m in dict.fromkeys(data["bootstrap_method"].astype(str)) if m]
+    if methods:
+        notes.append(f"k bootstrap: {level} {', '.join(methods)} bootstrap "
+                     f"({int(data['n_resamples'].max())} resamples).")
+    fdr = settings.fdr if settings is not None else 0.05
+    correction = settings.multiple_testing if settings is not None else "fdr_bh"
+    if (data["gof_samples"].fillna(0) > 0).any():
+        tested = data["gof_pvalue_adjusted"].notna()
+        departing = int((data["gof_pvalue_adjusted"] < fdr).sum())
+        notes.append("p-value: Anderson–Darling, parametric bootstrap with M refits; `≤ 1/(M+1)` is its "
+                     f"floor (the statistic exceeded every null sample). Adjusted p: {correction} across the "
+                     f"{int(tested.sum())} matrices; **{departing} depart from the Weibull law at false "
+                     f"discovery rate {fdr:g}**.")
+    verdicts = data.loc[data["equivalence"].astype(str) != "", "equivalence"]
+    if len(verdicts):
+        counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in ("inside", "outside", "undecided"))
+        notes.append(f"Verdict: two one-sided tests at {fdr:g} of k (asymptotic standard error) against the "
+                     f"published band of its kind for the model's attention layout: {counts} of "
+                     f"{len(verdicts)} matrices with a published band.")
+    return [line for note in notes for line in (note, "")][:-1] if notes else []
+
+
+__all__ = ["BANDED_ESTIMATORS", "CLASSES", "MEDIAN_LEVEL", "attention_layout", "band_text", "class_bands",
+           "class_rows", "class_section", "class_summary", "gof_cells", "interval_text", "last_checkpoint",
+           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "pvalue_text",
+           "verdict"]

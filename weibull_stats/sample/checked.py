@@ -1,0 +1,386 @@
+"""The one checked sample every estimator, resampler and test works on.
+
+:func:`as_sample` is called once per public entry point. It applies the bad-input policy,
+counts what was omitted, records how the values are stored, and keeps the magnitudes in
+one of two forms:
+
+* **counts**: sorted distinct magnitudes (float64) and their multiplicities (int64). Used
+  for 16-bit storage (bfloat16 and float16, counted by bit pattern in one O(n) pass, never
+  sorted), and for float32 or float64 data whose values all lie on the bfloat16 or float16
+  grid (a bf16 model saved in fp32). Every estimator then costs O(distinct values).
+* **raw**: the magnitudes as a 1-D float32 or float64 array (any order).
+
+The policy
+----------
+Estimators fit a Weibull law to *positive* data. By default (``values="magnitudes"``)
+the input must already be magnitudes: a negative value is an error that names the count.
+Pass ``values="weights"`` to fit the magnitudes ``|w|`` of signed weights. Zeros (which
+have no logarithm) and non-finite values are errors unless ``zeros="omit"`` or
+``nonfinite="omit"``; masked entries of a :class:`numpy.ma.MaskedArray` are always left
+out. Every omission is counted in :attr:`Sample.n_omitted` and in each result.
+
+Storage
+-------
+``dtype`` is the container the values came in (``"bfloat16"``, ``"float16"``,
+``"float32"``, ``"float64"``); ``storage`` is the narrowest of those formats on which every
+magnitude lies. Null samples of goodness-of-fit tests and parametric bootstraps are drawn
+rounded to ``storage``, so that a test measures the Weibull law and not the rounding.
+bfloat16 input is a numpy array of ``ml_dtypes.bfloat16`` (what the checkpoint readers
+return, zero-copy) or a ``torch.bfloat16`` tensor.
+
+torch tensors
+-------------
+A tensor (any float dtype, device and strides) gives the sample of the same values as a
+numpy array, with its O(n) passes on its own device (:mod:`weibull_stats.sample.tensors`): the
+16-bit grid test and pattern counts, or the bad-value census and omissions of raw data.
+Only the pattern counts, or the usable raw magnitudes, come back to the CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from weibull_stats.core.options import POLICY_CHOICES, VALUES_CHOICES, check_choice, check_policy, check_trim
+from weibull_stats.sample.bad_input import apply_policy, constant, too_few
+from weibull_stats.sample.storage import (
+    BFLOAT16,
+    FIRST_NONFINITE,
+    SIGN,
+    STORAGES,
+    count_patterns16,
+    dtype_name,
+    pattern_values,
+    raw_storage,
+    sixteen_bit_patterns,
+    to_array,
+)
+from weibull_stats.sample.tensors import (
+    census,
+    float_tensor,
+    is_clean,
+    is_tensor,
+    pattern_counts,
+    sixteen_bit_words,
+    tensor_dtype_name,
+    tensor_magnitudes,
+    value_range,
+)
+
+Values = Literal["magnitudes", "weights"]
+Policy = Literal["error", "omit"]
+
+__all__ = [
+    "BFLOAT16",
+    "FORMS",
+    "POLICY_CHOICES",
+    "POLICY_OPTIONS",
+    "STORAGES",
+    "VALUES_CHOICES",
+    "Sample",
+    "as_sample",
+    "check_choice",
+    "check_policy",
+    "check_trim",
+    "count_patterns16",
+    "pattern_values",
+    "to_array",
+]
+
+FORMS: tuple[str, ...] = ("auto", "raw", "counts")
+#: The policy arguments' defaults: a :class:`Sample` passed with them keeps its own policy.
+DEFAULT_POLICY: dict[str, str] = {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}
+#: Names of the policy options, as every estimator takes them.
+POLICY_OPTIONS: tuple[str, ...] = ("values", "nonfinite", "zeros")
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Sample:
+    """A checked sample of positive magnitudes, with its policy, omissions and storage.
+
+    Build one with :func:`as_sample`; every estimator, :func:`~weibull_stats.bootstrap` and
+    :func:`~weibull_stats.goodness_of_fit` accept it in place of the data and then neither
+    check nor copy the data again.
+
+    Attributes
+    ----------
+    n : int
+        Values given, before anything was omitted.
+    n_omitted : Mapping
+        ``{"masked": int, "nonfinite": int, "zeros": int}``: values left out.
+    policy : Mapping
+        ``{"values", "nonfinite", "zeros"}`` as checked.
+    dtype : str
+        Container format of the input: ``"bfloat16"``, ``"float16"``, ``"float32"`` or
+        ``"float64"``.
+    storage : str
+        The narrowest format in :data:`STORAGES` on which every magnitude lies.
+    magnitudes : numpy.ndarray or None
+        Raw form: the usable magnitudes, 1-D float32 or float64, in input order.
+    distinct, counts : numpy.ndarray or None
+        Counts form: ascending distinct magnitudes (float64) and their multiplicities
+        (int64, all positive).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> s = ws.as_sample(np.array([-0.5, 0.0, 2.0, 0.5], dtype=np.float32), values="weights",
+    ...                  zeros="omit")
+    >>> s.form, s.size, s.distinct.tolist(), s.counts.tolist(), s.storage
+    ('counts', 3, [0.5, 2.0], [2, 1], 'bfloat16')
+    >>> dict(s.n_omitted)
+    {'masked': 0, 'nonfinite': 0, 'zeros': 1}
+    """
+
+    n: int
+    n_omitted: Mapping[str, int]
+    policy: Mapping[str, str]
+    dtype: str
+    storage: str
+    magnitudes: np.ndarray | None = field(default=None, repr=False)
+    distinct: np.ndarray | None = field(default=None, repr=False)
+    counts: np.ndarray | None = field(default=None, repr=False)
+    owned: bool = field(default=False, repr=False)
+
+    @property
+    def form(self) -> str:
+        """``"counts"`` or ``"raw"``."""
+        return "raw" if self.magnitudes is not None else "counts"
+
+    @property
+    def size(self) -> int:
+        """Usable values (``n`` minus the omitted ones)."""
+        if self.magnitudes is not None:
+            return int(self.magnitudes.size)
+        assert self.counts is not None
+        return int(self.counts.sum())
+
+    @property
+    def n_distinct(self) -> int | None:
+        """Distinct magnitudes of a counts sample; ``None`` for a raw one."""
+        return None if self.distinct is None else int(self.distinct.size)
+
+    def sorted_magnitudes(self) -> np.ndarray:
+        """All usable magnitudes in ascending order as a new float64 array (O(n) memory)."""
+        if self.magnitudes is not None:
+            return np.sort(self.magnitudes.astype(np.float64))
+        assert self.distinct is not None and self.counts is not None
+        return np.repeat(self.distinct, self.counts)
+
+    def __repr__(self) -> str:
+        extra = f", distinct={self.n_distinct}" if self.distinct is not None else ""
+        return (f"Sample(n={self.n}, size={self.size}, form={self.form!r}{extra}, "
+                f"dtype={self.dtype!r}, storage={self.storage!r})")
+
+
+# ---------------------------------------------------------------------- the check
+def as_sample(
+    x: Any,
+    /,
+    *,
+    values: str = "magnitudes",
+    nonfinite: str = "error",
+    zeros: str = "error",
+    form: str = "auto",
+    name: str = "x",
+    min_size: int = 2,
+) -> Sample:
+    """Check ``x`` once into a :class:`Sample` (see the module documentation for the policy).
+
+    Parameters
+    ----------
+    x : array_like, numpy.ma.MaskedArray, torch.Tensor or Sample
+        Any shape (flattened) and float dtype, ``ml_dtypes.bfloat16`` and torch bfloat16
+        included. A :class:`Sample` is returned as it is: it carries its own policy, so
+        the policy arguments may be left at their defaults; given otherwise, they must
+        equal the sample's.
+    values : {"magnitudes", "weights"}, default "magnitudes"
+        ``"weights"`` takes ``|x|``; with ``"magnitudes"`` a negative value is an error.
+    nonfinite, zeros : {"error", "omit"}, default "error"
+        What to do with NaN/inf values and with zeros; omissions are counted.
+    form : {"auto", "raw", "counts"}, default "auto"
+        ``"auto"`` counts 16-bit storage and data that lie on a 16-bit grid, and keeps other
+        data raw; ``"raw"`` never counts; ``"counts"`` always does (distinct values by
+        :func:`numpy.unique` where the data are not on a 16-bit grid). Every estimator gives
+        the same numbers on either form (to rounding).
+    name : str, default "x"
+        Argument name used in error messages.
+    min_size : int, default 2
+        Fewest usable values accepted.
+
+    Returns
+    -------
+    Sample
+
+    Raises
+    ------
+    ValueError
+        Empty input, NaN/inf values, negative values, zeros, constant data or fewer than
+        ``min_size`` usable values; the message names the argument and gives the count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> s = ws.as_sample(np.array([-0.3, 0.0, 2.1, np.nan]), values="weights",
+    ...                  nonfinite="omit", zeros="omit")
+    >>> s.form, s.magnitudes.tolist(), s.n, dict(s.n_omitted)
+    ('raw', [0.3, 2.1], 4, {'masked': 0, 'nonfinite': 1, 'zeros': 1})
+    >>> ws.as_sample(np.array([1.0, -2.0, 3.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` has 1 negative values out of 3; magnitudes are expected (pass values='weights' to fit |x|)
+    """
+    policy = check_policy(values, nonfinite, zeros)
+    check_choice(form, "form", FORMS)
+    if isinstance(x, Sample):
+        # a Sample carries its policy: the default arguments take it as it is, other
+        # arguments must agree with it
+        if dict(x.policy) != policy and policy != DEFAULT_POLICY:
+            raise ValueError(
+                f"`{name}` is a Sample checked with {dict(x.policy)}; it cannot be used with {policy}"
+            )
+        return x
+    if is_tensor(x):
+        return _tensor_sample(x, policy, form, name, min_size)
+    array = to_array(x, name)
+    n = int(array.size)
+    omitted = {"masked": 0, "nonfinite": 0, "zeros": 0}
+    if isinstance(array, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(array)
+        omitted["masked"] = int(mask.sum())
+        array = np.asarray(array.data)[~mask] if omitted["masked"] else np.asarray(array.data)
+        array = to_array(array, name)
+    if n == 0:
+        raise ValueError(f"`{name}` is empty; a Weibull fit needs at least {min_size} values")
+    patterns = None if form == "raw" else sixteen_bit_patterns(array)
+    if patterns is not None:
+        bits, storage = patterns
+        return counts_sample(count_patterns16(bits), storage, dtype_name(array), n, omitted, policy, name,
+                              min_size)
+    dtype = dtype_name(array)
+    if form == "raw" and array.dtype.itemsize == 2:
+        array = array.astype(np.float32)  # exact: every 16-bit value is a float32
+    sample = _raw_sample(array, n, omitted, policy, name, min_size)
+    if dtype != sample.dtype:
+        sample = Sample(n=sample.n, n_omitted=sample.n_omitted, policy=sample.policy, dtype=dtype,
+                        storage=dtype, magnitudes=sample.magnitudes, owned=sample.owned)
+    if form == "counts":
+        assert sample.magnitudes is not None
+        distinct, counts = np.unique(sample.magnitudes.astype(np.float64), return_counts=True)
+        return Sample(n=sample.n, n_omitted=sample.n_omitted, policy=sample.policy, dtype=sample.dtype,
+                      storage=sample.storage, distinct=distinct, counts=counts.astype(np.int64))
+    return sample
+
+
+def counts_sample(
+    patterns: np.ndarray, storage: str, dtype: str, n: int, omitted: dict[str, int],
+    policy: dict[str, str], name: str, min_size: int,
+) -> Sample:
+    """Counts form from the counts of the 2^16 patterns: the policy applied on the counts."""
+    positive, negative = patterns[:SIGN], patterns[SIGN:]
+    first_bad = FIRST_NONFINITE[storage]
+    n_nonfinite = int(positive[first_bad:].sum() + negative[first_bad:].sum())
+    n_nan = int(positive[first_bad + 1:].sum() + negative[first_bad + 1:].sum())
+    positive, negative = positive[:first_bad].copy(), negative[:first_bad].copy()
+    magnitude = positive + negative
+    apply_policy(name, n, policy, omitted, nonfinite=n_nonfinite, nan=n_nan, negative=int(negative[1:].sum()),
+                 zeros=int(magnitude[0]))
+    magnitude[0] = 0
+    present = np.flatnonzero(magnitude)
+    counts = magnitude[present]
+    size = int(counts.sum())
+    if size < min_size:
+        raise too_few(name, size, n, min_size)
+    distinct = pattern_values(present, storage)
+    if distinct.size == 1:
+        raise constant(name, size, float(distinct[0]))
+    return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
+                  storage=storage, distinct=distinct, counts=counts)
+
+
+def _raw_sample(
+    array: np.ndarray, n: int, omitted: dict[str, int], policy: dict[str, str], name: str, min_size: int
+) -> Sample:
+    """Raw form: two reductions prove a clean array; only a failing one is counted value by value."""
+    flat = array.reshape(-1)
+    candidate = flat if policy["values"] == "magnitudes" else np.abs(flat)
+    owned = candidate is not flat
+    low, high = (candidate.min(), candidate.max()) if candidate.size else (0.0, 0.0)
+    if not (bool(low > 0) and bool(high < np.inf)):
+        candidate, owned = _careful_magnitudes(flat, name, n, omitted, policy)
+        if candidate.size:
+            low, high = candidate.min(), candidate.max()
+    if candidate.size < min_size:
+        raise too_few(name, int(candidate.size), n, min_size)
+    if low == high:
+        raise constant(name, int(candidate.size), float(low))
+    return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy),
+                  dtype=dtype_name(array), storage=raw_storage(candidate), magnitudes=candidate,
+                  owned=owned)
+
+
+def _careful_magnitudes(
+    array: np.ndarray, name: str, n: int, omitted: dict[str, int], policy: dict[str, str]
+) -> tuple[np.ndarray, bool]:
+    """The careful path of :func:`as_sample`: count, then raise or omit, then ``|x|``."""
+    finite = np.isfinite(array)
+    n_bad = int(array.size - np.count_nonzero(finite))
+    weights = policy["values"] == "weights"
+    drop_nonfinite, drop_zeros = apply_policy(
+        name, n, policy, omitted, nonfinite=n_bad, nan=int(np.count_nonzero(np.isnan(array))) if n_bad else 0,
+        negative=0 if weights else int(np.count_nonzero(finite & (array < 0))),
+        zeros=int(np.count_nonzero(array == 0)))
+    if drop_nonfinite:
+        array = array[finite]
+    if weights:
+        array = np.abs(array)
+    if drop_zeros:
+        array = array[array != 0]
+    owned = drop_nonfinite or weights or drop_zeros
+    return array, owned
+
+
+def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_size: int) -> Sample:
+    """:func:`as_sample` of a torch tensor: the O(n) passes on its device
+    (:mod:`weibull_stats.sample.tensors`), the policy and the sample as for a numpy array."""
+    tensor = float_tensor(x, name)
+    n = int(tensor.numel())
+    if n == 0:
+        raise ValueError(f"`{name}` is empty; a Weibull fit needs at least {min_size} values")
+    dtype = tensor_dtype_name(tensor)
+    omitted = {"masked": 0, "nonfinite": 0, "zeros": 0}
+    found = None if form == "raw" else sixteen_bit_words(tensor)
+    if found is not None:
+        words, storage = found
+        return counts_sample(pattern_counts(words), storage, dtype, n, omitted, policy, name, min_size)
+    flat = tensor.reshape(-1)
+    if flat.element_size() == 2:
+        flat = flat.float()  # exact: every 16-bit value is a float32
+    absolute = policy["values"] == "weights"
+    candidate = flat.abs() if absolute else flat  # the census of |x| counts what that of x does
+    drop_nonfinite = drop_zeros = False
+    bounds = value_range(candidate)
+    if not is_clean(bounds):
+        bad = census(candidate)
+        drop_nonfinite, drop_zeros = apply_policy(
+            name, n, policy, omitted, nonfinite=bad.nonfinite, nan=bad.nan,
+            negative=0 if absolute else bad.negative, zeros=bad.zeros)
+    kept = tensor_magnitudes(candidate, drop_nonfinite=drop_nonfinite, drop_zeros=drop_zeros, source=flat,
+                             bounds=bounds)
+    size = int(kept.values.size)
+    if size < min_size:
+        raise too_few(name, size, n, min_size)
+    if kept.low == kept.high:
+        raise constant(name, size, kept.low)
+    storage = dtype if dtype != dtype_name(kept.values) else kept.storage
+    if form == "counts":
+        distinct, counts = np.unique(kept.values.astype(np.float64), return_counts=True)
+        return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
+                      storage=storage, distinct=distinct, counts=counts.astype(np.int64))
+    return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
+                  storage=storage, magnitudes=kept.values, owned=kept.owned)

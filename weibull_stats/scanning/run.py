@@ -1,0 +1,320 @@
+"""Fit every weight matrix of one or more checkpoints: the scan.
+
+A scan reads each checkpoint one tensor at a time, names every 2-D floating tensor by layer
+and kind (:mod:`weibull_stats.checkpoints`), splits merged matrices into their parts, and fits
+the magnitudes ``|w|`` (zeros omitted and counted) with each chosen estimator, optionally with
+bootstrap intervals and a goodness-of-fit p-value.
+
+This module is the scan layer: it takes the validation-gate record already decided and writes
+no report. The public :func:`weibull_stats.scan` (:mod:`weibull_stats.workflow`) runs the gate,
+then this scan, then the report.
+
+Files written to ``out``
+------------------------
+``journal.jsonl``
+    A header line (settings, checkpoint fingerprints), then one JSON line per finished row or
+    failure, appended as each tensor finishes; ``resume`` checks it and skips finished
+    ``(checkpoint, tensor, part, estimator)`` rows (:mod:`weibull_stats.scanning.journal`).
+``results.csv``, ``results.parquet``
+    The final table, sorted (checkpoint, tensor in file order, part, estimator) and free of
+    timestamps: the same inputs and seed give the same bytes, whatever ``jobs``.
+``errors.csv``
+    One line per failure (missing, truncated or corrupt file, unknown dtype, failed fit).
+``skipped.csv``
+    Tensors not fitted by design (non-floating buffers, 1-D vectors, tensors of 3+ dims).
+``run.json``
+    Settings, checkpoint fingerprints, the validation-gate record, counts and timestamps.
+``scan.lock``
+    Locked while a scan writes (:func:`weibull_stats.scanning.files.output_lock`).
+
+Tables and run record are written atomically by :mod:`weibull_stats.scanning.output`; the
+settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scanning.plan`;
+one tensor's read and fit in :mod:`weibull_stats.scanning.tensor`; the decisions across matrices
+(equivalence, adjusted p-values) in :mod:`weibull_stats.scanning.decisions`; the Dask route in
+:mod:`weibull_stats.scanning.distributed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from weibull_stats.checkpoints import Checkpoint, open_sources, source_names
+from weibull_stats.checkpoints.devices import check_device
+from weibull_stats.checkpoints.readers import minilm_path
+from weibull_stats.core.progress import ProgressOption, Ticker, progress_bar, show_progress
+from weibull_stats.scanning.distributed import ClusterRun
+from weibull_stats.scanning.files import check_fingerprints, fingerprints, output_lock, remove_outputs
+from weibull_stats.scanning.journal import JOURNAL, Journal, header_line, pending_tasks, resume_state
+from weibull_stats.scanning.output import (
+    COLUMNS,
+    ERROR_COLUMNS,
+    SKIPPED_COLUMNS,
+    gate_dict,
+    results_frame,
+    write_run,
+    write_tables,
+)
+from weibull_stats.scanning.plan import (
+    FIT_OPTIONS,
+    PART_ORDER,
+    ScanSettings,
+    TensorTask,
+    check_settings,
+    plan_tasks,
+    tensor_seed,
+)
+from weibull_stats.scanning.tensor import (
+    TaskTicker,
+    drain,
+    fit_reporting,
+    fit_tensor,
+    release,
+    set_progress_queue,
+    task_cost,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+class ScanWarning(UserWarning):
+    """Some tensors or files failed during a scan (see ``errors.csv`` or ``frame.attrs``)."""
+
+
+# ---------------------------------------------------------------------- the scan
+def scan(
+    paths: Any,
+    *,
+    estimators: str | Sequence[str] = ("probability_plot",),
+    options: Mapping[str, Any] | None = None,
+    values: str = "weights",
+    zeros: str = "omit",
+    nonfinite: str = "error",
+    bootstrap: int = 0,
+    bootstrap_method: str = "percentile",
+    intervals: str = "asymptotic",
+    fdr: float = 0.05,
+    multiple_testing: str = "fdr_bh",
+    confidence_level: float = 0.95,
+    gof: bool = False,
+    gof_samples: int = 99,
+    seed: int = 0,
+    out: str | Path | None = None,
+    resume: bool = False,
+    jobs: int = 1,
+    gate: Any = None,
+    include_vectors: bool = False,
+    progress: ProgressOption = None,
+    warn: bool = True,
+    device: str | None = None,
+    client: Any = None,
+) -> tuple[pd.DataFrame, list[Checkpoint]]:
+    """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
+
+    Most callers want :func:`weibull_stats.scan` (:mod:`weibull_stats.workflow`), which runs
+    the validation gate first and writes the report after.
+
+    Parameters
+    ----------
+    paths, estimators, options, values, zeros, nonfinite, bootstrap, bootstrap_method, intervals
+        As :func:`weibull_stats.scan`, which documents every one of them once.
+    fdr, multiple_testing, confidence_level, gof, gof_samples, seed, out, resume, jobs
+        As :func:`weibull_stats.scan`.
+    include_vectors, progress, device, client
+        As :func:`weibull_stats.scan`.
+    gate : object, optional
+        The validation-gate record (a :class:`~weibull_stats.validation.GateRecord`: attributes
+        ``validated`` and ``skipped``, method ``to_dict``); None means validation was skipped.
+        Rows record ``validated = gate.validated and not gate.skipped``.
+    warn : bool, default True
+        Emit the :class:`ScanWarning` (:func:`warn_failures`) here; the workflow emits it
+        after writing the report instead.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per (checkpoint, tensor, part, estimator), columns :data:`COLUMNS`
+        (``part`` is ``""`` for a whole matrix, ``q``/``k``/``v`` or ``up``/``gate`` for a
+        part of a fused one). ``frame.attrs`` holds ``errors`` and ``skipped`` (lists of
+        dicts) and ``gate`` (the validation record).
+    checkpoints : list of Checkpoint
+        The checkpoints scanned (for the report).
+
+    Warns
+    -----
+    ScanWarning
+        When some tensor or file failed; the failures are in ``frame.attrs["errors"]`` and
+        ``errors.csv``.
+
+    Raises
+    ------
+    ValueError
+        Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
+        package version or a checkpoint file differ from the journalled scan's, or the journal
+        or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
+        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`.
+    OSError
+        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.files.output_lock`).
+
+    Examples
+    --------
+    A synthetic Llama-layout checkpoint (``scan("minilm")`` scans the embedded real model):
+
+    >>> import tempfile
+    >>> from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+    >>> from weibull_stats.scanning.run import scan
+    >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table, _ = scan(write_checkpoint(folder, state, config))
+    >>> len(table), sorted(set(table["kind"]))
+    (16, ['down', 'embedding', 'gate', 'k', 'lm_head', 'o', 'q', 'up', 'v'])
+    >>> table.loc[table["kind"] == "q", ["layer", "rows", "cols"]].to_numpy().tolist()
+    [[0, 16, 16], [1, 16, 16]]
+    """
+    settings = check_settings(
+        source_names(paths), estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
+        include_vectors, options=options, policy={"values": values, "zeros": zeros, "nonfinite": nonfinite},
+        bootstrap_method=bootstrap_method, intervals=intervals, fdr=fdr, multiple_testing=multiple_testing,
+    )
+    if resume and out is None:
+        raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
+    device = check_device(device)
+    validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    checkpoints = open_sources(paths, jobs=jobs)
+    cluster = ClusterRun.start(client, checkpoints, jobs) if client is not None else None
+    tasks, skipped, errors = plan_tasks(checkpoints, settings)
+    if not tasks and len(errors) == len(checkpoints):  # only "nothing to fit" (no file or tensor failed)
+        raise ValueError("nothing to fit: " + "; ".join(e["error"] for e in errors))
+    files = fingerprints(checkpoints)
+
+    out_dir = Path(out) if out is not None else None
+    with output_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
+        finished: list[dict[str, Any]] = []
+        torn = 0
+        journal = None
+        if out_dir is not None:
+            if resume:
+                finished, torn = resume_state(out_dir, settings, files, tasks)
+            remove_outputs(out_dir)  # no table, report or run record of an earlier scan stays beside this one
+            journal = Journal(out_dir / JOURNAL, header_line(settings, files), finished)
+            write_run(out_dir, settings, gate, started, None, len(tasks), files, device=device)
+        pending = pending_tasks(tasks, finished, settings)
+        rows = list(finished)
+        try:
+            if journal is not None:
+                journal.write([], errors)
+            for new_rows, new_errors in _run_tasks(pending, settings, validated, jobs, progress, len(tasks),
+                                                   device, cluster):
+                rows += new_rows
+                errors += new_errors
+                if journal is not None:
+                    journal.write(new_rows, new_errors)
+        finally:
+            if journal is not None:
+                journal.close()
+        # a file rewritten while it was read would mix two checkpoints in one table
+        check_fingerprints(files, fingerprints(checkpoints, memory=False),
+                           out_dir / JOURNAL if out_dir else Path(JOURNAL), during=True)
+
+        frame = results_frame(rows, tasks, settings)
+        if out_dir is not None:
+            write_tables(out_dir, frame, errors, skipped)
+            write_run(out_dir, settings, gate, started, datetime.now(UTC).isoformat(timespec="seconds"),
+                      len(tasks), files, rows=len(frame), errors=len(errors), skipped=len(skipped),
+                      resumed_rows=len(finished), torn_journal_lines=torn, device=device)
+    frame.attrs["errors"] = errors
+    frame.attrs["skipped"] = skipped
+    frame.attrs["gate"] = gate_dict(gate, settings.estimators)
+    frame.attrs["settings"] = settings.to_dict()
+    if warn:
+        warn_failures(frame, out_dir, stacklevel=2)
+    return frame, checkpoints
+
+
+def warn_failures(frame: pd.DataFrame, out: Path | None, *, stacklevel: int = 2) -> None:
+    """A :class:`ScanWarning` naming the failures in ``frame.attrs["errors"]``, if any."""
+    errors = frame.attrs.get("errors") or []
+    if errors:
+        where = f"; see {out / 'errors.csv'}" if out is not None else "; see frame.attrs['errors']"
+        first = errors[0]["error"]
+        warnings.warn(f"{len(errors)} failures during the scan (first: {first}){where}", ScanWarning,
+                      stacklevel=stacklevel + 1)
+
+
+def _run_tasks(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
+               progress: Any, total: int, device: str | None = None, cluster: ClusterRun | None = None,
+               ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Fit ``tasks`` (of ``total``), yielding each task's rows and failures as it finishes.
+
+    The bar counts weights fitted (:func:`task_cost`), so it moves while a large tensor is
+    resampled or tested; with ``jobs > 1`` the workers report through a queue.
+    """
+    costs = {task.order: task_cost(task, settings) for task in tasks}
+    done_tasks = total - len(tasks)
+    with progress_bar(progress, sum(costs.values()) or 1.0, description="scan") as bar:
+        reported: dict[int, float] = dict.fromkeys(costs, 0.0)
+
+        def credit(key: int, units: float) -> None:  # never more than a task's cost, whatever arrives late
+            units = min(units, costs[key] - reported[key])
+            if units > 0:
+                reported[key] += units
+                bar.update(units)
+
+        def finish(task: TensorTask) -> None:
+            nonlocal done_tasks
+            done_tasks += 1
+            bar.update(costs[task.order] - reported[task.order])  # zeros omitted: less was fitted
+            reported[task.order] = costs[task.order]
+            if hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str(f"{done_tasks}/{total} tensors, {task.tensor}", refresh=False)
+
+        try:
+            if cluster is not None:  # a Dask cluster: one task per tensor, read by its worker
+                fit = functools.partial(fit_tensor, device=device) if device is not None else fit_tensor
+                for task, result in cluster.results(fit, tasks, settings, validated):
+                    finish(task)
+                    yield result
+            elif jobs == 1 or len(tasks) <= 1:
+                for task in tasks:
+                    ticker = TaskTicker(credit, task.order)
+                    result = fit_tensor(task, settings, validated, None, device, ticker=ticker)
+                    finish(task)
+                    yield result
+            else:
+                report = show_progress(progress) or isinstance(progress, Ticker)
+                yield from _run_pool(tasks, settings, validated, jobs, device, report, credit, finish)
+        finally:
+            release()  # the last checkpoint (a loaded .bin state dict can be large)
+
+
+def _run_pool(tasks: list[TensorTask], settings: ScanSettings, validated: bool, jobs: int,
+              device: str | None, report: bool, credit: Callable[[int, float], None],
+              finish: Callable[[TensorTask], None]
+              ) -> Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    context = get_context("spawn")
+    queue = context.Queue() if report else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=set_progress_queue,
+                             initargs=(queue,)) as pool:
+        futures = {pool.submit(fit_reporting, task, settings, validated, 1, device): task for task in tasks}
+        waiting = set(futures)
+        while waiting:
+            ready, waiting = wait(waiting, timeout=0.25 if report else None, return_when=FIRST_COMPLETED)
+            drain(queue, credit)
+            for future in sorted(ready, key=lambda f: futures[f].order):
+                finish(futures[future])
+                yield future.result()
+    if queue is not None:
+        queue.close()
+
+
+__all__ = ["COLUMNS", "ERROR_COLUMNS", "FIT_OPTIONS", "PART_ORDER", "SKIPPED_COLUMNS", "ScanSettings",
+           "ScanWarning", "TensorTask", "fit_tensor", "minilm_path", "scan", "tensor_seed", "warn_failures"]
