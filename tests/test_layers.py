@@ -49,6 +49,27 @@ def test_validation_package_loads_the_anchor_names_on_first_use() -> None:
         validation.nope  # noqa: B018
 
 
+def test_dir_shows_the_public_names_and_subpackages_only() -> None:
+    shown = set(dir(ws))
+    assert shown == set(ws.__all__) | set(ws.PUBLIC_SUBPACKAGES)
+    for internal in ("core", "sample", "inference", "scanning", "report", "workflow", "estimators"):
+        assert internal not in shown
+    for name in ws.__all__:  # the public API still imports from the root
+        assert getattr(ws, name) is not None
+
+
+def test_the_folder_tree_shows_the_layers() -> None:
+    package = ROOT / "weibull_stats"
+    loose = sorted(p.name for p in package.glob("*.py"))
+    assert len(loose) <= 8, loose
+    contract = (ROOT / "pyproject.toml").read_text()
+    for sub in sorted(p.parent for p in package.glob("*/__init__.py")):
+        doc = (sub / "__init__.py").read_text().lstrip()
+        assert doc.startswith('"""'), f"{sub.name}/__init__.py has no docstring saying what it holds"
+        named = (f'"{sub.name}', f": {sub.name}", f"| {sub.name}")
+        assert any(form in contract for form in named), f"the import contract does not name {sub.name}"
+
+
 def _checkpoint(folder: Path) -> Path:
     state, config = synthetic_state("gpt2", layers=1, hidden=8, heads=2)
     return write_checkpoint(folder, state, config)

@@ -44,6 +44,9 @@ from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
 from weibull_stats.workflow import scan
 
+#: The subpackages a user imports from; everything else under ``weibull_stats`` is internal.
+PUBLIC_SUBPACKAGES = ("checkpoints", "plotting", "testing", "validation")
+
 __all__ = [
     "ESTIMATORS",
     "HALFNORMAL_ANCHOR_SCALE",
@@ -92,3 +95,8 @@ __all__ = [
     "to_latex",
     "to_markdown",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public names and subpackages, not the internal modules loaded with them."""
+    return sorted([*__all__, *PUBLIC_SUBPACKAGES])
