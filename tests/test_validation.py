@@ -147,6 +147,60 @@ def test_gate_ignores_corrupt_or_other_version_cache(cache, monkeypatch):
     assert gate.ensure_validated(["mle"]).source == "run" and calls == [("mle",)]
 
 
+def _fake_quick(calls: list):
+    def fake_run(names, *, seed, progress=None):
+        calls.append(tuple(names))
+        return suite.ValidationReport(
+            "quick", seed, ws.__version__, "d", tuple(names), (), (Check("ok", True),)
+        )
+
+    return fake_run
+
+
+def test_gate_refuses_a_hand_written_cache_and_says_why(cache, monkeypatch, tmp_path):
+    # the case: "checks": 0, a 2020 date, nothing that proves what was validated
+    path = gate.cache_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"package_version": ws.__version__, "passed": True, "estimators": ["mle"],
+                                "seed": 1, "date": "2020-01-01", "checks": 0}))
+    calls: list = []
+    monkeypatch.setattr(suite, "run_quick", _fake_quick(calls))
+    record = gate.ensure_validated(["mle"])
+    assert record.source == "run" and calls == [("mle",)]
+    assert "other code" in record.note
+    # a scan's report says why the cache was not used
+    from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+
+    path.write_text(json.dumps({"package_version": ws.__version__, "passed": True, "estimators": ["mle"],
+                                "seed": 1, "date": "2020-01-01", "checks": 0}))
+    state, config = synthetic_state("llama", layers=1, hidden=8, heads=2)
+    out = tmp_path / "scan"
+    ws.scan(write_checkpoint(tmp_path / "ck", state, config), estimators=["mle"], out=out, progress=False)
+    report = (out / "report.md").read_text()
+    assert "(source: run, package " in report
+    assert "; the cached pass was not used: the cache was written by other code" in report
+
+
+def test_gate_refuses_an_edited_cache_entry(cache, monkeypatch):
+    first = gate.ensure_validated(["quantile"])
+    path = Path(first.cache_path)
+    entry = json.loads(path.read_text())
+    entry["estimators"] = ["mle", "quantile"]  # claims a pass it never made
+    path.write_text(json.dumps(entry))
+    assert gate.check_cache(path)[1] == "the cache's contents do not match its digest (edited or damaged)"
+    calls: list = []
+    monkeypatch.setattr(suite, "run_quick", _fake_quick(calls))
+    assert gate.ensure_validated(["mle"]).source == "run" and calls == [("mle",)]
+
+
+def test_gate_cache_is_tied_to_the_code(cache, monkeypatch):
+    first = gate.ensure_validated(["quantile"])
+    assert gate.ensure_validated(["quantile"]).source == "cache"
+    monkeypatch.setattr(gate, "code_digest", lambda: "0" * 64)  # as another installation's code
+    why = gate.check_cache(Path(first.cache_path))[1]
+    assert why is not None and "code digest differs" in why
+
+
 def test_gate_failure_names_checks(cache, monkeypatch):
     def failing(names, *, seed, progress=None):
         checks = (Check("simulation.halfnormal.mle.n=1000.shape", False), Check("fine", True))

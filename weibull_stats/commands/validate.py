@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         report = run_quick(args.estimator, seed=seed, out=args.out, progress=args.progress)
         if report.passed:
-            record_pass(report.estimators, seed=report.seed, date=report.date, checks=len(report.checks))
+            record_pass(report)
     if args.format == "json":
         write_json(report.to_dict())
         return 0 if report.passed else 1

@@ -212,8 +212,10 @@ def write_report(
         lines.append("- **Validation: SKIPPED explicitly (`--skip-validation`).** These numbers are not "
                      "backed by the simulation gate; every row has `validated = False`.")
     elif gate is not None:
+        note = getattr(gate, "note", None)
         lines.append(f"- Validation gate: passed for {', '.join(gate.estimators)} "
-                     f"(source: {gate.source}, package {gate.package_version})")
+                     f"(source: {gate.source}, package {gate.package_version})"
+                     + (f"; {note}" if note else ""))
     lines += ["", *class_section(frame, estimators)]
     lines += ["", "## Per-kind medians", ""]
     lines.append(

@@ -102,7 +102,7 @@ def gate_dict(gate: Any, estimators: Sequence[str] = ()) -> dict[str, Any]:
     if gate is None:
         return {"validated": False, "skipped": True, "source": "skipped", "package_version": __version__,
                 "estimators": list(estimators), "seed": None, "validated_at": None, "cache_path": None,
-                "checks": 0}
+                "checks": 0, "note": None}
     return jsonable(dict(gate.to_dict()))
 
 

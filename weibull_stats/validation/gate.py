@@ -1,15 +1,24 @@
 """The gate: real weights are fitted only with estimators that passed validation.
 
-:func:`ensure_validated` returns a cached pass for this package version when one covers
-the requested estimators, and otherwise runs the quick validation for them
+:func:`ensure_validated` returns a cached pass when one covers the requested estimators and
+was made by this very installation, and otherwise runs the quick validation for them
 (:func:`weibull_stats.validation.suite.run_quick`, seconds) and caches the pass. The cache
 is one JSON file per package version under ``$WEIBULL_STATS_CACHE`` if set, else
 ``~/.cache/weibull-stats/``. Skipping is explicit (``skip=True``) and the returned record
 says so, so that a scan can write it into its output.
+
+A cached pass is trusted only when it proves what was validated: it records the digest of
+this installation's code (:func:`code_digest`: every module of the package and its shipped
+data, so the validation code, its settings and the estimators it checks), the seed, the
+anchors and the table of checks that passed, and a digest over all of that. A file written
+by another version or other code, edited by hand, or holding no passed checks is not used:
+the quick validation runs again and the record says why (:attr:`GateRecord.note`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -18,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from weibull_stats._version import __version__
+from weibull_stats.core.formatting import jsonable
 from weibull_stats.validation._common import DEFAULT_SEED, check_estimators, utc_now
 
 CACHE_ENV = "WEIBULL_STATS_CACHE"
@@ -53,6 +63,8 @@ class GateRecord:
         The cache file read or written.
     checks : int
         Number of checks in the run that passed (0 when skipped).
+    note : str or None
+        Why a cache file that was there was not used (the validation then ran again).
     """
 
     validated: bool
@@ -64,6 +76,7 @@ class GateRecord:
     validated_at: str | None = None
     cache_path: str | None = None
     checks: int = 0
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,32 +95,101 @@ def cache_path(version: str = __version__) -> Path:
     return cache_dir() / f"validation-{version}.json"
 
 
-def read_cache(path: Path) -> dict[str, Any] | None:
-    """The cached pass, or None when absent, unreadable or for another version."""
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of this installation's code: every module of the package and its data files.
+
+    Any change to the validation code, its settings (seeds, sizes, tolerances are code), the
+    estimators or the shipped tables gives another digest, so a cached pass of other code is
+    never taken for this one.
+    """
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files = sorted([*root.rglob("*.py"), *root.joinpath("data").glob("*")])
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _content_digest(entry: dict[str, Any]) -> str:
+    """SHA-256 over everything a cache entry records but its own digest."""
+    body = {key: value for key, value in entry.items() if key != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def check_cache(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """``(entry, None)`` for a cached pass this installation can trust, else ``(None, why)``.
+
+    ``why`` is None when there is no file at all.
+    """
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("package_version") != __version__:
-        return None
-    if not isinstance(data.get("estimators"), list) or data.get("passed") is not True:
-        return None
-    return data
+        text = path.read_text()
+    except FileNotFoundError:
+        return None, None
+    except OSError as error:
+        return None, f"the cache file could not be read ({error.strerror})"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, "the cache file is not valid JSON"
+    if not isinstance(data, dict):
+        return None, "the cache file does not hold a validation record"
+    if data.get("package_version") != __version__:
+        return None, f"the cache was written by version {data.get('package_version')!r}, not {__version__}"
+    if data.get("code_digest") != code_digest():
+        return None, "the cache was written by other code (its code digest differs from this installation's)"
+    if data.get("digest") != _content_digest(data):
+        return None, "the cache's contents do not match its digest (edited or damaged)"
+    results = data.get("results")
+    estimators = data.get("estimators")
+    if not isinstance(results, list) or not results or data.get("checks") != len(results):
+        return None, "the cache records no table of checks"
+    if data.get("passed") is not True or not all(isinstance(r, dict) and r.get("passed") is True
+                                                  for r in results):
+        return None, "the cache does not record a pass of every check"
+    anchored = {a.get("estimator") for a in data.get("anchors", []) if isinstance(a, dict)}
+    if not isinstance(estimators, list) or not set(estimators) <= anchored:
+        return None, "the cache records no anchors for some of its estimators"
+    return data, None
 
 
-def record_pass(estimators: Sequence[str], *, seed: int, date: str, checks: int) -> Path:
-    """Add ``estimators`` to this version's cached pass (atomic write); return the file."""
+def read_cache(path: Path) -> dict[str, Any] | None:
+    """The cached pass, or None when absent, unreadable, or not this installation's (see
+    :func:`check_cache` for why)."""
+    return check_cache(path)[0]
+
+
+def record_pass(report: Any) -> Path:
+    """Add a passed quick run (a :class:`~weibull_stats.validation.suite.ValidationReport`) to
+    this installation's cached pass (atomic write); return the file.
+
+    The entry keeps the anchors and the table of checks of every run it merges, the code
+    digest, the seed and a digest over all of it.
+    """
+    if not report.passed or not report.checks:
+        raise ValueError("only a validation run whose checks all passed can be cached")
     path = cache_path()
     old = read_cache(path)
-    merged = sorted(set(estimators) | set(old["estimators"] if old else ()))
-    payload = {
+    if old is not None and old.get("seed") != report.seed:
+        old = None
+    results = {r["name"]: r for r in (old["results"] if old else [])}
+    results.update({c.name: {"name": c.name, "passed": bool(c.passed)} for c in report.checks})
+    anchors = {json.dumps(a, sort_keys=True): a for a in (old["anchors"] if old else [])}
+    new_anchors = (jsonable(a.to_dict()) for a in report.anchors)
+    anchors.update({json.dumps(d, sort_keys=True): d for d in new_anchors})
+    payload: dict[str, Any] = {
         "package_version": __version__,
+        "code_digest": code_digest(),
         "passed": True,
-        "estimators": merged,
-        "seed": seed,
-        "date": date,
-        "checks": checks,
+        "estimators": sorted(set(report.estimators) | set(old["estimators"] if old else ())),
+        "seed": report.seed,
+        "date": report.date or utc_now(),
+        "checks": len(results),
+        "results": [results[name] for name in sorted(results)],
+        "anchors": [anchors[key] for key in sorted(anchors)],
     }
+    payload["digest"] = _content_digest(payload)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
@@ -175,8 +257,10 @@ def _validate(asked: tuple[str, ...], names: tuple[str, ...], progress: Any = No
             [f"anchor.derivation.{name}" for name in underived],
         )
     path = cache_path()
-    cached = read_cache(path)
-    if cached is not None and set(names) <= set(cached["estimators"]):
+    cached, note = check_cache(path)
+    if cached is not None and not set(names) <= set(cached["estimators"]):
+        cached = None  # a trusted pass of other estimators: run these, then merge
+    if cached is not None:
         return GateRecord(
             True,
             False,
@@ -197,7 +281,8 @@ def _validate(asked: tuple[str, ...], names: tuple[str, ...], progress: Any = No
             f"{shown}; run `weibull-stats validate --quick` for details",
             failed,
         )
-    written = record_pass(names, seed=report.seed, date=report.date or utc_now(), checks=len(report.checks))
+    written = record_pass(report)
     return GateRecord(
-        True, False, "run", __version__, asked, report.seed, report.date, str(written), len(report.checks)
+        True, False, "run", __version__, asked, report.seed, report.date, str(written), len(report.checks),
+        None if note is None else f"the cached pass was not used: {note}",
     )
