@@ -41,7 +41,7 @@ run: install
 	$(BIN)/weibull-stats validate --quick --out build/validation-quick
 	$(BIN)/weibull-stats scan minilm --bootstrap $(RUN_BOOTSTRAP) --out out/minilm
 
-# Regenerate every committed table and plot under validation/results (tens of minutes).
+# Regenerate every committed table and plot under validation/results (about 15 min on 2 cores).
 validate-full: install
 	$(BIN)/weibull-stats validate --full --out validation/results
 

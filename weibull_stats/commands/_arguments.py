@@ -123,7 +123,8 @@ def add_progress_argument(parser: argparse.ArgumentParser) -> None:
 def add_jobs_argument(parser: argparse.ArgumentParser) -> None:
     """``--jobs N`` threads (the result does not depend on it); ``--workers`` is its old name."""
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
-                        help="threads; the result does not depend on it (default: every CPU)")
+                        help="threads of this one process (scan --jobs counts worker processes); the result "
+                        "does not depend on it (default: every CPU)")
     parser.add_argument("--workers", type=positive_int, dest="jobs", action=DeprecatedAlias,
                         help=argparse.SUPPRESS)
 

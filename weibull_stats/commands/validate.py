@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="mode",
         action="store_const",
         const="full",
-        help="every study, tables and plots, several minutes (default: --quick)",
+        help="every study, tables and plots, about 15 min on 2 cores (default: --quick)",
     )
     parser.set_defaults(mode="quick")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
