@@ -31,6 +31,7 @@ from weibull_stats.core.formatting import jsonable
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.core.summaries import gof_summary
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
 from weibull_stats.inference.engine import check_workers, null_function, resolve_estimator, run_blocks
@@ -226,7 +227,7 @@ class GoodnessOfFitResult:
 
 def goodness_of_fit(
     x: Any,
-    estimator: Any = "mle",
+    estimator: Any = DEFAULT_ESTIMATOR,
     *,
     statistic: str = "ad",
     n_mc_samples: int = 999,
@@ -243,8 +244,9 @@ def goodness_of_fit(
     ----------
     x : array_like, torch.Tensor or Sample
         Positive sample; the estimator's bad-input options apply.
-    estimator : str or callable, default "mle"
-        Registered estimator that fits the data and every Monte Carlo sample.
+    estimator : str or callable, default "probability_plot"
+        Registered estimator that fits the data and every Monte Carlo sample (the default
+        is every entry point's, :data:`~weibull_stats.estimators.registry.DEFAULT_ESTIMATOR`).
     statistic : {"ad", "cvm", "ks"}, default "ad"
         Anderson-Darling, Cramér-von Mises or Kolmogorov-Smirnov (see :func:`edf_statistic`).
     n_mc_samples : int, default 999
