@@ -27,7 +27,7 @@ import numpy as np
 
 from weibull_stats._version import __version__
 from weibull_stats.core.display import display_methods
-from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.formatting import jsonable, pvalue_at_floor
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.core.summaries import gof_summary
@@ -163,7 +163,8 @@ class GoodnessOfFitResult:
         Observed statistic against the fitted law.
     pvalue : float or None
         ``(b + 1) / (m + 1)``, ``b`` the null statistics at least as large as the observed
-        one out of ``m = n_mc_samples``; ``None`` when ``n_mc_samples=0``.
+        one out of ``m = n_mc_samples``; ``None`` when ``n_mc_samples=0``. At its floor
+        ``1/(m+1)`` (:attr:`pvalue_at_floor`) it is an upper bound, shown as ``≤ 1/(m+1)``.
     null_distribution : numpy.ndarray
         The ``m`` Monte Carlo statistics (each sample refitted with the same estimator).
     n_mc_samples : int
@@ -191,12 +192,20 @@ class GoodnessOfFitResult:
     null_model: Mapping[str, Any] = field(default_factory=dict)
     package_version: str = __version__
 
+    @property
+    def pvalue_at_floor(self) -> bool:
+        """Whether :attr:`pvalue` is ``1/(m+1)``: the observed statistic exceeded every null
+        one, so the p-value is at most that (False without Monte Carlo samples)."""
+        return pvalue_at_floor(self.pvalue, self.n_mc_samples)
+
     def to_dict(self, include_null: bool = False) -> dict[str, Any]:
-        """JSON-compatible summary (the null distribution only when asked for)."""
+        """JSON-compatible summary (the null distribution only when asked for);
+        ``pvalue_at_floor`` says whether ``pvalue`` is the bound ``1/(m+1)``."""
         out: dict[str, Any] = {
             "statistic_name": self.statistic_name,
             "statistic": self.statistic,
             "pvalue": self.pvalue,
+            "pvalue_at_floor": self.pvalue_at_floor,
             "n_mc_samples": self.n_mc_samples,
             "fit": self.fit.to_dict(),
             "effect_sizes": {
