@@ -158,7 +158,7 @@ def test_model_comparison_equals_scipy_maximum_likelihood() -> None:
         ({"n_mc_samples": -1}, "`n_mc_samples` must be an int >= 0; got -1"),
         ({"estimator": "bayes"}, "unknown estimator 'bayes'"),
         ({"workers": -2}, "`workers` must be a positive int or None; got -2"),
-        ({"probabilities": (0.2, 0.8)}, "unknown option `probabilities` for estimator 'mle'"),
+        ({"probabilities": (0.2, 0.8)}, "unknown option `probabilities` for estimator 'probability_plot'"),
     ],
 )
 def test_errors_name_the_argument(kwargs: dict, match: str) -> None:

@@ -103,10 +103,10 @@ def test_zeros_are_explicit_not_clipped() -> None:
     """npm-weibull-py clips zeros to 1e-13 and drops them silently; here it is an error or counted."""
     w = np.r_[np.random.default_rng(8).normal(0, 0.02, 10_000), np.zeros(25)]
     with pytest.raises(ValueError, match=r"`x` has 25 zeros out of 10025"):
-        ws.fit_histogram(w, values="weights")
-    fit = ws.fit_histogram(w, values="weights", zeros="omit")
+        ws.fit_histogram(w, zeros="error")
+    fit = ws.fit_histogram(w)  # signed weights, zeros omitted and counted by default
     assert fit.n == 10_025 and fit.n_omitted["zeros"] == 25
-    clean = ws.fit_histogram(w[:10_000], values="weights")
+    clean = ws.fit_histogram(w[:10_000])
     assert (fit.shape, fit.scale) == (clean.shape, clean.scale)
     # the paper's library leaves the 25 zeros out of its total the same way
     h = npm_weibull.extract_to_histogram(w)

@@ -202,7 +202,7 @@ def test_estimator_entry() -> None:
     assert isinstance(own["edges"], np.ndarray) and own["trim"] == (0.1, 0.9)
     fit = entry(w, values="weights", edges=list(CUSTOM["uniform"]), outside="omit")
     assert fit == ws.fit_histogram(sample, values="weights", edges=CUSTOM["uniform"], outside="omit")
-    policy = {"values": "weights", "nonfinite": "error", "zeros": "error"}
+    policy = {"values": "weights", "nonfinite": "error", "zeros": "omit"}
     assert fit.options == {**hist.record_options(own), **policy}
     with pytest.raises(ValueError, match=r"`outside` must be one of 'error', 'omit'; got 'clip'"):
         hist.check_options(outside="clip")

@@ -38,9 +38,10 @@ def test_negative_values_named_and_counted(name: str) -> None:
     x = with_bad([-0.5, -1.0, -2.0])
     with pytest.raises(ValueError, match=r"`x` has 3 negative values out of 23; magnitudes are expected "
                        r"\(pass values='weights' to fit \|x\|\)"):
-        ws.fit(x, name)
-    fit = ws.fit(x, name, values="weights")
-    expected = ws.fit(np.abs(x), name)
+        ws.fit(x, name, values="magnitudes")
+    fit = ws.fit(x, name)  # values="weights" by default
+    assert fit.options["values"] == "weights"
+    expected = ws.fit(np.abs(x), name, values="magnitudes")
     assert (fit.shape, fit.scale, fit.n) == (expected.shape, expected.scale, expected.n)
 
 
@@ -49,10 +50,10 @@ def test_zeros_named_and_counted(name: str) -> None:
     x = with_bad([0.0, 0.0, -0.0])
     with pytest.raises(ValueError, match=r"`x` has 3 zeros out of 23; a Weibull fit takes log\(x\) "
                        r"\(pass zeros='omit' to drop them\)"):
-        ws.fit(x, name)
-    fit = ws.fit(x, name, zeros="omit")
+        ws.fit(x, name, zeros="error")
+    fit = ws.fit(x, name)  # zeros="omit" by default
     assert fit.n == 23 and fit.n_omitted["zeros"] == 3 and fit.n_used <= 20
-    expected = ws.fit(x[:20], name)
+    expected = ws.fit(x[:20], name, zeros="error")
     assert (fit.shape, fit.scale) == (expected.shape, expected.scale)
 
 
@@ -73,9 +74,9 @@ def test_empty_and_constant_and_too_few(name: str) -> None:
 def test_weights_policy_counts_zeros_after_abs() -> None:
     w = np.array([-0.3, 0.0, 0.2, -0.1, 0.5, 0.7])
     with pytest.raises(ValueError, match=r"`x` has 1 zeros out of 6"):
-        ws.fit_mle(w, values="weights")
+        ws.fit_mle(w, values="weights", zeros="error")
     with pytest.raises(ValueError, match=r"`x` has 1 non-finite values out of 7 \(1 NaN, 0 infinite\)"):
-        ws.fit_mle(np.append(w, np.nan), values="weights")
+        ws.fit_mle(np.append(w, np.nan))  # nonfinite="error" by default
 
 
 def test_choice_messages() -> None:
@@ -238,24 +239,24 @@ def test_bfloat16_tensors_follow_the_same_policy(name: str) -> None:
     with pytest.raises(ValueError, match=r"`x` has 1 non-finite values out of 23 \(1 NaN, 0 infinite\)"):
         ws.fit(bad, name)
     with pytest.raises(ValueError, match=r"`x` has 2 zeros out of 23"):
-        ws.fit(bad, name, nonfinite="omit")
-    fit = ws.fit(bad, name, nonfinite="omit", zeros="omit")
+        ws.fit(bad, name, nonfinite="omit", zeros="error")
+    fit = ws.fit(bad, name, nonfinite="omit")  # zeros="omit" by default
     assert fit.n == 23 and dict(fit.n_omitted) == {"masked": 0, "nonfinite": 1, "zeros": 2}
     expected = ws.fit(clean.float().numpy(), name)
     assert (fit.shape, fit.scale) == pytest.approx((expected.shape, expected.scale), rel=1e-12)
     with pytest.raises(ValueError, match=r"`x` has 1 negative values out of 21"):
-        ws.fit(torch.cat([clean, -clean[:1]]), name)
+        ws.fit(torch.cat([clean, -clean[:1]]), name, values="magnitudes")
     with pytest.raises(ValueError, match=r"`x` is constant \(all 4 values equal 0\.5\)"):
-        ws.fit(torch.tensor([0.5, -0.5, 0.5, 0.5], dtype=torch.bfloat16), name, values="weights")
+        ws.fit(torch.tensor([0.5, -0.5, 0.5, 0.5], dtype=torch.bfloat16), name)
 
 
 def test_a_sample_carries_its_policy() -> None:
-    # checked once with values="weights": fits, bootstrap and GoF take the sample as it is
+    # checked once with zeros="error": fits, bootstrap and GoF take the sample as it is
     w = np.random.default_rng(3).normal(0.0, 0.02, 2000)
-    sample = ws.as_sample(w, values="weights")
-    assert ws.as_sample(sample) is sample and ws.as_sample(sample, values="weights") is sample
+    sample = ws.as_sample(w, zeros="error")
+    assert ws.as_sample(sample) is sample and ws.as_sample(sample, zeros="error") is sample
     fit = ws.fit(sample, "mle")
-    assert fit.options["values"] == "weights" and fit == ws.fit(w, "mle", values="weights")
+    assert fit.options["zeros"] == "error" and fit == ws.fit(w, "mle", zeros="error")
     with pytest.raises(ValueError, match=r"`x` is a Sample checked with \{'values': 'weights', 'nonfinite': "
-                       r"'error', 'zeros': 'error'\}; it cannot be used with .*'zeros': 'omit'"):
-        ws.fit(sample, "mle", values="weights", zeros="omit")
+                       r"'error', 'zeros': 'error'\}; it cannot be used with .*'values': 'magnitudes'"):
+        ws.fit(sample, "mle", values="magnitudes")

@@ -123,7 +123,7 @@ def test_gof_far_outside_uses_a_log_axis_and_states_the_floor() -> None:
     assert ax.get_xscale() == "log"
     low, high = ax.get_xlim()
     assert low < gof.null_distribution.min() and high > gof.statistic
-    assert "p ≤ 1/(M+1) = 0.05" in ax.get_title()
+    assert "p ≤ 1/20 (M = 19)" in ax.get_title()
 
 
 def _scan_frame() -> pd.DataFrame:

@@ -208,7 +208,7 @@ def test_large_rows_take_the_threaded_path_with_the_same_numbers() -> None:
 def test_result_records_options_and_window() -> None:
     fit = ws.fit_probability_plot(np.random.default_rng(0).weibull(1.3, 1000), trim=[0.05, 0.95])
     assert dict(fit.options) == {"trim": (0.05, 0.95), "plotting_position": "hazen", "direction": "y_on_x",
-                                 "values": "magnitudes", "nonfinite": "error", "zeros": "error"}
+                                 "values": "weights", "nonfinite": "error", "zeros": "omit"}
     assert (fit.details["rank_low"], fit.details["rank_high"]) == trim_window(1000, (0.05, 0.95))
     assert fit.converged and fit.n_used == 900 and fit.estimator == "probability_plot"
     assert ESTIMATOR.name == "probability_plot" and ESTIMATOR.order_statistics and ESTIMATOR.plan is not None

@@ -15,6 +15,7 @@ from scipy.stats import binom
 import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
+from weibull_stats.core.formatting import pvalue_text
 from weibull_stats.report.markdown import published_table
 from weibull_stats.report.tables import (
     attention_layout,
@@ -22,7 +23,6 @@ from weibull_stats.report.tables import (
     class_rows,
     class_summary,
     median_interval,
-    pvalue_text,
     verdict,
 )
 

@@ -1,10 +1,11 @@
 """The flags shared by several subcommands, their names and defaults chosen once here.
 
-Every command that fits data takes the same input policy with the same defaults, those of
-the scan: signed weights (``--values weights``, ``|w|`` is fitted), zeros left out and
-counted (``--zeros omit``), NaN and infinite values an error (``--nonfinite error``). The
-default estimator is :data:`DEFAULT_ESTIMATOR` everywhere, threads are ``--jobs``
-everywhere, and estimator options are ``--option NAME=VALUE`` everywhere.
+Every command that fits data takes the same input policy with the same defaults as the
+Python API (:data:`weibull_stats.core.options.DEFAULT_POLICY`): signed weights
+(``--values weights``, ``|w|`` is fitted), zeros left out and counted (``--zeros omit``),
+NaN and infinite values an error (``--nonfinite error``). The default estimator is the
+API's, :data:`weibull_stats.estimators.registry.DEFAULT_ESTIMATOR`, everywhere; threads
+are ``--jobs`` everywhere, and estimator options are ``--option NAME=VALUE`` everywhere.
 """
 
 from __future__ import annotations
@@ -16,13 +17,8 @@ from typing import Any
 from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._input import load_array
 from weibull_stats.commands._options import option_help
-from weibull_stats.core.options import POLICY_CHOICES, VALUES_CHOICES
-from weibull_stats.estimators.registry import ESTIMATORS
-
-#: The estimator of every command when ``--estimator`` is not given: the paper's fit.
-DEFAULT_ESTIMATOR = "probability_plot"
-#: The input policy of every command (the scan's, which fits signed weights).
-DEFAULT_POLICY = {"values": "weights", "zeros": "omit", "nonfinite": "error"}
+from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, ESTIMATORS
 
 
 # ---------------------------------------------------------------------- value types

@@ -17,6 +17,7 @@ from weibull_stats.commands._arguments import (
 )
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import options_line, write_json, write_table
+from weibull_stats.core.formatting import pvalue_text
 from weibull_stats.inference.gof import STATISTICS, goodness_of_fit
 
 
@@ -62,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
         write_json(result.to_dict())
         return 0
     effect = result.effect_sizes
-    p = "n/a" if result.pvalue is None else f"{result.pvalue:.6g}"
+    p = pvalue_text(result.pvalue, result.n_mc_samples, prefix=True, missing="p = n/a")
     sys.stdout.write(
-        f"{result.statistic_name} = {result.statistic:.6g}, p = {p} ({result.n_mc_samples} Monte Carlo "
+        f"{result.statistic_name} = {result.statistic:.6g}, {p} ({result.n_mc_samples} Monte Carlo "
         f"samples refitted by {result.fit.estimator}; seed={result.seed})\n"
         f"fit: shape {result.fit.shape:.10g}, scale {result.fit.scale:.10g}, n={result.fit.n}\n"
         f"{options_line(result.fit)}\n"

@@ -106,24 +106,6 @@ def fraction_near_one(value: float | None) -> str:
     return f"{value:.{decimals}f}"
 
 
-def pvalue_text(pvalue: float | None, n_samples: int, *, short: bool = False) -> str:
-    """A Monte Carlo p-value; at its floor ``1/(M+1)`` it is written as a bound.
-
-    Examples
-    --------
-    >>> pvalue_text(0.46, 999), pvalue_text(0.001, 999), pvalue_text(0.001, 999, short=True)
-    ('0.46', '≤ 1/1000 (the floor of 999 samples)', '≤1/1000')
-    >>> pvalue_text(None, 0)
-    'not tested'
-    """
-    if pvalue is None:
-        return "not tested"
-    floor = 1.0 / (n_samples + 1)
-    if n_samples and pvalue <= floor * (1.0 + 1e-9):
-        return f"≤1/{n_samples + 1}" if short else f"≤ 1/{n_samples + 1} (the floor of {n_samples} samples)"
-    return f"{pvalue:.2g}"
-
-
 def level_text(level: float) -> str:
     """A confidence level as a percentage.
 
@@ -276,6 +258,5 @@ __all__ = [
     "one_line",
     "options_text",
     "pair_text",
-    "pvalue_text",
     "text_table",
 ]

@@ -1,8 +1,12 @@
-"""The one JSON-cleaning helper and the one Markdown table renderer (core layer).
+"""The one JSON-cleaning helper, the one Markdown table renderer and the one p-value
+formatter (core layer).
 
 Every JSON record the package writes (results, run records, validation reports) goes through
 :func:`jsonable`; every Markdown table (``to_markdown``, the scan report, the validation
-tables) is drawn by :func:`markdown_table`.
+tables) is drawn by :func:`markdown_table`; every Monte Carlo p-value that is shown (reprs,
+command-line text, Markdown and LaTeX tables, the scan report, figures) is written by
+:func:`pvalue_text`, which writes one at its floor as ``≤ 1/(M+1)``
+(:func:`pvalue_at_floor`).
 """
 
 from __future__ import annotations
@@ -87,4 +91,68 @@ def option_text(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["jsonable", "markdown_table", "option_text"]
+#: Relative tolerance of :func:`pvalue_at_floor`, for p-values read back from a table.
+FLOOR_TOLERANCE = 1e-9
+
+
+def pvalue_at_floor(pvalue: Any, n_samples: Any) -> bool:
+    """Whether a Monte Carlo p-value ``(b + 1) / (M + 1)`` sits at its floor ``1/(M+1)``.
+
+    At the floor (``b = 0``) the observed statistic exceeded every one of the ``M`` null
+    statistics: the p-value is an upper bound, not an estimate. A missing p-value (None,
+    NaN) or ``M`` (0, NaN) is never at the floor.
+
+    Examples
+    --------
+    >>> pvalue_at_floor(0.05, 19), pvalue_at_floor(0.1, 19), pvalue_at_floor(None, 0)
+    (True, False, False)
+    """
+    try:
+        p, m = float(pvalue), float(n_samples)
+    except (TypeError, ValueError):  # None, pandas.NA
+        return False
+    if not (math.isfinite(p) and math.isfinite(m) and m >= 1):
+        return False
+    return p <= (1.0 + FLOOR_TOLERANCE) / (int(m) + 1)
+
+
+def pvalue_text(pvalue: Any, n_samples: Any, *, prefix: bool = False, missing: str = "") -> str:
+    """A Monte Carlo p-value as every table, repr, command and figure shows it.
+
+    At its floor (:func:`pvalue_at_floor`) it is ``≤ 1/(M+1)`` with ``M + 1`` written out,
+    otherwise the value to three significant digits.
+
+    Parameters
+    ----------
+    pvalue : float or None
+        The p-value; None or NaN where none was computed.
+    n_samples : int
+        ``M``, the Monte Carlo samples behind it.
+    prefix : bool, default False
+        Start with ``p`` (``p ≤ 1/20``, ``p = 0.35``), for text where it stands alone.
+    missing : str, default ""
+        The text where there is no p-value.
+
+    Examples
+    --------
+    >>> pvalue_text(0.05, 19), pvalue_text(0.35, 19), pvalue_text(0.463, 999)
+    ('≤ 1/20', '0.35', '0.463')
+    >>> pvalue_text(0.05, 19, prefix=True), pvalue_text(0.35, 19, prefix=True)
+    ('p ≤ 1/20', 'p = 0.35')
+    >>> pvalue_text(None, 0, missing="not tested")
+    'not tested'
+    """
+    try:
+        value = float(pvalue)
+    except (TypeError, ValueError):  # None, pandas.NA
+        return missing
+    if not math.isfinite(value):
+        return missing
+    if pvalue_at_floor(pvalue, n_samples):
+        text = f"≤ 1/{int(float(n_samples)) + 1}"
+        return f"p {text}" if prefix else text
+    text = f"{value:.3g}"
+    return f"p = {text}" if prefix else text
+
+
+__all__ = ["jsonable", "markdown_table", "option_text", "pvalue_at_floor", "pvalue_text"]

@@ -1,15 +1,28 @@
 """Option checks shared by every public entry point: one place, one style of message.
 
 Each message names the argument in backticks and says what was expected and what came.
+
+The input policy's defaults are declared here once, as :data:`DEFAULT_POLICY`: every
+estimator's ``fit_*``, :func:`~weibull_stats.as_sample`, :func:`~weibull_stats.fit`,
+:func:`~weibull_stats.bootstrap`, :func:`~weibull_stats.goodness_of_fit`,
+:func:`~weibull_stats.confidence_interval`, :func:`~weibull_stats.scan` and every command
+line flag take their defaults from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 VALUES_CHOICES: tuple[str, ...] = ("magnitudes", "weights")
 POLICY_CHOICES: tuple[str, ...] = ("error", "omit")
+
+#: The input policy of every entry point, Python and command line, when none is given: signed
+#: weights (``|w|`` is fitted; harmless on magnitudes), zeros left out and counted in the
+#: result, NaN and infinite values an error.
+DEFAULT_POLICY: Mapping[str, str] = MappingProxyType(
+    {"values": "weights", "nonfinite": "error", "zeros": "omit"})
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:

@@ -25,8 +25,8 @@ from weibull_stats.core.display import (
     level_text,
     options_text,
     pair_text,
-    pvalue_text,
 )
+from weibull_stats.core.formatting import pvalue_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from weibull_stats.estimators.results import WeibullFit
@@ -143,17 +143,16 @@ def gof_summary(result: GoodnessOfFitResult) -> Summary:
     fit, effects = result.fit, result.effect_sizes
     shape_error, scale_error = sampling_errors(fit)
     name = result.statistic_name.upper()
-    p = pvalue_text(result.pvalue, result.n_mc_samples, short=True)
     headline: tuple[Row, ...] = (
         (name, f"{result.statistic:.4g}"),
-        ("", "no p-value") if result.pvalue is None else ("", f"p{'' if p.startswith('≤') else '='}{p}"),
+        ("", pvalue_text(result.pvalue, result.n_mc_samples, prefix=True, missing="no p-value")),
         ("M", str(result.n_mc_samples)),
         ("k", figure(fit.shape, shape_error)),
         ("best", result.model_comparison.best),
     )
     rows: list[Row] = [
         ("statistic", f"{name} {result.statistic:.6g}"),
-        ("p-value", pvalue_text(result.pvalue, result.n_mc_samples)),
+        ("p-value", pvalue_text(result.pvalue, result.n_mc_samples, missing="not tested")),
         ("null", f"{result.n_mc_samples} samples refitted by {fit.estimator}, drawn as stored "
                  f"({result.null_model.get('storage', 'unknown')})"),
         ("fit", f"k {figure(fit.shape, shape_error)}, λ {figure(fit.scale, scale_error)}, n {fit.n}"),

@@ -92,7 +92,7 @@ class Estimator:
     >>> import numpy as np
     >>> from weibull_stats.estimators.log_moment import ESTIMATOR
     >>> dict(ESTIMATOR.options)["zeros"], ESTIMATOR.order_statistics
-    ('error', False)
+    ('omit', False)
     >>> x = np.random.default_rng(0).weibull(1.5, 1000)
     >>> round(ESTIMATOR(x).shape, 1)
     1.5

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import CHUNK, chunks, count_log_moments, raw_log_moments
@@ -63,9 +64,9 @@ def fit_log_moment(
     x: Any,
     /,
     *,
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
 ) -> WeibullFit:
     """Weibull fit from the first two moments of ``ln x``; one pass, no sort.
 

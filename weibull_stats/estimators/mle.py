@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import (
@@ -291,9 +292,9 @@ def fit_mle(
     x: Any,
     /,
     *,
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
 ) -> WeibullFit:
     """Maximum-likelihood Weibull fit with location fixed at 0.
 
@@ -304,10 +305,12 @@ def fit_mle(
     ----------
     x : array_like, torch.Tensor or Sample
         Positive sample (any shape, flattened; any float dtype, bfloat16 included).
-    values : {"magnitudes", "weights"}, default "magnitudes"
+    values : {"weights", "magnitudes"}, default "weights"
         ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite, zeros : {"error", "omit"}, default "error"
-        What to do with NaN/inf values and with zeros; omissions are counted in the result.
+    nonfinite : {"error", "omit"}, default "error"
+        What to do with NaN and infinite values; omissions are counted in the result.
+    zeros : {"omit", "error"}, default "omit"
+        What to do with zeros (no logarithm); omissions are counted in the result.
 
     Returns
     -------

@@ -25,6 +25,10 @@ from weibull_stats.sample.checked import POLICY_OPTIONS
 ESTIMATORS: Mapping[str, Estimator] = MappingProxyType(
     {e.name: e for e in (PROBABILITY_PLOT, HISTOGRAM, MLE, QUANTILE, LOG_MOMENT)}
 )
+#: The estimator of every entry point when none is named (:func:`fit`, :func:`~weibull_stats.bootstrap`,
+#: :func:`~weibull_stats.goodness_of_fit`, :func:`~weibull_stats.confidence_interval`,
+#: :func:`~weibull_stats.scan` and every command's ``--estimator``): the paper's probability plot.
+DEFAULT_ESTIMATOR: str = PROBABILITY_PLOT.name
 
 
 def check_options(estimator: Estimator, options: Mapping[str, Any]) -> None:
@@ -101,7 +105,7 @@ def get_estimator(name: str) -> Estimator:
     Examples
     --------
     >>> get_estimator("mle").options["zeros"]
-    'error'
+    'omit'
     >>> get_estimator("gmm")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -115,17 +119,19 @@ def get_estimator(name: str) -> Estimator:
         ) from None
 
 
-def fit(x: Any, /, estimator: str = "probability_plot", **options: Any) -> WeibullFit:
+def fit(x: Any, /, estimator: str = DEFAULT_ESTIMATOR, **options: Any) -> WeibullFit:
     """Fit a two-parameter Weibull law with a registered estimator.
 
     Parameters
     ----------
     x : array_like, torch.Tensor or Sample
-        Positive sample, any shape and float dtype (``values="weights"`` fits ``|x|``).
+        Sample, any shape and float dtype; by default signed weights, whose magnitudes
+        ``|x|`` are fitted (the input policy, :func:`~weibull_stats.as_sample`).
     estimator : str, default "probability_plot"
-        A key of :data:`ESTIMATORS`.
+        A key of :data:`ESTIMATORS` (:data:`DEFAULT_ESTIMATOR` by default).
     **options
-        The estimator's options; an unknown name is an error.
+        The estimator's options and the input policy (``values``, ``nonfinite``,
+        ``zeros``); an unknown name is an error.
 
     Returns
     -------
@@ -136,7 +142,7 @@ def fit(x: Any, /, estimator: str = "probability_plot", **options: Any) -> Weibu
     >>> import numpy as np
     >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 100_000)
-    >>> fit = ws.fit(w, "probability_plot", values="weights")
+    >>> fit = ws.fit(w)  # the probability plot of |w|
     >>> round(fit.shape, 2)
     1.2
     """

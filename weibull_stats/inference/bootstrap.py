@@ -27,7 +27,7 @@ from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.core.summaries import bootstrap_summary
 from weibull_stats.estimators._core import Estimator
-from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, get_estimator
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.engine import (
     BLOCK,
@@ -265,7 +265,7 @@ def _finish(
 
 def bootstrap(
     x: Any,
-    estimator: Any = "probability_plot",
+    estimator: Any = DEFAULT_ESTIMATOR,
     *,
     n_resamples: int = 999,
     method: str = "percentile",

@@ -29,6 +29,7 @@ from weibull_stats._version import __version__
 from weibull_stats.core.display import Row, Summary, display_methods, figure, level_text, pair_text
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.estimators._asymptotic import UnreliableIntervalWarning, reliability_reason
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import INTERVAL_COLUMNS, WeibullFit
 from weibull_stats.inference.bootstrap import BootstrapResult, bootstrap
 from weibull_stats.inference.engine import resolve_estimator
@@ -162,7 +163,7 @@ def wald_interval(
 
 def confidence_interval(
     x: Any,
-    estimator: Any = "probability_plot",
+    estimator: Any = DEFAULT_ESTIMATOR,
     *,
     method: str = "asymptotic",
     confidence_level: float = 0.95,

@@ -27,10 +27,11 @@ import numpy as np
 
 from weibull_stats._version import __version__
 from weibull_stats.core.display import display_methods
-from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.formatting import jsonable, pvalue_at_floor
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.core.summaries import gof_summary
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
 from weibull_stats.inference.engine import check_workers, null_function, resolve_estimator, run_blocks
@@ -162,7 +163,8 @@ class GoodnessOfFitResult:
         Observed statistic against the fitted law.
     pvalue : float or None
         ``(b + 1) / (m + 1)``, ``b`` the null statistics at least as large as the observed
-        one out of ``m = n_mc_samples``; ``None`` when ``n_mc_samples=0``.
+        one out of ``m = n_mc_samples``; ``None`` when ``n_mc_samples=0``. At its floor
+        ``1/(m+1)`` (:attr:`pvalue_at_floor`) it is an upper bound, shown as ``≤ 1/(m+1)``.
     null_distribution : numpy.ndarray
         The ``m`` Monte Carlo statistics (each sample refitted with the same estimator).
     n_mc_samples : int
@@ -190,12 +192,20 @@ class GoodnessOfFitResult:
     null_model: Mapping[str, Any] = field(default_factory=dict)
     package_version: str = __version__
 
+    @property
+    def pvalue_at_floor(self) -> bool:
+        """Whether :attr:`pvalue` is ``1/(m+1)``: the observed statistic exceeded every null
+        one, so the p-value is at most that (False without Monte Carlo samples)."""
+        return pvalue_at_floor(self.pvalue, self.n_mc_samples)
+
     def to_dict(self, include_null: bool = False) -> dict[str, Any]:
-        """JSON-compatible summary (the null distribution only when asked for)."""
+        """JSON-compatible summary (the null distribution only when asked for);
+        ``pvalue_at_floor`` says whether ``pvalue`` is the bound ``1/(m+1)``."""
         out: dict[str, Any] = {
             "statistic_name": self.statistic_name,
             "statistic": self.statistic,
             "pvalue": self.pvalue,
+            "pvalue_at_floor": self.pvalue_at_floor,
             "n_mc_samples": self.n_mc_samples,
             "fit": self.fit.to_dict(),
             "effect_sizes": {
@@ -226,7 +236,7 @@ class GoodnessOfFitResult:
 
 def goodness_of_fit(
     x: Any,
-    estimator: Any = "mle",
+    estimator: Any = DEFAULT_ESTIMATOR,
     *,
     statistic: str = "ad",
     n_mc_samples: int = 999,
@@ -243,8 +253,9 @@ def goodness_of_fit(
     ----------
     x : array_like, torch.Tensor or Sample
         Positive sample; the estimator's bad-input options apply.
-    estimator : str or callable, default "mle"
-        Registered estimator that fits the data and every Monte Carlo sample.
+    estimator : str or callable, default "probability_plot"
+        Registered estimator that fits the data and every Monte Carlo sample (the default
+        is every entry point's, :data:`~weibull_stats.estimators.registry.DEFAULT_ESTIMATOR`).
     statistic : {"ad", "cvm", "ks"}, default "ad"
         Anderson-Darling, Cramér-von Mises or Kolmogorov-Smirnov (see :func:`edf_statistic`).
     n_mc_samples : int, default 999

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from weibull_stats.core.formatting import pvalue_text
 from weibull_stats.plotting._base import new_axes, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,16 +77,6 @@ def plot_bootstrap_distribution(result: BootstrapResult, ax: Any = None, *, bins
     return fig
 
 
-def pvalue_text(result: GoodnessOfFitResult) -> str:
-    """``p = 0.23`` or ``p ≤ 1/(M+1) = 0.001`` (the Monte Carlo floor), ``p n/a`` without samples."""
-    if result.pvalue is None or not result.n_mc_samples:
-        return "p n/a (no Monte Carlo samples)"
-    floor = 1.0 / (result.n_mc_samples + 1)
-    if result.pvalue <= floor * (1 + 1e-9):
-        return f"p ≤ 1/(M+1) = {floor:.3g}"
-    return f"p = {result.pvalue:.3g}"
-
-
 def plot_null_distribution(result: GoodnessOfFitResult, ax: Any = None, *, bins: int = 40,
                            log: bool | None = None) -> Any:
     """Monte Carlo null distribution of the statistic with the observed value, both in view.
@@ -93,7 +84,7 @@ def plot_null_distribution(result: GoodnessOfFitResult, ax: Any = None, *, bins:
     When the observed statistic lies more than :data:`FAR_FACTOR` times beyond the null's
     range (a clear rejection at large ``n``) the statistic axis is logarithmic (log-spaced
     bins) and an arrow points at the observed value; the p-value, with its Monte Carlo floor
-    written as ``≤ 1/(M+1)``, is in the title.
+    written as ``≤ 1/(M+1)`` (:func:`weibull_stats.core.formatting.pvalue_text`), is in the title.
 
     Parameters
     ----------
@@ -115,7 +106,7 @@ def plot_null_distribution(result: GoodnessOfFitResult, ax: Any = None, *, bins:
     >>> import weibull_stats as ws
     >>> x = np.abs(np.random.default_rng(0).normal(size=2000))
     >>> fig = ws.goodness_of_fit(x, n_mc_samples=19, rng=0, workers=1).plot()
-    >>> "p ≤ 1/(M+1)" in fig.axes[0].get_title()
+    >>> "p ≤ 1/20" in fig.axes[0].get_title()
     True
     """
     ax = new_axes(ax, (6.4, 3.8))
@@ -152,7 +143,8 @@ def plot_null_distribution(result: GoodnessOfFitResult, ax: Any = None, *, bins:
                     arrowprops={"arrowstyle": "->", "color": "C3"})
     ax.set_xlabel(f"{name} statistic" + (" (log scale)" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel("Monte Carlo samples")
-    ax.set_title(f"{name} = {observed:.4g}, {pvalue_text(result)} (M = {result.n_mc_samples})",
+    p = pvalue_text(result.pvalue, result.n_mc_samples, prefix=True, missing="p n/a (no Monte Carlo samples)")
+    ax.set_title(f"{name} = {observed:.4g}, {p} (M = {result.n_mc_samples})",
                  fontsize="medium")
     ax.legend(fontsize="x-small", loc="upper left", framealpha=0.9)
     return ax.figure

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from weibull_stats.core.formatting import markdown_table
+from weibull_stats.core.formatting import markdown_table, pvalue_text
 from weibull_stats.report.fit_table import INTERVAL_COLUMNS, results_table, table_frame
 
 _LATEX_SPECIAL = {
@@ -87,10 +87,7 @@ def _automatic(record: pd.Series, source: str, digits: int) -> str:
         test = record.get("gof_test")
         return (f"{str(test).upper()} " if not _is_missing(test) else "") + _number(value, digits)
     if source == "gof_pvalue":
-        samples = record.get("gof_samples")
-        if not _is_missing(samples) and samples and float(value) <= (1.0 + 1e-9) / (int(samples) + 1):
-            return f"≤ 1/{int(samples) + 1}"
-        return _number(value, 2)
+        return pvalue_text(value, record.get("gof_samples"))
     return str(value)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import quantile_test
 
-from weibull_stats.core.formatting import markdown_table
+from weibull_stats.core.formatting import markdown_table, pvalue_at_floor, pvalue_text
 from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.inference.decisions import published_table
 from weibull_stats.scanning.decisions import attention_layout
@@ -128,23 +128,6 @@ def class_summary(data: pd.DataFrame, bands: Mapping[str, tuple[float, float, in
         "band_models", "verdict"])
 
 
-def pvalue_text(pvalue: Any, samples: Any) -> str:
-    """A Monte Carlo p-value as the report prints it: at its floor ``1/(M+1)`` it is written
-    ``≤ 1/(M+1)`` (the data are less likely than every one of the M null samples).
-
-    Examples
-    --------
-    >>> pvalue_text(0.01, 99), pvalue_text(0.42, 99), pvalue_text(float("nan"), 0)
-    ('≤ 1/100', '0.42', '')
-    """
-    if pvalue is None or not math.isfinite(float(pvalue)):
-        return ""
-    m = int(samples) if samples is not None and not pd.isna(samples) else 0
-    if m and math.isclose(float(pvalue), 1.0 / (m + 1), rel_tol=1e-9):
-        return f"≤ 1/{m + 1}"
-    return f"{float(pvalue):.3g}"
-
-
 def interval_text(low: Any, high: Any, digits: int = 4) -> str:
     """``[low, high]`` or ``""`` when there is no interval."""
     if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
@@ -221,10 +204,11 @@ def gof_cells(data: pd.DataFrame) -> list[str]:
     tested = data[data["gof_samples"].fillna(0) > 0]
     if tested.empty:
         return ["", ""]
-    floor = 1.0 / (tested["gof_samples"].astype(float) + 1.0)
-    at_floor = int(np.isclose(tested["gof_pvalue"].astype(float), floor, rtol=1e-9).sum())
+    pairs = zip(tested["gof_pvalue"], tested["gof_samples"], strict=True)
+    at_floor = sum(pvalue_at_floor(p, m) for p, m in pairs)
     m = int(tested["gof_samples"].max())
-    return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} ≤ 1/{m + 1}"]
+    floor = pvalue_text(1.0 / (m + 1), m)
+    return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} {floor}"]
 
 
 def class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
@@ -295,5 +279,4 @@ def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
 
 __all__ = ["BANDED_ESTIMATORS", "CLASSES", "MEDIAN_LEVEL", "attention_layout", "band_text", "class_bands",
            "class_rows", "class_section", "class_summary", "gof_cells", "interval_text", "last_checkpoint",
-           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "pvalue_text",
-           "verdict"]
+           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "verdict"]

@@ -12,12 +12,15 @@ one of two forms:
 
 The policy
 ----------
-Estimators fit a Weibull law to *positive* data. By default (``values="magnitudes"``)
-the input must already be magnitudes: a negative value is an error that names the count.
-Pass ``values="weights"`` to fit the magnitudes ``|w|`` of signed weights. Zeros (which
-have no logarithm) and non-finite values are errors unless ``zeros="omit"`` or
-``nonfinite="omit"``; masked entries of a :class:`numpy.ma.MaskedArray` are always left
-out. Every omission is counted in :attr:`Sample.n_omitted` and in each result.
+Estimators fit a Weibull law to *positive* data. The defaults
+(:data:`~weibull_stats.core.options.DEFAULT_POLICY`, every entry point's) are what
+researchers pass: ``values="weights"`` fits the magnitudes ``|w|`` of signed weights
+(harmless on data that are magnitudes already), ``zeros="omit"`` leaves zeros (which have no
+logarithm) out and counts them, ``nonfinite="error"`` refuses NaN and infinite values. With
+``values="magnitudes"`` a negative value is an error that names the count; with
+``zeros="error"`` so is a zero; ``nonfinite="omit"`` leaves non-finite values out. Masked
+entries of a :class:`numpy.ma.MaskedArray` are always left out. Every omission is counted in
+:attr:`Sample.n_omitted` and in each result.
 
 Storage
 -------
@@ -45,7 +48,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from weibull_stats.core.options import POLICY_CHOICES, VALUES_CHOICES, check_choice, check_policy, check_trim
+from weibull_stats.core.options import (
+    DEFAULT_POLICY,
+    POLICY_CHOICES,
+    VALUES_CHOICES,
+    check_choice,
+    check_policy,
+    check_trim,
+)
 from weibull_stats.sample.bad_input import apply_policy, constant, too_few
 from weibull_stats.sample.storage import (
     BFLOAT16,
@@ -92,10 +102,8 @@ __all__ = [
 ]
 
 FORMS: tuple[str, ...] = ("auto", "raw", "counts")
-#: The policy arguments' defaults: a :class:`Sample` passed with them keeps its own policy.
-DEFAULT_POLICY: dict[str, str] = {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}
 #: Names of the policy options, as every estimator takes them.
-POLICY_OPTIONS: tuple[str, ...] = ("values", "nonfinite", "zeros")
+POLICY_OPTIONS: tuple[str, ...] = tuple(DEFAULT_POLICY)
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Sample:
@@ -182,9 +190,9 @@ def as_sample(
     x: Any,
     /,
     *,
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
     form: str = "auto",
     name: str = "x",
     min_size: int = 2,
@@ -198,10 +206,12 @@ def as_sample(
         included. A :class:`Sample` is returned as it is: it carries its own policy, so
         the policy arguments may be left at their defaults; given otherwise, they must
         equal the sample's.
-    values : {"magnitudes", "weights"}, default "magnitudes"
+    values : {"weights", "magnitudes"}, default "weights"
         ``"weights"`` takes ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite, zeros : {"error", "omit"}, default "error"
-        What to do with NaN/inf values and with zeros; omissions are counted.
+    nonfinite : {"error", "omit"}, default "error"
+        What to do with NaN and infinite values; omissions are counted.
+    zeros : {"omit", "error"}, default "omit"
+        What to do with zeros (no logarithm); omissions are counted.
     form : {"auto", "raw", "counts"}, default "auto"
         ``"auto"`` counts 16-bit storage and data that lie on a 16-bit grid, and keeps other
         data raw; ``"raw"`` never counts; ``"counts"`` always does (distinct values by
@@ -230,7 +240,7 @@ def as_sample(
     ...                  nonfinite="omit", zeros="omit")
     >>> s.form, s.magnitudes.tolist(), s.n, dict(s.n_omitted)
     ('raw', [0.3, 2.1], 4, {'masked': 0, 'nonfinite': 1, 'zeros': 1})
-    >>> ws.as_sample(np.array([1.0, -2.0, 3.0]))
+    >>> ws.as_sample(np.array([1.0, -2.0, 3.0]), values="magnitudes")
     Traceback (most recent call last):
     ...
     ValueError: `x` has 1 negative values out of 3; magnitudes are expected (pass values='weights' to fit |x|)
@@ -240,7 +250,7 @@ def as_sample(
     if isinstance(x, Sample):
         # a Sample carries its policy: the default arguments take it as it is, other
         # arguments must agree with it
-        if dict(x.policy) != policy and policy != DEFAULT_POLICY:
+        if dict(x.policy) != policy and policy != dict(DEFAULT_POLICY):
             raise ValueError(
                 f"`{name}` is a Sample checked with {dict(x.policy)}; it cannot be used with {policy}"
             )
@@ -308,9 +318,14 @@ def _raw_sample(
 ) -> Sample:
     """Raw form: two reductions prove a clean array; only a failing one is counted value by value."""
     flat = array.reshape(-1)
-    candidate = flat if policy["values"] == "magnitudes" else np.abs(flat)
+    low = flat.min() if flat.size else 0.0
+    # weights that are all positive are their own magnitudes: no |x| copy, so the default
+    # policy costs nothing on magnitudes (and one more reduction on signed weights)
+    candidate = flat if policy["values"] == "magnitudes" or bool(low > 0) else np.abs(flat)
     owned = candidate is not flat
-    low, high = (candidate.min(), candidate.max()) if candidate.size else (0.0, 0.0)
+    if owned:
+        low = candidate.min()
+    high = candidate.max() if candidate.size else 0.0
     if not (bool(low > 0) and bool(high < np.inf)):
         candidate, owned = _careful_magnitudes(flat, name, n, omitted, policy)
         if candidate.size:
@@ -361,15 +376,17 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
     flat = tensor.reshape(-1)
     if flat.element_size() == 2:
         flat = flat.float()  # exact: every 16-bit value is a float32
-    absolute = policy["values"] == "weights"
+    weights = policy["values"] == "weights"
+    # weights that are all positive are their own magnitudes: no |x| copy
+    absolute = weights and not bool(flat.min() > 0)
     candidate = flat.abs() if absolute else flat  # the census of |x| counts what that of x does
-    drop_nonfinite = drop_zeros = False
     bounds = value_range(candidate)
+    drop_nonfinite = drop_zeros = False
     if not is_clean(bounds):
         bad = census(candidate)
         drop_nonfinite, drop_zeros = apply_policy(
             name, n, policy, omitted, nonfinite=bad.nonfinite, nan=bad.nan,
-            negative=0 if absolute else bad.negative, zeros=bad.zeros)
+            negative=0 if weights else bad.negative, zeros=bad.zeros)
     kept = tensor_magnitudes(candidate, drop_nonfinite=drop_nonfinite, drop_zeros=drop_zeros, source=flat,
                              bounds=bounds)
     size = int(kept.values.size)

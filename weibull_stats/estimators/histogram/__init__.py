@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, one_fit, sample_batch
 from weibull_stats.estimators.histogram._asymptotic import METHOD, histogram_se
@@ -188,9 +189,9 @@ def fit_histogram(
     direction: str = "y_on_x",
     outside: str = "error",
     binning: str = "paper",
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
 ) -> WeibullFit:
     """Histogram-mode probability-plot fit of raw data, binned as the paper's library does.
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._core import sample_batch
 from weibull_stats.estimators._streaming import CHUNK, chunks, row_groups
 from weibull_stats.sample.batch import Batch, CountRows
@@ -187,9 +188,9 @@ def log10_histogram(
     *,
     edges: Any = None,
     binning: str = "paper",
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
 ) -> Log10Histogram:
     """Histogram of ``log10 x`` over ``edges`` (default: the paper's 1024 bins on [-12, 2]).
 
@@ -205,7 +206,7 @@ def log10_histogram(
         ``"float64"``: float64 ``log10`` of the float64 magnitudes.
     values, nonfinite, zeros
         Bad-input policy, as in :func:`weibull_stats.as_sample`. A zero has no logarithm:
-        it is an error unless ``zeros="omit"``.
+        it is left out and counted unless ``zeros="error"``.
 
     Returns
     -------

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators.probability_plot._asymptotic import asymptotic_fit
@@ -144,9 +145,9 @@ def fit_probability_plot(
     trim: tuple[float, float] = (0.1, 0.9),
     plotting_position: str = "hazen",
     direction: str = "y_on_x",
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
 ) -> WeibullFit:
     """Weibull probability-plot regression on the order statistics of ``x``.
 
@@ -166,10 +167,12 @@ def fit_probability_plot(
         ``p_i = (i - a) / (n + 1 - 2a)`` with ``a`` = 0.5, 0, 0.3, 0.375.
     direction : {"y_on_x", "x_on_y"}, default "y_on_x"
         Regress ``y`` on ``ln x`` (the paper's direction) or ``ln x`` on ``y``.
-    values : {"magnitudes", "weights"}, default "magnitudes"
+    values : {"weights", "magnitudes"}, default "weights"
         ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite, zeros : {"error", "omit"}, default "error"
-        What to do with NaN/inf values and with zeros; omissions are counted in the result.
+    nonfinite : {"error", "omit"}, default "error"
+        What to do with NaN and infinite values; omissions are counted in the result.
+    zeros : {"omit", "error"}, default "omit"
+        What to do with zeros (no logarithm); omissions are counted in the result.
 
     Returns
     -------

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators.quantile._asymptotic import (
@@ -232,9 +233,9 @@ def fit_quantile(
     *,
     probabilities: tuple[float, ...] = (0.1, 0.9),
     method: str = "linear",
-    values: str = "magnitudes",
-    nonfinite: str = "error",
-    zeros: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
+    zeros: str = DEFAULT_POLICY["zeros"],
 ) -> WeibullFit:
     """Weibull fit by matching sample quantiles to the Weibull quantile function.
 
