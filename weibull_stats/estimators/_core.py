@@ -9,8 +9,13 @@ An estimator module defines, and is the only place that knows:
 * its public one-sample function, ``fit_<name>(x, /, *, <options>, values, nonfinite,
   zeros)``, which is :func:`one_fit` of its kernel on ``as_sample(x)``;
 * optionally a resampling fast path for raw samples (``plan``), the hooks the
-  validation suite needs (``population``: its exact population value) and its
-  large-sample standard errors (``asymptotic``, see :mod:`._asymptotic`);
+  validation suite needs (``population``, a :class:`PopulationHook`: its exact population
+  value, the option sets to tabulate, what it reads of a population, its finite-n bias
+  where derived, closed forms) and its large-sample standard errors (``asymptotic``, see
+  :mod:`._asymptotic`);
+* what validation, reports and plots otherwise ask of it (``package_anchor``,
+  ``maximum_likelihood``): code outside this package reads these declarations and never
+  branches on an estimator's name;
 * ``ESTIMATOR = Estimator(...)``, which :mod:`weibull_stats.estimators.registry` lists.
 """
 
@@ -86,6 +91,16 @@ class Estimator:
         numbers (the paper's middle-80% protocol), so figures draw them.
     options : Mapping
         Option names and defaults, read from ``function``'s keyword-only parameters.
+    package_anchor : bool
+        True for the one estimator whose default limit under HalfNormal(sigma) is the
+        package's anchor (``HALFNORMAL_ANCHOR_SHAPE``, ``HALFNORMAL_ANCHOR_SCALE``): the
+        validation suite checks the constants against it and runs the studies of that anchor
+        with it (trim, step-0 architectures, bf16 storage, half-normal bootstrap coverage,
+        goodness of fit on bf16 data); a scan report's first figures are its.
+    maximum_likelihood : bool
+        True for the one maximum-likelihood estimator: the reference of the efficiency study
+        (asymptotically efficient under Weibull data), the Weibull fit of the model
+        comparison and the classic goodness-of-fit procedure.
 
     Examples
     --------
@@ -110,6 +125,9 @@ class Estimator:
     label: str = ""
     paper_protocol: bool = False
     options: Mapping[str, Any] = field(init=False)
+    # -- what validation, reports and plots read (the registry helpers find the one of each)
+    package_anchor: bool = False
+    maximum_likelihood: bool = False
 
     def __post_init__(self) -> None:
         params = inspect.signature(self.function).parameters.values()
@@ -209,6 +227,35 @@ def _same(options: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownLimit:
+    """A closed form the exact limit must reproduce (a check of the quick validation).
+
+    Attributes
+    ----------
+    parameter : {"shape", "scale"}
+        ``"scale"`` is the scale divided by the population's scale parameter.
+    value : float
+        The closed-form value, for the default options.
+    tolerance : float
+        Allowed absolute difference from the quadrature.
+    detail : str
+        One line for the check table.
+    population : str
+        Label of the population it holds under (default the half-normal).
+    """
+
+    parameter: str
+    value: float
+    tolerance: float
+    detail: str
+    population: str = "halfnormal"
+
+    def __post_init__(self) -> None:
+        if self.parameter not in ("shape", "scale"):
+            raise ValueError(f"`parameter` must be 'shape' or 'scale'; got {self.parameter!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class PopulationHook:
     """What an estimator declares so the validation suite can compute its exact limit.
 
@@ -237,6 +284,23 @@ class PopulationHook:
         units), not only on the standardised law.
     weibull_tolerance : float
         Allowed relative error of the limit under true Weibull data (0: exact recovery).
+    reads : frozenset of str
+        The population's attributes ``function`` reads (``context``, ``quantile_mp``,
+        ``integrate``, ``cdf_mp``, ``power_moment_mp``, ``sigma``): a law rounded to a
+        storage grid offers the quantile function only, so the caller knows from this where
+        the hook can be evaluated. Required.
+    bias : callable or None
+        ``bias(population, n, /) -> (shape, scale / sigma)``: the leading ``O(1/n)`` bias of
+        the fit with the default options, where derived (the caller sets the working
+        precision, as for ``function``); None where not derived.
+    bias_options : tuple of Mapping
+        Option sets whose finite-n bias the suite tabulates beside the default's (options
+        that move the bias but not the limit, such as the plotting position).
+    law_options : Mapping
+        Options for fitting a whole discrete law given as counts (cell probabilities times
+        2^52), whose fit is the limit under that law.
+    known : tuple of KnownLimit
+        Closed forms the limit must reproduce.
     """
 
     function: Callable[..., tuple[Any, Any]]
@@ -247,6 +311,18 @@ class PopulationHook:
     float64_error: Callable[[float, float], float] | None = None
     absolute_scale: bool = False
     weibull_tolerance: float = 0.0
+    # -- what the validation suite reads besides the limit itself
+    reads: frozenset[str] = frozenset()
+    bias: Callable[[Any, int], tuple[float, float]] | None = None
+    bias_options: tuple[Mapping[str, Any], ...] = ()
+    law_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    known: tuple[KnownLimit, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.reads:
+            raise ValueError("a population hook must declare the population attributes it `reads`")
+        object.__setattr__(self, "bias_options", tuple(MappingProxyType(dict(o)) for o in self.bias_options))
+        object.__setattr__(self, "law_options", MappingProxyType(dict(self.law_options)))
 
     def __call__(self, population: Any, /, **options: Any) -> tuple[Any, Any]:
         return self.function(population, **options)

@@ -15,6 +15,15 @@ for a raw sample, O(distinct values) for a counts one). These hold for any law w
 finite fourth moment of ``ln x``, not only for Weibull data. The fourth moment makes the
 shape's error converge slowly when ``ln x`` has a heavy lower tail (values near zero):
 :func:`log_moment_asymptotic` needs a larger ``n`` than the others for the same accuracy.
+
+Finite-n bias (the validation suite's :func:`log_moment_bias`)
+-------------------------------------------------------------
+``shape = pi / (sqrt 6 s)`` with ``s^2`` the unbiased sample variance of ``ln x``. A
+second-order expansion of ``(s^2)^(-1/2)`` around ``sigma^2`` with
+``Var s^2 = (mu_4 - sigma^4) / n + O(n^-2)`` gives
+``E shape = shape (1 + (3/8) (mu_4 / sigma^4 - 1) / n) + O(n^-2)``. With cumulants
+``kappa_r`` of ``ln X``, ``mu_4 / sigma^4 = kappa_4 / kappa_2^2 + 3``; for the half-normal
+``kappa_2 = pi^2/8``, ``kappa_4 = pi^4/16``, so the bias is ``2.25 shape / n``.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import numpy as np
 
 from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
-from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
+from weibull_stats.estimators._core import Estimator, KnownLimit, PopulationHook, one_fit
 from weibull_stats.estimators._streaming import CHUNK, chunks, count_log_moments, raw_log_moments
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines
@@ -153,9 +162,39 @@ def log_moment_population(population: Any, /) -> tuple[Any, Any]:
     return shape, ctx.exp(mean + ctx.euler / shape)
 
 
+def log_moment_bias(population: Any, n: int, /) -> tuple[float, float]:
+    """Leading ``O(1/n)`` biases of the log-moment ``(shape, scale / scale parameter)``.
+
+    Shape: see the module docstring. Scale: ``ln scale = m + gamma / shape`` with ``m`` the
+    sample mean of ``ln x``; to second order
+    ``E d ln scale = -gamma b_k / k^2 + gamma V_k / k^3`` and
+    ``Var d ln scale = kappa_2 / n + gamma^2 V_k / k^4 + gamma kappa_3 / (k kappa_2 n)``,
+    where ``b_k`` is the shape bias, ``V_k = k^2 (mu_4 / sigma^4 - 1) / (4 n)`` the shape
+    variance and ``Cov(m, shape) = -k kappa_3 / (2 kappa_2 n)``; then
+    ``E scale = scale (1 + E d ln scale + Var d ln scale / 2)``. The cumulants and the limit
+    are computed at the caller's working precision (``population`` as for
+    :func:`log_moment_population`), the rest in float64.
+    """
+    ctx = population.context
+    derivs = list(ctx.diffs(lambda t: ctx.log(population.power_moment_mp(t)), 0, 4))
+    kappa = [float(v) for v in derivs[1:]]
+    limit_shape, limit_scale = log_moment_population(population)
+    shape, scale = float(limit_shape), float(limit_scale)
+    kurtosis = kappa[3] / kappa[1] ** 2 + 3.0
+    bias_k = shape * 0.375 * (kurtosis - 1.0) / n
+    var_k = shape**2 * (kurtosis - 1.0) / (4.0 * n)
+    mean_shift = -EULER_GAMMA * bias_k / shape**2 + EULER_GAMMA * var_k / shape**3
+    var_log_scale = (kappa[1] / n + EULER_GAMMA**2 * var_k / shape**4
+                     + EULER_GAMMA * kappa[2] / (shape * kappa[1] * n))
+    return bias_k, scale * (mean_shift + 0.5 * var_log_scale)
+
+
 LOG_MOMENT_POPULATION = PopulationHook(
     log_moment_population,
     method="cumulants of ln X by mpmath.diffs, {digits} digits (checked at {check_digits})",
+    reads=frozenset({"context", "power_moment_mp"}),
+    bias=log_moment_bias,
+    known=(KnownLimit("shape", 2 / math.sqrt(3), 1e-14, "shape = 2 / sqrt(3) exactly under HalfNormal"),),
 )
 
 

@@ -384,6 +384,7 @@ MLE_POPULATION = PopulationHook(
     mle_population,
     method="score root by mpmath.findroot, {digits} digits (checked at {check_digits})",
     note="Kullback-Leibler projection onto the Weibull family",
+    reads=frozenset({"context", "power_moment_mp"}),
 )
 
 
@@ -396,4 +397,5 @@ ESTIMATOR = Estimator(
     order_statistics=False,
     population=MLE_POPULATION,
     asymptotic=mle_asymptotic,
+    maximum_likelihood=True,
 )

@@ -22,13 +22,44 @@ from weibull_stats.estimators.quantile import ESTIMATOR as QUANTILE
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.checked import POLICY_OPTIONS
 
-ESTIMATORS: Mapping[str, Estimator] = MappingProxyType(
-    {e.name: e for e in (PROBABILITY_PLOT, HISTOGRAM, MLE, QUANTILE, LOG_MOMENT)}
-)
+_REGISTERED: dict[str, Estimator] = {
+    e.name: e for e in (PROBABILITY_PLOT, HISTOGRAM, MLE, QUANTILE, LOG_MOMENT)
+}
+#: The registered estimators by name, in the order tables list them.
+ESTIMATORS: Mapping[str, Estimator] = MappingProxyType(_REGISTERED)
 #: The estimator of every entry point when none is named (:func:`fit`, :func:`~weibull_stats.bootstrap`,
 #: :func:`~weibull_stats.goodness_of_fit`, :func:`~weibull_stats.confidence_interval`,
 #: :func:`~weibull_stats.scan` and every command's ``--estimator``): the paper's probability plot.
 DEFAULT_ESTIMATOR: str = PROBABILITY_PLOT.name
+
+
+def _the_one(what: str, chosen: list[Estimator]) -> Estimator:
+    if len(chosen) != 1:
+        found = ", ".join(e.name for e in chosen) or "none"
+        raise RuntimeError(f"exactly one registered estimator must declare `{what}`; found {found}")
+    return chosen[0]
+
+
+def package_anchor_estimator() -> Estimator:
+    """The estimator whose default HalfNormal limit is the package's anchor.
+
+    Examples
+    --------
+    >>> package_anchor_estimator().name
+    'probability_plot'
+    """
+    return _the_one("package_anchor", [e for e in ESTIMATORS.values() if e.package_anchor])
+
+
+def maximum_likelihood_estimator() -> Estimator:
+    """The maximum-likelihood estimator (the efficiency reference).
+
+    Examples
+    --------
+    >>> maximum_likelihood_estimator().name
+    'mle'
+    """
+    return _the_one("maximum_likelihood", [e for e in ESTIMATORS.values() if e.maximum_likelihood])
 
 
 def check_options(estimator: Estimator, options: Mapping[str, Any]) -> None:

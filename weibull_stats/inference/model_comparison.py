@@ -3,7 +3,7 @@
 Every family is fitted by maximum likelihood with location 0, in closed form or by a
 one-dimensional Newton iteration, in one or two passes over the data:
 
-* Weibull: the registered ``"mle"`` estimator;
+* Weibull: the registered maximum-likelihood estimator (``maximum_likelihood=True``);
   ``l = n ln k - n k ln lam + (k - 1) sum ln x - sum (x / lam)^k``.
 * lognormal: ``mu = mean ln x``, ``sigma^2 = mean (ln x - mu)^2``;
   ``l = -sum ln x - n ln sigma - n/2 ln(2 pi) - n/2`` (``scipy.stats.lognorm(s=sigma,
@@ -31,7 +31,7 @@ from scipy.special import gammaln, polygamma, psi
 from weibull_stats.core.display import display_methods
 from weibull_stats.core.summaries import comparison_summary
 from weibull_stats.estimators._core import sample_batch
-from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.estimators.registry import maximum_likelihood_estimator
 from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, degenerate_reason
 
@@ -165,7 +165,7 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
 def sample_comparison(sample: Sample) -> ModelComparison:
     """:func:`compare_models` of a checked sample, without its degenerate-sample warning (for
     callers that have warned already, such as :func:`~weibull_stats.goodness_of_fit`)."""
-    lines = get_estimator("mle").kernel(sample_batch(sample))
+    lines = maximum_likelihood_estimator().kernel(sample_batch(sample))
     if not bool(lines.defined[0]):
         raise ValueError(lines.reasons.get(0, "the Weibull fit is undefined"))
     shape, scale = float(lines.shape[0]), float(lines.scale[0])

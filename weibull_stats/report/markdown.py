@@ -25,6 +25,7 @@ from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
 from weibull_stats.core.formatting import option_text
+from weibull_stats.estimators.registry import package_anchor_estimator
 from weibull_stats.inference.decisions import PUBLISHED_KINDS, published_table
 from weibull_stats.report.folder import read_records, read_results, read_run
 from weibull_stats.report.tables import (
@@ -179,7 +180,9 @@ def write_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     estimators = list(dict.fromkeys(frame["estimator"])) if len(frame) else []
-    main = "probability_plot" if "probability_plot" in estimators else (estimators[0] if estimators else "")
+    # the estimator the HalfNormal anchor k0 belongs to comes first, else the first one fitted
+    anchor = package_anchor_estimator().name
+    main = anchor if anchor in estimators else (estimators[0] if estimators else "")
     lines = ["# Weibull scan report", ""]
     labels = list(dict.fromkeys(frame["checkpoint"])) if len(frame) else [c.label for c in checkpoints]
     families = {c.label: detect_family(c.config, (e.name for e in c.entries)) for c in checkpoints}

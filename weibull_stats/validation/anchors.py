@@ -64,7 +64,6 @@ a storage grid (:mod:`weibull_stats.validation.stored`) goes through the same ho
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -74,23 +73,14 @@ import numpy as np
 
 from weibull_stats.estimators._core import PopulationHook
 from weibull_stats.estimators.histogram import paper_edges
-from weibull_stats.estimators.probability_plot._population import (
-    PROBABILITY_PLOT_DIRECTIONS,
-    PROBABILITY_PLOT_TRIMS,
-)
-from weibull_stats.estimators.quantile import QUANTILE_PROBABILITIES
 from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.validation.anchor_record import Anchor
 from weibull_stats.validation.populations import HALFNORMAL, Population
-
-#: Option sets that matter, by estimator, re-exported from the hooks that declare them.
-OPTION_CONSTANTS = (PROBABILITY_PLOT_TRIMS, QUANTILE_PROBABILITIES)
 
 #: Working precision (decimal digits) of the anchors, and of their cross-check.
 DIGITS = 30
 CHECK_DIGITS = 40
 
-DIRECTIONS: tuple[str, ...] = PROBABILITY_PLOT_DIRECTIONS
 #: Registered estimators whose population values are derived (the gate refuses others).
 ANCHORED_ESTIMATORS: tuple[str, ...] = tuple(
     name for name, entry in ESTIMATORS.items() if entry.population is not None
@@ -220,14 +210,6 @@ def histogram_limit(
     return exact_limit("histogram", population.at_sigma(float(sigma)), trim=tuple(trim), direction=direction)
 
 
-# ---------------------------------------------------------------------- log moments
-def log_cumulants(population: Population, orders: int = 4, digits: int = DIGITS) -> tuple[float, ...]:
-    """The first ``orders`` cumulants of ``ln X``: derivatives of ``ln M(t)`` at ``t = 0``."""
-    with mp.workdps(digits):
-        values = mp.diffs(lambda t: mp.log(population.power_moment_mp(t)), 0, orders)
-        return tuple(float(v) for v in list(values)[1:])
-
-
 # ---------------------------------------------------------------------- histogram mode
 @lru_cache(maxsize=512)
 def bin_probabilities(population: Population, sigma: float) -> np.ndarray:
@@ -294,9 +276,6 @@ def regular_sigma(
 
 
 # ---------------------------------------------------------------------- catalogue
-PP_METHOD = f"mpmath.quad tanh-sinh, {DIGITS} digits (checked at {CHECK_DIGITS})"
-
-
 def estimator_anchors(estimator: str, population: Population = HALFNORMAL) -> list[Anchor]:
     """Every anchor of one estimator under ``population``, option sets that matter included.
 
@@ -382,11 +361,25 @@ def depends_on_sigma(estimator: str) -> bool:
     return population_hook(estimator).absolute_scale
 
 
-def histogram_weibull_tolerance() -> float:
-    """Relative tolerance of the histogram limit under Weibull data: the bin-width error.
+@lru_cache(maxsize=512)
+def finite_n_bias(estimator: str, population: Any, n: int) -> tuple[float, float] | None:
+    """Predicted ``O(1/n)`` bias of ``(shape, scale / sigma)`` with the default options.
 
-    Placing every value at its bin's log-midpoint moves ``ln x`` by at most half a bin,
-    ``h = ln(10) * 14 / 2048``; the fitted shape moves by ``O(h^2)`` (the errors average out
-    to first order over many bins), bounded here generously by ``h / 4``.
+    The bias the estimator's hook declares (``PopulationHook.bias``), evaluated at
+    :data:`DIGITS`; None where none is derived (the simulation study then reports the
+    measured bias alone). Histogram mode's boundary-bin effect depends on the absolute
+    sigma: see :func:`weibull_stats.validation.asymptotic.histogram_bias`.
+
+    Examples
+    --------
+    >>> from weibull_stats.validation.populations import HALFNORMAL
+    >>> round(finite_n_bias("log_moment", HALFNORMAL, 1000)[0] / (2.25 * 2 / 3 ** 0.5 / 1000), 8)
+    1.0
+    >>> finite_n_bias("mle", HALFNORMAL, 1000) is None
+    True
     """
-    return math.log(10.0) * 14.0 / 2048.0 / 4.0
+    hook = population_hook(estimator)
+    if hook.bias is None:
+        return None
+    with mp.workdps(DIGITS):
+        return hook.bias(population, n)

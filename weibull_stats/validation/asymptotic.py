@@ -1,4 +1,4 @@
-r"""Large-sample spread of the probability-plot fit, and the log-moment bias.
+r"""Large-sample spread of the probability-plot fit, and histogram mode's boundary-bin bias.
 
 Asymptotic standard deviation of the probability-plot fit
 ---------------------------------------------------------
@@ -22,27 +22,19 @@ below 1e-6 — ample for a standard error). The result is the ``sd`` in
 ``sd(shape) ~ sd_shape / sqrt(n)``; ``tests/test_anchors.py`` checks it against a seeded
 simulation.
 
-Finite-n bias of the log-moment shape
--------------------------------------
-``shape = pi / (sqrt 6 s)`` with ``s^2`` the unbiased sample variance of ``ln x``. A
-second-order expansion of ``(s^2)^(-1/2)`` around ``sigma^2`` with
-``Var s^2 = (mu_4 - sigma^4) / n + O(n^-2)`` gives
-``E shape = shape (1 + (3/8) (mu_4 / sigma^4 - 1) / n) + O(n^-2)``. With cumulants
-``kappa_r`` of ``ln X``, ``mu_4 / sigma^4 = kappa_4 / kappa_2^2 + 3``; for the half-normal
-``kappa_2 = pi^2/8``, ``kappa_4 = pi^4/16``, so the bias is ``2.25 shape / n``.
+The ``O(1/n)`` biases of the other estimators, where derived, are declared in their own
+modules (``PopulationHook.bias``) and evaluated by
+:func:`weibull_stats.validation.anchors.finite_n_bias`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from types import MappingProxyType
 
 import numpy as np
 
-from weibull_stats.validation.anchors import log_cumulants, log_moment_limit
 from weibull_stats.validation.populations import Population
 
 GRID = 20001
@@ -107,86 +99,6 @@ def probability_plot_sd(
     shape_sd = _spread(-g * w_shape / width, p, low)
     scale_sd = _spread(-g * w_scale / width, p, low)
     return AsymptoticSD(shape_sd=shape_sd, log_scale_sd=scale_sd)
-
-
-def log_moment_shape_bias(population: Population, n: int) -> float:
-    """Leading ``O(1/n)`` bias of the log-moment shape (see the module docstring).
-
-    Examples
-    --------
-    >>> from weibull_stats.validation.populations import HALFNORMAL
-    >>> round(log_moment_shape_bias(HALFNORMAL, 1000) / (2.25 * 2 / 3 ** 0.5 / 1000), 8)
-    1.0
-    """
-    kappa = log_cumulants(population, 4)
-    shape = log_moment_limit(population)[0]
-    kurtosis = kappa[3] / kappa[1] ** 2 + 3.0
-    return shape * 0.375 * (kurtosis - 1.0) / n
-
-
-def log_moment_bias(population: Population, n: int) -> tuple[float, float]:
-    """Leading ``O(1/n)`` biases of the log-moment ``(shape, scale / scale parameter)``.
-
-    Shape: :func:`log_moment_shape_bias`. Scale: ``ln scale = m + gamma / shape`` with
-    ``m`` the sample mean of ``ln x``; to second order
-    ``E d ln scale = -gamma b_k / k^2 + gamma V_k / k^3`` and
-    ``Var d ln scale = kappa_2 / n + gamma^2 V_k / k^4 + gamma kappa_3 / (k kappa_2 n)``,
-    where ``b_k`` is the shape bias, ``V_k = k^2 (mu_4 / sigma^4 - 1) / (4 n)`` the shape
-    variance and ``Cov(m, shape) = -k kappa_3 / (2 kappa_2 n)``; then
-    ``E scale = scale (1 + E d ln scale + Var d ln scale / 2)``.
-    """
-    kappa = log_cumulants(population, 4)
-    shape, scale, _ = log_moment_limit(population)
-    kurtosis = kappa[3] / kappa[1] ** 2 + 3.0
-    bias_k = shape * 0.375 * (kurtosis - 1.0) / n
-    var_k = shape**2 * (kurtosis - 1.0) / (4.0 * n)
-    euler = 0.5772156649015329
-    mean_shift = -euler * bias_k / shape**2 + euler * var_k / shape**3
-    var_log_scale = kappa[1] / n + euler**2 * var_k / shape**4 + euler * kappa[2] / (shape * kappa[1] * n)
-    return bias_k, scale * (mean_shift + 0.5 * var_log_scale)
-
-
-def quantile_bias(
-    population: Population, n: int, probabilities: tuple[float, ...] = (0.1, 0.9)
-) -> tuple[float, float]:
-    """Leading ``O(1/n)`` biases of the quantile-matching ``(shape, scale)`` (numpy "linear").
-
-    numpy's "linear" sample quantile interpolates the order statistics at rank
-    ``h = (n - 1) p + 1``; with ``E X_(r) = Q(r/(n+1)) + p(1-p) Q''/(2n) + O(n^-2)``
-    (David & Nagaraja, *Order Statistics*, 4.6) this gives
-    ``E q_j - Q(p_j) = Q'_j (1 - 2 p_j) / n + p_j (1 - p_j) Q''_j / (2 n)`` and
-    ``Cov(q_i, q_j) = p_i (1 - p_j) Q'_i Q'_j / n`` (``i <= j``). The fit is
-    ``1 / shape = c . ln q`` and ``ln scale = d . ln q`` for fixed vectors ``c``, ``d``, so
-    with ``m_j = E d ln q_j`` and ``S = Cov(d ln q)`` (second order in ``dq``):
-    ``E shape = shape (1 - shape c.m + shape^2 c'Sc)`` and
-    ``E scale = scale (1 + d.m + d'Sd / 2)``.
-    """
-    p = np.asarray(probabilities, dtype=np.float64)
-    y = np.log(-np.log1p(-p))
-    q = population.quantile(p)
-    step = 1e-5
-    dq = (population.quantile(p + step) - population.quantile(p - step)) / (2 * step)
-    d2q = (population.quantile(p + step) - 2 * q + population.quantile(p - step)) / step**2
-    mean_q = dq * (1 - 2 * p) / n + p * (1 - p) * d2q / (2 * n)
-    lo, hi = np.minimum.outer(p, p), np.maximum.outer(p, p)
-    cov_q = lo * (1 - hi) * np.outer(dq, dq) / n
-    cov_log = cov_q / np.outer(q, q)
-    m = mean_q / q - np.diag(cov_log) / 2
-    dy = y - y.mean()
-    c = dy / float(dy @ dy)
-    d = 1.0 / p.size - c * y.mean()
-    shape, scale, _ = quantile_limit_cached(population, tuple(float(v) for v in probabilities))
-    bias_k = shape * (-shape * float(c @ m) + shape**2 * float(c @ cov_log @ c))
-    bias_s = scale * (float(d @ m) + 0.5 * float(d @ cov_log @ d))
-    return bias_k, bias_s
-
-
-def quantile_limit_cached(
-    population: Population, probabilities: tuple[float, ...]
-) -> tuple[float, float, float]:
-    from weibull_stats.validation.anchors import quantile_limit
-
-    return quantile_limit(population, probabilities)
 
 
 def _binned_line(
@@ -275,18 +187,3 @@ def histogram_bias(
     limit_shape, limit_scale, _ = histogram_limit(population, sigma, trim, direction)
     return mean_shape - limit_shape, mean_scale - limit_scale
 
-
-def finite_n_bias(estimator: str, population: Population, n: int) -> tuple[float, float] | None:
-    """Predicted ``O(1/n)`` bias of ``(shape, scale)`` with default options, where derived.
-
-    Derived for the estimators of :data:`BIAS_DERIVATIONS`; None for the others (their
-    measured bias is reported by the simulation study instead). Histogram mode's
-    boundary-bin effect depends on the absolute sigma: see :func:`histogram_bias`.
-    """
-    derivation = BIAS_DERIVATIONS.get(estimator)
-    return derivation(population, n) if derivation is not None else None
-
-
-#: The ``O(1/n)`` bias derivations of this module, by the estimator they describe.
-BIAS_DERIVATIONS: Mapping[str, Callable[[Population, int], tuple[float, float]]] = MappingProxyType(
-    {"log_moment": log_moment_bias, "quantile": quantile_bias})

@@ -1,19 +1,21 @@
-"""Exactness checks of the anchors: package constants, stated precision, Weibull recovery."""
+"""Exactness checks of the anchors: package constants, closed forms, stated precision, Weibull
+recovery. Which estimator the constants belong to and which closed forms hold are declared on
+the estimators' records (``package_anchor``, ``PopulationHook.known``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.estimators.registry import package_anchor_estimator
 from weibull_stats.validation._common import Check, within
 from weibull_stats.validation.anchors import (
     Anchor,
     all_anchors,
     anchor_option_sets,
+    default_anchor,
     limit_for,
-    log_moment_limit,
-    probability_plot_limit,
+    population_hook,
     recovery_tolerance,
 )
 from weibull_stats.validation.populations import HALFNORMAL, weibull
@@ -30,8 +32,8 @@ def anchor_checks(estimators: Sequence[str]) -> tuple[list[Anchor], list[Check]]
     """Half-normal anchors and the exactness checks (constants, precision, Weibull recovery)."""
     anchors = all_anchors(estimators, HALFNORMAL)
     checks: list[Check] = []
-    if "probability_plot" in estimators:
-        shape, scale, _ = probability_plot_limit(HALFNORMAL)
+    if package_anchor_estimator().name in estimators:
+        shape, scale = default_anchor(package_anchor_estimator().name, HALFNORMAL)
         checks.append(
             within(
                 "anchor.constant.HALFNORMAL_ANCHOR_SHAPE",
@@ -50,16 +52,12 @@ def anchor_checks(estimators: Sequence[str]) -> tuple[list[Anchor], list[Check]]
                 "package constant (10 decimals) against the quadrature",
             )
         )
-    if "log_moment" in estimators:
-        checks.append(
-            within(
-                "anchor.closed_form.log_moment.shape",
-                log_moment_limit(HALFNORMAL)[0],
-                2 / math.sqrt(3),
-                1e-14,
-                "shape = 2 / sqrt(3) exactly under HalfNormal",
-            )
-        )
+    for name in estimators:
+        for known in population_hook(name).known:
+            if known.population == HALFNORMAL.label:
+                limit = default_anchor(name, HALFNORMAL)[("shape", "scale").index(known.parameter)]
+                checks.append(within(f"anchor.closed_form.{name}.{known.parameter}", limit, known.value,
+                                     known.tolerance, known.detail))
     for name in estimators:
         worst = max(a.error / max(1.0, abs(a.shape), abs(a.scale)) for a in anchors if a.estimator == name)
         checks.append(

@@ -19,9 +19,10 @@ limit under the population *as stored*:
   :func:`~weibull_stats.validation.stored.round_to_storage`), whose target is the limit of
   the *rounded* law (:class:`~weibull_stats.validation.stored.RoundedPopulation`). That
   limit is the quadrature of the population hook for the estimators whose hook reads only
-  the quantile function (probability plot, quantile matching); for the others (MLE,
-  log-moment: power moments of the law; histogram mode: its CDF at the bin edges) it is the
-  estimator applied to the rounded law itself, a discrete law over the stored values
+  what a rounded law offers (its declared ``reads``: the quantile function, for the
+  probability plot and quantile matching); for the others (MLE, log-moment: power moments
+  of the law; histogram mode: its CDF at the bin edges) it is the estimator applied to the
+  rounded law itself, a discrete law over the stored values
   (:func:`~weibull_stats.validation.stored.discrete_limit`), which agrees with the
   quadrature where both exist;
 * asymptotic (Wald) intervals at ``n = 10^3, 10^4, 10^5`` (800 replicates: Monte Carlo error
@@ -54,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from weibull_stats.estimators.registry import package_anchor_estimator
 from weibull_stats.inference.bootstrap import bootstrap
 from weibull_stats.inference.confidence import UnreliableIntervalWarning, confidence_interval
 from weibull_stats.inference.intervals import ConfidenceInterval
@@ -70,7 +72,12 @@ from weibull_stats.validation.coverage_table import (
 from weibull_stats.validation.figures import read_stamp
 from weibull_stats.validation.populations import HALFNORMAL, weibull
 from weibull_stats.validation.report import write_table
-from weibull_stats.validation.stored import RoundedPopulation, discrete_limit, round_to_storage
+from weibull_stats.validation.stored import (
+    RoundedPopulation,
+    discrete_limit,
+    evaluable_on_rounded_law,
+    round_to_storage,
+)
 
 #: The Weibull population's true shape (scale 1), as in the bootstrap study before.
 COVERAGE_SHAPE = 1.5
@@ -84,11 +91,12 @@ STORAGES: tuple[str, ...] = ("float64", "bfloat16")
 #: costs a draw, a sort and five fits of a million values).
 ASYMPTOTIC_REPS: dict[int, int] = {10**3: 800, 10**4: 800, 10**5: 800, 10**6: 200}
 #: Bootstrap cases: (population, estimators or None for all, kinds, sizes, replicates). The
-#: anchor case (the probability plot under the half-normal) gets 800 replicates; the 28
-#: Weibull cases 400 (+-2.1%), which keeps the whole study near 10 minutes on 2 loaded cores.
+#: anchor case (the package-anchor estimator, the probability plot, under the half-normal)
+#: gets 800 replicates; the 28 Weibull cases 400 (+-2.1%), which keeps the whole study near
+#: 10 minutes on 2 loaded cores.
 BOOTSTRAP_CASES: tuple[tuple[str, tuple[str, ...] | None, tuple[str, ...], tuple[int, ...], int], ...] = (
     (f"weibull(k={COVERAGE_SHAPE:g})", None, ("nonparametric", "parametric"), (1000,), 400),
-    ("halfnormal", ("probability_plot",), ("nonparametric",), (1000, 10_000), 800),
+    ("halfnormal", (package_anchor_estimator().name,), ("nonparametric",), (1000, 10_000), 800),
 )
 N_RESAMPLES = 499
 BOOTSTRAP_METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
@@ -111,7 +119,8 @@ def coverage_target(estimator: str, population: str, storage: str) -> Target:
     """The exact limit of ``estimator``'s default fit under ``population`` stored as ``storage``.
 
     A stored (bfloat16) target is the limit of the rounded law: the quadrature of the
-    population hook where the hook reads only the quantile function, else
+    population hook where the hook reads only what a rounded law offers
+    (:func:`~weibull_stats.validation.stored.evaluable_on_rounded_law`), else
     :func:`~weibull_stats.validation.stored.discrete_limit` (the estimator on the law's cell probabilities).
 
     Examples
@@ -126,14 +135,13 @@ def coverage_target(estimator: str, population: str, storage: str) -> Target:
     if storage == "float64":
         at = law.at_sigma(sigma) if hook.absolute_scale else law
         source = "exact limit"
-    else:
+    elif evaluable_on_rounded_law(hook):
         at = RoundedPopulation(law, storage, sigma)
         source = f"exact limit of the {storage}-rounded law"
-    try:
-        shape, scale, _ = exact_limit(estimator, at, **hook.option_sets[0])
-    except AttributeError:  # the hook reads what a rounded law does not provide (moments, the CDF)
+    else:  # the hook reads what a rounded law does not offer (moments, the CDF)
         shape, scale = discrete_limit(estimator, law, sigma, storage)
         return Target(shape, scale, f"the estimator on the {storage}-rounded law (cell probabilities)")
+    shape, scale, _ = exact_limit(estimator, at, **hook.option_sets[0])
     return Target(float(shape), float(scale) * sigma, source)
 
 

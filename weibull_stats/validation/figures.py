@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.estimators.registry import maximum_likelihood_estimator
 from weibull_stats.validation.report import new_figure, save_figure
-from weibull_stats.validation.studies import EFFICIENCY_REFERENCE
 
 
 def confirmation_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
@@ -45,10 +45,11 @@ def confirmation_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, 
 
 
 def finite_n_bias_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
-    """``n * bias`` of the shape against n: estimators, and plotting positions (shared y)."""
+    """``n * bias`` of the shape against n: estimators, and their option variants such as the
+    plotting positions (rows whose ``fit`` is not the estimator's name; shared y)."""
     fig, axes = new_figure(2, 1, (6.0, 4.2), sharey=True)
     for fit, group in frame.groupby("fit", sort=False):
-        ax = axes[0][1] if str(fit).startswith("probability_plot[") else axes[0][0]
+        ax = axes[0][1] if fit != group["estimator"].iloc[0] else axes[0][0]
         line = ax.errorbar(
             group["n"],
             group["n_bias_shape"],
@@ -94,9 +95,10 @@ def weibull_errors_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str
 def efficiency_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any]) -> Path:
     """Relative efficiency of the shape against MLE, by true shape, at each n (shared y)."""
     sizes = sorted(frame["n"].unique())
+    reference = maximum_likelihood_estimator().name
     fig, axes = new_figure(len(sizes), 1, (3.2, 3.4), sharey=True)
     for ax, n in zip(axes[0], sizes, strict=True):
-        for name, group in frame[(frame["n"] == n) & (frame["estimator"] != EFFICIENCY_REFERENCE)].groupby(
+        for name, group in frame[(frame["n"] == n) & (frame["estimator"] != reference)].groupby(
             "estimator", sort=False
         ):
             ax.plot(group["true_shape"], group["efficiency_shape"], marker="o", label=str(name))

@@ -18,8 +18,13 @@ import numpy as np
 from weibull_stats.core.progress import Ticker
 from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.validation._common import Z_LIMIT, Check, child_rng, family_z, within
-from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, default_anchor, depends_on_sigma, regular_sigma
-from weibull_stats.validation.asymptotic import finite_n_bias
+from weibull_stats.validation.anchors import (
+    HISTOGRAM_SIGMA,
+    default_anchor,
+    depends_on_sigma,
+    finite_n_bias,
+    regular_sigma,
+)
 from weibull_stats.validation.populations import HALFNORMAL, Population, weibull
 
 #: Largest block of values drawn at once.

@@ -3,7 +3,7 @@
 Real architectures are built from configs (no download) with ``transformers``: a
 GPT-NeoX (Pythia-style) and a Llama-style causal LM, plus plain stacks of
 ``torch.nn.Linear`` layers initialised three ways. Every matrix of at least
-:data:`MIN_ENTRIES` entries is fitted with the default probability-plot estimator and
+:data:`MIN_ENTRIES` entries is fitted with the package-anchor estimator (the default probability plot) and
 compared with the exact limit of its own initialisation law:
 
 * ``transformers`` 5.x initialises every ``nn.Linear`` and ``nn.Embedding`` weight with
@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.estimators.probability_plot import fit_probability_plot
+from weibull_stats.estimators.registry import package_anchor_estimator
 from weibull_stats.validation._common import Check, child_rng, family_z
-from weibull_stats.validation.anchors import probability_plot_limit
+from weibull_stats.validation.anchors import default_anchor
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL, UNIFORM, Population, truncated_halfnormal
 
@@ -139,13 +139,14 @@ def step0_study(*, seed: int, size: str = "full") -> tuple[pd.DataFrame, list[Ch
     """
     if size not in ("full", "small"):
         raise ValueError(f"`size` must be 'full' or 'small'; got {size!r}")
+    estimator = package_anchor_estimator()
     records = []
     checks: list[Check] = []
     for label, name, weights, scheme in _matrices(size, seed):
         n = int(weights.size)
         zeros = "omit" if np.count_nonzero(weights) < n else "error"
-        fit = fit_probability_plot(weights, values="weights", zeros=zeros)
-        anchor_shape, anchor_scale, _ = probability_plot_limit(scheme.population)
+        fit = estimator(weights, values="weights", zeros=zeros)
+        anchor_shape, anchor_scale = default_anchor(estimator.name, scheme.population)
         sd = probability_plot_sd(scheme.population)
         se_shape = sd.shape_sd / math.sqrt(n)
         se_log_scale = sd.log_scale_sd / math.sqrt(n)

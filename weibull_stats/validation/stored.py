@@ -62,10 +62,10 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.core.seeds import generator
-from weibull_stats.estimators.probability_plot import fit_probability_plot
-from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.estimators._core import PopulationHook
+from weibull_stats.estimators.registry import get_estimator, package_anchor_estimator
 from weibull_stats.sample.checked import counts_sample
-from weibull_stats.validation.anchors import CHECK_DIGITS, DIGITS, probability_plot_limit
+from weibull_stats.validation.anchors import CHECK_DIGITS, DIGITS, exact_limit, population_hook
 from weibull_stats.validation.populations import HALFNORMAL, Population
 
 #: Storage grids a population can be rounded to, by name.
@@ -183,6 +183,23 @@ class RoundedPopulation:
         return mp.quad(f, [a, *inner, b], method="gauss-legendre")
 
 
+#: What a rounded law offers an exact-limit hook (its public attributes).
+ROUNDED_LAW_OFFERS: frozenset[str] = frozenset(n for n in dir(RoundedPopulation) if not n.startswith("_"))
+
+
+def evaluable_on_rounded_law(hook: PopulationHook) -> bool:
+    """True when ``hook`` reads only what a :class:`RoundedPopulation` offers (its declared
+    ``reads``): the quantile function, not the CDF or the power moments.
+
+    Examples
+    --------
+    >>> from weibull_stats.estimators.registry import ESTIMATORS
+    >>> [name for name, e in ESTIMATORS.items() if evaluable_on_rounded_law(e.population)]
+    ['probability_plot', 'quantile']
+    """
+    return hook.reads <= ROUNDED_LAW_OFFERS
+
+
 @lru_cache(maxsize=256)
 def _cells(population: RoundedPopulation, digits: int) -> tuple[list[Any], list[Any]]:
     sigma = population.sigma
@@ -212,10 +229,11 @@ def discrete_limit(estimator: str, law: Any, sigma: float, storage: str) -> tupl
     neighbours). Every registered estimator is a functional of the empirical distribution,
     continuous at such a law for its default options, so its limit is the estimator applied
     to the law itself: a counts sample whose counts are the cell probabilities times
-    :data:`LAW_COUNTS`. For the probability plot and quantile matching it agrees with the
-    quadrature limit of :class:`~weibull_stats.validation.stored.RoundedPopulation`
-    (``tests/test_coverage.py``); :mod:`weibull_stats.validation.coverage` uses it for
-    the estimators whose population hook needs more than the quantile function.
+    :data:`LAW_COUNTS`, fitted with the options the hook declares for it (``law_options``).
+    For the probability plot and quantile matching it agrees with the quadrature limit of
+    :class:`~weibull_stats.validation.stored.RoundedPopulation` (``tests/test_coverage.py``);
+    :mod:`weibull_stats.validation.coverage` uses it for the estimators whose population
+    hook needs more than the quantile function.
 
     Examples
     --------
@@ -235,10 +253,7 @@ def discrete_limit(estimator: str, law: Any, sigma: float, storage: str) -> tupl
     total = int(counts.sum())
     sample = counts_sample(patterns, storage, storage, total, {"masked": 0, "nonfinite": 0, "zeros": 0},
                            {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}, "law", 1)
-    entry = get_estimator(estimator)
-    # histogram mode: the law's mass below the edges' 1e-12 (about 4e-11 for sigma = 0.02) is
-    # left out, as a sample of up to 10^6 values almost surely has none there
-    fit = entry(sample, **({"outside": "omit"} if "outside" in entry.options else {}))
+    fit = get_estimator(estimator)(sample, **population_hook(estimator).law_options)
     return float(fit.shape), float(fit.scale)
 
 
@@ -255,7 +270,7 @@ def stored_anchor_table(
     extra: tuple[float, ...] = (0.02,),
 ) -> pd.DataFrame:
     """Exact default-fit limit of the rounded law over one octave of sigma, beside the
-    continuous anchor.
+    continuous anchor (the estimator that declares ``package_anchor``: the probability plot).
 
     Columns: ``sigma``, ``octave_position`` (``log2 sigma`` mod 1), the stored limit
     ``shape``, ``scale_over_sigma`` and their stated ``error`` (30 vs 40 digits), the
@@ -263,11 +278,13 @@ def stored_anchor_table(
     ``delta_scale``. ``extra`` sigmas (default 0.02, the usual init scale) are appended.
     """
     sigmas = list(octave_sigmas() if sigmas is None else sigmas) + list(extra)
-    k0, s0, _ = probability_plot_limit(population)
+    name = package_anchor_estimator().name
+    defaults = population_hook(name).option_sets[0]
+    k0, s0, _ = exact_limit(name, population, **defaults)
     records = []
     for sigma in sigmas:
         rounded = RoundedPopulation(population, storage, float(sigma))
-        shape, scale, error = probability_plot_limit(rounded)
+        shape, scale, error = exact_limit(name, rounded, **defaults)
         records.append(
             {
                 "population": population.label,
@@ -288,29 +305,6 @@ def stored_anchor_table(
     return pd.DataFrame.from_records(records)
 
 
-def public_input(stored: np.ndarray) -> Any:
-    """The bf16 array as the public API takes it: the ``ml_dtypes.bfloat16`` array itself.
-
-    TEMPORARY (integrator: return ``stored`` once the estimators take ``as_sample`` input):
-    the storage-blind estimators of this branch refuse ml_dtypes arrays, so a bfloat16
-    array is handed over as a torch bfloat16 view of the same bits (their counting path).
-    """
-    if _takes_ml_dtypes() or stored.dtype != np.dtype(ml_dtypes.bfloat16):
-        return stored
-    import torch  # optional dependency: temporary bridge, see the docstring
-
-    return torch.from_numpy(np.ascontiguousarray(stored).view(np.int16)).view(torch.bfloat16)
-
-
-@lru_cache(maxsize=1)
-def _takes_ml_dtypes() -> bool:
-    try:
-        fit_probability_plot(np.array([1.0, 2.0, 3.0, 4.0, 5.0] * 4, dtype=ml_dtypes.bfloat16))
-    except TypeError:
-        return False
-    return True
-
-
 def stored_simulation(
     sigma: float,
     n: int,
@@ -322,18 +316,20 @@ def stored_simulation(
     """Seeded default fits of ``N(0, sigma^2)`` weights stored in ``storage``, paired with
     the fits of the same draws in float64.
 
-    One row per replicate: ``shape_stored`` and ``scale_stored`` (the public
-    :func:`weibull_stats.fit_probability_plot` on the stored array, ``values="weights"``),
+    One row per replicate: ``shape_stored`` and ``scale_stored`` (the public fit of the
+    package-anchor estimator, :func:`weibull_stats.fit_probability_plot`, on the stored
+    ``ml_dtypes`` array, ``values="weights"``),
     ``shape_float64``, ``scale_float64`` (the same draws unrounded) and the paired
     difference ``delta_shape``, whose mean tends to the exact ``delta_shape`` of
     :func:`stored_anchor_table` with a Monte Carlo error far below the fit's own spread.
     """
+    fit = package_anchor_estimator()
     records = []
     for r in range(reps):
         rng = generator(seed, "stored-anchor", storage, sigma.hex(), n, r)
         x = rng.normal(0.0, sigma, n)
-        stored = fit_probability_plot(public_input(round_to_storage(x, storage)), values="weights")
-        plain = fit_probability_plot(x, values="weights")
+        stored = fit(round_to_storage(x, storage), values="weights")
+        plain = fit(x, values="weights")
         records.append(
             {
                 "sigma": sigma,

@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.core.seeds import generator
+from weibull_stats.estimators.registry import maximum_likelihood_estimator, package_anchor_estimator
 from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import FAMILY_ALPHA, Check, family_z, wilson_interval, within
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
 from weibull_stats.validation.report import write_table
 from weibull_stats.validation.stored import (
-    public_input,
     round_to_storage,
     stored_anchor_table,
     stored_simulation,
@@ -48,7 +48,8 @@ from weibull_stats.validation.stored import (
 GOF_SIZES: tuple[int, ...] = (1_000_000, 10_000_000)
 GOF_REPS = 200
 GOF_MC_SAMPLES = 99
-GOF_ESTIMATORS: tuple[str, ...] = ("mle", "probability_plot")
+#: The classic procedure (the maximum-likelihood fit) and the package-anchor estimator.
+GOF_ESTIMATORS: tuple[str, ...] = (maximum_likelihood_estimator().name, package_anchor_estimator().name)
 #: The true law of the GoF study: Weibull(1.2) (issue 9's example) at the usual weight scale.
 GOF_SHAPE, GOF_SCALE = 1.2, 0.02
 #: Simulations confirming the stored anchor: (sigma, n, replicates).
@@ -82,7 +83,7 @@ def stored_gof_study(
     for n in sizes:
         for r in range(reps):
             draws = scale * generator(seed, "stored-gof", storage, n, r).weibull(shape, n)
-            x = public_input(round_to_storage(draws, storage))
+            x = round_to_storage(draws, storage)
             for name in estimators:
                 rng = generator(seed, "stored-gof-null", storage, name, statistic, n, r)
                 result = goodness_of_fit(x, name, statistic=statistic, n_mc_samples=n_mc_samples, rng=rng)
@@ -219,7 +220,7 @@ def stored_anchor_outputs(
     sigmas: Sequence[float] | None = None,
 ) -> list[Path]:
     """Write ``stored_anchors`` and ``stored_anchors_simulation`` tables; add their checks."""
-    if "probability_plot" not in names:
+    if package_anchor_estimator().name not in names:
         return []
     tell("bf16 anchor table")
     table = stored_anchor_table(None if sigmas is None else list(sigmas))

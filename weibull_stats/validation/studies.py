@@ -14,15 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS
+from weibull_stats.estimators.registry import maximum_likelihood_estimator, package_anchor_estimator
 from weibull_stats.validation._common import child_rng
 from weibull_stats.validation.anchors import (
     HISTOGRAM_SIGMA,
     default_anchor,
+    exact_limit,
+    finite_n_bias,
     histogram_sigma_sweep,
+    population_hook,
     probability_plot_limit,
 )
-from weibull_stats.validation.asymptotic import finite_n_bias, histogram_bias, probability_plot_sd
+from weibull_stats.validation.asymptotic import histogram_bias, probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL, weibull
 from weibull_stats.validation.simulation import replicate_many
 
@@ -68,16 +71,14 @@ def weibull_error_study(
     return pd.DataFrame.from_records(records)
 
 
-#: The reference of the efficiency study: the MLE, asymptotically efficient under Weibull data.
-EFFICIENCY_REFERENCE = "mle"
-
-
-def efficiency_table(errors: pd.DataFrame, reference: str = EFFICIENCY_REFERENCE) -> pd.DataFrame:
+def efficiency_table(errors: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     """Relative efficiency ``MSE(reference) / MSE(estimator)`` for shape and scale.
 
-    Values below 1 mean the estimator is less efficient than the reference (MLE, the
-    asymptotically efficient estimator under true Weibull data).
+    ``reference`` defaults to the estimator that declares ``maximum_likelihood`` (the MLE,
+    asymptotically efficient under true Weibull data); values below 1 mean the estimator is
+    less efficient than the reference.
     """
+    reference = maximum_likelihood_estimator().name if reference is None else reference
     keys = ["true_shape", "n"]
     ref = errors[errors["estimator"] == reference].set_index(keys)
     records = []
@@ -106,20 +107,23 @@ SYMMETRIC_TRIMS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.12
 def trim_study(
     *, seed: int, n: int = 100_000, reps: int = 40, lows: Sequence[float] = SYMMETRIC_TRIMS
 ) -> pd.DataFrame:
-    """How the half-normal probability-plot limit moves with a symmetric trim ``(a, 1 - a)``.
+    """How the package's half-normal anchor moves with a symmetric trim ``(a, 1 - a)``.
 
-    Exact limits for both directions, the asymptotic sd of the shape at ``n``, and the mean
-    of ``reps`` seeded fits at ``n`` (y on x, Hazen) as a check.
+    The anchor is the default limit of the estimator that declares ``package_anchor`` (the
+    probability plot, whose least-squares line over the window ``probability_plot_sd``
+    describes). Exact limits for both directions, the asymptotic sd of the shape at ``n``,
+    and the mean of ``reps`` seeded fits at ``n`` (y on x, Hazen) as a check.
     """
+    name = package_anchor_estimator().name
     records = []
     for low in lows:
         trim = (low, 1.0 - low)
-        shape, scale, error = probability_plot_limit(HALFNORMAL, trim, "y_on_x")
-        shape_xy, scale_xy, _ = probability_plot_limit(HALFNORMAL, trim, "x_on_y")
+        shape, scale, error = exact_limit(name, HALFNORMAL, trim=trim, direction="y_on_x")
+        shape_xy, scale_xy, _ = exact_limit(name, HALFNORMAL, trim=trim, direction="x_on_y")
         sd = probability_plot_sd(HALFNORMAL, trim)
         rng = child_rng(seed, "trim", low)
         fits = replicate_many(
-            {"pp": {"estimator": "probability_plot", "trim": trim}},
+            {"pp": {"estimator": name, "trim": trim}},
             HALFNORMAL,
             n,
             reps,
@@ -152,18 +156,18 @@ BIAS_SIZES: Mapping[int, int] = {100: 20000, 300: 8000, 1_000: 4000, 3_000: 1500
 def finite_n_bias_study(
     estimators: Sequence[str], *, seed: int, sizes: Mapping[int, int] = BIAS_SIZES
 ) -> pd.DataFrame:
-    """Finite-n bias under the half-normal of every estimator, and of every plotting position.
+    """Finite-n bias under the half-normal of every estimator, and of the option sets its hook
+    lists in ``bias_options`` (the probability plot's plotting positions), labelled
+    ``name[value,...]``.
 
     ``n * bias`` tends to a constant when the bias is ``O(1/n)``; predicted values are given
-    where derived (:func:`weibull_stats.validation.asymptotic.finite_n_bias`).
+    where derived (:func:`weibull_stats.validation.anchors.finite_n_bias`).
     """
     specs: dict[str, dict[str, Any]] = {name: {"estimator": name} for name in estimators}
-    if "probability_plot" in estimators:
-        for position in PLOTTING_POSITIONS:
-            specs[f"probability_plot[{position}]"] = {
-                "estimator": "probability_plot",
-                "plotting_position": position,
-            }
+    for name in estimators:
+        for options in population_hook(name).bias_options:
+            label = f"{name}[{','.join(str(v) for v in options.values())}]"
+            specs[label] = {"estimator": name, **options}
     records = []
     for n, reps in sizes.items():
         rng = child_rng(seed, "finite-n-bias", n)

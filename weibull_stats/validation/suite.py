@@ -17,6 +17,11 @@ import pandas as pd
 from weibull_stats._version import __version__
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.core.progress import ProgressOption, Stages
+from weibull_stats.estimators.registry import (
+    get_estimator,
+    maximum_likelihood_estimator,
+    package_anchor_estimator,
+)
 from weibull_stats.validation import figures, studies, uncertainty
 from weibull_stats.validation._common import (
     DEFAULT_SEED,
@@ -26,7 +31,7 @@ from weibull_stats.validation._common import (
     family_z,
     stamp,
 )
-from weibull_stats.validation.anchors import Anchor
+from weibull_stats.validation.anchors import Anchor, depends_on_sigma, population_hook
 from weibull_stats.validation.checks import EXACT_TOLERANCE, RECOVERY_SHAPES, anchor_checks
 from weibull_stats.validation.report import write_table
 from weibull_stats.validation.simulation import (
@@ -147,12 +152,21 @@ def run_quick(
     return report
 
 
+def _limit_options(anchor: Anchor) -> dict[str, Any]:
+    """The anchor's options without the estimator options its hook does not vary (those that
+    leave the limit unchanged, listed once per value in the anchor table: the plotting
+    position); descriptive entries that are no option (the histogram's bins) stay."""
+    varied = {k for options in population_hook(anchor.estimator).option_sets for k in options}
+    fixed = set(get_estimator(anchor.estimator).options) - varied
+    return {k: v for k, v in anchor.options.items() if k not in fixed}
+
+
 def citation_table(report: ValidationReport) -> pd.DataFrame:
     """One row per distinct anchor (plotting positions merged) with version, seed and date."""
     rows = []
     seen = set()
     for anchor in report.anchors:
-        options = {k: v for k, v in anchor.options.items() if k not in ("plotting_position", "method")}
+        options = _limit_options(anchor)
         text = ", ".join(f"{k}={v}" for k, v in options.items()) or "(defaults)"
         if anchor.sigma is not None:
             text += f", sigma={anchor.sigma:g}"
@@ -255,12 +269,22 @@ def run_full(
         return _run_full(names, seed, out, tell, extras)
 
 
+def _anchor_studies(names: Sequence[str]) -> bool:
+    """The studies of the package's anchor run when its estimator is validated."""
+    return package_anchor_estimator().name in names
+
+
+def _sigma_sweep(names: Sequence[str]) -> bool:
+    """The sigma sweep runs when an estimator whose limit depends on sigma is validated."""
+    return any(depends_on_sigma(name) for name in names)
+
+
 def _full_plan(names: Sequence[str], extras: int) -> dict[str, float]:
     """The studies of :func:`run_full` for ``names``, one step each on the bar."""
     plan = ["anchors", "simulation confirmation", "finite-n bias", "bias, sd and RMSE under Weibull"]
-    plan += ["trim study"] * ("probability_plot" in names)
-    plan += ["histogram sigma sweep"] * ("histogram" in names)
-    plan += ["step-0 architectures"] * ("probability_plot" in names)
+    plan += ["trim study"] * _anchor_studies(names)
+    plan += ["histogram sigma sweep"] * _sigma_sweep(names)
+    plan += ["step-0 architectures"] * _anchor_studies(names)
     plan += [f"study {i + 1}" for i in range(extras)]
     return dict.fromkeys(plan, 1.0)
 
@@ -300,13 +324,14 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
     files.append(figures.confirmation_figure(frame, out, info))
     tell("finite-n bias")
     bias = studies.finite_n_bias_study(names, seed=seed)
+    derived = [name for name in names if population_hook(name).bias is not None]
     files += write_table(
         bias,
         out,
         "finite_n_bias",
         stamp=info,
         title="Finite-n bias under HalfNormal(0.02), estimators and plotting positions",
-        notes=["predicted_n_bias: O(1/n) theory where derived (log_moment, quantile)"],
+        notes=[f"predicted_n_bias: O(1/n) theory where derived ({', '.join(sorted(derived))})"],
     )
     files.append(figures.finite_n_bias_figure(bias, out, info))
     tell("bias, sd and RMSE under Weibull")
@@ -320,7 +345,7 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
         notes=["bias_mc_se and sd_mc_se: Monte Carlo standard errors"],
     )
     files.append(figures.weibull_errors_figure(errors, out, info))
-    if studies.EFFICIENCY_REFERENCE in names:
+    if maximum_likelihood_estimator().name in names:
         efficiency = studies.efficiency_table(errors)
         files += write_table(
             efficiency,
@@ -331,7 +356,7 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
             notes=["efficiency = MSE(MLE) / MSE(estimator); same samples for all estimators"],
         )
         files.append(figures.efficiency_figure(efficiency, out, info))
-    if "probability_plot" in names:
+    if _anchor_studies(names):
         tell("trim study")
         trim = studies.trim_study(seed=seed)
         files += write_table(
@@ -342,7 +367,7 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
             title="HalfNormal probability-plot limit against the trim (a, 1 - a)",
         )
         files.append(figures.trim_figure(trim, out, info))
-    if "histogram" in names:
+    if _sigma_sweep(names):
         tell("histogram sigma sweep")
         sweep = studies.histogram_sigma_table(seed=seed)
         files += write_table(
@@ -353,7 +378,7 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
             title="Histogram-mode HalfNormal limit as sigma crosses one bin width",
         )
         files.append(figures.histogram_sigma_figure(sweep, out, info))
-    if "probability_plot" in names:
+    if _anchor_studies(names):
         tell("step-0 architectures")
         step0, step0_checks = step0_study(seed=seed, size="full")
         checks += step0_checks

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from weibull_stats.estimators.registry import maximum_likelihood_estimator
 from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.coverage import coverage_outputs
@@ -51,9 +52,13 @@ def gof_study(
     reps: int = 400,
     n_mc_samples: int = 199,
     alpha: float = 0.05,
-    estimator: str = "mle",
+    estimator: str | None = None,
 ) -> pd.DataFrame:
-    """Rejection rates of the goodness-of-fit tests: size (Weibull) and power (others)."""
+    """Rejection rates of the goodness-of-fit tests: size (Weibull) and power (others).
+
+    ``estimator`` defaults to the maximum-likelihood one (the classic procedure).
+    """
+    estimator = maximum_likelihood_estimator().name if estimator is None else estimator
     records = []
     for law in GOF_LAWS:
         for size in sizes:

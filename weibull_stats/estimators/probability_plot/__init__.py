@@ -253,4 +253,5 @@ ESTIMATOR = Estimator(
     asymptotic=probability_plot_asymptotic,
     label="middle-80% probability plot",
     paper_protocol=True,
+    package_anchor=True,
 )

@@ -72,4 +72,6 @@ PROBABILITY_PLOT_POPULATION = PopulationHook(
     method="mpmath.quad tanh-sinh, {digits} digits (checked at {check_digits})",
     note="limit does not depend on the plotting position (finite-n bias does)",
     table_options=_probability_plot_rows,
+    reads=frozenset({"context", "integrate", "quantile_mp"}),
+    bias_options=tuple({"plotting_position": position} for position in PLOTTING_POSITIONS),
 )

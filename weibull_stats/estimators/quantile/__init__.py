@@ -23,6 +23,7 @@ from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators.quantile._asymptotic import (
     METHOD,
+    matching_bias,
     quantile_matching_se,
     sparsity_estimate,
     sparsity_probabilities,
@@ -361,12 +362,21 @@ def _quantile_rows(options: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [{"probabilities": options["probabilities"], "method": "linear"}]
 
 
+def quantile_bias(population: Any, n: int, /, probabilities: tuple[float, ...] = (0.1, 0.9)
+                  ) -> tuple[float, float]:
+    """Leading ``O(1/n)`` biases of ``(shape, scale)`` (:func:`._asymptotic.matching_bias`)."""
+    shape, scale = quantile_population(population, probabilities=probabilities)
+    return matching_bias(population, n, probabilities, shape, scale)
+
+
 QUANTILE_POPULATION = PopulationHook(
     quantile_population,
     tuple(MappingProxyType({"probabilities": p}) for p in QUANTILE_PROBABILITIES),
     method="closed form on exact quantiles (mpmath.erfinv)",
     table_options=_quantile_rows,
     float64_error=_quantile_error,
+    reads=frozenset({"context", "quantile_mp"}),
+    bias=quantile_bias,
 )
 
 

@@ -31,6 +31,7 @@ never a zero standard error); and probabilities within a bandwidth of 0 or 1.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -153,3 +154,38 @@ def quantile_matching_se(
     c = dy / float(dy @ dy)
     d = 1.0 / j - y.mean() * c
     return float(shape * shape * np.sqrt(c @ cov @ c)), float(np.sqrt(d @ cov @ d))
+
+
+def matching_bias(population: Any, n: int, probabilities: tuple[float, ...], shape: float,
+                  scale: float) -> tuple[float, float]:
+    """Leading ``O(1/n)`` biases of the quantile-matching ``(shape, scale)`` (numpy "linear")
+    under ``population``, whose limit is ``(shape, scale)``.
+
+    numpy's "linear" sample quantile interpolates the order statistics at rank
+    ``h = (n - 1) p + 1``; with ``E X_(r) = Q(r/(n+1)) + p(1-p) Q''/(2n) + O(n^-2)``
+    (David & Nagaraja, *Order Statistics*, 4.6) this gives
+    ``E q_j - Q(p_j) = Q'_j (1 - 2 p_j) / n + p_j (1 - p_j) Q''_j / (2 n)`` and
+    ``Cov(q_i, q_j) = p_i (1 - p_j) Q'_i Q'_j / n`` (``i <= j``). The fit is
+    ``1 / shape = c . ln q`` and ``ln scale = d . ln q`` for fixed vectors ``c``, ``d``, so
+    with ``m_j = E d ln q_j`` and ``S = Cov(d ln q)`` (second order in ``dq``):
+    ``E shape = shape (1 - shape c.m + shape^2 c'Sc)`` and
+    ``E scale = scale (1 + d.m + d'Sd / 2)``. ``population.quantile`` (float64) gives ``Q``;
+    its derivatives are central differences.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    y = np.log(-np.log1p(-p))
+    q = population.quantile(p)
+    step = 1e-5
+    dq = (population.quantile(p + step) - population.quantile(p - step)) / (2 * step)
+    d2q = (population.quantile(p + step) - 2 * q + population.quantile(p - step)) / step**2
+    mean_q = dq * (1 - 2 * p) / n + p * (1 - p) * d2q / (2 * n)
+    lo, hi = np.minimum.outer(p, p), np.maximum.outer(p, p)
+    cov_q = lo * (1 - hi) * np.outer(dq, dq) / n
+    cov_log = cov_q / np.outer(q, q)
+    m = mean_q / q - np.diag(cov_log) / 2
+    dy = y - y.mean()
+    c = dy / float(dy @ dy)
+    d = 1.0 / p.size - c * y.mean()
+    bias_k = shape * (-shape * float(c @ m) + shape**2 * float(c @ cov_log @ c))
+    bias_s = scale * (float(d @ m) + 0.5 * float(d @ cov_log @ d))
+    return bias_k, bias_s
