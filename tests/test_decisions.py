@@ -80,6 +80,9 @@ def test_equivalence_of_one_fit_against_anchor_and_band() -> None:
     mle = ws.confidence_interval(w, "mle", values="weights")
     with pytest.raises(ValueError, match="pass anchor="):
         ws.equivalence(mle, delta=0.01)
+    wide = ws.confidence_interval(w, values="weights", trim=(0.05, 0.95))
+    with pytest.raises(ValueError, match="pass anchor="):
+        ws.equivalence(wide, delta=0.01)
     assert ws.equivalence(mle, anchor=1.2637, delta=0.02).verdict == "inside"
     with pytest.raises(ValueError, match="exactly one of"):
         ws.equivalence(ci, band=(1.0, 1.3), delta=0.1)

@@ -18,6 +18,7 @@ from scipy import stats
 import weibull_stats as ws
 from weibull_stats import plotting
 from weibull_stats.estimators.probability_plot import weibull_plot_y
+from weibull_stats.inference.published import resolve_band
 from weibull_stats.plotting._base import focus_range, order_statistic_band
 
 
@@ -126,24 +127,31 @@ def test_gof_far_outside_uses_a_log_axis_and_states_the_floor() -> None:
     assert "p ≤ 1/20 (M = 19)" in ax.get_title()
 
 
+PROTOCOL_OPTIONS = '{"direction": "y_on_x", "plotting_position": "hazen", "trim": [0.1, 0.9]}'
+
+
 def _scan_frame() -> pd.DataFrame:
-    rows = [dict(estimator="probability_plot", checkpoint="c", step=step, kind=kind, layer=layer,
-                 shape=k + 0.01 * layer, shape_low=k - 0.01, shape_high=k + 0.02 + 0.01 * layer,
-                 scale=0.02, confidence_level=0.95, n_resamples=100)
+    rows = [dict(estimator="probability_plot", checkpoint="c", step=step, kind=kind, layer=layer, part="",
+                 numel=64, shape=k + 0.01 * layer, shape_low=k - 0.01, shape_high=k + 0.02 + 0.01 * layer,
+                 scale=0.02, confidence_level=0.95, interval_method="asymptotic", n_resamples=0,
+                 bootstrap_method="", bootstrap_shape_low=np.nan, bootstrap_shape_high=np.nan,
+                 options=PROTOCOL_OPTIONS)
             for step in (0, 10) for kind, k in (("q", 0.85), ("o", 1.19)) for layer in range(3)]
     return pd.DataFrame(rows)
 
 
 def test_shape_by_layer_shares_y_and_draws_anchor_bands_and_explains_bars(tmp_path) -> None:
-    fig = plotting.plot_scan_shape_by_layer(_scan_frame(), bands={"q": (0.76, 0.99), "o": (1.04, 1.21)},
-                                            caption="CC BY 4.0")
+    fig = plotting.plot_scan_shape_by_layer(_scan_frame())
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert len({ax.get_ylim() for ax in panels}) == 1
     bottom, top = panels[0].get_ylim()
-    assert bottom < 0.76 and top > 1.21 and bottom < ws.HALFNORMAL_ANCHOR_SHAPE < top
+    q, o = (resolve_band("MHA-separate", kind) for kind in ("q", "o"))
+    assert bottom < q.low and top > o.high and bottom < ws.HALFNORMAL_ANCHOR_SHAPE < top
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any("95% percentile bootstrap interval" in t for t in labels)
-    assert any("anchor k0 = 1.2054" in t for t in labels) and any("published" in t for t in labels)
+    assert any("95% asymptotic (Wald) interval of k" in t for t in labels)
+    assert not any("bootstrap" in t for t in labels)
+    assert any("anchor k0 = 1.2054" in t for t in labels)
+    assert "published range of per-model median k, MHA-separate (2 models)" in labels
     assert any("CC BY 4.0" in t.get_text() for t in fig.texts)
     _pdf_ok(fig, tmp_path, "shape")
     _pdf_ok(plotting.plot_scan_trajectory(_scan_frame()), tmp_path, "trajectory")

@@ -16,7 +16,7 @@ import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.cli import main
 from weibull_stats.core.formatting import pvalue_text
-from weibull_stats.report.markdown import published_table
+from weibull_stats.inference.published import published_table
 from weibull_stats.report.tables import (
     attention_layout,
     class_bands,
@@ -72,12 +72,36 @@ def test_too_few_matrices_give_no_interval_and_an_undecided_verdict():
 
 def test_class_bands_are_the_published_range_over_models_and_kinds():
     table = published_table()
-    bands = class_bands(table, "GQA")
+    rows = _frame([("q", "", "q", 64, 1.0), ("k", "", "k", 16, 1.0), ("o", "", "o", 64, 1.0),
+                   ("g", "", "gate", 64, 1.0), ("u", "", "up", 64, 1.0), ("d", "", "down", 64, 1.0)])
+    bands = class_bands(rows, "GQA")
     gqa = table[table["arch"].astype(str).str.startswith("GQA")]
-    values = gqa[["k_median_qkv", "k_median_q", "k_median_k"]].to_numpy(dtype=float)
-    assert bands["selection"][:2] == (np.nanmin(values), np.nanmax(values))
+    values = gqa[["k_median_q", "k_median_k"]].to_numpy(dtype=float)
+    assert bands["selection"].bounds == (np.nanmin(values), np.nanmax(values))
+    assert bands["selection"].count == len(gqa)
     # DESIGN.md quotes the grouped-query selection band as [1.10, 1.16]
-    assert round(bands["selection"][0], 2) == 1.10 and round(bands["selection"][1], 2) == 1.16
+    assert round(bands["selection"].low, 2) == 1.10 and round(bands["selection"].high, 2) == 1.16
+
+
+def test_a_class_band_is_over_the_kinds_the_model_has_and_never_borrowed():
+    """MiniLM's layout (separate Q/K/V) beside a GeLU FFN: the published separate-Q/K/V models
+    (OLMo) have gate/up/down, not ffn_in/ffn_out, so its transmission class has no band, and
+    its selection band is OLMo's q and k only."""
+    table = published_table()
+    rows = _frame([("q", "", "q", 64, 1.19), ("k", "", "k", 64, 1.18), ("o", "", "o", 64, 1.13),
+                   ("i", "", "ffn_in", 256, 1.16), ("x", "", "ffn_out", 256, 1.15)])
+    assert attention_layout(rows) == "MHA-separate"
+    bands = class_bands(rows, "MHA-separate")
+    olmo = table[table["arch"] == "MHA-separate"]
+    values = olmo[["k_median_q", "k_median_k"]].to_numpy(dtype=float)
+    assert bands["selection"].bounds == (values.min(), values.max())
+    assert bands["selection"].models == tuple(olmo["entry_id"])
+    assert not bands["transmission"].found
+    assert bands["transmission"].text == "no published band for MHA-separate ffn_in, ffn_out"
+    summary = class_summary(rows, bands).set_index("class")
+    assert summary.loc["transmission", "verdict"] == "" and summary.loc["transmission", "band_models"] == 0
+    text = f"[{values.min():.3f}, {values.max():.3f}] (MHA-separate, {len(olmo)} models)"
+    assert summary.loc["selection", "band"] == bands["selection"].text == text
 
 
 def test_pvalue_text_writes_the_floor():
@@ -103,7 +127,7 @@ def test_the_report_shows_every_computed_column(scanned):
     assert "## Model-level summary" in report and "| selection | q, k |" in report
     assert "published GQA" in report
     pp = frame[frame["estimator"] == "probability_plot"]
-    expected = class_summary(pp, class_bands(published_table(), "GQA"))
+    expected = class_summary(pp, class_bands(pp, "GQA"))
     selection = expected[expected["class"] == "selection"].iloc[0]
     assert f"| {selection['k_median']:.4f} |" in report and f"| {selection['verdict']} |" in report
     # GoF statistic and p-value per matrix, the floor written as such

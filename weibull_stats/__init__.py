@@ -35,10 +35,10 @@ from weibull_stats.inference.decisions import (
     adjust_pvalues,
     equivalence,
     equivalence_tests,
-    published_band,
 )
 from weibull_stats.inference.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
 from weibull_stats.inference.model_comparison import ModelComparison, compare_models
+from weibull_stats.inference.published import published_band
 from weibull_stats.report.export import results_table, to_latex, to_markdown
 from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason

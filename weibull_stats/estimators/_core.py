@@ -86,9 +86,11 @@ class Estimator:
         counts (:func:`weibull_stats.confidence_interval` uses it).
     label : str
         Name in figure titles and legends (default: ``name``).
-    paper_protocol : bool
-        Whether the HalfNormal anchor and the published bands describe this estimator's
-        numbers (the paper's middle-80% protocol), so figures draw them.
+    published_protocol : Mapping or None
+        The kernel options (as ``check`` takes them) with which this estimator produced the
+        published benchmark numbers (DATABASE v9.1 of arXiv:2605.18898: middle 80%, Hazen,
+        y on x), or None when it did not. Only fits with these options are compared with
+        the published bands and the HalfNormal anchor (:meth:`follows_published_protocol`).
     options : Mapping
         Option names and defaults, read from ``function``'s keyword-only parameters.
     package_anchor : bool
@@ -123,7 +125,7 @@ class Estimator:
     population: PopulationHook | None = None
     asymptotic: Callable[..., AsymptoticFit] | None = None
     label: str = ""
-    paper_protocol: bool = False
+    published_protocol: Mapping[str, Any] | None = None
     options: Mapping[str, Any] = field(init=False)
     # -- what validation, reports and plots read (the registry helpers find the one of each)
     package_anchor: bool = False
@@ -135,6 +137,53 @@ class Estimator:
         object.__setattr__(self, "options", MappingProxyType(defaults))
         if not self.label:
             object.__setattr__(self, "label", self.name)
+
+    @property
+    def paper_protocol(self) -> bool:
+        """Whether some option set of this estimator is the published protocol."""
+        return self.published_protocol is not None
+
+    def protocol_departures(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The options of the published protocol that a fit which recorded ``options`` did not
+        follow (recorded with another value, or not recorded); every protocol option when
+        this estimator declares none. Other recorded keys, the input policy among them, are
+        not part of the protocol.
+
+        Examples
+        --------
+        >>> from weibull_stats.estimators.probability_plot import ESTIMATOR
+        >>> ESTIMATOR.protocol_departures({"trim": [0.05, 0.95], "plotting_position": "hazen",
+        ...                                "direction": "y_on_x", "values": "weights"})
+        ('trim',)
+        """
+        protocol = self.published_protocol
+        if protocol is None:
+            return ()
+        wanted = self.check(**protocol)
+        departures = []
+        for name in protocol:
+            try:
+                given = self.check(**{**protocol, name: options[name]})[name] if name in options else None
+                same = name in options and _equal_option(given, wanted[name])
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                departures.append(name)
+        return tuple(departures)
+
+    def follows_published_protocol(self, options: Mapping[str, Any]) -> bool:
+        """Whether a fit that recorded ``options`` is on the published protocol: this
+        estimator declares one and every option of it was recorded with the declared value
+        (:meth:`protocol_departures` is empty).
+
+        Examples
+        --------
+        >>> from weibull_stats.estimators.probability_plot import ESTIMATOR
+        >>> ESTIMATOR.follows_published_protocol({"trim": [0.1, 0.9], "plotting_position": "hazen",
+        ...                                       "direction": "y_on_x", "values": "weights"})
+        True
+        """
+        return self.published_protocol is not None and not self.protocol_departures(options)
 
     def __call__(self, x: Any, /, **options: Any) -> WeibullFit:
         self.check_names(options)
@@ -162,6 +211,13 @@ class Estimator:
         policy, own = self.split(options)
         sample = as_sample(x, values=policy["values"], nonfinite=policy["nonfinite"], zeros=policy["zeros"])
         return sample, own
+
+
+def _equal_option(a: Any, b: Any) -> bool:
+    """Equal checked option values (None, strings, numbers, tuples or arrays)."""
+    if a is None or b is None:
+        return a is b
+    return bool(np.array_equal(np.asarray(a), np.asarray(b)))
 
 
 def sample_batch(sample: Sample) -> Batch:

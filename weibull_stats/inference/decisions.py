@@ -2,8 +2,9 @@ r"""Equivalence decisions against a band of reference values, and multiple-testi
 
 At ``n = 10^7`` every point hypothesis about ``k`` is rejected; the question a paper asks is
 whether ``k`` lies within a band: the estimator's own anchor ``+- delta``, or a published
-range (:func:`published_band`). Two one-sided tests (TOST; Schuirmann 1987) at level
-``alpha`` with a normal estimate ``k_hat`` of standard error ``se`` and band ``[L, U]``:
+range (:func:`~weibull_stats.inference.published.resolve_band`). Two one-sided tests (TOST;
+Schuirmann 1987) at level ``alpha`` with a normal estimate ``k_hat`` of standard error ``se``
+and band ``[L, U]``:
 
 * ``p_inside = max(1 - Phi((k_hat - L) / se), Phi((k_hat - U) / se))``: the p-value of
   ``H0: k outside [L, U]``; ``p_inside < alpha`` iff the ``1 - 2 alpha`` interval
@@ -25,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -35,15 +35,11 @@ from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.bootstrap import BootstrapResult
 from weibull_stats.inference.confidence import IntervalEstimate
-from weibull_stats.inference.engine import resolve_estimator
 from weibull_stats.inference.intervals import check_between
+from weibull_stats.inference.published import NOT_COMPARABLE, follows_protocol, resolve_band
 
 #: The three verdicts.
 VERDICTS: tuple[str, ...] = ("inside", "outside", "undecided")
-#: Published kinds of the shipped DATABASE v9.1 table (columns ``k_median_<kind>``).
-PUBLISHED_KINDS: tuple[str, ...] = ("qkv", "q", "k", "v", "o", "ffn_in", "ffn_out", "gate", "up", "down")
-#: Architecture groups of the published table (prefixes of its ``arch`` column), and "all".
-PUBLISHED_GROUPS: tuple[str, ...] = ("all", "MHA-separate", "GQA", "MHA-merged")
 
 
 def _check_alpha(level: Any) -> float:
@@ -178,16 +174,16 @@ class EquivalenceResult:
                 "estimator": self.estimator, "interval_method": self.interval_method}
 
 
-def _shape_and_error(result: Any) -> tuple[float, float, str, str]:
+def _shape_and_error(result: Any) -> tuple[WeibullFit, float, str]:
     if isinstance(result, IntervalEstimate):
-        return result.estimate.shape, result.standard_error.shape, result.estimate.estimator, result.method
+        return result.estimate, result.standard_error.shape, result.method
     if isinstance(result, BootstrapResult):
-        return result.estimate.shape, result.standard_error.shape, result.estimate.estimator, "bootstrap"
+        return result.estimate, result.standard_error.shape, "bootstrap"
     if isinstance(result, WeibullFit):
         if result.shape_se is None:
             raise ValueError(f"a {result.estimator} fit has no standard error; pass "
                              "weibull_stats.confidence_interval(x, ...) instead of the fit")
-        return result.shape, result.shape_se, result.estimator, "observed information"
+        return result, result.shape_se, "observed information"
     raise ValueError("`result` must be an IntervalEstimate, a BootstrapResult or a WeibullFit with "
                      f"standard errors; got {type(result).__name__}")
 
@@ -199,6 +195,7 @@ def equivalence(
     anchor: float | None = None,
     delta: float | None = None,
     kind: str | None = None,
+    layout: str = "all",
     level: float = 0.05,
 ) -> EquivalenceResult:
     """TOST decision whether a fit's shape lies inside a band of reference values.
@@ -211,10 +208,14 @@ def equivalence(
         The band itself. Otherwise one of:
     anchor, delta : float, optional
         The band ``anchor +- delta``; ``anchor`` defaults to the HalfNormal anchor ``k0 =
-        1.2054343190`` for estimators on the paper's protocol (others must give their own,
+        1.2054343190`` for fits on the published protocol (others must give their own,
         e.g. ``weibull_stats.validation.anchors.default_anchor(name)[0]``).
     kind : str, optional
-        The published band of a matrix kind (:func:`published_band`, all models).
+        The published band of a matrix kind
+        (:func:`~weibull_stats.inference.published.resolve_band`), for a fit on the published
+        protocol only (estimator and options: ``Estimator.published_protocol``).
+    layout : str, default "all"
+        With ``kind``: the attention layout whose models the band is drawn from.
     level : float, default 0.05
 
     Returns
@@ -230,7 +231,9 @@ def equivalence(
     >>> ws.equivalence(ci, delta=0.01).verdict, ws.equivalence(ci, kind="q").verdict
     ('inside', 'outside')
     """
-    shape, se, name, how = _shape_and_error(result)
+    fit, se, how = _shape_and_error(result)
+    shape, name = fit.shape, fit.estimator
+    on_protocol = follows_protocol(name, fit.options)
     given = sum(x is not None for x in (band, delta, kind))
     if given != 1:
         raise ValueError("give exactly one of `band`, `delta` (with an optional `anchor`) or `kind`")
@@ -240,16 +243,23 @@ def equivalence(
         low, high = (float(b) for b in band)
         source = "given"
     elif kind is not None:
-        low, high, models = published_band(kind)
-        source = f"published {kind} band ({models} models, DATABASE v9.1)"
+        if not on_protocol:
+            raise ValueError(f"`kind`: the published bands are {NOT_COMPARABLE} ({name} with "
+                             f"{dict(fit.options)}); pass `band` or `anchor` and `delta` instead")
+        published = resolve_band(layout, kind)
+        if not published.found:
+            raise ValueError(f"`kind`: {published.text}")
+        low, high = published.bounds
+        source = f"published {kind} band {published.text}, DATABASE v9.1"
     else:
         assert delta is not None
         if not (math.isfinite(float(delta)) and float(delta) > 0):
             raise ValueError(f"`delta` must be positive; got {delta!r}")
         if anchor is None:
-            if not resolve_estimator(name).paper_protocol:
-                raise ValueError(f"the HalfNormal anchor k0 describes the paper's protocol, not {name!r}; "
-                                 f"pass anchor=weibull_stats.validation.anchors.default_anchor({name!r})[0]")
+            if not on_protocol:
+                raise ValueError(f"the HalfNormal anchor k0 describes the published protocol, not {name!r} "
+                                 "with these options; pass "
+                                 f"anchor=weibull_stats.validation.anchors.default_anchor({name!r})[0]")
             anchor = HALFNORMAL_ANCHOR_SHAPE
         low, high = float(anchor) - float(delta), float(anchor) + float(delta)
         source = f"anchor {float(anchor):.10g} +- {float(delta):g}"
@@ -258,47 +268,6 @@ def equivalence(
         verdict=str(table.verdict[0]), estimate=shape, standard_error=se, band=(low, high),
         band_source=source, level=table.level, pvalue_inside=float(table.pvalue_inside[0]),
         pvalue_outside=float(table.pvalue_outside[0]), estimator=name, interval_method=how)
-
-
-def published_table() -> Any:
-    """The shipped DATABASE v9.1 table as a DataFrame (CC BY 4.0, (c) 2026 Tiexin Ding,
-    NPM-Weibull-public, arXiv:2605.18898; the attribution travels with every use).
-
-    Examples
-    --------
-    >>> table = published_table()
-    >>> len(table), round(float(table["k_median_o"].min()), 4)
-    (12, 1.0409)
-    """
-    import pandas as pd  # imported where used, as results.py does
-
-    with resources.files("weibull_stats").joinpath("data", "DATABASE_v9_1.csv").open("rb") as handle:
-        return pd.read_csv(handle)
-
-
-def published_band(kind: str, group: str = "all") -> tuple[float, float, int]:
-    """``(min, max, models)`` of the published per-model median ``k`` of a matrix kind.
-
-    From the shipped DATABASE v9.1 table (``weibull_stats/data/DATABASE_v9_1.csv``; CC BY
-    4.0, (c) 2026 Tiexin Ding, NPM-Weibull-public, arXiv:2605.18898), over all models or an
-    architecture group (:data:`PUBLISHED_GROUPS`), as the scan report states its bands.
-
-    Examples
-    --------
-    >>> low, high, models = published_band("o")
-    >>> round(low, 4), models
-    (1.0409, 12)
-    """
-    if kind not in PUBLISHED_KINDS:
-        raise ValueError(f"`kind` must be one of {', '.join(PUBLISHED_KINDS)}; got {kind!r}")
-    if group not in PUBLISHED_GROUPS:
-        raise ValueError(f"`group` must be one of {', '.join(PUBLISHED_GROUPS)}; got {group!r}")
-    table = published_table()
-    rows = table if group == "all" else table[table["arch"].astype(str).str.startswith(group)]
-    values = rows[f"k_median_{kind}"].dropna().to_numpy(dtype=float)
-    if values.size == 0:
-        raise ValueError(f"the published table has no {kind!r} values for group {group!r}")
-    return float(values.min()), float(values.max()), int(values.size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +325,5 @@ def adjust_pvalues(pvalues: Any, method: str = "fdr_bh", *, alpha: float = 0.05)
                            n_tests=int(finite.sum()))
 
 
-__all__ = ["PUBLISHED_GROUPS", "PUBLISHED_KINDS", "VERDICTS", "AdjustedPValues", "EquivalenceResult",
-           "EquivalenceTable", "adjust_pvalues", "equivalence", "equivalence_tests", "published_band",
-           "published_table"]
+__all__ = ["VERDICTS", "AdjustedPValues", "EquivalenceResult", "EquivalenceTable", "adjust_pvalues",
+           "equivalence", "equivalence_tests"]

@@ -2,8 +2,10 @@
 
 ``report.md`` states what was fitted (checkpoints, estimators, intervals, seed, version),
 whether the validation gate passed or was skipped, the per-kind medians of shape ``k`` and
-scale ``λ`` beside the published per-kind bands of DATABASE v9.1 (with its attribution),
-the HalfNormal anchor, a trajectory table when several steps were scanned, and the failures.
+scale ``λ`` beside the published band of each kind for the model's attention layout
+(:func:`~weibull_stats.inference.published.resolve_band`, DATABASE v9.1, with its
+attribution) and the HalfNormal anchor (fits on the published protocol only), a trajectory
+table when several steps were scanned, and the failures.
 
 The published table (``weibull_stats/data/DATABASE_v9_1.csv``) is CC BY 4.0, Copyright (c) 2026
 Tiexin Ding, from the NPM-Weibull-public repository, companion data of arXiv:2605.18898.
@@ -25,12 +27,9 @@ from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
 from weibull_stats.core.formatting import option_text
-from weibull_stats.estimators.registry import package_anchor_estimator
-from weibull_stats.inference.decisions import PUBLISHED_KINDS, published_table
+from weibull_stats.inference.published import ATTRIBUTION, LAYOUTS, NOT_COMPARABLE, resolve_band
 from weibull_stats.report.folder import read_records, read_results, read_run
 from weibull_stats.report.tables import (
-    BANDED_ESTIMATORS,
-    band_text,
     class_section,
     gof_cells,
     last_checkpoint,
@@ -38,46 +37,10 @@ from weibull_stats.report.tables import (
     matrix_notes,
     matrix_rows,
     number_text,
+    on_protocol,
 )
+from weibull_stats.scanning.decisions import attention_layout
 from weibull_stats.scanning.files import output_lock, staged_files
-
-ATTRIBUTION = (
-    "Published table: DATABASE v9.1 (`weibull_stats/data/DATABASE_v9_1.csv`), from the "
-    "`database_v9_1/` folder of the public NPM-Weibull repository (tiexinding/NPM-Weibull-public), "
-    "companion data of T. Ding, \"A Two-Parameter Weibull Framework for Diagnosing Transformer "
-    "Weight Distributions\", arXiv:2605.18898. License: CC BY 4.0, Copyright (c) 2026 Tiexin Ding."
-)
-#: Architecture groups of the published table, by its ``arch`` column.
-ARCH_GROUPS: tuple[tuple[str, str], ...] = (
-    ("MHA-separate", "separate Q/K/V (OLMo)"),
-    ("GQA", "grouped-query (Llama-3, Mistral, Qwen)"),
-    ("MHA-merged", "merged QKV (Pythia)"),
-)
-
-
-def published_bands() -> dict[str, dict[str, tuple[float, float, int]]]:
-    """``kind -> group -> (min, max, models)`` of the published per-model median ``k``.
-
-    Groups are the keys of :data:`ARCH_GROUPS` plus ``"all"``.
-    """
-    table = published_table()
-    bands: dict[str, dict[str, tuple[float, float, int]]] = {}
-    for kind in PUBLISHED_KINDS:
-        column = f"k_median_{kind}"
-        bands[kind] = {}
-        for group, _ in (("all", ""), *ARCH_GROUPS):
-            rows = table if group == "all" else table[table["arch"].astype(str).str.startswith(group)]
-            values = rows[column].dropna().to_numpy(dtype=float)
-            if values.size:
-                bands[kind][group] = (float(values.min()), float(values.max()), int(values.size))
-    return bands
-
-
-def _position(value: float, band: tuple[float, float, int] | None) -> str:
-    if band is None:
-        return ""
-    low, high, _ = band
-    return "below" if value < low else ("above" if value > high else "inside")
 
 
 def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
@@ -105,6 +68,33 @@ def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
             "k_ci_width_median": float(np.median(width)) if np.isfinite(width).any() else math.nan,
         })
     return pd.DataFrame(records)
+
+
+def kind_comparison(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """:func:`kind_summary` beside the published band of each kind for the model's attention
+    layout (:func:`~weibull_stats.inference.published.resolve_band`).
+
+    Added columns: ``layout``; ``band_low``, ``band_high``, ``band_models`` (``nan``, ``nan``,
+    0 without a band); ``band``, the band as text with its layout and number of models (or
+    "no published band for <layout> <kind>", or
+    :data:`~weibull_stats.inference.published.NOT_COMPARABLE` for a fit off the published
+    protocol); ``position`` of the median ``k`` against the band (``below``, ``inside``,
+    ``above``, or ``""`` without one).
+    """
+    summary = kind_summary(frame, estimator)
+    data = last_checkpoint(frame, estimator)
+    layout = attention_layout(data) if len(data) else "all"
+    comparable = on_protocol(data)
+    bands = [resolve_band(layout, str(kind)) for kind in summary["kind"]]
+    summary["layout"] = layout
+    summary["band_low"] = [b.low if comparable else math.nan for b in bands]
+    summary["band_high"] = [b.high if comparable else math.nan for b in bands]
+    summary["band_models"] = [b.count if comparable else 0 for b in bands]
+    summary["band"] = [b.text if comparable else NOT_COMPARABLE for b in bands]
+    summary["position"] = [
+        "" if not (comparable and b.found) else "below" if k < b.low else "above" if k > b.high else "inside"
+        for k, b in zip(summary["k_median"], bands, strict=True)]
+    return summary
 
 
 def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str
@@ -180,9 +170,9 @@ def write_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     estimators = list(dict.fromkeys(frame["estimator"])) if len(frame) else []
-    # the estimator the HalfNormal anchor k0 belongs to comes first, else the first one fitted
-    anchor = package_anchor_estimator().name
-    main = anchor if anchor in estimators else (estimators[0] if estimators else "")
+    # the first fit on the published protocol leads (trajectory, unsuffixed figures)
+    main = next((e for e in estimators if on_protocol(last_checkpoint(frame, e))),
+                estimators[0] if estimators else "")
     lines = ["# Weibull scan report", ""]
     labels = list(dict.fromkeys(frame["checkpoint"])) if len(frame) else [c.label for c in checkpoints]
     families = {c.label: detect_family(c.config, (e.name for e in c.entries)) for c in checkpoints}
@@ -223,39 +213,39 @@ def write_report(
     lines += ["", "## Per-kind medians", ""]
     lines.append(
         f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "
-        f"λ0 = {HALFNORMAL_SCALE:.10f}·σ under the middle-80% probability-plot fit. Published columns: "
-        "range over models of the per-model median k (number of models), by attention layout; the last "
-        "column places the median k against the range over all published models."
+        f"λ0 = {HALFNORMAL_SCALE:.10f}·σ under the middle-80% probability-plot fit. Published column: "
+        "the range, over the published models of the scanned model's attention layout, of the "
+        "per-model median k (layout, number of models), or none where those models lack the kind; "
+        "the last column places the median k against it. Anchor and bands belong to the published "
+        "protocol (estimator and options) and are compared with fits on it only."
     )
     lines.append("")
-    bands = published_bands()
     for estimator in estimators:
-        summary = kind_summary(frame, estimator)
-        last = frame[frame["estimator"] == estimator]["checkpoint"].iloc[-1]
-        lines += [f"### `{estimator}` — checkpoint `{last}`", ""]
-        if estimator not in BANDED_ESTIMATORS:
-            lines += ["The published bands and the anchor belong to the middle-80% probability-plot "
-                      "protocol; this estimator has its own population values, so compare with care.", ""]
+        summary = kind_comparison(frame, estimator)
         data = last_checkpoint(frame, estimator)
+        banded = on_protocol(data)
+        layout = str(summary["layout"].iloc[0]) if len(summary) else ""
+        lines += [f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`, layout {layout}", ""]
+        if not banded:
+            lines += [f"Anchor and published bands: {NOT_COMPARABLE}.", ""]
         tested = bool((data["gof_samples"].fillna(0) > 0).any())
-        headers = ["kind", "matrices", "median k", "k IQR", "k − k0", "median λ", "median R²",
-                   "median CI width (k)", *(["median AD", "p at its floor"] if tested else []),
-                   *(f"published {name}" for name, _ in ARCH_GROUPS), "vs all published"]
+        headers = ["kind", "matrices", "median k", "k IQR", *(["k − k0"] if banded else []), "median λ",
+                   "median R²", "median CI width (k)", *(["median AD", "p at its floor"] if tested else []),
+                   *([f"published {layout}", "median k vs band"] if banded else [])]
         rows = []
         for record in summary.to_dict("records"):
-            kind_bands = bands.get(str(record["kind"]), {})
             rows.append([
                 str(record["kind"]), str(record["matrices"]), number_text(record["k_median"]),
                 f"{number_text(record['k_q25'], 3)}–{number_text(record['k_q75'], 3)}",
-                f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}", f"{record['lambda_median']:.5g}",
+                *([f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}"] if banded else []),
+                f"{record['lambda_median']:.5g}",
                 number_text(record["r2_median"]), number_text(record["k_ci_width_median"]),
                 *(gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
-                *(band_text(kind_bands.get(group)) for group, _ in ARCH_GROUPS),
-                _position(record["k_median"], kind_bands.get("all")),
+                *([record["band"], record["position"]] if banded else []),
             ])
         lines += markdown_lines(headers, rows)
         lines.append("")
-    lines += ["Published groups: " + "; ".join(f"{name} = {text}" for name, text in ARCH_GROUPS) + ".",
+    lines += ["Attention layouts: " + "; ".join(f"{name} = {text}" for name, text in LAYOUTS.items()) + ".",
               "", ATTRIBUTION, ""]
 
     steps = frame[frame["step"].notna()] if len(frame) else frame
@@ -333,13 +323,6 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
     return out / "report.md"
 
 
-#: Short attribution drawn under every figure that shows the published bands.
-FIGURE_ATTRIBUTION = (
-    "Bands: range over the published models of the per-model median k, DATABASE v9.1 "
-    "(tiexinding/NPM-Weibull-public), T. Ding, arXiv:2605.18898; CC BY 4.0, (c) 2026 Tiexin Ding."
-)
-
-
 def _save(fig: Any, path: Path, formats: Sequence[str], dpi: float) -> list[Path]:
     """Save a figure in every format and release it."""
     return plotting.save_figure(fig, path, formats=formats, dpi=dpi)
@@ -358,14 +341,7 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
                  trajectory: bool, formats: Sequence[str] = plotting.DEFAULT_FORMATS,
                  dpi: float = plotting.DEFAULT_DPI, suffix: str = "") -> list[str]:
     lines = []
-    banded = estimator in BANDED_ESTIMATORS
-    bands = ({kind: groups["all"][:2] for kind, groups in published_bands().items() if "all" in groups}
-             if banded else None)
-    count = len(published_table())
-    fig = plotting.plot_scan_shape_by_layer(
-        frame, estimator=estimator, anchor=HALFNORMAL_SHAPE if banded else None, bands=bands,
-        band_label=f"published range of per-model median k ({count} models)",
-        caption=FIGURE_ATTRIBUTION if banded else "")
+    fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator)
     lines.append(_embed("k by layer", _save(fig, out / f"shape_by_layer{suffix}", formats, dpi)))
     samples = _probability_samples(frame, checkpoints, estimator)
     if samples:
@@ -382,8 +358,7 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
         lines.append(_embed("probability plots",
                             _save(fig, out / f"probability_plots{suffix}", formats, dpi)))
     if trajectory:
-        fig = plotting.plot_scan_trajectory(frame, estimator=estimator,
-                                            anchor=HALFNORMAL_SHAPE if banded else None)
+        fig = plotting.plot_scan_trajectory(frame, estimator=estimator)
         written = _save(fig, out / f"trajectory{suffix}", formats, dpi)
         lines.append(_embed("k and λ against step", written))
     return lines

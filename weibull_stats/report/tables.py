@@ -13,7 +13,9 @@ Values, embeddings and heads belong to neither. For each class :func:`class_summ
 the median ``k`` over its matrices, a distribution-free interval for that median (order
 statistics: :func:`scipy.stats.quantile_test`), and where the interval lies against the
 published band of the class: the range, over the published models of the same attention
-layout and over the class's kinds, of the per-model median ``k``. The verdict is the two
+layout and over the class's kinds present in the model, of the per-model median ``k``
+(:func:`~weibull_stats.inference.published.resolve_band`: none where the layout's models lack
+one of those kinds, and none for a fit off the published protocol). The verdict is the two
 one-sided tests at level 5%: ``inside`` when the 90% interval lies within the band,
 ``outside`` when it lies wholly outside, ``undecided`` otherwise.
 """
@@ -29,8 +31,8 @@ import pandas as pd
 from scipy.stats import quantile_test
 
 from weibull_stats.core.formatting import markdown_table, pvalue_at_floor, pvalue_text
-from weibull_stats.estimators.registry import ESTIMATORS
-from weibull_stats.inference.decisions import published_table
+from weibull_stats.inference.decisions import VERDICTS
+from weibull_stats.inference.published import NOT_COMPARABLE, PublishedBand, follows_protocol, resolve_band
 from weibull_stats.scanning.decisions import attention_layout
 
 #: The paper's classes: name, the kinds of the scan table, the published columns.
@@ -90,25 +92,31 @@ def verdict(interval: tuple[float, float], band: tuple[float, float] | None) -> 
     return "undecided"
 
 
-def class_bands(table: pd.DataFrame, group: str | None) -> dict[str, tuple[float, float, int]]:
-    """``class -> (min, max, models)`` of the published per-model median ``k`` over the
-    class's kinds, for the models whose ``arch`` starts with ``group`` (None: all)."""
-    rows = table if group is None else table[table["arch"].astype(str).str.startswith(group)]
+def class_bands(data: pd.DataFrame, layout: str) -> dict[str, PublishedBand]:
+    """``class -> band`` of the rows ``data``: the published band of ``layout`` over the
+    class's kinds that ``data`` holds (:func:`~weibull_stats.inference.published.resolve_band`),
+    for every class with matrices."""
     bands = {}
     for name, kinds, _ in CLASSES:
-        columns = [f"k_median_{kind}" for kind in kinds if f"k_median_{kind}" in rows.columns]
-        values = rows[columns].to_numpy(dtype=float)
-        present = np.isfinite(values)
-        if present.any():
-            bands[name] = (float(values[present].min()), float(values[present].max()),
-                           int(present.any(axis=1).sum()))
+        present = list(dict.fromkeys(class_rows(data, kinds)["kind"].astype(str)))
+        if present:
+            bands[name] = resolve_band(layout, present)
     return bands
 
 
-def class_summary(data: pd.DataFrame, bands: Mapping[str, tuple[float, float, int]] | None = None
-                  ) -> pd.DataFrame:
+def on_protocol(data: pd.DataFrame) -> bool:
+    """Whether every row of ``data`` is a fit on the published protocol (estimator and the
+    options in its ``options`` column), so the published bands and the anchor apply."""
+    if not len(data) or "options" not in data:
+        return False
+    pairs = data[["estimator", "options"]].astype(str).drop_duplicates().itertuples(index=False)
+    return all(follows_protocol(estimator, options) for estimator, options in pairs)
+
+
+def class_summary(data: pd.DataFrame, bands: Mapping[str, PublishedBand] | None = None) -> pd.DataFrame:
     """One row per class of the rows ``data`` (one estimator, one checkpoint): matrices,
-    median ``k``, its interval, the published band (when given) and the verdict."""
+    median ``k``, its interval, the published band (when given: its ends, models and text)
+    and the verdict (where the band exists)."""
     records = []
     for name, kinds, _ in CLASSES:
         part = class_rows(data, kinds)
@@ -120,12 +128,13 @@ def class_summary(data: pd.DataFrame, bands: Mapping[str, tuple[float, float, in
         records.append({
             "class": name, "kinds": ", ".join(dict.fromkeys(part["kind"])), "matrices": int(shapes.size),
             "k_median": float(np.median(shapes)), "k_median_low": interval[0], "k_median_high": interval[1],
-            "band_low": band[0] if band else math.nan, "band_high": band[1] if band else math.nan,
-            "band_models": band[2] if band else 0, "verdict": verdict(interval, band[:2] if band else None),
+            "band_low": band.low if band else math.nan, "band_high": band.high if band else math.nan,
+            "band_models": band.count if band else 0, "band": band.text if band else "",
+            "verdict": verdict(interval, band.bounds if band and band.found else None),
         })
     return pd.DataFrame.from_records(records, columns=[
         "class", "kinds", "matrices", "k_median", "k_median_low", "k_median_high", "band_low", "band_high",
-        "band_models", "verdict"])
+        "band_models", "band", "verdict"])
 
 
 def interval_text(low: Any, high: Any, digits: int = 4) -> str:
@@ -141,7 +150,7 @@ def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     boot = data["bootstrap_method"].astype(str).ne("").any()
     gof = (data["gof_samples"].fillna(0) > 0).any()
     r2 = data["r2"].notna().any()
-    banded = data["equivalence"].astype(str).ne("").any()
+    banded = data["equivalence"].isin(VERDICTS).any()
     headers = ["tensor", "part", "layer", "kind", "k", *(["k interval"] if intervals else []),
                *(["k bootstrap"] if boot else []), "λ", *(["λ interval"] if intervals else []),
                *(["R²"] if r2 else []), *(["AD statistic", "p-value", "adjusted p"] if gof else []),
@@ -172,21 +181,11 @@ def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 
 
 
-#: Estimators whose numbers the anchor and the published bands describe (the middle-80% protocol).
-BANDED_ESTIMATORS: tuple[str, ...] = tuple(name for name, entry in ESTIMATORS.items() if entry.paper_protocol)
-
 
 def number_text(value: Any, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return f"{float(value):.{digits}f}"
-
-
-def band_text(band: tuple[float, float, int] | None) -> str:
-    if band is None:
-        return ""
-    low, high, count = band
-    return f"[{low:.3f}, {high:.3f}] ({count})"
 
 
 def markdown_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -220,29 +219,26 @@ def class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
              "transmission = attention output and FFN. Median k over the class's matrices, with a "
              f"{MEDIAN_LEVEL:.0%} distribution-free interval for it (order statistics); the published "
              "band is the range, over the published models of the same attention layout and the "
-             "class's kinds, of the per-model median k; the verdict is the two one-sided tests at 5% "
+             "class's kinds in this model, of the per-model median k (none where those models lack "
+             "one of the kinds); the verdict is the two one-sided tests at 5% "
              "(inside: the interval lies within the band; outside: wholly beyond it; undecided: "
              "neither).", ""]
-    table = published_table()
     for estimator in estimators:
         data = last_checkpoint(frame, estimator)
-        banded = estimator in BANDED_ESTIMATORS
+        banded = on_protocol(data)
         layout = attention_layout(data)
-        summary = class_summary(data, class_bands(table, layout) if banded else None)
+        summary = class_summary(data, class_bands(data, layout) if banded else None)
         if summary.empty:
             continue
-        title = f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`"
-        lines += [title + (f", layout {layout}" if banded else ""), ""]
+        lines += [f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`, layout {layout}", ""]
         headers = ["class", "kinds", "matrices", "median k", f"{MEDIAN_LEVEL:.0%} interval",
                    *([f"published {layout}", "verdict"] if banded else [])]
         rows = [[r["class"], r["kinds"], str(r["matrices"]), number_text(r["k_median"]),
                  interval_text(r["k_median_low"], r["k_median_high"]) or "(too few matrices)",
-                 *([band_text((r["band_low"], r["band_high"], r["band_models"])) if r["band_models"] else "",
-                    r["verdict"]] if banded else [])] for r in summary.to_dict("records")]
+                 *([r["band"], r["verdict"]] if banded else [])] for r in summary.to_dict("records")]
         lines += [*markdown_lines(headers, rows), ""]
         if not banded:
-            lines += ["(The published bands belong to the middle-80% probability-plot protocol: not "
-                      "compared for this estimator.)", ""]
+            lines += [f"Published bands: {NOT_COMPARABLE}.", ""]
     return lines
 
 
@@ -268,15 +264,24 @@ def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
                      f"floor (the statistic exceeded every null sample). Adjusted p: {correction} across the "
                      f"{int(tested.sum())} matrices; **{departing} depart from the Weibull law at false "
                      f"discovery rate {fdr:g}**.")
-    verdicts = data.loc[data["equivalence"].astype(str) != "", "equivalence"]
+    verdicts = data.loc[data["equivalence"].isin(VERDICTS), "equivalence"]
     if len(verdicts):
-        counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in ("inside", "outside", "undecided"))
+        counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in VERDICTS)
         notes.append(f"Verdict: two one-sided tests at {fdr:g} of k (asymptotic standard error) against the "
                      f"published band of its kind for the model's attention layout: {counts} of "
                      f"{len(verdicts)} matrices with a published band.")
+    if data["equivalence"].eq(NOT_COMPARABLE).any():
+        notes.append(f"Verdict: {NOT_COMPARABLE}.")
+    elif len(data):
+        layout = attention_layout(data)
+        unbanded = [kind for kind in dict.fromkeys(data["kind"].astype(str))
+                    if not resolve_band(layout, kind).found]
+        if unbanded:
+            count = int(data["kind"].isin(unbanded).sum())
+            notes.append(f"No verdict for {count} matrices: {resolve_band(layout, unbanded).text}.")
     return [line for note in notes for line in (note, "")][:-1] if notes else []
 
 
-__all__ = ["BANDED_ESTIMATORS", "CLASSES", "MEDIAN_LEVEL", "attention_layout", "band_text", "class_bands",
-           "class_rows", "class_section", "class_summary", "gof_cells", "interval_text", "last_checkpoint",
-           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "verdict"]
+__all__ = ["CLASSES", "MEDIAN_LEVEL", "attention_layout", "class_bands", "class_rows", "class_section",
+           "class_summary", "gof_cells", "interval_text", "last_checkpoint", "markdown_lines", "matrix_notes",
+           "matrix_rows", "median_interval", "number_text", "on_protocol", "verdict"]

@@ -4,14 +4,16 @@ multiple-testing corrections (see :mod:`weibull_stats.inference.decisions`).
 Computed from the finished rows, per (checkpoint, estimator), so a resumed scan gives the
 same columns as an uninterrupted one:
 
-* ``equivalence``, ``equivalence_low``, ``equivalence_high``, ``equivalence_pvalue``: for an
-  estimator whose numbers the published bands describe (the middle-80% probability-plot
-  protocol, :attr:`~weibull_stats.estimators._core.Estimator.paper_protocol`), the two
-  one-sided tests of each matrix's ``k`` (with its asymptotic standard error, or the
-  bootstrap's when there is none) against the published band of its kind for the model's
-  attention layout (:func:`attention_layout`): ``inside``, ``outside`` or ``undecided`` at
-  level ``fdr``, and the TOST p-value of "outside the band". Blank for kinds without a
-  published band (embeddings, heads) and for other estimators.
+* ``equivalence``, ``equivalence_low``, ``equivalence_high``, ``equivalence_pvalue``: for a
+  fit on the published protocol (estimator and options,
+  :attr:`~weibull_stats.estimators._core.Estimator.published_protocol`), the two one-sided
+  tests of each matrix's ``k`` (with its asymptotic standard error, or the bootstrap's when
+  there is none) against the published band of its kind for the model's attention layout
+  (:func:`attention_layout`, :func:`~weibull_stats.inference.published.resolve_band`):
+  ``inside``, ``outside`` or ``undecided`` at level ``fdr``, and the TOST p-value of "outside
+  the band". Blank for kinds the layout has no published band for (embeddings, heads, and
+  e.g. a GeLU FFN beside separate Q/K/V); every row of a fit off the protocol reads
+  :data:`~weibull_stats.inference.published.NOT_COMPARABLE`.
 * ``gof_pvalue_adjusted`` and ``equivalence_pvalue_adjusted``: the p-values corrected with
   statsmodels' ``multipletests`` (``multiple_testing``, Benjamini–Hochberg by default) across
   the matrices of a checkpoint; a matrix departs from the Weibull law at false discovery rate
@@ -26,13 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from weibull_stats.estimators.registry import ESTIMATORS
-from weibull_stats.inference.decisions import (
-    PUBLISHED_KINDS,
-    adjust_pvalues,
-    equivalence_tests,
-    published_table,
-)
+from weibull_stats.inference.decisions import VERDICTS, adjust_pvalues, equivalence_tests
+from weibull_stats.inference.published import NOT_COMPARABLE, follows_protocol, resolve_band
 
 #: Columns this module fills, in table order.
 DECISION_COLUMNS: tuple[str, ...] = (
@@ -61,32 +58,20 @@ def attention_layout(data: pd.DataFrame) -> str:
     return "MHA-separate"
 
 
-def kind_bands(layout: str) -> dict[str, tuple[float, float]]:
-    """``kind -> (min, max)`` of the published per-model median ``k`` for ``layout``
-    (kinds that layout's models do not have fall back to all models)."""
-    table = published_table()
-    rows = table[table["arch"].astype(str).str.startswith(layout)]
-    bands = {}
-    for kind in PUBLISHED_KINDS:
-        values = rows[f"k_median_{kind}"].dropna().to_numpy(dtype=float)
-        if not values.size:
-            values = table[f"k_median_{kind}"].dropna().to_numpy(dtype=float)
-        if values.size:
-            bands[kind] = (float(values.min()), float(values.max()))
-    return bands
-
-
 def add_decisions(frame: pd.DataFrame, *, fdr: float = 0.05, method: str = "fdr_bh") -> pd.DataFrame:
     """``frame`` with :data:`DECISION_COLUMNS` filled, per (checkpoint, estimator).
 
     Examples
     --------
+    >>> protocol = '{"direction": "y_on_x", "plotting_position": "hazen", "trim": [0.1, 0.9]}'
     >>> rows = pd.DataFrame({"checkpoint": "c", "estimator": "probability_plot", "tensor": ["a", "b"],
     ...                      "part": "", "kind": ["o", "embedding"], "numel": 100, "shape": [1.15, 1.2],
     ...                      "shape_se": [0.001, 0.001], "bootstrap_shape_low": np.nan,
-    ...                      "bootstrap_shape_high": np.nan, "gof_pvalue": [0.01, 0.5]})
+    ...                      "bootstrap_shape_high": np.nan, "gof_pvalue": [0.01, 0.5], "options": protocol})
     >>> add_decisions(rows)[["equivalence", "gof_pvalue_adjusted"]].to_numpy().tolist()
     [['inside', 0.02], ['', 0.5]]
+    >>> add_decisions(rows.assign(options='{"trim": [0.05, 0.95]}'))["equivalence"].iloc[0]
+    'not comparable (estimator/options differ from the published protocol)'
     """
     frame = frame.copy()
     frame["gof_pvalue_adjusted"] = np.nan
@@ -97,15 +82,18 @@ def add_decisions(frame: pd.DataFrame, *, fdr: float = 0.05, method: str = "fdr_
         group = frame.loc[index]
         adjusted = adjust_pvalues(group["gof_pvalue"], method, alpha=fdr).adjusted
         frame.loc[index, "gof_pvalue_adjusted"] = adjusted
-        entry = ESTIMATORS.get(str(key[1]))  # type: ignore[index]
-        if entry is None or not entry.paper_protocol:
+        estimator = str(key[1])  # type: ignore[index]
+        on = {options: follows_protocol(estimator, options) for options in dict.fromkeys(group["options"])}
+        off = ~group["options"].map(on).to_numpy(dtype=bool)
+        frame.loc[index[off], "equivalence"] = NOT_COMPARABLE
+        if off.all():
             continue
-        bands = kind_bands(attention_layout(group))
-        missing = (np.nan, np.nan)
-        low = np.array([bands.get(kind, missing)[0] for kind in group["kind"]], dtype=float)
-        high = np.array([bands.get(kind, missing)[1] for kind in group["kind"]], dtype=float)
+        layout = attention_layout(group)
+        bands = {kind: resolve_band(layout, str(kind)) for kind in dict.fromkeys(group["kind"])}
+        low = np.array([bands[kind].low for kind in group["kind"]], dtype=float)
+        high = np.array([bands[kind].high for kind in group["kind"]], dtype=float)
         se = _shape_error(group)
-        banded = np.isfinite(low) & np.isfinite(se) & (se > 0)
+        banded = ~off & np.isfinite(low) & np.isfinite(se) & (se > 0)
         if not banded.any():
             continue
         where = index[banded]
@@ -135,10 +123,10 @@ def decision_summary(frame: pd.DataFrame, estimator: str, *, fdr: float) -> dict
     data = frame[frame["estimator"] == estimator]
     data = data[data["checkpoint"] == data["checkpoint"].iloc[-1]] if len(data) else data
     tested = data["gof_pvalue_adjusted"].notna()
-    verdicts = data.loc[data["equivalence"] != "", "equivalence"]
+    verdicts = data.loc[data["equivalence"].isin(VERDICTS), "equivalence"]
     return {"tested": int(tested.sum()), "departing": int((data["gof_pvalue_adjusted"] < fdr).sum()),
             "banded": len(verdicts), **{v: int((verdicts == v).sum())
                                             for v in ("inside", "outside", "undecided")}}
 
 
-__all__ = ["DECISION_COLUMNS", "add_decisions", "attention_layout", "decision_summary", "kind_bands"]
+__all__ = ["DECISION_COLUMNS", "add_decisions", "attention_layout", "decision_summary"]

@@ -9,6 +9,7 @@ registry entry.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -252,6 +253,8 @@ ESTIMATOR = Estimator(
     population=PROBABILITY_PLOT_POPULATION,
     asymptotic=probability_plot_asymptotic,
     label="middle-80% probability plot",
-    paper_protocol=True,
     package_anchor=True,
+    # the options of the published benchmark table (arXiv:2605.18898): middle 80%, Hazen, y on x
+    published_protocol=MappingProxyType({"trim": (0.1, 0.9), "plotting_position": "hazen",
+                                         "direction": "y_on_x"}),
 )
