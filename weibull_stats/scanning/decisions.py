@@ -10,8 +10,8 @@ same columns as an uninterrupted one:
   one-sided tests of each matrix's ``k`` (with its asymptotic standard error, or the
   bootstrap's when there is none) against the published band of its kind for the model's
   attention layout (:func:`attention_layout`): ``inside``, ``outside`` or ``undecided`` at
-  level ``fdr``, and the TOST p-value of "outside the band". Blank for kinds without a
-  published band (embeddings, heads) and for other estimators.
+  level ``equivalence_level`` (each one-sided test), and the TOST p-value of "outside the
+  band". Blank for kinds without a published band (embeddings, heads) and for other estimators.
 * ``gof_pvalue_adjusted`` and ``equivalence_pvalue_adjusted``: the p-values corrected with
   statsmodels' ``multipletests`` (``multiple_testing``, Benjamini–Hochberg by default) across
   the matrices of a checkpoint; a matrix departs from the Weibull law at false discovery rate
@@ -33,6 +33,7 @@ from weibull_stats.inference.decisions import (
     equivalence_tests,
     published_table,
 )
+from weibull_stats.scanning.settings import SETTINGS
 
 #: Columns this module fills, in table order.
 DECISION_COLUMNS: tuple[str, ...] = (
@@ -76,8 +77,14 @@ def kind_bands(layout: str) -> dict[str, tuple[float, float]]:
     return bands
 
 
-def add_decisions(frame: pd.DataFrame, *, fdr: float = 0.05, method: str = "fdr_bh") -> pd.DataFrame:
+def add_decisions(frame: pd.DataFrame, *, equivalence_level: float = SETTINGS["equivalence_level"].default,
+                  fdr: float = SETTINGS["fdr"].default, method: str = SETTINGS["multiple_testing"].default
+                  ) -> pd.DataFrame:
     """``frame`` with :data:`DECISION_COLUMNS` filled, per (checkpoint, estimator).
+
+    The verdicts are the two one-sided tests at ``equivalence_level``; the p-values are
+    adjusted with ``method``, at false discovery rate ``fdr`` (the table keeps the adjusted
+    p-values; the report counts those below ``fdr``).
 
     Examples
     --------
@@ -110,7 +117,7 @@ def add_decisions(frame: pd.DataFrame, *, fdr: float = 0.05, method: str = "fdr_
             continue
         where = index[banded]
         table = equivalence_tests(group["shape"].to_numpy(dtype=float)[banded], se[banded],
-                                  (low[banded], high[banded]), level=fdr)
+                                  (low[banded], high[banded]), level=equivalence_level)
         frame.loc[where, "equivalence"] = table.verdict
         frame.loc[where, "equivalence_low"] = low[banded]
         frame.loc[where, "equivalence_high"] = high[banded]
