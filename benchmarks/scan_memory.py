@@ -57,7 +57,7 @@ import inspect, json, resource, sys
 import pandas, pyarrow, tqdm
 import weibull_stats
 from weibull_stats.checkpoints import open_checkpoint
-from weibull_stats.scanning.plan import FIT_OPTIONS
+from weibull_stats.scanning.settings import FIT_OPTIONS
 from weibull_stats.workflow import scan
 import weibull_stats.report.markdown, weibull_stats.validation.gate
 import_seconds = time.perf_counter() - _started

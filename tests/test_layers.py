@@ -101,7 +101,7 @@ def test_workflow_checks_settings_before_the_gate(monkeypatch: pytest.MonkeyPatc
         raise AssertionError("the gate ran before the settings were checked")
 
     monkeypatch.setattr(gate, "ensure_validated", never)
-    with pytest.raises(ValueError, match=r"`bootstrap` must be a number of resamples >= 0; got -1"):
+    with pytest.raises(ValueError, match=r"`bootstrap` must be an integer >= 0; got -1"):
         ws.scan("minilm", bootstrap=-1)
     with pytest.raises(ValueError, match=r"`resume` needs `out`"):
         ws.scan("minilm", resume=True)

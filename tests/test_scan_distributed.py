@@ -34,9 +34,10 @@ from weibull_stats.scanning.distributed import (
     local_workers,
     run_task,
 )
-from weibull_stats.scanning.plan import TensorTask, check_settings
+from weibull_stats.scanning.plan import TensorTask
 from weibull_stats.scanning.run import ScanWarning
 from weibull_stats.scanning.run import scan as scan_only
+from weibull_stats.scanning.settings import check_settings
 from weibull_stats.workflow import scan
 
 scan_module = importlib.import_module("weibull_stats.scanning.run")
@@ -241,7 +242,7 @@ def test_cluster_flags_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_a_worker_of_another_version_fits_nothing(tmp_path: Path) -> None:
     folder = _checkpoint(tmp_path / "ckpt")
-    settings = check_settings([str(folder)], ["probability_plot"], 0, 0.95, False, 99, 0, 1, False)
+    settings = check_settings(paths=[str(folder)])
     task = TensorTask(0, "ckpt", str(folder), None, "h.0.mlp.c_fc.weight", "gpt2", {})
 
     def never(*args: Any) -> Any:

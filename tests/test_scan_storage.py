@@ -22,7 +22,8 @@ import weibull_stats as ws
 from weibull_stats.checkpoints import _safetensors, classify, detect_family, open_checkpoint, split_fused
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
 from weibull_stats.sample.checked import BFLOAT16
-from weibull_stats.scanning.run import FIT_OPTIONS, ScanSettings, TensorTask
+from weibull_stats.scanning.plan import TensorTask
+from weibull_stats.scanning.settings import FIT_OPTIONS, ScanSettings, check_settings
 from weibull_stats.workflow import scan
 
 scan_module = importlib.import_module("weibull_stats.scanning.run")
@@ -38,8 +39,7 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 def _settings(estimators: tuple[str, ...] = ("probability_plot",)) -> ScanSettings:
-    return ScanSettings(paths=("x",), estimators=estimators, bootstrap=0, confidence_level=0.95, gof=False,
-                        gof_samples=9, seed=0, include_vectors=False)
+    return check_settings(paths=("x",), estimators=estimators, gof_samples=9)
 
 
 def _record_samples(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ws.Sample]]:

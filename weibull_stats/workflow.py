@@ -20,7 +20,7 @@ from weibull_stats.core.progress import ProgressOption
 from weibull_stats.report.markdown import write_report
 from weibull_stats.scanning import run as scanning
 from weibull_stats.scanning.files import output_lock, staged_files
-from weibull_stats.scanning.plan import ScanSettings, check_settings
+from weibull_stats.scanning.settings import SCAN_SETTINGS, check_settings
 from weibull_stats.validation import gate as validation_gate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +38,7 @@ def scan(
     bootstrap: int = 0,
     bootstrap_method: str = "percentile",
     intervals: str = "asymptotic",
+    equivalence_level: float = 0.05,
     fdr: float = 0.05,
     multiple_testing: str = "fdr_bh",
     confidence_level: float = 0.95,
@@ -90,14 +91,20 @@ def scan(
         confidence_interval`, a few percent of the fit) in ``shape_low`` ... ``scale_high``,
         with ``shape_se``, ``log_scale_se``, ``interval_method`` and, where first-order theory
         is not to be trusted, ``interval_warning``.
+    equivalence_level : float, default 0.05
+        Level ``alpha`` of each of the two one-sided tests of the ``equivalence`` verdicts
+        against the published bands (``inside``: the ``1 - 2 alpha`` interval of ``k`` lies
+        within the band), and of the report's class verdicts; strictly between 0 and 0.5
+        (:mod:`weibull_stats.scanning.decisions`).
     fdr : float, default 0.05
-        Level of the equivalence verdicts and the false discovery rate of the adjusted
-        p-values the report counts (:mod:`weibull_stats.scanning.decisions`).
+        False discovery rate at which the report counts the matrices departing from the
+        Weibull law (adjusted goodness-of-fit p-values below it); strictly between 0 and 1.
     multiple_testing : str, default "fdr_bh"
         statsmodels ``multipletests`` method of ``gof_pvalue_adjusted`` and
         ``equivalence_pvalue_adjusted`` (Benjamini–Hochberg by default), across the matrices
         of each checkpoint and estimator.
     confidence_level : float, default 0.95
+        Coverage of the intervals (asymptotic and bootstrap), strictly between 0 and 1.
     gof : bool, default False
         Anderson–Darling goodness of fit with parametric-bootstrap p-values
         (``gof_samples`` Monte Carlo refits with the same estimator).
@@ -188,32 +195,24 @@ def scan(
     ...                                             ["layer", "kind", "family"]].to_numpy().tolist()
     (['state_dict'], [[1, 'down', 'llama']])
     """
-    names = [estimators] if isinstance(estimators, str) else list(estimators)
-    # bad settings fail before the gate spends seconds validating
-    policy = {"values": values, "zeros": zeros, "nonfinite": nonfinite}
-    check_settings(source_names(paths), names, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
-                   include_vectors, options=options, policy=policy, bootstrap_method=bootstrap_method,
-                   intervals=intervals, fdr=fdr, multiple_testing=multiple_testing)
+    given = locals()  # the keywords as called; each declared setting is one of them
+    # every setting checked once, before the gate spends seconds validating
+    settings = check_settings(**{**{s.name: given[s.name] for s in SCAN_SETTINGS},
+                                 "paths": source_names(paths)})
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
     check_device(device)
-    gate = validation_gate.ensure_validated(names, skip=skip_validation, progress=progress)
+    gate = validation_gate.ensure_validated(list(settings.estimators), skip=skip_validation,
+                                            progress=progress)
     out_dir = Path(out) if out is not None else None
     # one lock around the scan and its report: no other scan or report writes there meanwhile
     with output_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
-        frame, checkpoints = scanning.scan(
-            paths, estimators=names, options=options, **policy, bootstrap=bootstrap,
-            bootstrap_method=bootstrap_method, intervals=intervals, fdr=fdr,
-            multiple_testing=multiple_testing, confidence_level=confidence_level, gof=gof,
-            gof_samples=gof_samples, seed=seed, out=out, resume=resume, jobs=jobs, gate=gate,
-            include_vectors=include_vectors, progress=progress, warn=False, device=device,
-            client=client,
-        )
+        frame, checkpoints = scanning.scan(paths, settings, out=out, resume=resume, jobs=jobs, gate=gate,
+                                           progress=progress, warn=False, device=device, client=client)
         if out_dir is not None and report:
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all
                 write_report(staging, frame, checkpoints, errors=frame.attrs["errors"],
-                             skipped=frame.attrs["skipped"], gate=gate,
-                             settings=ScanSettings.from_dict(frame.attrs["settings"]))
+                             skipped=frame.attrs["skipped"], gate=gate, settings=settings)
     scanning.warn_failures(frame, out_dir, stacklevel=2)
     return frame
 

@@ -19,6 +19,7 @@ from weibull_stats.commands._input import load_array
 from weibull_stats.commands._options import option_help
 from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, ESTIMATORS
+from weibull_stats.scanning.settings import SETTINGS, SWITCH, Setting
 
 
 # ---------------------------------------------------------------------- value types
@@ -53,7 +54,40 @@ def confidence_level(text: str) -> float:
     return value
 
 
+def setting_type(setting: Setting) -> Any:
+    """An argparse type of a declared setting: the text parsed and checked by the setting's own
+    check; a bad value is a usage error naming the flag and stating the range."""
+
+    def parse(text: str) -> Any:
+        try:
+            return setting.checked(getattr(setting.check, "parse", str)(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {setting.requirement}; got {text}") from None
+
+    return parse
+
+
 # ---------------------------------------------------------------------- flags
+def add_setting_argument(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    """The flag of a declared setting (:mod:`weibull_stats.scanning.settings`): its default, its
+    help with the range it must lie in, its check as the argparse type."""
+    assert setting.flag is not None
+    if setting.check is SWITCH:
+        action: Any = "store_true" if not setting.default else argparse.BooleanOptionalAction
+        parser.add_argument(setting.flag, dest=setting.name, action=action, default=setting.default,
+                            help=f"{setting.help} (default: {'on' if setting.default else 'off'})")
+        return
+    choices = getattr(setting.check, "choices", ())
+    text = setting.help.replace("%", "%%")
+    if choices:
+        parser.add_argument(setting.flag, dest=setting.name, default=setting.default, choices=choices,
+                            help=f"{text} (default: %(default)s)")
+    else:
+        parser.add_argument(setting.flag, dest=setting.name, default=setting.default, metavar=setting.metavar,
+                            type=setting_type(setting),
+                            help=f"{text}; {setting.requirement} (default: %(default)s)")
+
+
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """``PATH``, ``--key`` and ``--mask`` of the one-array commands (fit, gof, bootstrap)."""
     parser.add_argument("path", metavar="PATH",
@@ -68,21 +102,10 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     """``--values``, ``--zeros`` and ``--nonfinite``: the bad-input policy, same defaults everywhere."""
-    parser.add_argument(
-        "--values", choices=VALUES_CHOICES, default=DEFAULT_POLICY["values"],
-        help="'weights' fits |w| of signed data; with 'magnitudes' a negative value is an error "
-        "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--zeros", choices=POLICY_CHOICES, default=DEFAULT_POLICY["zeros"],
-        help="zeros have no logarithm: 'omit' leaves them out and counts them in the output, "
-        "'error' refuses the data (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--nonfinite", choices=POLICY_CHOICES, default=DEFAULT_POLICY["nonfinite"],
-        help="NaN and infinite values: 'error' refuses the data, 'omit' leaves them out and "
-        "counts them in the output (default: %(default)s)",
-    )
+    choices_of = {"values": VALUES_CHOICES, "zeros": POLICY_CHOICES, "nonfinite": POLICY_CHOICES}
+    for name, choices in choices_of.items():
+        parser.add_argument(f"--{name}", choices=choices, default=DEFAULT_POLICY[name],
+                            help=f"{SETTINGS[name].help} (default: %(default)s)")
 
 
 def add_estimator_argument(parser: argparse.ArgumentParser, *, repeatable: bool) -> None:

@@ -12,8 +12,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-#: The library's argument names and the command-line words for them.
+from weibull_stats.scanning.settings import SCAN_SETTINGS
+
+#: The library's argument names and the command-line words for them (the scan's from their declaration).
 API_TO_FLAGS: Mapping[str, str] = {
+    **{setting.name: f"`{setting.flag}`" for setting in SCAN_SETTINGS if setting.flag is not None},
     "x": "the array",
     "rng": "`--seed`",
     "seed": "`--seed`",

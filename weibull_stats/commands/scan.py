@@ -13,9 +13,7 @@ from weibull_stats.commands._arguments import (
     add_option_argument,
     add_policy_arguments,
     add_progress_argument,
-    confidence_level,
-    non_negative_int,
-    positive_int,
+    add_setting_argument,
     selected_estimators,
 )
 from weibull_stats.commands._errors import CommandLineError
@@ -23,10 +21,13 @@ from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
 from weibull_stats.report.markdown import kind_summary
 from weibull_stats.scanning.distributed import cluster_client, local_workers
-from weibull_stats.scanning.plan import BOOTSTRAP_METHODS, INTERVAL_CHOICES, MULTIPLE_TESTING_METHODS
 from weibull_stats.scanning.run import ScanWarning
+from weibull_stats.scanning.settings import SCAN_SETTINGS, SETTINGS
 from weibull_stats.validation.gate import ValidationFailed
 from weibull_stats.workflow import scan
+
+#: Settings whose flags every fitting command shares (:mod:`weibull_stats.commands._arguments`).
+SHARED_SETTINGS: tuple[str, ...] = ("estimators", "options", "values", "zeros", "nonfinite")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,42 +40,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "'minilm' (the embedded all-MiniLM-L6-v2), or a Hugging Face model id (org/name) found in "
         "the local cache (HF_HUB_CACHE or HF_HOME; never downloaded; an existing path wins).",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="checkpoint(s) or cached Hugging Face id(s); several make a trajectory")
+    paths = SETTINGS["paths"]
+    parser.add_argument(paths.name, nargs="+", metavar=paths.metavar, help=paths.help)
     add_estimator_argument(parser, repeatable=True)
-    parser.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="B",
-                        help="bootstrap resamples for intervals of shape and scale; "
-                        "0: no intervals (default: %(default)s)")
-    parser.add_argument("--bootstrap-method", choices=BOOTSTRAP_METHODS, default="percentile",
-                        help="the bootstrap interval: percentile, basic, or bca (bias-corrected and "
-                        "accelerated, 50 jackknife fits more per matrix) (default: %(default)s)")
-    parser.add_argument("--intervals", choices=INTERVAL_CHOICES, default="asymptotic",
-                        help="each matrix's interval of shape and scale: its estimator's asymptotic "
-                        "interval (a few percent of the fit), or none (default: %(default)s)")
-    parser.add_argument("--fdr", type=confidence_level, default=0.05, metavar="Q",
-                        help="level of the equivalence verdicts against the published bands and the false "
-                        "discovery rate at which the report counts departures (default: %(default)s)")
-    parser.add_argument("--multiple-testing", choices=MULTIPLE_TESTING_METHODS, default="fdr_bh",
-                        help="statsmodels multipletests correction of the p-values across the matrices of a "
-                        "checkpoint; fdr_bh is Benjamini-Hochberg (default: %(default)s)")
-    parser.add_argument("--confidence-level", type=confidence_level, default=0.95, metavar="LEVEL",
-                        help="coverage of the intervals (asymptotic and bootstrap), between 0 and 1 "
-                        "(default: %(default)s)")
-    parser.add_argument("--gof", action="store_true",
-                        help="Anderson-Darling goodness of fit with parametric-bootstrap p-values "
-                        "(default: off)")
-    parser.add_argument("--gof-samples", type=positive_int, default=99, metavar="M",
-                        help="Monte Carlo samples of each --gof p-value, refitted with the same "
-                        "estimator; the smallest p-value is 1/(M+1) (default: %(default)s)")
+    for setting in SCAN_SETTINGS:  # the scan's own flags, from their one declaration
+        if setting.flag is not None and setting.name not in SHARED_SETTINGS:
+            add_setting_argument(parser, setting)
     parser.add_argument("--out", default="out/scan", metavar="DIR",
                         help="output folder (default: %(default)s)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the scan journalled in DIR (default: off, a fresh scan)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
-                        help="root seed of the bootstrap and GoF streams, one child stream per tensor; "
-                        "the same seed gives the same output bytes (default: %(default)s)")
-    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                        help="worker processes; the result does not depend on it (default: %(default)s)")
     parser.add_argument("--device", default=None, metavar="DEVICE",
                         help="read each tensor straight to this torch device (cuda, cuda:1, cpu, ...) "
                         "and reduce it there; needs torch; the numbers do not depend on it "
@@ -90,8 +65,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--skip-validation", action="store_true",
                         help="fit without the validation gate, recorded in every row and the report "
                         "(default: off)")
-    parser.add_argument("--include-vectors", action="store_true",
-                        help="also fit 1-D tensors (biases, norms) (default: off)")
     add_progress_argument(parser)
     add_option_argument(parser)
     add_policy_arguments(parser)
@@ -115,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if distributed and args.jobs != 1:
         raise CommandLineError(f"--jobs {args.jobs} with --{'scheduler' if args.scheduler else 'cluster'}: "
                                "the cluster's workers do the work; give one or the other")
+    settings = {s.name: getattr(args, s.name) for s in SCAN_SETTINGS
+                if s.flag is not None and s.name not in SHARED_SETTINGS}
     out = Path(args.out)
     try:
         with (cluster_client(scheduler=args.scheduler, cluster=args.cluster) if distributed
@@ -122,13 +97,9 @@ def run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always", ScanWarning)
             frame = scan(
                 args.paths, estimators=estimators, options=options, values=args.values, zeros=args.zeros,
-                nonfinite=args.nonfinite, bootstrap=args.bootstrap,
-                bootstrap_method=args.bootstrap_method, intervals=args.intervals, fdr=args.fdr,
-                multiple_testing=args.multiple_testing,
-                confidence_level=args.confidence_level, gof=args.gof, gof_samples=args.gof_samples,
-                seed=args.seed, out=out, resume=args.resume, jobs=args.jobs,
-                skip_validation=args.skip_validation, include_vectors=args.include_vectors,
-                progress=args.progress, device=args.device, client=client,
+                nonfinite=args.nonfinite, **settings, out=out, resume=args.resume,
+                skip_validation=args.skip_validation, progress=args.progress, device=args.device,
+                client=client,
             )
     except ValidationFailed as exc:
         sys.stderr.write(f"weibull-stats scan: validation gate failed: {exc}\n")

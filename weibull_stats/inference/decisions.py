@@ -314,7 +314,7 @@ def adjust_pvalues(pvalues: Any, method: str = "fdr_bh", *, alpha: float = 0.05)
     finite = np.isfinite(p)
     if np.any((p[finite] < 0) | (p[finite] > 1)):
         raise ValueError("`pvalues` must lie in [0, 1]")
-    alpha = _check_alpha(alpha)
+    alpha = check_between(alpha, "alpha")
     adjusted = np.full(p.shape, np.nan)
     rejected = np.zeros(p.shape, dtype=bool)
     if finite.any():

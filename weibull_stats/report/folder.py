@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import types
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from weibull_stats.scanning.output import COLUMNS
-from weibull_stats.scanning.plan import ScanSettings, check_settings
+from weibull_stats.scanning.settings import ScanSettings, read_settings
 
 #: Fields of the gate record the report reads.
 GATE_KEYS: tuple[str, ...] = ("skipped", "estimators", "source", "package_version")
@@ -42,8 +43,18 @@ def read_results(path: Path) -> pd.DataFrame:
     return frame
 
 
+class EarlierRunWarning(UserWarning):
+    """A ``run.json`` of an earlier version lacks settings; the report states what stood in."""
+
+
 def read_run(path: Path) -> tuple[ScanSettings, types.SimpleNamespace]:
-    """The checked settings and the gate record (as attributes) of a scan's ``run.json``."""
+    """The checked settings and the gate record (as attributes) of a scan's ``run.json``.
+
+    Every recorded setting is read (:func:`~weibull_stats.scanning.settings.read_settings`),
+    so the report states what the scan used. A record of an earlier version that lacks
+    some is read with their declared defaults (``equivalence_level``: its ``fdr``), with an
+    :class:`EarlierRunWarning` naming them.
+    """
     try:
         run = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -55,11 +66,12 @@ def read_run(path: Path) -> tuple[ScanSettings, types.SimpleNamespace]:
     if lacking:
         raise ValueError(f"{path}: corrupt run record (`gate` lacks {', '.join(lacking)})")
     try:
-        raw = ScanSettings.from_dict(run["settings"])
-        settings = check_settings(list(raw.paths), raw.estimators, raw.bootstrap, raw.confidence_level,
-                                  raw.gof, raw.gof_samples, raw.seed, 1, raw.include_vectors)
+        settings, notes = read_settings(run["settings"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: corrupt run record (settings: {_one_line(exc)})") from None
+    if notes:
+        warnings.warn(f"{path}: written by an earlier weibull-stats, without some settings; the report "
+                      f"states {', '.join(notes)}", EarlierRunWarning, stacklevel=2)
     return settings, types.SimpleNamespace(**run["gate"])
 
 
@@ -74,4 +86,4 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in table.to_dict("records")]
 
 
-__all__ = ["GATE_KEYS", "read_records", "read_results", "read_run"]
+__all__ = ["GATE_KEYS", "EarlierRunWarning", "read_records", "read_results", "read_run"]

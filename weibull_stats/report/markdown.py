@@ -38,9 +38,11 @@ from weibull_stats.report.tables import (
     matrix_rows,
     number_text,
     on_protocol,
+    tost_text,
 )
 from weibull_stats.scanning.decisions import attention_layout
 from weibull_stats.scanning.files import output_lock, staged_files
+from weibull_stats.scanning.settings import SETTINGS
 
 
 def kind_summary(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
@@ -175,7 +177,9 @@ def write_report(
                 estimators[0] if estimators else "")
     lines = ["# Weibull scan report", ""]
     labels = list(dict.fromkeys(frame["checkpoint"])) if len(frame) else [c.label for c in checkpoints]
+    # the table's own family column first: the report does not depend on the checkpoints still being there
     families = {c.label: detect_family(c.config, (e.name for e in c.entries)) for c in checkpoints}
+    families.update(zip(frame["checkpoint"], frame["family"], strict=True) if len(frame) else ())
     lines.append("- Checkpoints: " + ", ".join(f"`{lab}` ({families.get(lab, '?')})" for lab in labels))
     lines.append(f"- Estimators: {', '.join(estimators) or 'none'}")
     if settings is not None:
@@ -198,6 +202,10 @@ def write_report(
                if settings.gof else "none")
         lines.append(f"- Intervals: {boot}; goodness of fit: {gof}; seed {settings.seed} "
                      "(per-matrix seeds in column `seed`)")
+        lines.append(f"- Decisions: verdicts against the published bands by the "
+                     f"{tost_text(settings.equivalence_level)}; departures from the Weibull law counted at "
+                     f"false discovery rate {settings.fdr:g} ({settings.multiple_testing})")
+        lines.append(f"- Settings as `weibull-stats scan` flags: `{settings.flags()}`")
     version = str(frame["package_version"].iloc[0]) if len(frame) else ""
     lines.append(f"- weibull-stats {version}; {len(frame)} rows, {len(errors)} failures, "
                  f"{len(skipped)} tensors skipped (non-floating or 1-D; see `skipped.csv`)")
@@ -209,7 +217,8 @@ def write_report(
         lines.append(f"- Validation gate: passed for {', '.join(gate.estimators)} "
                      f"(source: {gate.source}, package {gate.package_version})"
                      + (f"; {note}" if note else ""))
-    lines += ["", *class_section(frame, estimators)]
+    alpha = settings.equivalence_level if settings is not None else SETTINGS["equivalence_level"].default
+    lines += ["", *class_section(frame, estimators, equivalence_level=alpha)]
     lines += ["", "## Per-kind medians", ""]
     lines.append(
         f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "

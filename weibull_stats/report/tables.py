@@ -16,8 +16,9 @@ published band of the class: the range, over the published models of the same at
 layout and over the class's kinds present in the model, of the per-model median ``k``
 (:func:`~weibull_stats.inference.published.resolve_band`: none where the layout's models lack
 one of those kinds, and none for a fit off the published protocol). The verdict is the two
-one-sided tests at level 5%: ``inside`` when the 90% interval lies within the band,
-``outside`` when it lies wholly outside, ``undecided`` otherwise.
+one-sided tests at the scan's ``equivalence_level`` ``alpha`` (0.05 by default): ``inside``
+when the ``1 - 2 alpha`` interval (90%) lies within the band, ``outside`` when it lies
+wholly outside, ``undecided`` otherwise.
 """
 
 from __future__ import annotations
@@ -34,14 +35,31 @@ from weibull_stats.core.formatting import markdown_table, pvalue_at_floor, pvalu
 from weibull_stats.inference.decisions import VERDICTS
 from weibull_stats.inference.published import NOT_COMPARABLE, PublishedBand, follows_protocol, resolve_band
 from weibull_stats.scanning.decisions import attention_layout
+from weibull_stats.scanning.settings import SETTINGS
 
 #: The paper's classes: name, the kinds of the scan table, the published columns.
 CLASSES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("selection", ("q", "k", "qkv"), "attention query and key (fused QKV where merged)"),
     ("transmission", ("o", "ffn_in", "ffn_out", "gate", "up", "down"), "attention output and FFN"),
 )
-#: Coverage of the interval of the median k; its ends decide the 5% equivalence test.
-MEDIAN_LEVEL = 0.90
+#: Coverage of the interval of the median k at the default equivalence level (its ends decide the test).
+MEDIAN_LEVEL = 1.0 - 2.0 * SETTINGS["equivalence_level"].default
+
+
+def tost_text(level: float) -> str:
+    """The report's one name of its equivalence test at ``level`` (each one-sided test).
+
+    Examples
+    --------
+    >>> tost_text(0.05), coverage_text(0.05)
+    ('two one-sided tests at level 0.05', '90%')
+    """
+    return f"two one-sided tests at level {level:g}"
+
+
+def coverage_text(level: float) -> str:
+    """The coverage ``1 - 2 level`` of the interval that decides the tests at ``level``, in percent."""
+    return f"{(1.0 - 2.0 * level) * 100:g}%"
 
 
 def class_rows(data: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:
@@ -113,17 +131,19 @@ def on_protocol(data: pd.DataFrame) -> bool:
     return all(follows_protocol(estimator, options) for estimator, options in pairs)
 
 
-def class_summary(data: pd.DataFrame, bands: Mapping[str, PublishedBand] | None = None) -> pd.DataFrame:
+def class_summary(data: pd.DataFrame, bands: Mapping[str, PublishedBand] | None = None, *,
+                  equivalence_level: float = SETTINGS["equivalence_level"].default) -> pd.DataFrame:
     """One row per class of the rows ``data`` (one estimator, one checkpoint): matrices,
-    median ``k``, its interval, the published band (when given: its ends, models and text)
-    and the verdict (where the band exists)."""
+    median ``k``, its ``1 - 2 equivalence_level`` interval, the published band (when given:
+    its ends, models and text) and the verdict (the two one-sided tests at
+    ``equivalence_level``, where the band exists)."""
     records = []
     for name, kinds, _ in CLASSES:
         part = class_rows(data, kinds)
         shapes = part["shape"].to_numpy(dtype=float)
         if not shapes.size:
             continue
-        interval = median_interval(shapes)
+        interval = median_interval(shapes, 1.0 - 2.0 * equivalence_level)
         band = bands.get(name) if bands else None
         records.append({
             "class": name, "kinds": ", ".join(dict.fromkeys(part["kind"])), "matrices": int(shapes.size),
@@ -210,28 +230,32 @@ def gof_cells(data: pd.DataFrame) -> list[str]:
     return [f"{float(tested['gof_statistic'].median()):.4g}", f"{at_floor}/{len(tested)} {floor}"]
 
 
-def class_section(frame: pd.DataFrame, estimators: Sequence[str]) -> list[str]:
-    """The model-level summary in the paper's classes (:mod:`weibull_stats.report.tables`)."""
+def class_section(frame: pd.DataFrame, estimators: Sequence[str], *,
+                  equivalence_level: float = SETTINGS["equivalence_level"].default) -> list[str]:
+    """The model-level summary in the paper's classes (:mod:`weibull_stats.report.tables`),
+    its verdicts the two one-sided tests at ``equivalence_level``."""
     if not len(frame):
         return []
+    coverage = coverage_text(equivalence_level)
     lines = ["## Model-level summary", "",
              "The paper's classes: selection = attention query and key (fused QKV where merged); "
-             "transmission = attention output and FFN. Median k over the class's matrices, with a "
-             f"{MEDIAN_LEVEL:.0%} distribution-free interval for it (order statistics); the published "
+             "transmission = attention output and FFN. Median k over the class's matrices, with its "
+             f"{coverage} distribution-free interval for it (order statistics); the published "
              "band is the range, over the published models of the same attention layout and the "
              "class's kinds in this model, of the per-model median k (none where those models lack "
-             "one of the kinds); the verdict is the two one-sided tests at 5% "
-             "(inside: the interval lies within the band; outside: wholly beyond it; undecided: "
+             f"one of the kinds); the verdict is the {tost_text(equivalence_level)} "
+             f"(inside: the {coverage} interval lies within the band; outside: wholly beyond it; undecided: "
              "neither).", ""]
     for estimator in estimators:
         data = last_checkpoint(frame, estimator)
         banded = on_protocol(data)
         layout = attention_layout(data)
-        summary = class_summary(data, class_bands(data, layout) if banded else None)
+        summary = class_summary(data, class_bands(data, layout) if banded else None,
+                                equivalence_level=equivalence_level)
         if summary.empty:
             continue
         lines += [f"### `{estimator}` — checkpoint `{data['checkpoint'].iloc[0]}`, layout {layout}", ""]
-        headers = ["class", "kinds", "matrices", "median k", f"{MEDIAN_LEVEL:.0%} interval",
+        headers = ["class", "kinds", "matrices", "median k", f"{coverage} interval",
                    *([f"published {layout}", "verdict"] if banded else [])]
         rows = [[r["class"], r["kinds"], str(r["matrices"]), number_text(r["k_median"]),
                  interval_text(r["k_median_low"], r["k_median_high"]) or "(too few matrices)",
@@ -255,8 +279,8 @@ def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
     if methods:
         notes.append(f"k bootstrap: {level} {', '.join(methods)} bootstrap "
                      f"({int(data['n_resamples'].max())} resamples).")
-    fdr = settings.fdr if settings is not None else 0.05
-    correction = settings.multiple_testing if settings is not None else "fdr_bh"
+    fdr, correction, alpha = (getattr(settings, name, SETTINGS[name].default)
+                              for name in ("fdr", "multiple_testing", "equivalence_level"))
     if (data["gof_samples"].fillna(0) > 0).any():
         tested = data["gof_pvalue_adjusted"].notna()
         departing = int((data["gof_pvalue_adjusted"] < fdr).sum())
@@ -267,7 +291,7 @@ def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
     verdicts = data.loc[data["equivalence"].isin(VERDICTS), "equivalence"]
     if len(verdicts):
         counts = ", ".join(f"{int((verdicts == v).sum())} {v}" for v in VERDICTS)
-        notes.append(f"Verdict: two one-sided tests at {fdr:g} of k (asymptotic standard error) against the "
+        notes.append(f"Verdict: {tost_text(alpha)} of k (asymptotic standard error) against the "
                      f"published band of its kind for the model's attention layout: {counts} of "
                      f"{len(verdicts)} matrices with a published band.")
     if data["equivalence"].eq(NOT_COMPARABLE).any():
@@ -283,5 +307,6 @@ def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
 
 
 __all__ = ["CLASSES", "MEDIAN_LEVEL", "attention_layout", "class_bands", "class_rows", "class_section",
-           "class_summary", "gof_cells", "interval_text", "last_checkpoint", "markdown_lines", "matrix_notes",
-           "matrix_rows", "median_interval", "number_text", "on_protocol", "verdict"]
+           "class_summary", "coverage_text", "gof_cells", "interval_text", "last_checkpoint",
+           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "on_protocol",
+           "tost_text", "verdict"]

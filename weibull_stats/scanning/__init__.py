@@ -1,4 +1,4 @@
-"""Scans of checkpoints: plan, journal, one tensor's fit, outputs, decisions, Dask.
+"""Scans of checkpoints: settings, plan, journal, one tensor's fit, outputs, decisions, Dask.
 
 Imports checkpoints, inference and the layers below them.
 """

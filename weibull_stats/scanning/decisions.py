@@ -10,7 +10,8 @@ same columns as an uninterrupted one:
   tests of each matrix's ``k`` (with its asymptotic standard error, or the bootstrap's when
   there is none) against the published band of its kind for the model's attention layout
   (:func:`attention_layout`, :func:`~weibull_stats.inference.published.resolve_band`):
-  ``inside``, ``outside`` or ``undecided`` at level ``fdr``, and the TOST p-value of "outside
+  ``inside``, ``outside`` or ``undecided`` at level ``equivalence_level`` (each one-sided
+  test), and the TOST p-value of "outside
   the band". Blank for kinds the layout has no published band for (embeddings, heads, and
   e.g. a GeLU FFN beside separate Q/K/V); every row of a fit off the protocol reads
   :data:`~weibull_stats.inference.published.NOT_COMPARABLE`.
@@ -30,6 +31,7 @@ from scipy.special import ndtri
 
 from weibull_stats.inference.decisions import VERDICTS, adjust_pvalues, equivalence_tests
 from weibull_stats.inference.published import NOT_COMPARABLE, follows_protocol, resolve_band
+from weibull_stats.scanning.settings import SETTINGS
 
 #: Columns this module fills, in table order.
 DECISION_COLUMNS: tuple[str, ...] = (
@@ -58,8 +60,14 @@ def attention_layout(data: pd.DataFrame) -> str:
     return "MHA-separate"
 
 
-def add_decisions(frame: pd.DataFrame, *, fdr: float = 0.05, method: str = "fdr_bh") -> pd.DataFrame:
+def add_decisions(frame: pd.DataFrame, *, equivalence_level: float = SETTINGS["equivalence_level"].default,
+                  fdr: float = SETTINGS["fdr"].default, method: str = SETTINGS["multiple_testing"].default
+                  ) -> pd.DataFrame:
     """``frame`` with :data:`DECISION_COLUMNS` filled, per (checkpoint, estimator).
+
+    The verdicts are the two one-sided tests at ``equivalence_level``; the p-values are
+    adjusted with ``method``, at false discovery rate ``fdr`` (the table keeps the adjusted
+    p-values; the report counts those below ``fdr``).
 
     Examples
     --------
@@ -98,7 +106,7 @@ def add_decisions(frame: pd.DataFrame, *, fdr: float = 0.05, method: str = "fdr_
             continue
         where = index[banded]
         table = equivalence_tests(group["shape"].to_numpy(dtype=float)[banded], se[banded],
-                                  (low[banded], high[banded]), level=fdr)
+                                  (low[banded], high[banded]), level=equivalence_level)
         frame.loc[where, "equivalence"] = table.verdict
         frame.loc[where, "equivalence_low"] = low[banded]
         frame.loc[where, "equivalence_high"] = high[banded]

@@ -53,7 +53,8 @@ from typing import Any
 from weibull_stats._version import __version__
 from weibull_stats.checkpoints import Checkpoint
 from weibull_stats.checkpoints.sources import MemoryCheckpoint
-from weibull_stats.scanning.plan import ScanSettings, TensorTask, error_record
+from weibull_stats.scanning.plan import TensorTask, error_record
+from weibull_stats.scanning.settings import ScanSettings
 
 #: The prefix of every task key (Dask groups tasks and learns their durations by it).
 KEY_PREFIX = "weibull_stats_fit"

@@ -13,7 +13,7 @@ from weibull_stats.inference.bootstrap import bootstrap
 from weibull_stats.inference.confidence import UnreliableIntervalWarning, confidence_interval
 from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.sample.checked import Sample
-from weibull_stats.scanning.plan import ScanSettings
+from weibull_stats.scanning.settings import ScanSettings
 
 
 def _float(value: Any) -> float:

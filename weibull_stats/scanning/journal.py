@@ -4,7 +4,7 @@
 hex digits of the SHA-256 of the line's other fields, as sorted JSON):
 
 * line 1, ``{"type": "header", "format", "package_version", "settings", "files", "check"}``:
-  the scan's settings (:class:`~weibull_stats.scanning.plan.ScanSettings`) and the fingerprint of
+  the scan's settings (:class:`~weibull_stats.scanning.settings.ScanSettings`) and the fingerprint of
   every checkpoint file (:func:`weibull_stats.scanning.files.fingerprint`);
 * ``{"type": "row", "row": {...}, "check"}``: one finished result row;
 * ``{"type": "error", "error": {...}, "check"}``: one failure (a failed unit is retried on resume).
@@ -32,7 +32,8 @@ from weibull_stats.checkpoints import classify
 from weibull_stats.scanning.decisions import DECISION_COLUMNS
 from weibull_stats.scanning.files import atomic_path, check_fingerprints, shown
 from weibull_stats.scanning.output import COLUMNS
-from weibull_stats.scanning.plan import ScanSettings, TensorTask
+from weibull_stats.scanning.plan import TensorTask
+from weibull_stats.scanning.settings import ScanSettings
 
 JOURNAL = "journal.jsonl"
 #: Version of the journal's line format.

@@ -23,7 +23,8 @@ from weibull_stats.core.formatting import jsonable
 from weibull_stats.estimators.results import FIT_COLUMNS, INTERVAL_COLUMNS, PROVENANCE_COLUMNS
 from weibull_stats.scanning.decisions import DECISION_COLUMNS, add_decisions
 from weibull_stats.scanning.files import atomic_path, atomic_write_text
-from weibull_stats.scanning.plan import PART_ORDER, ScanSettings, TensorTask
+from weibull_stats.scanning.plan import PART_ORDER, TensorTask
+from weibull_stats.scanning.settings import ScanSettings
 
 #: Where a row's matrix lives and what it is.
 LOCATION_COLUMNS: tuple[str, ...] = (
@@ -61,7 +62,8 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], setti
     integer = ("step", "layer", "rows", "cols", "numel", "n", "n_used", "zeros", "n_resamples", "gof_samples")
     for column in integer:
         frame[column] = frame[column].astype("Int64")
-    frame = add_decisions(frame, fdr=settings.fdr, method=settings.multiple_testing)
+    frame = add_decisions(frame, equivalence_level=settings.equivalence_level, fdr=settings.fdr,
+                          method=settings.multiple_testing)
     for column in ("shape", "scale", "shape_low", "shape_high", "scale_low", "scale_high",
                    "confidence_level", "shape_se", "log_scale_se", "bootstrap_shape_low",
                    "bootstrap_shape_high", "bootstrap_scale_low", "bootstrap_scale_high", "r2",

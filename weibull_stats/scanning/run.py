@@ -28,7 +28,8 @@ Files written to ``out``
     Locked while a scan writes (:func:`weibull_stats.scanning.files.output_lock`).
 
 Tables and run record are written atomically by :mod:`weibull_stats.scanning.output`; the
-settings, tasks and per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scanning.plan`;
+settings are declared and checked in :mod:`weibull_stats.scanning.settings`; the tasks and
+per-tensor seeds (:func:`tensor_seed`) are in :mod:`weibull_stats.scanning.plan`;
 one tensor's read and fit in :mod:`weibull_stats.scanning.tensor`; the decisions across matrices
 (equivalence, adjusted p-values) in :mod:`weibull_stats.scanning.decisions`; the Dask route in
 :mod:`weibull_stats.scanning.distributed`.
@@ -39,7 +40,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -62,15 +63,8 @@ from weibull_stats.scanning.output import (
     write_run,
     write_tables,
 )
-from weibull_stats.scanning.plan import (
-    FIT_OPTIONS,
-    PART_ORDER,
-    ScanSettings,
-    TensorTask,
-    check_settings,
-    plan_tasks,
-    tensor_seed,
-)
+from weibull_stats.scanning.plan import PART_ORDER, TensorTask, plan_tasks, tensor_seed
+from weibull_stats.scanning.settings import FIT_OPTIONS, SETTINGS, ScanSettings, check_settings
 from weibull_stats.scanning.tensor import (
     TaskTicker,
     drain,
@@ -92,30 +86,17 @@ class ScanWarning(UserWarning):
 # ---------------------------------------------------------------------- the scan
 def scan(
     paths: Any,
+    settings: ScanSettings | None = None,
     *,
-    estimators: str | Sequence[str] = ("probability_plot",),
-    options: Mapping[str, Any] | None = None,
-    values: str = "weights",
-    zeros: str = "omit",
-    nonfinite: str = "error",
-    bootstrap: int = 0,
-    bootstrap_method: str = "percentile",
-    intervals: str = "asymptotic",
-    fdr: float = 0.05,
-    multiple_testing: str = "fdr_bh",
-    confidence_level: float = 0.95,
-    gof: bool = False,
-    gof_samples: int = 99,
-    seed: int = 0,
     out: str | Path | None = None,
     resume: bool = False,
     jobs: int = 1,
     gate: Any = None,
-    include_vectors: bool = False,
     progress: ProgressOption = None,
     warn: bool = True,
     device: str | None = None,
     client: Any = None,
+    **given: Any,
 ) -> tuple[pd.DataFrame, list[Checkpoint]]:
     """Fit every weight matrix of one or more checkpoints, behind a gate already decided.
 
@@ -124,12 +105,18 @@ def scan(
 
     Parameters
     ----------
-    paths, estimators, options, values, zeros, nonfinite, bootstrap, bootstrap_method, intervals
-        As :func:`weibull_stats.scan`, which documents every one of them once.
-    fdr, multiple_testing, confidence_level, gof, gof_samples, seed, out, resume, jobs
+    paths
         As :func:`weibull_stats.scan`.
-    include_vectors, progress, device, client
+    settings : ScanSettings, optional
+        The settings, checked (:func:`~weibull_stats.scanning.settings.check_settings`, as
+        :func:`weibull_stats.scan` does before its gate). Without it, the keywords ``given``
+        are checked here.
+    out, resume, jobs, progress, device, client
         As :func:`weibull_stats.scan`.
+    **given
+        Without ``settings``: any setting of
+        :data:`~weibull_stats.scanning.settings.SCAN_SETTINGS` (``estimators``, ``bootstrap``,
+        ``fdr``, ...), as :func:`weibull_stats.scan` documents them.
     gate : object, optional
         The validation-gate record (a :class:`~weibull_stats.validation.GateRecord`: attributes
         ``validated`` and ``skipped``, method ``to_dict``); None means validation was skipped.
@@ -179,11 +166,12 @@ def scan(
     >>> table.loc[table["kind"] == "q", ["layer", "rows", "cols"]].to_numpy().tolist()
     [[0, 16, 16], [1, 16, 16]]
     """
-    settings = check_settings(
-        source_names(paths), estimators, bootstrap, confidence_level, gof, gof_samples, seed, jobs,
-        include_vectors, options=options, policy={"values": values, "zeros": zeros, "nonfinite": nonfinite},
-        bootstrap_method=bootstrap_method, intervals=intervals, fdr=fdr, multiple_testing=multiple_testing,
-    )
+    if settings is None:
+        settings = check_settings(paths=source_names(paths), jobs=jobs, **given)
+    elif given:
+        raise TypeError(f"give `settings` or the settings by keyword, not both (got {', '.join(given)})")
+    else:
+        jobs = SETTINGS["jobs"].checked(jobs)  # not a recorded setting: checked here too
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
     device = check_device(device)

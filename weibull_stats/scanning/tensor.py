@@ -23,8 +23,9 @@ from weibull_stats.core.progress import QueueTicker, Ticker
 from weibull_stats.sample.checked import as_sample
 from weibull_stats.scanning.fit import fit_unit as _fit_unit
 from weibull_stats.scanning.fit import unit_cost
-from weibull_stats.scanning.plan import ScanSettings, TensorTask, tensor_seed
+from weibull_stats.scanning.plan import TensorTask, tensor_seed
 from weibull_stats.scanning.plan import error_record as _error
+from weibull_stats.scanning.settings import ScanSettings
 
 #: The checkpoint this process holds open, by (path, label).
 _OPEN: dict[tuple[str, str], Checkpoint] = {}
