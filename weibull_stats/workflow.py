@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from weibull_stats.checkpoints import source_names
 from weibull_stats.checkpoints.devices import check_device
+from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.core.progress import ProgressOption
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.report.markdown import write_report
 from weibull_stats.scanning import run as scanning
 from weibull_stats.scanning.files import output_lock, staged_files
@@ -30,11 +32,11 @@ if TYPE_CHECKING:  # pragma: no cover
 def scan(
     paths: Any,
     *,
-    estimators: str | Sequence[str] = ("probability_plot",),
+    estimators: str | Sequence[str] = (DEFAULT_ESTIMATOR,),
     options: Mapping[str, Any] | None = None,
-    values: str = "weights",
-    zeros: str = "omit",
-    nonfinite: str = "error",
+    values: str = DEFAULT_POLICY["values"],
+    zeros: str = DEFAULT_POLICY["zeros"],
+    nonfinite: str = DEFAULT_POLICY["nonfinite"],
     bootstrap: int = 0,
     bootstrap_method: str = "percentile",
     intervals: str = "asymptotic",

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.core.formatting import option_text
-from weibull_stats.core.options import POLICY_CHOICES, VALUES_CHOICES
-from weibull_stats.estimators.registry import get_estimator, options_by_estimator
+from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, get_estimator, options_by_estimator
 
 #: Bootstrap intervals a scan can compute (as :func:`weibull_stats.bootstrap`'s ``method``).
 BOOTSTRAP_METHODS: tuple[str, ...] = ("percentile", "basic", "bca")
@@ -213,16 +213,16 @@ class Setting:
 SCAN_SETTINGS: tuple[Setting, ...] = (
     Setting("paths", REQUIRED, _paths,
             "checkpoint(s) or cached Hugging Face id(s); several make a trajectory", None, "PATH"),
-    Setting("estimators", ("probability_plot",), _estimators,
+    Setting("estimators", (DEFAULT_ESTIMATOR,), _estimators,
             "registered estimator, or 'all'; every matrix is fitted with each", "--estimator", "NAME"),
     Setting("options", None, _options_later,
             "estimator options, each to every chosen estimator that takes it", "--option", "NAME=VALUE"),
-    Setting("values", "weights", one_of(VALUES_CHOICES),
+    Setting("values", DEFAULT_POLICY["values"], one_of(VALUES_CHOICES),
             "'weights' fits |w| of signed data; with 'magnitudes' a negative value is an error", "--values"),
-    Setting("zeros", "omit", one_of(POLICY_CHOICES),
+    Setting("zeros", DEFAULT_POLICY["zeros"], one_of(POLICY_CHOICES),
             "zeros have no logarithm: 'omit' leaves them out and counts them in the output, 'error' "
             "refuses the data", "--zeros"),
-    Setting("nonfinite", "error", one_of(POLICY_CHOICES),
+    Setting("nonfinite", DEFAULT_POLICY["nonfinite"], one_of(POLICY_CHOICES),
             "NaN and infinite values: 'error' refuses the data, 'omit' leaves them out and counts them "
             "in the output", "--nonfinite"),
     Setting("bootstrap", 0, integer(0), "bootstrap resamples for intervals of shape and scale; 0: none",
