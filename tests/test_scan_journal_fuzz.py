@@ -41,6 +41,7 @@ class Case:
         scan(self.checkpoint, out=reference)
         self.tables = {name: (reference / name).read_bytes() for name in TABLES}
         self.files = {name: (reference / name).read_bytes() for name in FILES}
+        self.manifest = (reference / "manifest.json").read_bytes()  # what makes the folder a scan's
         self.root = root
 
 
@@ -148,6 +149,7 @@ def _outcome(case: Case, plan: list[tuple[str, tuple[Any, ...]]]) -> str:
         for name, data in contents.items():
             if data is not None:
                 (out / name).write_bytes(data)
+        (out / "manifest.json").write_bytes(case.manifest)
         try:
             scan(case.checkpoint, out=out, resume=True)
         except (ValueError, OSError) as exc:

@@ -204,9 +204,10 @@ def test_the_lock_is_reentrant_in_one_process(tmp_path: Path) -> None:
     folder = _checkpoint(tmp_path / "ckpt")
     with output_lock(tmp_path / "out"):
         scan_only(str(folder), out=tmp_path / "out")  # the workflow holds it around scan and report
+        assert json.loads((tmp_path / "out" / "scan.lock").read_text())["pid"] == os.getpid()
     with output_lock(tmp_path / "out"):
-        pass
-    assert json.loads((tmp_path / "out" / "scan.lock").read_text())["pid"] == os.getpid()
+        assert json.loads((tmp_path / "out" / "scan.lock").read_text())["pid"] == os.getpid()
+    assert not (tmp_path / "out" / "scan.lock").exists()  # removed when the lock is let go
 
 
 # -------------------------------------------------------------- 3: settings, atomic writes, stale files
@@ -236,7 +237,7 @@ def test_fresh_run_in_a_used_folder_removes_the_earlier_outputs(tmp_path: Path,
     assert outputs <= {p.name for p in out.iterdir()}
     _interrupted(folder, out, monkeypatch, seed=7)
     left = {p.name for p in out.iterdir()}
-    assert left == {"journal.jsonl", "run.json", "scan.lock"}
+    assert left == {"journal.jsonl", "run.json", "manifest.json"}
     assert json.loads((out / "run.json").read_text())["settings"]["seed"] == 7
 
 

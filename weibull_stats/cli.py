@@ -15,7 +15,9 @@ the traceback and the warnings' own format instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 import traceback
 import warnings
@@ -79,16 +81,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in getattr(args, "deprecations", []):
             warnings.warn(note, CommandLineWarning, stacklevel=1)
         try:
-            return int(args.handler(args))
+            status = int(args.handler(args))
+            sys.stdout.flush()  # a reader gone away fails here, where it is reported, not at exit
+            return status
         except KeyboardInterrupt:
             sys.stderr.write(f"weibull-stats {command}: interrupted\n")
             return 130
         except Exception as exc:
+            if isinstance(exc, BrokenPipeError) and exc.filename is None:
+                # a command writes its own output to stdout: the reader of that pipe went away
+                exc.filename = "<stdout>"  # the output that failed, not the command's input
+                _drop_stdout()
             if args.debug:
                 traceback.print_exc()
             else:
                 sys.stderr.write(error_line(command, exc, input_files(args)))
             return 1
+
+
+def _drop_stdout() -> None:
+    """Send stdout to the null device, so that the exit does not fail a second time writing
+    what is left in its buffer to a pipe nobody reads."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _one_line_warnings(command: str) -> Any:

@@ -21,7 +21,7 @@ from weibull_stats.core.progress import ProgressOption
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.report.markdown import write_report
 from weibull_stats.scanning import run as scanning
-from weibull_stats.scanning.files import output_lock, staged_files
+from weibull_stats.scanning.folder import check_output_folder, output_lock, staged_files
 from weibull_stats.scanning.settings import SCAN_SETTINGS, check_settings
 from weibull_stats.validation import gate as validation_gate
 
@@ -115,12 +115,14 @@ def scan(
         Root seed; each (tensor, part) gets :func:`~weibull_stats.scanning.plan.tensor_seed`
         ``(seed, tensor, part)``.
     out : path, optional
-        Folder for the journal, tables, report and plots (see :mod:`weibull_stats.scanning.run`). Without
-        it nothing is written and ``resume`` is unavailable.
+        Folder for the journal, tables, report and plots (see :mod:`weibull_stats.scanning.run`): a
+        new or empty folder, or one an earlier scan wrote. Without it nothing is written and
+        ``resume`` is unavailable.
     resume : bool, default False
         Continue the scan journalled in ``out``: finished rows are kept, not redone, once the
-        journal's settings and checkpoint fingerprints match. Without it the journal, tables,
-        report, plots and ``run.json`` of an earlier scan in ``out`` are removed first.
+        journal's settings and checkpoint fingerprints match. Without it the files an earlier
+        scan wrote into ``out`` (those its ``manifest.json`` lists) are removed first; a folder
+        holding any other file is refused.
     jobs : int, default 1
         Worker processes; results do not depend on it. Memory grows with it (one tensor per
         worker).
@@ -167,8 +169,11 @@ def scan(
         package version or a checkpoint file differ from the journalled scan's, or the journal
         or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
         changed while it was scanned. See :mod:`weibull_stats.scanning.journal`.
+    OutputFolderError
+        ``out`` holds files no scan wrote there, or no journal to ``resume``
+        (:func:`weibull_stats.scanning.folder.check_output_folder`); a :class:`ValueError`.
     OSError
-        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.files.output_lock`).
+        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.folder.output_lock`).
     weibull_stats.validation.ValidationFailed
         The estimators did not pass the validation gate.
 
@@ -204,6 +209,8 @@ def scan(
     if resume and out is None:
         raise ValueError("`resume` needs `out`: the folder whose journal the scan continues")
     check_device(device)
+    if out is not None:  # before the gate spends seconds: checked again under the folder's lock
+        check_output_folder(out, resume=resume)
     gate = validation_gate.ensure_validated(list(settings.estimators), skip=skip_validation,
                                             progress=progress)
     out_dir = Path(out) if out is not None else None

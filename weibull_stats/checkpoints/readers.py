@@ -44,6 +44,10 @@ FOLDER_FILES: tuple[str, ...] = (
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
+#: Endings of the files of a model folder that hold weights (or say where they are): those
+#: beside the ones read are recorded as not read (:attr:`Checkpoint.unread_files`).
+WEIGHT_SUFFIXES: tuple[str, ...] = (".safetensors", *TORCH_SUFFIXES, ".npy", INDEX_SUFFIX, ".h5", ".msgpack",
+                                    ".gguf", ".onnx", ".ot")
 STEP_PATTERN = re.compile(r"(?:^|[-_./])(?:step|checkpoint|ckpt|iter|global_step)[-_]?(\d+)$", re.IGNORECASE)
 @dataclass(frozen=True)
 class Checkpoint:
@@ -71,6 +75,9 @@ class Checkpoint:
     skipped : tuple of (str, str)
         ``(name, reason)`` for entries of a PyTorch file that are not tensors (a training
         step, a config dict, a list...); they are absent from ``entries``.
+    unread_files : tuple of (str, str)
+        ``(file, reason)`` for the other weight files of a model folder (a
+        ``pytorch_model.bin`` beside the ``model.safetensors`` read, ``tf_model.h5``, ...).
     """
 
     label: str
@@ -81,6 +88,7 @@ class Checkpoint:
     file_errors: tuple[tuple[str, str], ...] = ()
     tensor_errors: tuple[tuple[str, str], ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
+    unread_files: tuple[tuple[str, str], ...] = ()
     _torch_cache: dict[Path, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def entry(self, name: str) -> TensorEntry:
@@ -228,6 +236,7 @@ def open_checkpoint(path: str | Path, *, label: str | None = None) -> Checkpoint
             raise ValueError(f"{config_file}: corrupt config.json ({exc})") from None
         if not isinstance(config, dict):
             raise ValueError(f"{config_file}: corrupt config.json (not a JSON object)")
+    read = {file, *(entry.file for entry in listing.entries), *(Path(f) for f, _ in listing.file_errors)}
     return Checkpoint(
         label=str(path) if label is None else label,
         path=path,
@@ -237,7 +246,23 @@ def open_checkpoint(path: str | Path, *, label: str | None = None) -> Checkpoint
         file_errors=tuple(listing.file_errors),
         tensor_errors=tuple(listing.tensor_errors),
         skipped=tuple(listing.skipped),
+        unread_files=unread_files(path, file, read) if path.is_dir() else (),
     )
+
+
+def unread_files(folder: Path, file: Path, read: set[Path]) -> tuple[tuple[str, str], ...]:
+    """``(file, reason)`` of the weight files of ``folder`` (:data:`WEIGHT_SUFFIXES`) not in ``read``."""
+    others = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+    known = {p.resolve() for p in read}
+    return tuple((str(other), f"weight file not read: the checkpoint's weights are read from {file.name}")
+                 for other in others if other.resolve() not in known)
+
+
+def unopened(path: Path, label: str, error: BaseException) -> Checkpoint:
+    """A checkpoint that could not be opened: no tensors, its error the one ``file_errors`` entry."""
+    file = (weights_file(path) or path) if path.is_dir() else path
+    return Checkpoint(label=label, path=path, step=step_of(path), config={}, entries=(),
+                      file_errors=((str(file), str(error)),))
 
 
 def minilm_path() -> Path:
@@ -277,10 +302,13 @@ def resolve_paths(paths: list[str] | tuple[str, ...]) -> list[Checkpoint]:
     return open_unique(found)
 
 
-def open_unique(found: Sequence[Checkpoint | tuple[Path, str]]) -> list[Checkpoint]:
+def open_unique(found: Sequence[Checkpoint | tuple[Path, str]],
+                failures: list[BaseException] | None = None) -> list[Checkpoint]:
     """Open each ``(path, label)`` once (by resolved weight file); opened checkpoints pass through.
 
-    Two checkpoints under one label are an error.
+    With a ``failures`` list, a checkpoint that cannot be opened (a ``ValueError`` or
+    ``OSError``) is appended to it and stands in the result as :func:`unopened`; without, it
+    raises. Two checkpoints under one label are an error.
     """
     result: list[Checkpoint] = []
     seen: set[Path] = set()
@@ -292,7 +320,13 @@ def open_unique(found: Sequence[Checkpoint | tuple[Path, str]]) -> list[Checkpoi
         key = identity(path)
         if key not in seen:
             seen.add(key)
-            result.append(open_checkpoint(path, label=label))
+            try:
+                result.append(open_checkpoint(path, label=label))
+            except (ValueError, OSError) as exc:
+                if failures is None:
+                    raise
+                failures.append(exc)
+                result.append(unopened(path, label, exc))
     labels = [c.label for c in result]
     duplicates = sorted({x for x in labels if labels.count(x) > 1})
     if duplicates:
@@ -320,6 +354,8 @@ def expand_path(item: str) -> list[tuple[Path, str]]:
             if message.endswith("or one *.safetensors)"):
                 message = f"{path}: holds neither a weight file nor checkpoint subfolders (step-N/...)"
             raise FileNotFoundError(message)
+        # a step folder without weights is a failed step of the trajectory, not one left out unsaid
+        children += [c for c in path.iterdir() if c.is_dir() and step_of(c) is not None and c not in children]
         children.sort(key=lambda c: (step_of(c) is None, step_of(c) or 0, c.name))
         found.extend((c, f"{item.rstrip('/')}/{c.name}") for c in children)
     else:

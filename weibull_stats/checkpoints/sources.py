@@ -40,7 +40,7 @@ import numpy as np
 
 from weibull_stats.checkpoints._listing import TORCH_DTYPES, TensorEntry, numpy_code
 from weibull_stats.checkpoints._torch import split_state
-from weibull_stats.checkpoints.readers import Checkpoint, expand_path, open_checkpoint, open_unique
+from weibull_stats.checkpoints.readers import Checkpoint, expand_path, open_checkpoint, open_unique, unopened
 from weibull_stats.sample.storage import torch_to_numpy
 
 #: A Hugging Face model id: ``org/name`` (letters, digits, ``-``, ``_``, ``.``).
@@ -293,11 +293,22 @@ def source_names(sources: Any) -> list[str]:
     return names
 
 
-def open_sources(sources: Any, *, jobs: int = 1) -> list[Checkpoint]:
+def open_sources(sources: Any, *, jobs: int = 1, errors: str = "raise") -> list[Checkpoint]:
     """The checkpoints of every source (see the module docstring), in the order given.
 
     A checkpoint named twice through paths is opened once (as
     :func:`~weibull_stats.checkpoints.resolve_paths` does).
+
+    Parameters
+    ----------
+    sources : source or sequence of sources
+    jobs : int, default 1
+        The scan's worker processes (in-memory sources need one).
+    errors : {"raise", "record"}, default "raise"
+        What a path that cannot be opened does (missing, corrupt, a folder without weights,
+        one step of a trajectory): raise, or stand in the list as a checkpoint without
+        tensors whose ``file_errors`` holds the message, so that a scan records it and goes
+        on with the others. When every source fails, the first failure is raised either way.
 
     Raises
     ------
@@ -308,9 +319,12 @@ def open_sources(sources: Any, *, jobs: int = 1) -> list[Checkpoint]:
     TypeError
         A source of another type.
     """
+    if errors not in ("raise", "record"):
+        raise ValueError(f"`errors` must be 'raise' or 'record'; got {errors!r}")
     items = _items(sources)
     if not items:
         raise ValueError("`paths` is empty; give at least one checkpoint")
+    failures: list[BaseException] | None = [] if errors == "record" else None
     found: list[Checkpoint | tuple[Path, str]] = []
     for item, label in zip(items, _labels(items), strict=True):
         if isinstance(item, Checkpoint):
@@ -321,14 +335,22 @@ def open_sources(sources: Any, *, jobs: int = 1) -> list[Checkpoint]:
             found.append(from_state_dict(item, label=label or "state_dict"))
         elif isinstance(item, str | os.PathLike):
             text = os.fspath(item)
-            if not Path(text).exists() and text != "minilm" and HUB_ID.match(text):
-                found.append((hub_snapshot(text), text))
-            else:
-                found += expand_path(text)
+            try:
+                if not Path(text).exists() and text != "minilm" and HUB_ID.match(text):
+                    found.append((hub_snapshot(text), text))
+                else:
+                    found += expand_path(text)
+            except (ValueError, OSError) as exc:
+                if failures is None:
+                    raise
+                failures.append(exc)
+                found.append(unopened(Path(text), text, exc))
         else:
             raise TypeError(f"`paths`: cannot scan a {type(item).__name__} (give a path, a model id, a "
                             "torch module or a state dict)")
-    result = open_unique(found)
+    result = open_unique(found, failures)
+    if failures and len(failures) == len(result):  # nothing opened: the first failure says why
+        raise failures[0]
     memory = [c.label for c in result if isinstance(c, MemoryCheckpoint)]
     if memory and jobs > 1:
         raise ValueError(f"`jobs` = {jobs}: in-memory sources ({', '.join(memory)}) are read by this "

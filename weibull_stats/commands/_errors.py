@@ -100,11 +100,15 @@ def describe(exc: BaseException) -> str:
 def error_line(command: str, exc: BaseException, files: Sequence[str] = ()) -> str:
     """``weibull-stats COMMAND: error: WHAT FAILED (FILE)``, newline included.
 
-    The file is the one the exception names, else the command's inputs unless the message
-    already names one of them.
+    The file is the one the exception names (its ``filename``: an :class:`OSError`'s, or an
+    output folder's) unless the message already starts with it, else the command's inputs
+    unless the message already names one of them.
     """
     message = describe(exc)
-    named = [str(exc.filename)] if isinstance(exc, OSError) and exc.filename is not None else []
+    filename = getattr(exc, "filename", None)
+    named = [str(filename)] if filename is not None else []
+    if named and message.startswith((f"{named[0]}:", f"{named[0]}/")):  # the file or one inside it
+        return f"weibull-stats {command}: error: {message}\n"
     if not named and not isinstance(exc, CommandLineError) and not any(f and f in message for f in files):
         named = [f for f in files if f]
     suffix = ""

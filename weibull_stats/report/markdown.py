@@ -135,6 +135,20 @@ def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint],
     return samples
 
 
+def skip_reasons(skipped: Sequence[Mapping[str, Any]], most: int = 5) -> str:
+    """How many entries were skipped for each recorded reason, most frequent first.
+
+    Examples
+    --------
+    >>> skip_reasons([{"reason": "1-D tensor"}, {"reason": "3-D tensor"}, {"reason": "1-D tensor"}])
+    '2 × 1-D tensor; 1 × 3-D tensor'
+    """
+    counts = pd.Series([str(row.get("reason", "")) for row in skipped], dtype=object).value_counts(sort=False)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = "; ".join(f"{count} × {reason}" for reason, count in ranked[:most])
+    return shown + (f"; ... ({len(ranked) - most} more reasons)" if len(ranked) > most else "")
+
+
 def write_report(
     out: str | Path,
     frame: pd.DataFrame,
@@ -208,7 +222,9 @@ def write_report(
         lines.append(f"- Settings as `weibull-stats scan` flags: `{settings.flags()}`")
     version = str(frame["package_version"].iloc[0]) if len(frame) else ""
     lines.append(f"- weibull-stats {version}; {len(frame)} rows, {len(errors)} failures, "
-                 f"{len(skipped)} tensors skipped (non-floating or 1-D; see `skipped.csv`)")
+                 f"{len(skipped)} skipped (`skipped.csv`)")
+    if skipped:
+        lines.append(f"- Skipped: {skip_reasons(skipped)}")
     if gate is not None and getattr(gate, "skipped", False):
         lines.append("- **Validation: SKIPPED explicitly (`--skip-validation`).** These numbers are not "
                      "backed by the simulation gate; every row has `validated = False`.")
@@ -323,7 +339,7 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
         settings, gate = read_run(out / "run.json")
         errors, skipped = read_records(out / "errors.csv"), read_records(out / "skipped.csv")
         try:
-            checkpoints = open_sources(list(settings.paths))
+            checkpoints = open_sources(list(settings.paths), errors="record")
         except (ValueError, OSError):
             checkpoints = []
         with staged_files(out) as staging:

@@ -1,4 +1,4 @@
-"""The scan's files on disk: checkpoint fingerprints, the output-folder lock, atomic writes.
+"""The checkpoint files a scan reads: their fingerprints, checked before a resume and after a scan.
 
 Fingerprints
 ------------
@@ -17,41 +17,22 @@ Reading a header or two MiB costs nothing beside the scan; hashing every tensor 
 second pass over the weights. Together with the size and modification time, which change on
 any ordinary rewrite, the digests catch a file replaced by another of the same size.
 
-The lock
---------
-:func:`output_lock` holds ``fcntl.flock`` on ``DIR/scan.lock`` while a scan (or ``weibull-stats
-report``) writes into ``DIR``. The kernel drops the lock when the process ends, however it
-ends (SIGKILL included), so a killed scan never leaves the folder locked; the file itself
-stays and means nothing unless a process holds it. A second writer refuses at once, naming
-the folder and the process (pid, host, start time) that holds it.
-
-Atomic writes
--------------
-:func:`atomic_path` gives a temporary name in the same folder; the file is flushed to disk and
-renamed over the target (:func:`os.replace`) only when it is complete, so a full disk or a
-kill leaves the previous file or none, never a 0-byte or half-written one.
+The output folder's lock, manifest and atomic writes are in
+:mod:`weibull_stats.scanning.folder`; this module re-exports them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
-import shutil
-import socket
-import sys
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from weibull_stats.checkpoints import Checkpoint
 from weibull_stats.checkpoints.readers import weights_file
 from weibull_stats.checkpoints.sources import MEMORY_PREFIX, MemoryCheckpoint
-
-if sys.platform != "win32":  # pragma: no branch
-    import fcntl
+from weibull_stats.scanning.folder import LOCK, atomic_path, atomic_write_text, output_lock, staged_files
 
 #: Files up to this size are hashed whole.
 WHOLE_FILE_LIMIT = 2 << 20
@@ -59,13 +40,6 @@ WHOLE_FILE_LIMIT = 2 << 20
 EDGE_BYTES = 1 << 20
 #: Largest safetensors header hashed (the readers refuse larger ones anyway).
 HEADER_LIMIT = 100 << 20
-LOCK = "scan.lock"
-#: What a scan and its report write; a scan removes these from ``out`` before it starts.
-OUTPUT_FILES: tuple[str, ...] = (
-    "results.csv", "results.parquet", "errors.csv", "skipped.csv", "run.json", "report.md",
-    *(f"{figure}.{suffix}" for figure in ("shape_by_layer", "probability_plots", "trajectory")
-      for suffix in ("png", "pdf", "svg")),
-)
 
 
 # ---------------------------------------------------------------------- fingerprints
@@ -140,7 +114,7 @@ def checkpoint_files(checkpoints: Iterable[Checkpoint]) -> list[str]:
         if main is not None:
             files.add(str(main))
         files.update(str(entry.file) for entry in ckpt.entries)
-        files.update(str(file) for file, _ in ckpt.file_errors)
+        files.update(str(file) for file, _ in ckpt.file_errors if not Path(file).is_dir())
         if (folder / "config.json").is_file():
             files.add(str(folder / "config.json"))
     return sorted(files)
@@ -217,136 +191,5 @@ def check_fingerprints(recorded: Any, current: Mapping[str, Mapping[str, Any]], 
                          f"{source}; {advice}")
 
 
-# ---------------------------------------------------------------------- the lock
-_HELD: dict[Path, tuple[int, int]] = {}  # folder -> (descriptor, depth): the locks this process holds
-
-
-def _holder(lock: Path) -> str:
-    try:
-        data = json.loads(lock.read_text(encoding="utf-8"))
-        return f"pid {data['pid']} on {data['host']}, since {data['started']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another process"
-
-
-@contextlib.contextmanager
-def output_lock(out: str | Path) -> Iterator[Path]:
-    """Hold the lock on the output folder ``out`` (created if needed) for the ``with`` block.
-
-    Re-entrant within one process (the workflow holds it around the scan and its report).
-
-    Raises
-    ------
-    OSError
-        Another process holds the lock: the message names the folder and that process.
-    """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    key = folder.resolve()
-    if key in _HELD:
-        descriptor, depth = _HELD[key]
-        _HELD[key] = (descriptor, depth + 1)
-        try:
-            yield folder
-        finally:
-            descriptor, depth = _HELD[key]
-            _HELD[key] = (descriptor, depth - 1)
-        return
-    lock = folder / LOCK
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        _acquire(descriptor, folder, lock)
-    except BaseException:
-        os.close(descriptor)
-        raise
-    try:
-        os.ftruncate(descriptor, 0)
-        record = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": datetime.now(UTC).isoformat(timespec="seconds")}
-        os.write(descriptor, (json.dumps(record) + "\n").encode())
-        _HELD[key] = (descriptor, 1)
-        yield folder
-    finally:
-        _HELD.pop(key, None)
-        os.close(descriptor)  # closing the descriptor releases the lock
-
-
-def _acquire(descriptor: int, folder: Path, lock: Path) -> None:
-    try:
-        if sys.platform == "win32":  # pragma: no cover - msvcrt locks are also dropped at exit
-            import msvcrt
-
-            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
-        else:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        raise OSError(
-            f"{folder}: output folder in use by another scan or report ({_holder(lock)}; lock file {lock}); "
-            "wait for it to finish or choose another --out"
-        ) from None
-
-
-# ---------------------------------------------------------------------- atomic writes
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary name beside ``path`` (same suffix); renamed over ``path`` when the block succeeds.
-
-    On an exception the temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        yield temporary
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_path`."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-@contextlib.contextmanager
-def staged_files(out: str | Path) -> Iterator[Path]:
-    """A temporary folder inside ``out`` whose files are renamed into ``out`` when the block succeeds.
-
-    For writers that take a folder (the report and its plots): each file appears in ``out``
-    complete, by :func:`os.replace`, or not at all; on an exception nothing is moved.
-    """
-    out = Path(out)
-    staging = out / f".staged.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        yield staging
-        for file in sorted(staging.iterdir()):
-            if file.is_file():
-                with open(file, "rb+") as handle:
-                    os.fsync(handle.fileno())
-                os.replace(file, out / file.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def remove_outputs(out: Path, names: Iterable[str] = OUTPUT_FILES) -> list[str]:
-    """Remove the outputs of an earlier scan (and temporary files left by a killed one) from ``out``."""
-    removed = []
-    for name in names:
-        if (out / name).is_file():
-            (out / name).unlink()
-            removed.append(name)
-    for leftover in out.glob(".*.tmp*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
-    return removed
-
-
-__all__ = ["EDGE_BYTES", "LOCK", "OUTPUT_FILES", "WHOLE_FILE_LIMIT", "atomic_path", "atomic_write_text",
-           "check_fingerprints", "checkpoint_files", "fingerprint", "fingerprints", "output_lock",
-           "remove_outputs", "shown", "staged_files"]
+__all__ = ["EDGE_BYTES", "LOCK", "WHOLE_FILE_LIMIT", "atomic_path", "atomic_write_text", "check_fingerprints",
+           "checkpoint_files", "fingerprint", "fingerprints", "output_lock", "shown", "staged_files"]

@@ -31,11 +31,11 @@ from weibull_stats._version import __version__
 from weibull_stats.checkpoints import classify
 from weibull_stats.scanning.decisions import DECISION_COLUMNS
 from weibull_stats.scanning.files import atomic_path, check_fingerprints, shown
+from weibull_stats.scanning.folder import JOURNAL, output_error
 from weibull_stats.scanning.output import COLUMNS
 from weibull_stats.scanning.plan import TensorTask
 from weibull_stats.scanning.settings import ScanSettings
 
-JOURNAL = "journal.jsonl"
 #: Version of the journal's line format.
 JOURNAL_FORMAT = 1
 #: Keys every journalled row must carry (``n`` defaults to ``numel``).
@@ -72,16 +72,25 @@ class Journal:
         with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
             handle.write(header)
             handle.writelines(journal_line("row", row=row) for row in rows)
+        self.path = path
         self.handle = open(path, "a", encoding="utf-8")
 
     def write(self, rows: Iterable[dict[str, Any]], errors: Iterable[dict[str, Any]]) -> None:
-        """Append finished rows and failures; flushed, so a killed process loses at most a torn line."""
-        self.handle.writelines(journal_line("row", row=row) for row in rows)
-        self.handle.writelines(journal_line("error", error=error) for error in errors)
-        self.handle.flush()
+        """Append finished rows and failures; flushed, so a killed process loses at most a torn line.
+
+        A failed write (a full disk) raises an :class:`OSError` naming the journal."""
+        try:
+            self.handle.writelines(journal_line("row", row=row) for row in rows)
+            self.handle.writelines(journal_line("error", error=error) for error in errors)
+            self.handle.flush()
+        except OSError as exc:
+            raise output_error(exc, self.path) from exc
 
     def close(self) -> None:
-        self.handle.close()
+        try:
+            self.handle.close()
+        except OSError as exc:  # what a failed write left in the buffer
+            raise output_error(exc, self.path) from exc
 
 
 def _line_error(path: Path, number: int, what: str) -> ValueError:

@@ -42,6 +42,11 @@ COLUMNS: tuple[str, ...] = (
 )
 ERROR_COLUMNS: tuple[str, ...] = ("checkpoint", "step", "tensor", "part", "estimator", "error")
 SKIPPED_COLUMNS: tuple[str, ...] = ("checkpoint", "tensor", "dtype", "shape", "reason")
+#: The tables a scan writes (:func:`write_tables`) and its run record (:func:`write_run`).
+TABLES: tuple[str, ...] = ("results.csv", "results.parquet", "errors.csv", "skipped.csv")
+RUN_RECORD = "run.json"
+
+
 def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], settings: ScanSettings
                   ) -> pd.DataFrame:
     """The results table: :data:`COLUMNS`, sorted deterministically, stable dtypes, with the
@@ -85,10 +90,11 @@ def write_tables(out: Path, frame: pd.DataFrame, errors: list[dict[str, Any]],
     error_frame = pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
     error_frame["step"] = error_frame["step"].astype("Int64")
     skipped_frame = pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS))
-    for name, table in (("results.csv", frame), ("errors.csv", error_frame), ("skipped.csv", skipped_frame)):
+    results, parquet, errors_csv, skipped_csv = TABLES
+    for name, table in ((results, frame), (errors_csv, error_frame), (skipped_csv, skipped_frame)):
         with atomic_path(out / name) as temporary:
             table.to_csv(temporary, index=False, lineterminator="\n")
-    with atomic_path(out / "results.parquet") as temporary:
+    with atomic_path(out / parquet) as temporary:
         frame.to_parquet(temporary, index=False, engine="pyarrow")
 
 
@@ -125,8 +131,8 @@ def write_run(out: Path, settings: ScanSettings, gate: Any, started: str, finish
         "python": sys.version.split()[0],
         "numpy": np.__version__,
     }
-    atomic_write_text(out / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out / RUN_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
-__all__ = ["COLUMNS", "ERROR_COLUMNS", "LOCATION_COLUMNS", "SKIPPED_COLUMNS", "gate_dict", "results_frame",
-           "write_run", "write_tables"]
+__all__ = ["COLUMNS", "ERROR_COLUMNS", "LOCATION_COLUMNS", "RUN_RECORD", "SKIPPED_COLUMNS", "TABLES",
+           "gate_dict", "results_frame", "write_run", "write_tables"]

@@ -60,7 +60,9 @@ def plan_tasks(
     """Tasks (one per tensor to fit), skipped tensors and file errors, in deterministic order.
 
     A checkpoint with nothing to fit (no tensors at all, or none a 2-D floating matrix) is a
-    failure, recorded among the errors: a scan never reports zero rows as a success.
+    failure, recorded among the errors: a scan never reports zero rows as a success. One that
+    could not be opened is its ``file_errors``; the weight files of a model folder that were
+    not read are skipped rows naming the file (in ``tensor``).
     """
     tasks: list[TensorTask] = []
     skipped: list[dict[str, Any]] = []
@@ -91,13 +93,16 @@ def plan_tasks(
                 continue
             tasks.append(TensorTask(len(tasks), ckpt.label, str(ckpt.path), ckpt.step, entry.name,
                                     family, dict(ckpt.config), numel=int(entry.numel)))
-        if len(tasks) == before:
+        if len(tasks) == before and not (ckpt.file_errors and not ckpt.entries):  # not opened: said above
             passed = skipped[skipped_before:]
             what = (f"all {len(passed)} of its entries skipped: {passed[0]['tensor']}: {passed[0]['reason']}"
                     + (", ..." if len(passed) > 1 else "") if passed else "it holds no tensors")
             matrices = "floating tensor" if settings.include_vectors else "2-D floating tensor"
             errors.append(error_record(ckpt.label, ckpt.step, "", "", "",
                                        f"{ckpt.path}: nothing to fit: no {matrices} ({what})"))
+        for file, reason in ckpt.unread_files:  # a .bin beside the .safetensors read, ...
+            skipped.append({"checkpoint": ckpt.label, "tensor": file, "dtype": "", "shape": "",
+                            "reason": reason})
     return tasks, skipped, errors
 
 

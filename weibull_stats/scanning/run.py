@@ -19,13 +19,19 @@ Files written to ``out``
     The final table, sorted (checkpoint, tensor in file order, part, estimator) and free of
     timestamps: the same inputs and seed give the same bytes, whatever ``jobs``.
 ``errors.csv``
-    One line per failure (missing, truncated or corrupt file, unknown dtype, failed fit).
+    One line per failure (missing, truncated or corrupt file, unknown dtype, failed fit); a
+    checkpoint that cannot be opened is one such line while any other opens.
 ``skipped.csv``
-    Tensors not fitted by design (non-floating buffers, 1-D vectors, tensors of 3+ dims).
+    What is not fitted by design, with the reason: non-floating buffers, 1-D vectors, tensors
+    of 3+ dims, the other weight files of a model folder (a ``.bin`` beside the ``.safetensors``).
 ``run.json``
     Settings, checkpoint fingerprints, the validation-gate record, counts and timestamps.
+``manifest.json``
+    Every file the scan and its report write there, listed before it is written. A new scan
+    writes only into a new or empty folder or one an earlier scan wrote, and removes only the
+    files its manifest lists (:mod:`weibull_stats.scanning.folder`).
 ``scan.lock``
-    Locked while a scan writes (:func:`weibull_stats.scanning.files.output_lock`).
+    Locked while a scan writes, removed when it ends (:func:`weibull_stats.scanning.folder.output_lock`).
 
 Tables and run record are written atomically by :mod:`weibull_stats.scanning.output`; the
 settings are declared and checked in :mod:`weibull_stats.scanning.settings`; the tasks and
@@ -52,12 +58,15 @@ from weibull_stats.checkpoints.devices import check_device
 from weibull_stats.checkpoints.readers import minilm_path
 from weibull_stats.core.progress import ProgressOption, Ticker, progress_bar, show_progress
 from weibull_stats.scanning.distributed import ClusterRun
-from weibull_stats.scanning.files import check_fingerprints, fingerprints, output_lock, remove_outputs
+from weibull_stats.scanning.files import check_fingerprints, fingerprints
+from weibull_stats.scanning.folder import check_output_folder, clear_outputs, declare_outputs, output_lock
 from weibull_stats.scanning.journal import JOURNAL, Journal, header_line, pending_tasks, resume_state
 from weibull_stats.scanning.output import (
     COLUMNS,
     ERROR_COLUMNS,
+    RUN_RECORD,
     SKIPPED_COLUMNS,
+    TABLES,
     gate_dict,
     results_frame,
     write_run,
@@ -77,6 +86,10 @@ from weibull_stats.scanning.tensor import (
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+
+#: What a scan writes into its folder (its report adds its own files to the manifest).
+SCAN_OUTPUTS: tuple[str, ...] = (JOURNAL, RUN_RECORD, *TABLES)
 
 
 class ScanWarning(UserWarning):
@@ -147,9 +160,14 @@ def scan(
         Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
         package version or a checkpoint file differ from the journalled scan's, or the journal
         or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
-        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`.
+        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`. Every source
+        failed to open (the first one's error; with some opened, each failure is a row of
+        ``errors.csv`` instead).
+    OutputFolderError
+        ``out`` holds files no scan wrote there, or no journal to ``resume``
+        (:func:`weibull_stats.scanning.folder.check_output_folder`); a :class:`ValueError`.
     OSError
-        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.files.output_lock`).
+        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.folder.output_lock`).
 
     Examples
     --------
@@ -177,11 +195,12 @@ def scan(
     device = check_device(device)
     validated = gate is not None and bool(gate.validated) and not bool(gate.skipped)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    checkpoints = open_sources(paths, jobs=jobs)
+    checkpoints = open_sources(paths, jobs=jobs, errors="record")  # one bad path: an errors.csv row
     cluster = ClusterRun.start(client, checkpoints, jobs) if client is not None else None
     tasks, skipped, errors = plan_tasks(checkpoints, settings)
-    if not tasks and len(errors) == len(checkpoints):  # only "nothing to fit" (no file or tensor failed)
-        raise ValueError("nothing to fit: " + "; ".join(e["error"] for e in errors))
+    if not tasks:
+        raise ValueError("nothing to fit: " + "; ".join(e["error"] for e in errors[:3])
+                         + (f"; ... ({len(errors)} failures)" if len(errors) > 3 else ""))
     files = fingerprints(checkpoints)
 
     out_dir = Path(out) if out is not None else None
@@ -190,9 +209,11 @@ def scan(
         torn = 0
         journal = None
         if out_dir is not None:
+            check_output_folder(out_dir, resume=resume)  # nothing but an earlier scan's files is there
             if resume:
                 finished, torn = resume_state(out_dir, settings, files, tasks)
-            remove_outputs(out_dir)  # no table, report or run record of an earlier scan stays beside this one
+            clear_outputs(out_dir, keep=[JOURNAL])  # no file of an earlier scan stays beside this one's
+            declare_outputs(out_dir, SCAN_OUTPUTS, fresh=True)
             journal = Journal(out_dir / JOURNAL, header_line(settings, files), finished)
             write_run(out_dir, settings, gate, started, None, len(tasks), files, device=device)
         pending = pending_tasks(tasks, finished, settings)
