@@ -199,3 +199,49 @@ def test_usage_errors_are_one_line(weights: str, capsys: pytest.CaptureFixture[s
             main(args)
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"argument {flag}" in err, err
+
+
+# ---------------------------------------------------------------------- issue 20, item 7: messages
+def test_a_bad_device_names_the_flag_not_the_input(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    path = save(tmp_path / "w.npy", np.random.default_rng(0).normal(0.0, 0.02, (40, 40)))
+    code, out, err = run(["scan", path, "--out", str(tmp_path / "o"), "--skip-validation", "--no-progress",
+                          "--device", "bogus"], capsys)
+    assert code == 1 and out == ""
+    assert err == ("weibull-stats scan: error: `--device` 'bogus' is not a torch device (expected cpu, cuda, "
+                   "cuda:N or mps)\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_demo_seed_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--seed", "-1"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == ("weibull-stats demo: error: argument --seed: must be an integer >= 0; "
+                                       "got -1; see weibull-stats demo --help\n")
+
+
+def test_tensor_errors_in_a_scan_name_the_flag_and_the_keyword(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from weibull_stats.checkpoints.synthetic import write_safetensors
+
+    rng = np.random.default_rng(0)
+    bad = rng.normal(0.0, 0.02, (40, 40))
+    bad[0, :3] = np.nan
+    zeros = rng.normal(0.0, 0.02, (40, 40))
+    zeros[1, :2] = 0.0
+    path = write_safetensors(tmp_path / "m.safetensors", {"nan.weight": bad, "zero.weight": zeros,
+                                                          "good.weight": rng.normal(0.0, 0.02, (40, 40))})
+    out = tmp_path / "o"
+    code, _, err = run(["scan", str(path), "--out", str(out), "--skip-validation", "--no-progress",
+                        "--zeros", "error"], capsys)
+    assert code == 1
+    errors = {line.split(",")[2]: line for line in (out / "errors.csv").read_text().splitlines()[1:]}
+    assert errors.keys() == {"nan.weight", "zero.weight"}
+    assert ("nan.weight has 3 non-finite values out of 1600 (3 NaN, 0 infinite); rescan with --nonfinite "
+            "omit (ws.scan(..., nonfinite='omit')) to drop them") in errors["nan.weight"]
+    assert ("zero.weight has 2 zeros out of 1600; a Weibull fit takes log(x); rescan with --zeros omit "
+            "(ws.scan(..., zeros='omit')) to drop them") in errors["zero.weight"]
+    for text in (err, *errors.values()):
+        assert "pass nonfinite=" not in text and "pass zeros=" not in text and "`x`" not in text

@@ -121,3 +121,29 @@ def test_resamples_and_null_samples_do_not_warn() -> None:
 def test_compare_models_warns() -> None:
     with pytest.warns(ws.DegenerateSampleWarning, match="model comparison"):
         ws.compare_models(np.random.default_rng(4).weibull(1.5, 5))
+
+
+# ---------------------------------------------------------------------- issue 20, item 10
+def test_min_size_below_one_is_refused() -> None:
+    for bad in (0, -3, 1.5, True):
+        with pytest.raises(ValueError, match=r"^`min_size` must be an int >= 1; got "):
+            ws.as_sample(np.array([1.0, 2.0, 3.0]), min_size=bad)
+    with pytest.raises(ValueError, match=r"`x` is empty; a Weibull fit needs at least 1 values"):
+        ws.as_sample(np.array([]), min_size=1)
+
+
+@pytest.mark.parametrize("estimator", ["mle", "probability_plot", "log_moment"])
+def test_two_distinct_values_warn_in_the_interval_field(estimator: str) -> None:
+    # many copies of two values: a tight interval around a shape the data cannot determine
+    x = np.repeat([1.0, 2.0], 500)
+    reason = "`x` has 2 distinct values (at least 3 are needed to estimate a Weibull shape)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        asymptotic = ws.confidence_interval(x, estimator)
+        boot = ws.confidence_interval(x, estimator, method="bootstrap", n_resamples=49, rng=0)
+    for result in (asymptotic, boot):
+        assert result.warning is not None and result.warning.startswith(reason), result.warning
+        assert result.to_row()["interval_warning"] == result.warning
+    sound = ws.confidence_interval(np.random.default_rng(0).weibull(1.5, 2000), estimator, method="bootstrap",
+                                   n_resamples=49, rng=0)
+    assert sound.warning is None

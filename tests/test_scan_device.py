@@ -86,4 +86,4 @@ def test_device_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     if not torch.cuda.is_available():
         capsys.readouterr()
         assert main([*args, "--out", str(tmp_path / "gpu"), "--device", "cuda"]) != 0
-        assert "`device` 'cuda' is not available" in capsys.readouterr().err
+        assert "`--device` 'cuda' is not available" in capsys.readouterr().err

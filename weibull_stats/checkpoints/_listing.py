@@ -9,17 +9,18 @@ by a truncated file, entries of a torch file that are not tensors.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from weibull_stats.checkpoints import _safetensors
 from weibull_stats.checkpoints._index import INDEX_SUFFIX, read_index
 from weibull_stats.checkpoints._sniff import describe
-from weibull_stats.checkpoints._torch import load_torch_file
+from weibull_stats.checkpoints._torch import load_torch_file, tensor_problem
 
 TORCH_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth")
 #: numpy dtype name -> safetensors code, for ``.npy`` files and in-memory arrays.
@@ -39,7 +40,12 @@ TORCH_DTYPES: dict[str, str] = {
     "torch.int16": "I16",
     "torch.int8": "I8",
     "torch.uint8": "U8",
+    "torch.uint16": "U16",
+    "torch.uint32": "U32",
+    "torch.uint64": "U64",
     "torch.bool": "BOOL",
+    "torch.float8_e4m3fn": "F8_E4M3",
+    "torch.float8_e5m2": "F8_E5M2",
 }
 
 
@@ -92,8 +98,49 @@ def numpy_code(dtype: Any) -> str:
     return NUMPY_DTYPES.get(name, name.upper())
 
 
+def check_npy_size(file: Path) -> None:
+    """Refuse a ``.npy`` file whose header declares more data than the file holds, before any
+    data is read or allocated (a header claiming 10^12 values in a 200-byte file).
+
+    Raises
+    ------
+    ValueError
+        Not a readable ``.npy`` header, or data shorter than the header's shape and dtype;
+        the message names the file and both sizes.
+    """
+    try:
+        with open(file, "rb") as handle:
+            check_npy_header(handle, os.fstat(handle.fileno()).st_size, str(file))
+    except OSError as exc:
+        raise ValueError(f"{file}: not a readable .npy array ({exc})") from None
+
+
+def check_npy_header(handle: IO[bytes], size: int, where: str) -> None:
+    """:func:`check_npy_size` of the ``.npy`` stream ``handle`` (at its start) of ``size`` bytes,
+    such as a member of a ``.npz`` archive; the message starts with ``where``."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        # versions 2.0 and 3.0 share one layout (3.0 only encodes field names in UTF-8)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        held = size - handle.tell()
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{where}: not a readable .npy array ({exc})") from None
+    if dtype.hasobject:  # pickled objects: refused when loaded, never unpickled
+        return
+    count = math.prod(shape)
+    needed = count * dtype.itemsize
+    if held < needed:
+        raise ValueError(f"{where}: the .npy header declares {count:,} values of dtype {dtype.str} "
+                         f"({needed:,} bytes) but the file holds {held:,} bytes of data (truncated or "
+                         "corrupt)")
+
+
 def load_npy(file: Path) -> np.ndarray:
     """A ``.npy`` file memory-mapped (header read, no data); ``ValueError`` naming the file."""
+    check_npy_size(file)
     try:
         return np.load(file, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -122,7 +169,10 @@ def list_file(file: Path) -> Listing:
         listing.tensor_errors = list(header.truncated.items())
     elif file.suffix in TORCH_SUFFIXES:
         tensors, skipped = load_torch_file(file)
-        listing.entries = torch_entries(file, tensors)
+        problems = {name: tensor_problem(tensor) for name, tensor in tensors.items()}
+        listing.entries = torch_entries(file, {n: t for n, t in tensors.items() if problems[n] is None})
+        listing.tensor_errors = [(name, f"{file}: tensor {name!r}: {problem}")
+                                 for name, problem in problems.items() if problem is not None]
         listing.skipped = skipped
     elif file.suffix == ".npy":  # one array: one tensor named after the file
         array = load_npy(file)

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from weibull_stats.checkpoints._sniff import describe
 
 #: Keys under which training code stores the state dict beside other things.
@@ -71,6 +73,40 @@ def load_torch_file(file: Path) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     if not tensors:
         raise ValueError(f"{file}: not a PyTorch state dict (no tensors among its {len(state)} entries)")
     return tensors, skipped
+
+
+def tensor_problem(value: Any) -> str | None:
+    """Why the values of a torch tensor (or numpy array) of a state dict cannot be read, or None.
+
+    A tensor on the meta device has a shape and no values; a quantized tensor holds integers
+    and a scale; a sparse (or other non-strided) tensor stores its values apart from its
+    zeros; a numpy object array holds Python objects. Each is listed as an unreadable tensor
+    with this reason (a scan records it in ``errors.csv``) instead of failing when read.
+    Unknown dtypes are not a problem here: reading them fails with the dtype named.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tensor_problem(np.ones(3)) is None, tensor_problem(np.array([None, 1], dtype=object))
+    (True, 'a numpy array of Python objects (dtype object), not numbers')
+    """
+    if isinstance(value, np.ndarray):
+        objects = value.dtype.hasobject
+        return "a numpy array of Python objects (dtype object), not numbers" if objects else None
+    dtype = str(getattr(value, "dtype", "")).removeprefix("torch.")
+    if getattr(value, "is_meta", False):
+        return (f"a {dtype} tensor on the meta device: a shape without values (load or materialise the "
+                "weights before scanning)")
+    if getattr(value, "is_quantized", False):
+        return (f"a quantized tensor ({dtype}): integers with a scale, not floats (tensor.dequantize() "
+                "gives its values to fit)")
+    if getattr(value, "is_nested", False):
+        return "a nested tensor (rows of different lengths), not a matrix"
+    layout = str(getattr(value, "layout", "torch.strided")).removeprefix("torch.")
+    if layout != "strided":
+        return (f"a {layout} {dtype} tensor: its zeros are not stored (tensor.to_dense() gives the "
+                "matrix to fit)")
+    return None
 
 
 def split_state(state: Mapping[Any, Any], tensor_type: type | tuple[type, ...]

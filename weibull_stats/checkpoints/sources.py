@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.checkpoints._listing import TORCH_DTYPES, TensorEntry, numpy_code
-from weibull_stats.checkpoints._torch import split_state
+from weibull_stats.checkpoints._torch import split_state, tensor_problem
 from weibull_stats.checkpoints.readers import Checkpoint, expand_path, open_checkpoint, open_unique, unopened
 from weibull_stats.sample.storage import torch_to_numpy
 
@@ -65,7 +65,8 @@ class MemoryCheckpoint(Checkpoint):
         """Tensor ``name`` as a fresh numpy array in its own precision (bfloat16 kept)."""
         entry = self.entry(name)
         if not entry.floating:
-            raise ValueError(f"{self.label}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
+            raise ValueError(f"{self.label}: tensor {name!r}: unsupported dtype {entry.dtype!r} "
+                             "(floating dtypes F64, F32, F16, BF16 are read)")
         value = self.tensors[name]
         array = value if isinstance(value, np.ndarray) else torch_to_numpy(value)
         if np.ma.isMaskedArray(array):  # a masked array keeps its mask: the sample omits and counts it
@@ -92,10 +93,27 @@ class MemoryCheckpoint(Checkpoint):
         for entry in self.entries:
             digest.update(f"{entry.name}\0{entry.dtype}\0{'x'.join(map(str, entry.shape))}\n".encode())
             if content:
-                value = self.tensors[entry.name]
-                array = value if isinstance(value, np.ndarray) else torch_to_numpy(value)
-                digest.update(np.ascontiguousarray(array).view(np.uint8).tobytes())
+                digest.update(stored_bytes(self.tensors[entry.name]))
+        for name, message in self.tensor_errors:  # unreadable tensors: their reasons, no values
+            digest.update(f"{name}\0{message}\n".encode())
         return digest.hexdigest()
+
+
+def stored_bytes(value: Any) -> bytes:
+    """The stored bytes of a dense numpy array or torch tensor, whatever its dtype (float8,
+    bool, complex and integer dtypes included), for a fingerprint; never converted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stored_bytes(np.array([1, 2], dtype=np.uint8))
+    b'\\x01\\x02'
+    """
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value).reshape(-1).view(np.uint8).tobytes()
+    torch = _torch()
+    flat = value.detach().resolve_conj().resolve_neg().cpu().contiguous().reshape(-1)
+    return flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
 
 
 def _torch() -> Any:
@@ -143,10 +161,13 @@ def from_state_dict(state: Mapping[str, Any], *, label: str = "state_dict",
         raise ValueError(f"{label}: a state dict must map names to torch tensors or numpy arrays; "
                          f"none among its {len(state)} entries ({shown})")
     path = Path(MEMORY_PREFIX, label, f"{id(tensors):x}")
+    problems = {name: tensor_problem(value) for name, value in tensors.items()}
     entries = tuple(TensorEntry(name, _code(value), tuple(int(d) for d in value.shape), path)
-                    for name, value in tensors.items())
+                    for name, value in tensors.items() if problems[name] is None)
+    unreadable = tuple((name, f"{label}: tensor {name!r}: {problem}")
+                       for name, problem in problems.items() if problem is not None)
     ckpt = MemoryCheckpoint(label=label, path=path, step=None, config=dict(config or {}), entries=entries,
-                            skipped=tuple(skipped), tensors=tensors)
+                            tensor_errors=unreadable, skipped=tuple(skipped), tensors=tensors)
     _MEMORY[str(path)] = ckpt
     return ckpt
 
@@ -359,4 +380,4 @@ def open_sources(sources: Any, *, jobs: int = 1, errors: str = "raise") -> list[
 
 
 __all__ = ["HUB_ID", "MemoryCheckpoint", "from_module", "from_state_dict", "hub_cache_dir", "hub_snapshot",
-           "open_sources", "reopen", "source_names"]
+           "open_sources", "reopen", "source_names", "stored_bytes"]

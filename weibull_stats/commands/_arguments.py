@@ -19,6 +19,7 @@ from weibull_stats.commands._input import load_array
 from weibull_stats.commands._options import option_help
 from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, ESTIMATORS
+from weibull_stats.sample.storage import BIT_FORMATS
 from weibull_stats.scanning.settings import SETTINGS, SWITCH, Setting
 
 
@@ -98,6 +99,12 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mask", metavar="NAME", default=None,
                         help="a boolean array of the same .npz file and shape, True where a value "
                         "is left out (as numpy.ma); the masked count is recorded (default: no mask)")
+    parser.add_argument("--storage", choices=tuple(BIT_FORMATS), default=None,
+                        help="read the array's 16-bit or 8-bit words (an ml_dtypes array saved with "
+                        "numpy.save has dtype |V2 or |V1; or a uint16/int8 view) as this float format; "
+                        "8-bit floats are widened exactly to float32, and gof and parametric bootstraps "
+                        "refuse them (their Monte Carlo samples are not drawn on the FP8 grid yet) "
+                        "(default: float arrays as they are; integer arrays are refused)")
 
 
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -180,9 +187,20 @@ class DeprecatedAlias(argparse.Action):
 
 
 # ---------------------------------------------------------------------- helpers
-def load_input(args: argparse.Namespace) -> Any:
-    """The array named by ``PATH``, ``--key`` and ``--mask``."""
-    return load_array(args.path, key=args.key, mask=args.mask)
+def load_input(args: argparse.Namespace, *, null_draws: bool = False) -> Any:
+    """The array named by ``PATH``, ``--key``, ``--mask`` and ``--storage``.
+
+    ``null_draws``: the command draws Monte Carlo samples from the fitted law (a test, a
+    parametric bootstrap), which are drawn on the grid of the data's storage; 8-bit float
+    storage has no such null yet, so it is refused rather than tested against a wrong null.
+    """
+    storage = args.storage
+    if null_draws and storage is not None and BIT_FORMATS[storage].itemsize == 1:
+        raise CommandLineError(
+            f"--storage {storage}: Monte Carlo samples of 8-bit float data are not drawn on the FP8 grid "
+            "yet, so they would test the rounding, not the Weibull law; use `weibull-stats fit`, "
+            "`bootstrap --kind nonparametric` or `gof --n-mc-samples 0`")
+    return load_array(args.path, key=args.key, mask=args.mask, storage=storage)
 
 
 def policy(args: argparse.Namespace) -> dict[str, str]:

@@ -37,6 +37,7 @@ API_TO_FLAGS: Mapping[str, str] = {
     "out": "`--out`",
     "resume": "`--resume`",
     "client": "`--scheduler` or `--cluster`",
+    "device": "`--device`",
     "paths": "PATH",
     "path": "PATH",
 }

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = parse_options(args.option, [args.estimator])[args.estimator]
-    data = load_input(args)
+    data = load_input(args, null_draws=args.kind == "parametric")
     result = bootstrap(
         data,
         args.estimator,

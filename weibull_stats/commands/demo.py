@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from weibull_stats.commands._arguments import non_negative_int
 from weibull_stats.commands._output import format_table
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
 from weibull_stats.estimators.registry import ESTIMATORS
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--n", type=int, default=1_000_000, help="sample size (default: %(default)s)")
     parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian sigma (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seed of numpy.random.default_rng (default: %(default)s)")
     parser.set_defaults(handler=run)
 

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = parse_options(args.option, [args.estimator])[args.estimator]
-    data = load_input(args)
+    data = load_input(args, null_draws=args.n_mc_samples > 0)
     result = goodness_of_fit(
         data,
         args.estimator,

@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from weibull_stats.checkpoints.devices import check_device
 from weibull_stats.commands._arguments import (
     add_estimator_argument,
     add_option_argument,
@@ -16,7 +17,7 @@ from weibull_stats.commands._arguments import (
     add_setting_argument,
     selected_estimators,
 )
-from weibull_stats.commands._errors import CommandLineError
+from weibull_stats.commands._errors import CommandLineError, to_flags
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
 from weibull_stats.report.markdown import kind_summary
@@ -85,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
             local_workers(args.cluster)
         except ValueError as exc:
             raise CommandLineError(f"--cluster {args.cluster}: {exc}") from None
+    try:
+        check_device(args.device)
+    except ValueError as exc:  # a flag's value, not the input: no file named
+        raise CommandLineError(to_flags(str(exc))) from None
     if distributed and args.jobs != 1:
         raise CommandLineError(f"--jobs {args.jobs} with --{'scheduler' if args.scheduler else 'cluster'}: "
                                "the cluster's workers do the work; give one or the other")

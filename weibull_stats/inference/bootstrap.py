@@ -226,6 +226,23 @@ def _warn_few_resamples(distribution: np.ndarray, estimate: WeibullFit, method: 
         warnings.warn(reason, FewResamplesWarning, stacklevel=4)
 
 
+def _standard_errors(distribution: np.ndarray) -> np.ndarray:
+    """Standard deviations of the columns of the bootstrap ``distribution``.
+
+    A column of estimates near float64's limits (scales of 1e300 data) would overflow when
+    squared; such a column's deviation is taken relative to its largest magnitude and
+    multiplied back, so the standard error stays finite and no overflow warning escapes.
+    Other columns are computed directly (the same numbers as always).
+    """
+    ddof = 1 if distribution.shape[0] > 1 else 0
+    with np.errstate(over="ignore"):
+        se = distribution.std(axis=0, ddof=ddof)
+    for j in np.flatnonzero(~np.isfinite(se) & np.isfinite(distribution).all(axis=0)):
+        peak = float(np.abs(distribution[:, j]).max())
+        se[j] = float((distribution[:, j] / peak).std(ddof=ddof)) * peak
+    return se
+
+
 def _finish(
     estimate: WeibullFit,
     distribution: np.ndarray,
@@ -242,8 +259,7 @@ def _finish(
     _warn_few_resamples(distribution, estimate, method, level, accel)
     shape_ci = interval(distribution[:, 0], estimate.shape, method, level, accel.shape)
     scale_ci = interval(distribution[:, 1], estimate.scale, method, level, accel.scale)
-    ddof = 1 if distribution.shape[0] > 1 else 0
-    se = distribution.std(axis=0, ddof=ddof)
+    se = _standard_errors(distribution)
     distribution = distribution.copy()
     distribution.flags.writeable = False
     return BootstrapResult(

@@ -83,8 +83,11 @@ class IntervalEstimate:
     seed : int or None
         The bootstrap's seed (None for asymptotic intervals, which draw nothing).
     warning : str or None
-        Why the asymptotic interval is not to be trusted for this sample, when it is not
-        (it was also warned as :class:`UnreliableIntervalWarning`).
+        Why the interval is not to be trusted for this sample, when it is not
+        (:func:`interval_warning`): a degenerate sample (also warned as
+        :class:`~weibull_stats.DegenerateSampleWarning` by the fit), and for an asymptotic
+        interval too few values or distinct values for first-order theory (also warned as
+        :class:`UnreliableIntervalWarning`).
     bootstrap : BootstrapResult or None
         The bootstrap result behind a bootstrap interval.
     package_version : str
@@ -245,7 +248,7 @@ def confidence_interval(
             standard_error=boot.standard_error,
             log_scale_se=_log_scale_sd(boot), method="bootstrap",
             detail=f"{boot.method}, {boot.n_resamples} {boot.kind} resamples", confidence_level=level,
-            seed=boot.seed, bootstrap=boot)
+            seed=boot.seed, warning=interval_warning(boot.estimate), bootstrap=boot)
     if entry.asymptotic is None:
         raise ValueError(f"estimator {entry.name!r} has no asymptotic standard errors; "
                          "use method='bootstrap'")
@@ -259,7 +262,28 @@ def confidence_interval(
         estimate=fit, confidence_interval=wald_interval(fit, result.shape_se, result.log_scale_se, level),
         standard_error=ShapeScale(result.shape_se, fit.scale * result.log_scale_se),
         log_scale_se=result.log_scale_se, method="asymptotic", detail=result.method, confidence_level=level,
-        warning=reason)
+        warning=interval_warning(fit, reason))
+
+
+def interval_warning(fit: WeibullFit, reason: str | None = None) -> str | None:
+    """Why an interval around ``fit`` is not to be trusted, or None: the fit's degenerate
+    sample (``details["degenerate"]``, :mod:`weibull_stats.sample.degenerate`: a sample of two
+    distinct values gives a tight interval around a shape the data cannot determine), then
+    the interval's own ``reason``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import weibull_stats as ws
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fit = ws.fit_mle(np.repeat([1.0, 2.0], 500))
+    >>> interval_warning(fit)
+    '`x` has 2 distinct values (at least 3 are needed to estimate a Weibull shape)'
+    """
+    reasons = [text for text in (fit.details.get("degenerate"), reason) if text]
+    return "; ".join(dict.fromkeys(reasons)) or None
 
 
 def _log_scale_sd(result: BootstrapResult) -> float:
@@ -269,4 +293,4 @@ def _log_scale_sd(result: BootstrapResult) -> float:
 
 
 __all__ = ["INTERVAL_METHODS", "IntervalEstimate", "UnreliableIntervalWarning", "confidence_interval",
-           "interval_summary", "wald_interval"]
+           "interval_summary", "interval_warning", "wald_interval"]

@@ -318,8 +318,13 @@ def goodness_of_fit(
                           description=f"goodness of fit {entry.name}")
         bad = int(np.count_nonzero(~np.isfinite(null)))
         if bad:
+            beyond = sum(model.excluded.values())
+            where = (f"; the fitted law puts {beyond:.2g} of its mass beyond the positive finite "
+                     f"{model.storage} values" if beyond > 1e-3 else "")
             raise ValueError(
-                f"{bad} of {m} Monte Carlo samples could not be refitted by {entry.name!r}; "
+                f"{bad} of {m} Monte Carlo samples could not be refitted by {entry.name!r}: its fit of a "
+                f"sample drawn from the fitted law (shape {fit.shape:.4g}, scale {fit.scale:.4g}) was "
+                f"undefined (too few distinct values in its fitted range, or no convergence){where}; "
                 "the null distribution is incomplete"
             )
         pvalue = (int(np.count_nonzero(null >= observed)) + 1) / (m + 1)

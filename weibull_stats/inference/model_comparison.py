@@ -176,8 +176,8 @@ def sample_comparison(sample: Sample) -> ModelComparison:
         sums = _count_sums(np.ldexp(sample.distinct, -exponent), sample.counts, shape, lam)
     else:
         assert sample.magnitudes is not None
-        sums = _raw_sums(np.ldexp(sample.magnitudes.astype(np.float64, copy=False), -exponent),
-                         shape, lam)
+        magnitudes = sample.magnitudes.astype(np.float64, copy=False)
+        sums = _raw_sums(np.ldexp(magnitudes, -exponent), shape, lam, _frame_logs(magnitudes, exponent))
     return _compare(*sums, shape, lam, exponent)
 
 
@@ -197,11 +197,27 @@ def frame_exponent(scale: float) -> int:
     return round(math.log2(scale))
 
 
-def _raw_sums(data: np.ndarray, k: float, lam: float) -> tuple[int, float, float, float, float, float]:
+def _frame_logs(magnitudes: np.ndarray, exponent: int) -> np.ndarray | None:
+    """``ln(x / 2^exponent)`` computed as ``ln x - exponent ln 2`` where some ``x / 2^exponent``
+    is not a normal float64 (data spanning more orders of magnitude than float64 holds either
+    side of the scale), else None (the logarithms of the framed data are exact enough)."""
+    if exponent == 0 or magnitudes.size == 0:
+        return None
+    low, high = float(magnitudes.min()), float(magnitudes.max())
+    tiny, huge = np.finfo(np.float64).tiny, np.finfo(np.float64).max
+    if math.ldexp(low, -exponent) >= tiny and math.ldexp(high, -exponent) <= huge:
+        return None
+    return np.log(magnitudes) - exponent * math.log(2.0)
+
+
+def _raw_sums(data: np.ndarray, k: float, lam: float, log_x: np.ndarray | None = None
+              ) -> tuple[int, float, float, float, float, float]:
     """``n``, ``sum ln x``, ``mean x``, ``sum (x/lam)^k``, ``mean (ln x - mean ln x)^2``, ``sum x^2``
-    of float64 ``data`` (already in the frame of :func:`frame_exponent`)."""
+    of float64 ``data`` (already in the frame of :func:`frame_exponent`; ``log_x``, their
+    logarithms where :func:`_frame_logs` computed them)."""
     n = data.size
-    log_x = np.log(data)
+    if log_x is None:
+        log_x = np.log(data)
     sum_log = float(log_x.sum())
     mean_log = sum_log / n
     z = float(np.exp(k * (log_x - math.log(lam))).sum())

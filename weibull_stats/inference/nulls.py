@@ -45,6 +45,8 @@ LOG_BOUNDS = {
     "float32": (-150 * math.log(2.0), math.log(2.0 - 2.0**-24) + 127 * math.log(2.0)),
     "float64": (-1075 * math.log(2.0), math.log(2.0 - 2.0**-53) + 1023 * math.log(2.0)),
 }
+#: Natural logarithms of float64's smallest and largest normal numbers.
+LOG_NORMAL = (-1022 * math.log(2.0), 1024 * math.log(2.0) - 2.0**-52)
 
 
 @functools.cache
@@ -183,6 +185,31 @@ class NullModel:
         np.negative(upper, out=upper)
         if 0 < h < n and t[h] < t[h - 1]:
             t[h] = t[h - 1]
-        np.power(t, 1.0 / self.shape, out=t)
+        return self.quantiles(t)
+
+    def quantiles(self, t: np.ndarray) -> np.ndarray:
+        """``scale * t ** (1 / shape)`` of ascending ``t`` (cumulative hazards), in place.
+
+        Where ``t ** (1 / shape)`` alone would leave float64's normal range (a small shape
+        over data spanning hundreds of orders of magnitude) although the quantiles lie inside
+        it, they are computed as ``exp(log(t) / shape + log(scale))`` instead, so no
+        representable draw becomes 0 or inf. Otherwise the direct power is used (the same
+        numbers as always).
+
+        Examples
+        --------
+        >>> model = NullModel.of("float64", 3, 0.001, 1e200)
+        >>> values = model.quantiles(np.array([0.4, 1.0, 1.2]))  # 0.4 ** 1000 underflows
+        >>> bool(np.all(values > 0) and np.all(np.isfinite(values))), float(values[1])
+        (True, 1e+200)
+        """
+        inverse = 1.0 / self.shape
+        if t.size and (math.log(t[0]) * inverse < LOG_NORMAL[0] or math.log(t[-1]) * inverse > LOG_NORMAL[1]):
+            np.log(t, out=t)
+            t *= inverse
+            t += math.log(self.scale)
+            np.exp(t, out=t)
+            return t
+        np.power(t, inverse, out=t)
         t *= self.scale
         return t

@@ -11,6 +11,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 
+class PolicyError(ValueError):
+    """Bad values the input policy refuses; the message names the argument, the count and the
+    option that changes it (in Python words: ``pass nonfinite='omit' to drop them``).
+
+    The parts are kept so that a caller with other words can say the same: the scan names
+    its flag and its keyword (:func:`weibull_stats.scanning.tensor.fit_tensor`), the command line
+    rewrites the option into its flag.
+
+    Attributes
+    ----------
+    name : str
+        The argument.
+    finding : str
+        What was found, after the argument's name (``"has 3 zeros out of 10; ..."``).
+    option, value : str
+        The policy option and the value that accepts the data (``"zeros"``, ``"omit"``).
+    effect : str
+        What that value does (``"drop them"``).
+    """
+
+    def __init__(self, name: str, finding: str, option: str, value: str, effect: str, *,
+                 wrap: bool) -> None:
+        advice = f"pass {option}={value!r} to {effect}"
+        super().__init__(f"`{name}` {finding}" + (f" ({advice})" if wrap else f"; {advice}"))
+        self.name, self.finding, self.option, self.value, self.effect = name, finding, option, value, effect
+
+
 def apply_policy(name: str, n: int, policy: Mapping[str, str], omitted: dict[str, int], *, nonfinite: int,
                  nan: int, negative: int, zeros: int) -> tuple[bool, bool]:
     """Raise the message of the first bad value the policy refuses, or record the omissions.
@@ -28,20 +55,21 @@ def apply_policy(name: str, n: int, policy: Mapping[str, str], omitted: dict[str
     >>> apply_policy("x", 10, policy, omitted, nonfinite=1, nan=1, negative=0, zeros=0)
     Traceback (most recent call last):
     ...
-    ValueError: `x` has 1 non-finite values out of 10 (1 NaN, 0 infinite); pass nonfinite='omit' to drop them
+    weibull_stats.sample.bad_input.PolicyError: `x` has 1 non-finite values out of 10 (1 NaN, 0 infinite);
+    pass nonfinite='omit' to drop them
     """
     if nonfinite:
         if policy["nonfinite"] == "error":
-            raise ValueError(f"`{name}` has {nonfinite} non-finite values out of {n} ({nan} NaN, "
-                             f"{nonfinite - nan} infinite); pass nonfinite='omit' to drop them")
+            raise PolicyError(name, f"has {nonfinite} non-finite values out of {n} ({nan} NaN, "
+                              f"{nonfinite - nan} infinite)", "nonfinite", "omit", "drop them", wrap=False)
         omitted["nonfinite"] = nonfinite
     if negative and policy["values"] == "magnitudes":
-        raise ValueError(f"`{name}` has {negative} negative values out of {n}; magnitudes are expected "
-                         "(pass values='weights' to fit |x|)")
+        raise PolicyError(name, f"has {negative} negative values out of {n}; magnitudes are expected",
+                          "values", "weights", "fit |x|", wrap=True)
     if zeros:
         if policy["zeros"] == "error":
-            raise ValueError(f"`{name}` has {zeros} zeros out of {n}; a Weibull fit takes log(x) "
-                             "(pass zeros='omit' to drop them)")
+            raise PolicyError(name, f"has {zeros} zeros out of {n}; a Weibull fit takes log(x)", "zeros",
+                              "omit", "drop them", wrap=True)
         omitted["zeros"] = zeros
     return bool(nonfinite), bool(zeros)
 
@@ -58,4 +86,4 @@ def constant(name: str, size: int, value: float) -> ValueError:
     )
 
 
-__all__ = ["apply_policy", "constant", "too_few"]
+__all__ = ["PolicyError", "apply_policy", "constant", "too_few"]

@@ -231,6 +231,7 @@ def as_sample(
     ValueError
         Empty input, NaN/inf values, negative values, zeros, constant data or fewer than
         ``min_size`` usable values; the message names the argument and gives the count.
+        A ``min_size`` below 1.
 
     Examples
     --------
@@ -243,10 +244,13 @@ def as_sample(
     >>> ws.as_sample(np.array([1.0, -2.0, 3.0]), values="magnitudes")
     Traceback (most recent call last):
     ...
-    ValueError: `x` has 1 negative values out of 3; magnitudes are expected (pass values='weights' to fit |x|)
+    weibull_stats.sample.bad_input.PolicyError: `x` has 1 negative values out of 3; magnitudes are expected
+    (pass values='weights' to fit |x|)
     """
     policy = check_policy(values, nonfinite, zeros)
     check_choice(form, "form", FORMS)
+    if isinstance(min_size, bool) or not isinstance(min_size, int | np.integer) or min_size < 1:
+        raise ValueError(f"`min_size` must be an int >= 1; got {min_size!r}")
     if isinstance(x, Sample):
         # a Sample carries its policy: the default arguments take it as it is, other
         # arguments must agree with it

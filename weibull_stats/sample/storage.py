@@ -17,6 +17,15 @@ import numpy as np
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 #: Storage formats, narrowest first.
 STORAGES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
+#: Narrow float formats whose stored bits an array of 16-bit or 8-bit words can be read as
+#: (the ``--storage`` of the one-array commands): ``numpy.save`` writes an
+#: ``ml_dtypes.bfloat16`` or float8 array with the dtype ``|V2`` or ``|V1``, which names no format.
+BIT_FORMATS: dict[str, np.dtype] = {
+    "bfloat16": BFLOAT16,
+    "float16": np.dtype(np.float16),
+    "float8_e4m3fn": np.dtype(ml_dtypes.float8_e4m3fn),
+    "float8_e5m2": np.dtype(ml_dtypes.float8_e5m2),
+}
 
 #: 16-bit formats: (sign bit, first non-finite magnitude pattern).
 SIGN = 0x8000

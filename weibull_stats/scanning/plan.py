@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from weibull_stats.checkpoints import Checkpoint, detect_family
+from weibull_stats.checkpoints.sources import MemoryCheckpoint
 from weibull_stats.core.seeds import child_seed
 from weibull_stats.scanning.settings import ScanSettings
 
@@ -95,11 +96,14 @@ def plan_tasks(
                                     family, dict(ckpt.config), numel=int(entry.numel)))
         if len(tasks) == before and not (ckpt.file_errors and not ckpt.entries):  # not opened: said above
             passed = skipped[skipped_before:]
+            unreadable = f"{len(ckpt.tensor_errors)} unreadable tensors" if ckpt.tensor_errors else ""
             what = (f"all {len(passed)} of its entries skipped: {passed[0]['tensor']}: {passed[0]['reason']}"
-                    + (", ..." if len(passed) > 1 else "") if passed else "it holds no tensors")
+                    + (", ..." if len(passed) > 1 else "") + (f"; {unreadable}" if unreadable else "")
+                    if passed else unreadable or "it holds no tensors")
             matrices = "floating tensor" if settings.include_vectors else "2-D floating tensor"
+            source = ckpt.label if isinstance(ckpt, MemoryCheckpoint) else ckpt.path  # no file to name
             errors.append(error_record(ckpt.label, ckpt.step, "", "", "",
-                                       f"{ckpt.path}: nothing to fit: no {matrices} ({what})"))
+                                       f"{source}: nothing to fit: no {matrices} ({what})"))
         for file, reason in ckpt.unread_files:  # a .bin beside the .safetensors read, ...
             skipped.append({"checkpoint": ckpt.label, "tensor": file, "dtype": "", "shape": "",
                             "reason": reason})

@@ -20,6 +20,7 @@ from weibull_stats.checkpoints import Checkpoint, classify, split_fused
 from weibull_stats.checkpoints.devices import to_device
 from weibull_stats.checkpoints.sources import reopen
 from weibull_stats.core.progress import QueueTicker, Ticker
+from weibull_stats.sample.bad_input import PolicyError
 from weibull_stats.sample.checked import as_sample
 from weibull_stats.scanning.fit import fit_unit as _fit_unit
 from weibull_stats.scanning.fit import unit_cost
@@ -71,7 +72,7 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
         weight = ckpt.read(task.tensor)
         if device is not None:
             weight = to_device(weight, device)
-    except (ValueError, OSError, KeyError, TypeError) as exc:
+    except (ValueError, OSError, KeyError, TypeError, RuntimeError) as exc:  # torch raises RuntimeError
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         errors.append(_error(task.checkpoint, task.step, task.tensor, "", "", message))
         return rows, errors
@@ -95,7 +96,11 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
         try:
             sample = as_sample(block, values=settings.policy["values"], zeros=settings.policy["zeros"],
                                nonfinite=settings.policy["nonfinite"])
-        except (ValueError, TypeError) as exc:  # constant, too few values, NaN: every estimator fails alike
+        except PolicyError as exc:  # NaN, zeros or negative values the scan's policy refuses
+            errors += [_error(task.checkpoint, task.step, task.tensor, part, name, refused(where, exc))
+                       for name in wanted]
+            continue
+        except (ValueError, TypeError) as exc:  # constant, too few values: every estimator fails alike
             errors += [_error(task.checkpoint, task.step, task.tensor, part, name, f"{where}: {exc}")
                        for name in wanted]
             continue
@@ -119,6 +124,21 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
             )
             rows.append(row)
     return rows, errors
+
+
+def refused(where: str, exc: PolicyError) -> str:
+    """A refusal of the scan's input policy in the scan's words: what was found in ``where``
+    and the setting that accepts it, as the flag and as the keyword of :func:`weibull_stats.scan`.
+
+    Examples
+    --------
+    >>> from weibull_stats.sample.bad_input import PolicyError
+    >>> error = PolicyError("x", "has 2 zeros out of 9", "zeros", "omit", "drop them", wrap=True)
+    >>> refused("fc.weight", error)
+    "fc.weight has 2 zeros out of 9; rescan with --zeros omit (ws.scan(..., zeros='omit')) to drop them"
+    """
+    return (f"{where} {exc.finding}; rescan with --{exc.option} {exc.value} "
+            f"(ws.scan(..., {exc.option}={exc.value!r})) to {exc.effect}")
 
 
 def task_cost(task: TensorTask, settings: ScanSettings) -> float:
@@ -171,4 +191,5 @@ def drain(queue: Any, credit: Callable[[int, float], None]) -> None:
         credit(key, units)
 
 
-__all__ = ["TaskTicker", "drain", "fit_reporting", "fit_tensor", "release", "set_progress_queue", "task_cost"]
+__all__ = ["TaskTicker", "drain", "fit_reporting", "fit_tensor", "refused", "release", "set_progress_queue",
+           "task_cost"]
