@@ -9,12 +9,14 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from scipy import stats
+
 from weibull_stats._version import __version__
 from weibull_stats.core.display import Row, Summary, display_methods, figure, fraction_near_one, options_text
 from weibull_stats.core.formatting import jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
 
@@ -217,15 +219,11 @@ class WeibullFit:
 
     def to_series(self) -> pd.Series:
         """The tidy row as a :class:`pandas.Series`."""
-        import pandas as pd
-
         return pd.Series(self.to_row())
 
     # ------------------------------------------------------------------ the law
     def distribution(self) -> rv_continuous_frozen:
         """``scipy.stats.weibull_min(c=shape, scale=scale)``: the fitted law."""
-        from scipy import stats
-
         return stats.weibull_min(c=self.shape, scale=self.scale)
 
     def plot(self, x: Any, ax: Any = None, *, kind: str = "probability", **kwargs: Any) -> Any:
@@ -259,6 +257,4 @@ def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:
     >>> frame["estimator"].tolist(), int(frame["n"].iloc[0])
     (['mle', 'log_moment'], 1000)
     """
-    import pandas as pd
-
     return pd.DataFrame([r.to_row() for r in results])
