@@ -40,6 +40,16 @@ print(after_import, after_scan, len(table))
     assert result.stdout.split("\n")[0] == "[] [] 9", result.stdout + result.stderr
 
 
+def test_import_leaves_the_libraries_it_defers_unloaded() -> None:
+    # the function-level imports of statsmodels, matplotlib and torch exist for import time; they are
+    # only worth it while no module imports those libraries at load
+    deferred = ("statsmodels", "matplotlib", "torch")
+    code = f"import sys, weibull_stats; print(sorted(m for m in {deferred!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
 def test_validation_package_loads_the_anchor_names_on_first_use() -> None:
     from weibull_stats import validation
 

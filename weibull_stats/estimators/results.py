@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from scipy import stats
+
 from weibull_stats._version import __version__
-from weibull_stats.core.display import display_methods
+from weibull_stats.core.display import Row, Summary, display_methods, figure, fraction_near_one, options_text
 from weibull_stats.core.formatting import jsonable
-from weibull_stats.core.summaries import fit_summary
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
 
@@ -35,6 +37,75 @@ FIT_COLUMNS: tuple[str, ...] = ("estimator", "shape", "scale", "n", "n_used")
 INTERVAL_COLUMNS: tuple[str, ...] = ("shape_low", "shape_high", "scale_low", "scale_high", "confidence_level")
 #: Provenance columns that close every table of fits.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("seed", "package_version")
+
+
+#: Digits: an estimate is printed down to about a tenth of its standard error: the recorded one
+#: (``shape_se`` of a maximum-likelihood fit), else the order of magnitude of the sampling error,
+#: ``shape / sqrt(n_used)`` for the shape and ``scale / (shape sqrt(n_used))`` for the scale (the
+#: asymptotic standard errors of the estimators are 0.5 to 1.5 times these).
+
+
+def sampling_errors(fit: WeibullFit) -> tuple[float | None, float | None]:
+    """Standard errors of shape and scale that set the printed digits (see the module notes).
+
+    Examples
+    --------
+    >>> from weibull_stats.estimators.results import WeibullFit
+    >>> fit = WeibullFit(shape=2.0, scale=3.0, estimator="mle", n=10_000, n_used=10_000)
+    >>> sampling_errors(fit)
+    (0.02, 0.015)
+    """
+    shape_error, scale_error = fit.shape_se, fit.scale_se
+    root = math.sqrt(fit.n_used) if fit.n_used > 0 else math.nan
+    if shape_error is None or not math.isfinite(shape_error) or shape_error <= 0.0:
+        shape_error = abs(fit.shape) / root
+    if scale_error is None or not math.isfinite(scale_error) or scale_error <= 0.0:
+        scale_error = abs(fit.scale) / (abs(fit.shape) * root) if fit.shape else math.nan
+    return shape_error, scale_error
+
+
+def _with_error(value: float, error: float | None, recorded: float | None) -> str:
+    text = figure(value, error)
+    if recorded is not None and math.isfinite(recorded):
+        text += f" ± {recorded:.2g}"
+    return text
+
+
+def fit_summary(fit: WeibullFit) -> Summary:
+    """The display of a :class:`~weibull_stats.WeibullFit`.
+
+    Examples
+    --------
+    >>> from weibull_stats.estimators.results import WeibullFit
+    >>> fit = WeibullFit(shape=1.2054343, scale=0.8874870, estimator="probability_plot",
+    ...                  n=1_000_000, n_used=800_000, r2=0.9996123)
+    >>> fit
+    WeibullFit(probability_plot: k=1.2054, λ=0.88749, n=1000000, r²=0.99961)
+    """
+    shape_error, scale_error = sampling_errors(fit)
+    headline: list[Row] = [("k", figure(fit.shape, shape_error)), ("λ", figure(fit.scale, scale_error)),
+                           ("n", str(fit.n))]
+    if fit.r2 is not None:
+        headline.append(("r²", fraction_near_one(fit.r2)))
+    if not fit.converged:
+        headline.append(("", "not converged"))
+    rows: list[Row] = [
+        ("shape k", _with_error(fit.shape, shape_error, fit.shape_se)),
+        ("scale λ", _with_error(fit.scale, scale_error, fit.scale_se)),
+        ("n (used)", f"{fit.n} ({fit.n_used})"),
+    ]
+    omitted = {k: v for k, v in fit.n_omitted.items() if v}
+    if omitted:
+        rows.append(("omitted", options_text(omitted)))
+    if fit.r2 is not None:
+        rows.append(("r²", fraction_near_one(fit.r2)))
+    rows.append(("converged", "yes" if fit.converged else "no"))
+    if fit.iterations is not None:
+        rows.append(("iterations", str(fit.iterations)))
+    if fit.options:
+        rows.append(("options", options_text(fit.options)))
+    rows.append(("version", fit.package_version))
+    return Summary("WeibullFit", fit.estimator, tuple(headline), tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +219,11 @@ class WeibullFit:
 
     def to_series(self) -> pd.Series:
         """The tidy row as a :class:`pandas.Series`."""
-        import pandas as pd
-
         return pd.Series(self.to_row())
 
     # ------------------------------------------------------------------ the law
     def distribution(self) -> rv_continuous_frozen:
         """``scipy.stats.weibull_min(c=shape, scale=scale)``: the fitted law."""
-        from scipy import stats
-
         return stats.weibull_min(c=self.shape, scale=self.scale)
 
     def plot(self, x: Any, ax: Any = None, *, kind: str = "probability", **kwargs: Any) -> Any:
@@ -190,6 +257,4 @@ def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:
     >>> frame["estimator"].tolist(), int(frame["n"].iloc[0])
     (['mle', 'log_moment'], 1000)
     """
-    import pandas as pd
-
     return pd.DataFrame([r.to_row() for r in results])

@@ -25,7 +25,6 @@ from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
-from weibull_stats.core.summaries import bootstrap_summary
 from weibull_stats.estimators._core import Estimator
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, get_estimator
 from weibull_stats.estimators.results import WeibullFit
@@ -49,6 +48,7 @@ from weibull_stats.inference.intervals import (
     interval,
     interval_probabilities,
 )
+from weibull_stats.inference.summaries import bootstrap_summary
 from weibull_stats.sample.checked import Sample, check_choice
 from weibull_stats.sample.degenerate import FewResamplesWarning, few_resamples_reason
 

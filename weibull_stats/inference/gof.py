@@ -30,7 +30,6 @@ from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable, pvalue_at_floor
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
-from weibull_stats.core.summaries import gof_summary
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
@@ -38,6 +37,7 @@ from weibull_stats.inference.engine import check_workers, null_function, resolve
 from weibull_stats.inference.intervals import check_count
 from weibull_stats.inference.model_comparison import ModelComparison, sample_comparison
 from weibull_stats.inference.nulls import NullModel
+from weibull_stats.inference.summaries import gof_summary
 from weibull_stats.sample.checked import Sample, check_choice
 from weibull_stats.sample.degenerate import distinct_up_to_three
 from weibull_stats.weibull.rank_sums import run_sums

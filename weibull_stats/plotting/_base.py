@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from weibull_stats.checkpoints import KINDS
 from weibull_stats.estimators.probability_plot import weibull_plot_y
@@ -174,8 +175,6 @@ def order_statistic_band(ranks: np.ndarray, n: int, shape: float, scale: float,
 
 def beta_band(ranks: np.ndarray, n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise ``level`` limits of ``F(X_(i)) ~ Beta(i, n - i + 1)``, ``i`` the ``ranks``."""
-    from scipy import stats
-
     alpha = 1.0 - level
     beta = stats.beta(ranks, n - ranks + 1)
     return beta.ppf(alpha / 2), beta.ppf(1 - alpha / 2)

@@ -1,20 +1,16 @@
-"""What each result type shows (:class:`~weibull_stats.core.display.Summary`), for its reprs.
+"""What each inference result shows (:class:`~weibull_stats.core.display.Summary`), for its reprs.
 
-One function per result type, each the one-line hook of that class's display methods
-(:func:`weibull_stats.core.display.display_methods`). They read the result's fields only, so this
-module sits in the core layer beside :mod:`weibull_stats.estimators.results`; the inference results are
-named for the type checker alone.
-
-Digits: an estimate is printed down to about a tenth of its standard error: the recorded one
-(``shape_se`` of a maximum-likelihood fit, a bootstrap's ``standard_error``), else the order
-of magnitude of the sampling error, ``shape / sqrt(n_used)`` for the shape and ``scale /
-(shape sqrt(n_used))`` for the scale (the asymptotic standard errors of the estimators are
-0.5 to 1.5 times these).
+One function per result type (:class:`~weibull_stats.inference.bootstrap.BootstrapResult`,
+:class:`~weibull_stats.inference.gof.GoodnessOfFitResult`,
+:class:`~weibull_stats.inference.model_comparison.ModelComparison`), each the hook of that
+class's display methods (:func:`weibull_stats.core.display.display_methods`); the display of a
+fit, :func:`~weibull_stats.estimators.results.fit_summary`, lives beside ``WeibullFit``. They
+read the result's fields only; the result types are named for the type checker alone (their
+modules import this one). Digits follow the standard errors as for a fit.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from weibull_stats.core.display import (
@@ -27,75 +23,12 @@ from weibull_stats.core.display import (
     pair_text,
 )
 from weibull_stats.core.formatting import pvalue_text
+from weibull_stats.estimators.results import sampling_errors
 
 if TYPE_CHECKING:  # pragma: no cover
-    from weibull_stats.estimators.results import WeibullFit
     from weibull_stats.inference.bootstrap import BootstrapResult
     from weibull_stats.inference.gof import GoodnessOfFitResult
     from weibull_stats.inference.model_comparison import ModelComparison
-
-
-def sampling_errors(fit: WeibullFit) -> tuple[float | None, float | None]:
-    """Standard errors of shape and scale that set the printed digits (see the module notes).
-
-    Examples
-    --------
-    >>> from weibull_stats.estimators.results import WeibullFit
-    >>> fit = WeibullFit(shape=2.0, scale=3.0, estimator="mle", n=10_000, n_used=10_000)
-    >>> sampling_errors(fit)
-    (0.02, 0.015)
-    """
-    shape_error, scale_error = fit.shape_se, fit.scale_se
-    root = math.sqrt(fit.n_used) if fit.n_used > 0 else math.nan
-    if shape_error is None or not math.isfinite(shape_error) or shape_error <= 0.0:
-        shape_error = abs(fit.shape) / root
-    if scale_error is None or not math.isfinite(scale_error) or scale_error <= 0.0:
-        scale_error = abs(fit.scale) / (abs(fit.shape) * root) if fit.shape else math.nan
-    return shape_error, scale_error
-
-
-def _with_error(value: float, error: float | None, recorded: float | None) -> str:
-    text = figure(value, error)
-    if recorded is not None and math.isfinite(recorded):
-        text += f" ± {recorded:.2g}"
-    return text
-
-
-def fit_summary(fit: WeibullFit) -> Summary:
-    """The display of a :class:`~weibull_stats.WeibullFit`.
-
-    Examples
-    --------
-    >>> from weibull_stats.estimators.results import WeibullFit
-    >>> fit = WeibullFit(shape=1.2054343, scale=0.8874870, estimator="probability_plot",
-    ...                  n=1_000_000, n_used=800_000, r2=0.9996123)
-    >>> fit
-    WeibullFit(probability_plot: k=1.2054, λ=0.88749, n=1000000, r²=0.99961)
-    """
-    shape_error, scale_error = sampling_errors(fit)
-    headline: list[Row] = [("k", figure(fit.shape, shape_error)), ("λ", figure(fit.scale, scale_error)),
-                           ("n", str(fit.n))]
-    if fit.r2 is not None:
-        headline.append(("r²", fraction_near_one(fit.r2)))
-    if not fit.converged:
-        headline.append(("", "not converged"))
-    rows: list[Row] = [
-        ("shape k", _with_error(fit.shape, shape_error, fit.shape_se)),
-        ("scale λ", _with_error(fit.scale, scale_error, fit.scale_se)),
-        ("n (used)", f"{fit.n} ({fit.n_used})"),
-    ]
-    omitted = {k: v for k, v in fit.n_omitted.items() if v}
-    if omitted:
-        rows.append(("omitted", options_text(omitted)))
-    if fit.r2 is not None:
-        rows.append(("r²", fraction_near_one(fit.r2)))
-    rows.append(("converged", "yes" if fit.converged else "no"))
-    if fit.iterations is not None:
-        rows.append(("iterations", str(fit.iterations)))
-    if fit.options:
-        rows.append(("options", options_text(fit.options)))
-    rows.append(("version", fit.package_version))
-    return Summary("WeibullFit", fit.estimator, tuple(headline), tuple(rows))
 
 
 def bootstrap_summary(result: BootstrapResult) -> Summary:
@@ -182,4 +115,4 @@ def comparison_summary(comparison: ModelComparison) -> Summary:
     return Summary("ModelComparison", f"n={comparison.n}", headline, tuple(rows))
 
 
-__all__ = ["bootstrap_summary", "comparison_summary", "fit_summary", "gof_summary", "sampling_errors"]
+__all__ = ["bootstrap_summary", "comparison_summary", "gof_summary"]
