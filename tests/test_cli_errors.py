@@ -12,7 +12,7 @@ import pytest
 import weibull_stats as ws
 from weibull_stats.cli import main
 from weibull_stats.commands import fit as fit_command
-from weibull_stats.commands._errors import error_line, to_flags
+from weibull_stats.commands.errors import error_line, to_flags
 
 #: A message that names a Python argument of the library instead of a flag.
 API_WORDING = re.compile(

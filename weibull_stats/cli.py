@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
 from weibull_stats._version import __version__
-from weibull_stats.commands._errors import CommandLineWarning, error_line, warning_line
+from weibull_stats.commands.errors import CommandLineWarning, error_line, warning_line
 
 #: Subcommand modules under ``weibull_stats.commands``, in ``--help`` order.
 COMMANDS: tuple[str, ...] = ("fit", "demo", "scan", "report", "validate", "bootstrap", "gof")

@@ -1,5 +1,6 @@
 """Read real checkpoints one tensor at a time and name every matrix by layer and kind."""
 
+from weibull_stats.checkpoints._listing import check_npy_header, check_npy_size
 from weibull_stats.checkpoints.naming import (
     BLOCK_KINDS,
     FAMILIES,
@@ -34,6 +35,8 @@ __all__ = [
     "MatrixRole",
     "MemoryCheckpoint",
     "TensorEntry",
+    "check_npy_header",
+    "check_npy_size",
     "classify",
     "detect_family",
     "from_module",

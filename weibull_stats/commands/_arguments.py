@@ -14,9 +14,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from weibull_stats.commands._errors import CommandLineError
 from weibull_stats.commands._input import load_array
 from weibull_stats.commands._options import option_help
+from weibull_stats.commands.errors import CommandLineError
 from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, ESTIMATORS
 from weibull_stats.sample.storage import BIT_FORMATS

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.checkpoints._listing import check_npy_header, check_npy_size
+from weibull_stats.checkpoints import check_npy_header, check_npy_size
 from weibull_stats.sample.storage import BIT_FORMATS
 
 #: First bytes of every ``.npy`` file (``numpy.lib.format.MAGIC_PREFIX``).

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.commands._errors import CommandLineError
+from weibull_stats.commands.errors import CommandLineError
 from weibull_stats.core.formatting import option_text as format_value
 from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.sample.checked import POLICY_OPTIONS

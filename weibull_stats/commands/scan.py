@@ -17,9 +17,9 @@ from weibull_stats.commands._arguments import (
     add_setting_argument,
     selected_estimators,
 )
-from weibull_stats.commands._errors import CommandLineError, to_flags
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
+from weibull_stats.commands.errors import CommandLineError, to_flags
 from weibull_stats.report.markdown import kind_summary
 from weibull_stats.scanning.distributed import cluster_client, local_workers
 from weibull_stats.scanning.run import ScanWarning

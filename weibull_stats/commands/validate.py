@@ -9,8 +9,9 @@ from typing import Any
 
 from weibull_stats.commands._arguments import add_progress_argument
 from weibull_stats.commands._output import format_table, write_json
+from weibull_stats.core.seeds import check_seed
 from weibull_stats.estimators.registry import ESTIMATORS
-from weibull_stats.validation._common import DEFAULT_SEED, check_seed
+from weibull_stats.validation import DEFAULT_SEED
 from weibull_stats.validation.gate import record_pass
 
 

@@ -1,5 +1,7 @@
 """The estimators: each one function returning a :class:`~weibull_stats.WeibullFit`."""
 
+from weibull_stats.estimators._asymptotic import UnreliableIntervalWarning, reliability_reason
+from weibull_stats.estimators._core import Estimator, PopulationHook, sample_batch
 from weibull_stats.estimators.histogram import (
     Log10Histogram,
     fit_histogram,
@@ -13,7 +15,10 @@ from weibull_stats.estimators.probability_plot import fit_probability_plot
 from weibull_stats.estimators.quantile import fit_quantile
 
 __all__ = [
+    "Estimator",
     "Log10Histogram",
+    "PopulationHook",
+    "UnreliableIntervalWarning",
     "fit_histogram",
     "fit_histogram_counts",
     "fit_log_moment",
@@ -22,4 +27,6 @@ __all__ = [
     "fit_quantile",
     "log10_histogram",
     "paper_edges",
+    "reliability_reason",
+    "sample_batch",
 ]

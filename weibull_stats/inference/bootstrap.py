@@ -25,7 +25,7 @@ from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
-from weibull_stats.estimators._core import Estimator
+from weibull_stats.estimators import Estimator
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, get_estimator
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.engine import (

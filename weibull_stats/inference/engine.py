@@ -31,7 +31,7 @@ import numpy as np
 
 from weibull_stats.core.progress import ProgressOption, progress_bar
 from weibull_stats.core.seeds import generator as stream
-from weibull_stats.estimators._core import Estimator
+from weibull_stats.estimators import Estimator
 from weibull_stats.estimators.registry import ESTIMATORS, get_estimator
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import batch_statistic

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import gammaln, polygamma, psi
 
 from weibull_stats.core.display import display_methods
-from weibull_stats.estimators._core import sample_batch
+from weibull_stats.estimators import sample_batch
 from weibull_stats.estimators.registry import maximum_likelihood_estimator
 from weibull_stats.inference.summaries import comparison_summary
 from weibull_stats.sample.checked import Sample, as_sample

@@ -71,7 +71,7 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 
-from weibull_stats.estimators._core import PopulationHook
+from weibull_stats.estimators import PopulationHook
 from weibull_stats.estimators.histogram import paper_edges
 from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.validation.anchor_record import Anchor

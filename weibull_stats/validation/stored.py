@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.core.seeds import generator
-from weibull_stats.estimators._core import PopulationHook
+from weibull_stats.estimators import PopulationHook
 from weibull_stats.estimators.registry import get_estimator, package_anchor_estimator
 from weibull_stats.sample.checked import counts_sample
 from weibull_stats.validation.anchors import CHECK_DIGITS, DIGITS, exact_limit, population_hook
