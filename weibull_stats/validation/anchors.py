@@ -73,6 +73,7 @@ import mpmath as mp
 import numpy as np
 
 from weibull_stats.estimators._core import PopulationHook
+from weibull_stats.estimators.histogram import bin_probabilities as histogram_bin_probabilities
 from weibull_stats.estimators.histogram import paper_edges
 from weibull_stats.estimators.probability_plot._population import (
     PROBABILITY_PLOT_DIRECTIONS,
@@ -229,15 +230,11 @@ def log_cumulants(population: Population, orders: int = 4, digits: int = DIGITS)
 
 
 # ---------------------------------------------------------------------- histogram mode
-@lru_cache(maxsize=512)
 def bin_probabilities(population: Population, sigma: float) -> np.ndarray:
-    """Exact probabilities of the paper's 1024 log10 bins for ``sigma * X``."""
-    edges = paper_edges()
+    """Exact probabilities of the paper's 1024 log10 bins for ``sigma * X``, at :data:`DIGITS`
+    (those of histogram mode's limit, :func:`weibull_stats.estimators.histogram.bin_probabilities`)."""
     with mp.workdps(DIGITS):
-        cdf = [population.cdf_mp(mp.power(10, mp.mpf(float(e))) / mp.mpf(sigma)) for e in edges]
-        probs = np.array([float(cdf[i + 1] - cdf[i]) for i in range(edges.size - 1)])
-    probs.setflags(write=False)
-    return probs
+        return histogram_bin_probabilities(population.at_sigma(float(sigma)), DIGITS)
 
 
 def histogram_sigma_sweep(

@@ -30,6 +30,15 @@ second-order expansion of ``(s^2)^(-1/2)`` around ``sigma^2`` with
 ``E shape = shape (1 + (3/8) (mu_4 / sigma^4 - 1) / n) + O(n^-2)``. With cumulants
 ``kappa_r`` of ``ln X``, ``mu_4 / sigma^4 = kappa_4 / kappa_2^2 + 3``; for the half-normal
 ``kappa_2 = pi^2/8``, ``kappa_4 = pi^4/16``, so the bias is ``2.25 shape / n``.
+
+Independence
+------------
+The standard deviations and biases here are what the estimators' own standard errors and the
+simulations are checked against, so they are derived independently of the package's
+mathematics: the plot ordinates come from :data:`scipy.stats.expon`
+(:func:`independent_ordinates`), the linearisations are this module's own. Only
+:func:`histogram_bias`, a model of the estimator's mean over its random choice of bins, uses
+the estimator's own line and ordinates (:mod:`weibull_stats.weibull`).
 """
 
 from __future__ import annotations
@@ -41,11 +50,28 @@ from functools import lru_cache
 from types import MappingProxyType
 
 import numpy as np
+from scipy import stats
 
 from weibull_stats.validation.anchors import log_cumulants, log_moment_limit
 from weibull_stats.validation.populations import Population
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.lines import plot_line, weighted_moments
 
 GRID = 20001
+
+
+def independent_ordinates(p: np.ndarray) -> np.ndarray:
+    """``ln(-ln(1 - p))`` as the logarithm of the unit exponential quantile, from
+    :data:`scipy.stats.expon`: the derivations here check the estimators' standard errors
+    and biases, so they do not use the package's own :func:`~weibull_stats.weibull.law.plot_ordinates`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> independent_ordinates(np.array([1 - np.exp(-1.0)])).tolist()
+    [0.0]
+    """
+    return np.log(stats.expon.ppf(np.asarray(p, dtype=np.float64)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +112,7 @@ def probability_plot_sd(
     low, high = float(trim[0]), float(trim[1])
     p = np.linspace(low, high, GRID)
     u = np.log(population.quantile(p))
-    y = np.log(-np.log1p(-p))
+    y = independent_ordinates(p)  # an independent path: this sd checks the estimator's own errors
     width = high - low
 
     def mean(f: np.ndarray) -> float:
@@ -162,7 +188,7 @@ def quantile_bias(
     ``E scale = scale (1 + d.m + d'Sd / 2)``.
     """
     p = np.asarray(probabilities, dtype=np.float64)
-    y = np.log(-np.log1p(-p))
+    y = independent_ordinates(p)  # an independent path: this bias is checked against simulations
     q = population.quantile(p)
     step = 1e-5
     dq = (population.quantile(p + step) - population.quantile(p - step)) / (2 * step)
@@ -192,17 +218,11 @@ def quantile_limit_cached(
 def _binned_line(
     u: np.ndarray, y: np.ndarray, w: np.ndarray, low: int, high: int, direction: str
 ) -> tuple[float, float]:
-    """``(shape, ln scale)`` of the weighted Weibull-plot line through bins ``low..high``."""
-    uu, yy, ww = u[low : high + 1], y[low : high + 1], w[low : high + 1]
-    total = ww.sum()
-    mu, my = float(ww @ uu) / total, float(ww @ yy) / total
-    du, dy = uu - mu, yy - my
-    suu, syy, suy = float(ww @ (du * du)), float(ww @ (dy * dy)), float(ww @ (du * dy))
-    if direction == "y_on_x":
-        shape = suy / suu
-        return shape, mu - my / shape
-    slope = suy / syy
-    return 1.0 / slope, mu - slope * my
+    """``(shape, ln scale)`` of the weighted Weibull-plot line through bins ``low..high``: the
+    estimator's own line (:mod:`weibull_stats.weibull.lines`), as this predicts its mean."""
+    m = weighted_moments(u[low : high + 1], y[low : high + 1], w[low : high + 1])
+    shape, log_scale = plot_line(m.mean_u, m.mean_v, m.suu, m.svv, m.suv, direction)
+    return float(shape), float(log_scale)
 
 
 def histogram_bias(
@@ -242,7 +262,7 @@ def histogram_bias(
     u = math.log(10.0) * 0.5 * (edges[:-1] + edges[1:]) - math.log(sigma)
     inside = (weights > 0) & (mid > 0) & (mid < 1)
     y = np.full_like(mid, np.nan)
-    y[inside] = np.log(-np.log1p(-mid[inside]))
+    y[inside] = plot_ordinates(mid[inside])
     se = np.sqrt(np.clip(mid * (1 - mid), 1e-300, None) / n)
     low_edge, high_edge = trim
     lows = np.flatnonzero(inside & (np.abs(mid - low_edge) <= reach * se))

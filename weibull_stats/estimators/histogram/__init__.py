@@ -56,7 +56,7 @@ from weibull_stats.estimators.histogram._bins import (
     paper_edges,
 )
 from weibull_stats.estimators.histogram._lines import MIN_BINS, fit_histogram_counts, histogram_lines
-from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION
+from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION, bin_probabilities
 from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, Lines, RawRows
@@ -71,6 +71,7 @@ __all__ = [
     "HistogramPlan",
     "Log10Histogram",
     "bin_counts",
+    "bin_probabilities",
     "check_edges",
     "check_options",
     "fit_histogram",
