@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from weibull_stats.estimators.histogram import bin_probabilities, paper_edges
+from weibull_stats.estimators.histogram import (
+    bin_log_midpoints,
+    bin_probabilities,
+    kept_bins,
+    mid_bin_cdf,
+    paper_edges,
+)
 from weibull_stats.validation.populations import HALFNORMAL
 from weibull_stats.weibull import cells, law, lines, rank_sums, spacings
 
@@ -243,6 +249,20 @@ def test_histogram_bin_probabilities_are_cdf_differences() -> None:
     # the limit's probabilities are differences of 30-digit CDF values: absolute error 1e-30
     np.testing.assert_allclose(probs, reference, rtol=1e-9, atol=1e-28)
     assert math.fsum(probs) == pytest.approx(upper[0] - upper[-1], abs=1e-14)  # the mass between the edges
+
+
+def test_histogram_bins_on_the_weibull_plot() -> None:
+    edges = paper_edges()
+    geometric = np.sqrt(10.0 ** edges[:-1] * 10.0 ** edges[1:])  # the bins' log-midpoints in x
+    np.testing.assert_allclose(np.exp(bin_log_midpoints(edges)), geometric, rtol=1e-13)
+    counts = np.random.default_rng(9).poisson(3.0, (2, 50)).astype(np.float64)
+    f_mid = mid_bin_cdf(counts)
+    for row in range(2):
+        c = counts[row].tolist()
+        expected = [(math.fsum(c[:i]) + 0.5 * c[i]) / math.fsum(c) for i in range(len(c))]
+        np.testing.assert_allclose(f_mid[row], expected, rtol=1e-15, atol=0)
+        assert kept_bins(counts[row], f_mid[row], (0.2, 0.8)).tolist() == [
+            ci > 0 and 0.2 <= f <= 0.8 for ci, f in zip(c, expected, strict=True)]
 
 
 # ---------------------------------------------------------------------- one definition

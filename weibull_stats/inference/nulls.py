@@ -35,7 +35,7 @@ import numpy as np
 from weibull_stats.sample.batch import Batch, CountRows, RawRows
 from weibull_stats.sample.storage import FIRST_NONFINITE
 from weibull_stats.weibull.cells import cell_probabilities, rounding_cells
-from weibull_stats.weibull.law import cumulative_hazard, quantile_of_hazard
+from weibull_stats.weibull.law import cdf_of_hazard, cumulative_hazard, quantile_of_hazard
 from weibull_stats.weibull.spacings import sorted_uniform_sums
 
 #: Natural logarithms of the magnitudes at or below which a value rounds to zero and at or
@@ -96,7 +96,7 @@ class NullModel:
         log_low, log_high = LOG_BOUNDS[storage]
         log_scale = math.log(scale)
         with np.errstate(over="ignore"):
-            zero = float(-np.expm1(-cumulative_hazard(log_low, shape, log_scale)))
+            zero = float(cdf_of_hazard(cumulative_hazard(log_low, shape, log_scale)))
             overflow = float(np.exp(-cumulative_hazard(log_high, shape, log_scale)))
         return cls(storage, size, shape, scale, {"zero": zero, "overflow": overflow}, bounds=(zero, overflow))
 

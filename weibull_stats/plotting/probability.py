@@ -19,7 +19,7 @@ from weibull_stats.plotting._base import (
     window_of,
 )
 from weibull_stats.sample.checked import Sample, as_sample
-from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.law import log_hazard, plot_ordinates
 
 if TYPE_CHECKING:  # pragma: no cover
     from weibull_stats.estimators.results import WeibullFit
@@ -65,7 +65,7 @@ def draw_probability(
                          label=f"{band_level:.0%} pointwise band (order statistics)")
     ax.plot(x, y, ".", ms=marker_size, color="0.25", label=f"|w| (n = {n:,})", zorder=3)
     grid = np.geomspace(xlim[0], xlim[1], 200)
-    ax.plot(grid, shape * np.log(grid / scale), color="C0", lw=1.3, zorder=4,
+    ax.plot(grid, log_hazard(np.log(grid), shape, np.log(scale)), color="C0", lw=1.3, zorder=4,
             label=line_label or f"fit: k = {shape:.4f}, λ = {scale:.4g}")
     if shade_window:
         bottom, top = plot_ordinates(np.clip(np.array(window), 1e-12, 1 - 1e-12))
@@ -168,7 +168,7 @@ def plot_probability(
     if bootstrap is not None:
         grid = np.geomspace(float(drawn["xlim"][0]), float(drawn["xlim"][1]), 200)
         dist = bootstrap.bootstrap_distribution
-        lines = dist[:, :1] * (np.log(grid)[None, :] - np.log(dist[:, 1:2]))
+        lines = log_hazard(np.log(grid)[None, :], dist[:, :1], np.log(dist[:, 1:2]))
         alpha = 1.0 - bootstrap.confidence_level
         low, high = np.quantile(lines, [alpha / 2, 1 - alpha / 2], axis=0)
         ax.fill_between(grid, low, high, color="C3", alpha=0.25, lw=0,

@@ -74,7 +74,7 @@ import numpy as np
 
 from weibull_stats.estimators._core import PopulationHook
 from weibull_stats.estimators.histogram import bin_probabilities as histogram_bin_probabilities
-from weibull_stats.estimators.histogram import paper_edges
+from weibull_stats.estimators.histogram import mid_bin_cdf, paper_edges
 from weibull_stats.estimators.probability_plot._population import (
     PROBABILITY_PLOT_DIRECTIONS,
     PROBABILITY_PLOT_TRIMS,
@@ -281,7 +281,7 @@ def regular_sigma(
         s = float(sigma * 10.0 ** (j * width / points))
         probs = np.diff(population.cdf(10.0 ** paper_edges() / s))
         weights = probs / probs.sum()
-        mid = np.cumsum(weights) - 0.5 * weights
+        mid = mid_bin_cdf(probs)
         score = min(
             float(np.min(np.abs(mid - edge)[weights > 0] / weights[weights > 0])) for edge in (0.1, 0.9)
         )

@@ -251,15 +251,13 @@ def histogram_bias(
     """
     from scipy.special import ndtr
 
-    from weibull_stats.estimators.histogram import paper_edges
+    from weibull_stats.estimators.histogram import bin_log_midpoints, mid_bin_cdf, paper_edges
     from weibull_stats.validation.anchors import bin_probabilities, histogram_limit
 
     probs = np.asarray(bin_probabilities(population, float(sigma)), dtype=np.float64)
     weights = probs / probs.sum()
-    cum = np.cumsum(weights)
-    mid = cum - 0.5 * weights
-    edges = paper_edges()
-    u = math.log(10.0) * 0.5 * (edges[:-1] + edges[1:]) - math.log(sigma)
+    mid = mid_bin_cdf(probs)
+    u = bin_log_midpoints(paper_edges()) - math.log(sigma)
     inside = (weights > 0) & (mid > 0) & (mid < 1)
     y = np.full_like(mid, np.nan)
     y[inside] = plot_ordinates(mid[inside])

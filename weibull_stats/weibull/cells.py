@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from weibull_stats.sample.storage import FIRST_NONFINITE, pattern_values
-from weibull_stats.weibull.law import cumulative_hazard
+from weibull_stats.weibull.law import cdf_of_hazard, cumulative_hazard
 
 
 def _check_storage(storage: str) -> None:
@@ -78,7 +78,7 @@ def cell_probabilities(boundaries: np.ndarray, shape: float, scale: float) -> tu
     True
     """
     t = cumulative_hazard(np.log(boundaries), shape, math.log(scale))
-    cdf = -np.expm1(-t)
+    cdf = cdf_of_hazard(t)
     survival = np.exp(-t)
     upper = cdf[1:] > 0.5
     p = np.where(upper, survival[:-1] - survival[1:], cdf[1:] - cdf[:-1])

@@ -19,6 +19,19 @@ from typing import Any
 import numpy as np
 
 
+def log_hazard(log_x: Any, shape: Any, log_scale: Any) -> Any:
+    """``ln t = shape (ln x - ln scale)``: the law's straight line on the Weibull plot.
+
+    Broadcasts (a batch of laws against a grid of ``ln x``).
+
+    Examples
+    --------
+    >>> log_hazard(1.0, 2.0, 0.25)
+    1.5
+    """
+    return shape * (log_x - log_scale)
+
+
 def cumulative_hazard(log_x: Any, shape: Any, log_scale: Any) -> Any:
     """``t = (x / scale) ** shape`` from ``ln x`` and ``ln scale``: ``exp(shape (ln x - ln scale))``.
 
@@ -30,7 +43,16 @@ def cumulative_hazard(log_x: Any, shape: Any, log_scale: Any) -> Any:
     >>> float(cumulative_hazard(math.log(2.0), 3.0, 0.0))
     8.0
     """
-    return np.exp(shape * (log_x - log_scale))
+    return np.exp(log_hazard(log_x, shape, log_scale))
+
+
+def cdf_of_hazard(t: Any) -> Any:
+    """``F = 1 - exp(-t)`` as ``-expm1(-t)``, exact for small ``t``.
+
+    >>> float(cdf_of_hazard(1e-20))
+    1e-20
+    """
+    return -np.expm1(-t)
 
 
 def _hazard(x: Any, shape: float, scale: float) -> np.ndarray:
@@ -47,7 +69,7 @@ def cdf(x: Any, shape: float, scale: float) -> np.ndarray:
     >>> cdf(np.array([0.0, 2.0]), 1.0, 2.0).round(6).tolist()  # 1 - e^-1 at the scale
     [0.0, 0.632121]
     """
-    return -np.expm1(-_hazard(x, shape, scale))
+    return cdf_of_hazard(_hazard(x, shape, scale))
 
 
 def survival(x: Any, shape: float, scale: float) -> np.ndarray:

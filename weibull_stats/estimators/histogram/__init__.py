@@ -51,8 +51,11 @@ from weibull_stats.estimators.histogram._bins import (
     PAPER_LOG10_RANGE,
     Log10Histogram,
     bin_counts,
+    bin_log_midpoints,
     check_edges,
+    kept_bins,
     log10_histogram,
+    mid_bin_cdf,
     paper_edges,
 )
 from weibull_stats.estimators.histogram._lines import MIN_BINS, fit_histogram_counts, histogram_lines
@@ -71,6 +74,7 @@ __all__ = [
     "HistogramPlan",
     "Log10Histogram",
     "bin_counts",
+    "bin_log_midpoints",
     "bin_probabilities",
     "check_edges",
     "check_options",
@@ -80,8 +84,10 @@ __all__ = [
     "histogram_kernel",
     "histogram_lines",
     "histogram_plan",
+    "kept_bins",
     "lines_from_bins",
     "log10_histogram",
+    "mid_bin_cdf",
     "paper_edges",
     "record_options",
 ]

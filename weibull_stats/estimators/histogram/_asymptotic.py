@@ -41,10 +41,9 @@ import math
 
 import numpy as np
 
+from weibull_stats.estimators.histogram._bins import bin_log_midpoints, kept_bins, mid_bin_cdf
 from weibull_stats.weibull.law import plot_ordinate_slope, plot_ordinates
 from weibull_stats.weibull.lines import plot_line, weighted_moments
-
-LN10 = math.log(10.0)
 
 METHOD = "delta method on the multinomial bin counts (kept bins fixed)"
 
@@ -65,9 +64,9 @@ def histogram_se(counts: np.ndarray, edges: np.ndarray, trim: tuple[float, float
     c = np.asarray(counts, dtype=np.float64)
     total = float(c.sum())
     pi = c / total
-    u = LN10 * 0.5 * (edges[:-1] + edges[1:])
-    f_mid = np.cumsum(pi) - 0.5 * pi
-    keep = (f_mid >= trim[0]) & (f_mid <= trim[1]) & (c > 0)
+    u = bin_log_midpoints(edges)
+    f_mid = mid_bin_cdf(c, total)
+    keep = kept_bins(c, f_mid, trim)
     f = np.where(keep, f_mid, 0.5)
     w = np.where(keep, pi, 0.0)
     moments = weighted_moments(u, plot_ordinates(f), w)

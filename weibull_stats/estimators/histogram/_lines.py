@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from weibull_stats.estimators._streaming import row_groups
-from weibull_stats.estimators.histogram._bins import check_edges
+from weibull_stats.estimators.histogram._bins import bin_log_midpoints, check_edges, kept_bins, mid_bin_cdf
 from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Lines
@@ -17,7 +16,6 @@ from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.lines import plot_line, squared_correlation, weighted_moments
 
 MIN_BINS = 3
-LN10 = math.log(10.0)
 
 
 def _too_few_bins(bins_used: int, trim: tuple[float, float]) -> str:
@@ -39,15 +37,15 @@ def histogram_lines(
     """
     counts = np.ascontiguousarray(counts, dtype=np.float64)
     b, bins = counts.shape
-    u = LN10 * 0.5 * (edges[:-1] + edges[1:])
+    u = bin_log_midpoints(edges)
     shape, scale, r2 = np.empty(b), np.empty(b), np.empty(b)
     bins_used, n_used = np.empty(b, dtype=np.int64), np.empty(b, dtype=np.int64)
     total = counts.sum(axis=1)
     for r0, r1 in row_groups(b, bins):
         c = counts[r0:r1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            f_mid = (np.cumsum(c, axis=1) - 0.5 * c) / total[r0:r1, None]
-            keep = (f_mid >= trim[0]) & (f_mid <= trim[1]) & (c > 0)
+            f_mid = mid_bin_cdf(c, total[r0:r1])
+            keep = kept_bins(c, f_mid, trim)
             m = weighted_moments(u, plot_ordinates(np.where(keep, f_mid, 0.5)), np.where(keep, c, 0.0))
             r2[r0:r1] = squared_correlation(m.suu, m.svv, m.suv)
             shape[r0:r1], log_scale = plot_line(m.mean_u, m.mean_v, m.suu, m.svv, m.suv, direction)
