@@ -118,7 +118,7 @@ class Population:
         """``Q(p)`` at the working precision of :mod:`mpmath`."""
         if self.kind == "halfnormal":
             return mp.sqrt(2) * mp.erfinv(p)
-        if self.kind == "weibull":
+        if self.kind == "weibull":  # mpmath at the working precision, not weibull_stats.weibull
             return (-mp.log1p(-p)) ** (1 / self._mp_parameter())
         if self.kind == "uniform":
             return mp.mpf(p)
@@ -175,7 +175,7 @@ class Population:
     def dlog_quantile(self, p: np.ndarray) -> np.ndarray:
         """Vectorised float64 ``d ln Q(p) / dp = 1 / (Q(p) f(Q(p)))``."""
         p = np.asarray(p, dtype=np.float64)
-        if self.kind == "weibull":
+        if self.kind == "weibull":  # written here, not plot_ordinate_slope / k from weibull_stats.weibull
             q = -np.log1p(-p)
             return 1.0 / (float(self.parameter) * (1.0 - p) * q)  # type: ignore[arg-type]
         if self.kind == "uniform":
