@@ -10,8 +10,8 @@ Monte Carlo samples from a fitted Weibull law, rounded to the sample's storage f
 * **float32 and float64 storage**: ``n`` sorted uniforms from exponential spacings
   (:func:`weibull_stats.weibull.spacings.sorted_uniform_sums`; ``1 - U`` keeps full precision
   in the upper half), the Weibull quantile function, then rounding to float32 where that is
-  the storage: the rows are
-  already ascending (:class:`~weibull_stats.sample.batch.RawRows` with ``ordered=True``), no sort.
+  the storage: the rows are already ascending (:class:`~weibull_stats.sample.batch.RawRows`
+  with ``ordered=True``), no sort.
 
 Mass that rounds to zero or overflows
 -------------------------------------

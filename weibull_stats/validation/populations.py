@@ -14,10 +14,6 @@ The populations
     ``M(t) = 2^(t/2) Gamma((t + 1) / 2) / sqrt(pi)``.
 ``weibull``
     ``F(x) = 1 - exp(-x^k)``, ``Q(p) = (-ln(1 - p))^(1/k)``, ``M(t) = Gamma(1 + t/k)``.
-
-The validation checks the package against these laws, so they are written independently of
-the package's own mathematics (:mod:`weibull_stats.weibull`): the float64 Weibull law is
-:data:`scipy.stats.weibull_min`'s, the exact methods are :mod:`mpmath`'s.
 ``uniform``
     ``|U|``, ``U ~ Uniform(-1, 1)`` (torch's default Kaiming-uniform init divided by its
     bound): ``F(x) = x``, ``Q(p) = p``, ``M(t) = 1 / (t + 1)``.
@@ -26,6 +22,10 @@ the package's own mathematics (:mod:`weibull_stats.weibull`): the float64 Weibul
     erf(c / sqrt 2)``, ``Q(p) = sqrt 2 erfinv(p erf(c / sqrt 2))``,
     ``M(t) = 2^(t/2) P((t + 1)/2, c^2/2) Gamma((t + 1)/2) / (sqrt(pi) erf(c / sqrt 2))`` with
     ``P`` the regularised lower incomplete gamma function.
+
+The validation checks the package against these laws, so they are written independently of
+the package's own mathematics (:mod:`weibull_stats.weibull`): the float64 Weibull law is
+:data:`scipy.stats.weibull_min`'s, the exact methods are :mod:`mpmath`'s.
 """
 
 from __future__ import annotations

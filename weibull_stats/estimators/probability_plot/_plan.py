@@ -8,12 +8,11 @@ sorted uniforms), and sorted uniforms are normalised partial sums of exponential
 ``E_i = -ln U_i`` by inversion (uniforms from numpy's SFC64 generator). The regression only
 uses the ranks ``lo..hi`` of the trim window, so a resample needs ``S_{lo-1} ~ Gamma(lo - 1)``
 (one draw), the exponentials of the window ranks and ``S_{n+1} - S_hi ~ Gamma(n + 1 - hi)``
-(one draw):
-``O(hi - lo)`` work, streaming through the sorted log-data in rank order. To stream without
-storing the whole window, the window is cut into chunks; the sum of each chunk's spacings is
-drawn first as ``Gamma(chunk size)`` (so that ``S_{n+1}`` is known before any index is
-formed) and the chunk's exponentials are then rescaled to that sum, which leaves their
-joint law unchanged (given their sum, i.i.d. exponentials are the sum times a flat
+(one draw): ``O(hi - lo)`` work, streaming through the sorted log-data in rank order. To
+stream without storing the whole window, the window is cut into chunks; the sum of each
+chunk's spacings is drawn first as ``Gamma(chunk size)`` (so that ``S_{n+1}`` is known before
+any index is formed) and the chunk's exponentials are then rescaled to that sum, which leaves
+their joint law unchanged (given their sum, i.i.d. exponentials are the sum times a flat
 Dirichlet vector, independent of the sum). The window's ``y_k = ln(-ln(1 - p_k))`` are the
 same for every resample and are computed once. Per window rank the work is one uniform, one
 logarithm, a few vector passes in cache and one gather from the sorted ``ln x``.
