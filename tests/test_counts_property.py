@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import weibull_stats as ws
 from weibull_stats.estimators.probability_plot import probability_plot_kernel
-from weibull_stats.estimators.probability_plot._ordinates import CLOSED_FORM_MIN
 from weibull_stats.sample.batch import CountRows
 from weibull_stats.sample.storage import COUNT_CHUNK, count_patterns16
+from weibull_stats.weibull.rank_sums import CLOSED_FORM_MIN
 
 FORMATS = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}
 
@@ -74,7 +74,7 @@ def test_counts_equal_raw(name: str, data: tuple[np.ndarray, str]) -> None:
 @pytest.mark.parametrize("trim", [(0.1, 0.9), (0.0, 1.0), (0.02, 0.98)])
 def test_probability_plot_closed_form_equals_raw(plotting_position: str, trim: tuple[float, float]) -> None:
     # windows of at least CLOSED_FORM_MIN ranks sum the plot ordinates by Euler-Maclaurin
-    # (estimators/probability_plot/_ordinates.py): the same fit as summing rank by rank
+    # (weibull/rank_sums.py): the same fit as summing rank by rank
     w = np.random.default_rng(5).normal(0.0, 0.02, 300_000).astype(ml_dtypes.bfloat16)
     counted = ws.as_sample(w, values="weights", zeros="omit")
     raw = ws.as_sample(w, values="weights", zeros="omit", form="raw")

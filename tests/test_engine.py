@@ -16,8 +16,9 @@ from weibull_stats.inference.edf import count_edf_statistic, edf_statistic
 from weibull_stats.inference.engine import count_groups, group_sizes, jackknife_estimates, resample_counts
 from weibull_stats.inference.gof import effect_sizes
 from weibull_stats.inference.model_comparison import compare_models
-from weibull_stats.inference.nulls import NullModel, cell_grid
+from weibull_stats.inference.nulls import NullModel
 from weibull_stats.sample.batch import CountRows, RawRows
+from weibull_stats.weibull.cells import rounding_cells
 
 BF16 = ml_dtypes.bfloat16
 
@@ -125,7 +126,7 @@ def test_effect_sizes_and_model_comparison_on_counts_equal_the_expanded_sample()
 
 # ---------------------------------------------------------------------- nulls as stored
 def test_bfloat16_cells_are_the_round_to_nearest_intervals() -> None:
-    values, edges = cell_grid("bfloat16")
+    values, edges = rounding_cells("bfloat16")
     inner = edges[1:-1].astype(np.float32)  # exact: a midpoint of bfloat16 values has 9 bits
     assert np.array_equal(inner.astype(np.float64), edges[1:-1])
     rounded_lo = np.nextafter(inner, np.float32(np.inf)).astype(BF16).astype(np.float64)
@@ -205,17 +206,6 @@ def test_bfloat16_weibull_is_not_rejected_with_the_storage_aware_null() -> None:
         rejected += res.pvalue <= 0.05
     assert stats.binom.sf(4, 20, 0.04) < 0.01
     assert rejected <= 4
-
-
-@pytest.mark.parametrize("high", [50, 3000])
-def test_run_sums_of_plot_ordinates_equal_the_direct_pass(high: int) -> None:
-    from weibull_stats.weibull.rank_sums import direct_run_sums, run_sums
-
-    counts = np.random.default_rng(high).integers(1, high, 2000)
-    counts[:3] = (200_000, 1, 5)
-    (runs, total, total_sq), (runs_d, total_d, total_sq_d) = run_sums(counts), direct_run_sums(counts)
-    assert np.max(np.abs(runs - runs_d) / counts) < 1e-13
-    assert rel(total, total_d) < 1e-12 and rel(total_sq, total_sq_d) < 1e-12
 
 
 def test_chunked_anderson_darling_equals_the_plain_formula(monkeypatch: pytest.MonkeyPatch) -> None:

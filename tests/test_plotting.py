@@ -17,9 +17,9 @@ from scipy import stats
 
 import weibull_stats as ws
 from weibull_stats import plotting
-from weibull_stats.estimators.probability_plot import weibull_plot_y
 from weibull_stats.inference.published import resolve_band
 from weibull_stats.plotting._base import focus_range, order_statistic_band
+from weibull_stats.weibull.law import plot_ordinates
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,7 @@ def test_probability_plot_axis_window_band_and_legend(weights) -> None:
     assert "10%" in ticks and "50%" in ticks and "90%" in ticks
     # percent labels sit at ln(-ln(1 - F))
     located = dict(zip(ticks, ax.get_yticks(), strict=True))
-    assert located["50%"] == pytest.approx(float(weibull_plot_y(np.array([0.5]))[0]))
+    assert located["50%"] == pytest.approx(float(plot_ordinates(np.array([0.5]))[0]))
 
 
 def test_tiny_weights_do_not_squeeze_the_window(weights) -> None:

@@ -20,12 +20,8 @@ from weibull_stats.validation import anchors, stored_gof
 from weibull_stats.validation._common import wilson_interval
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
-from weibull_stats.validation.stored import (
-    RoundedPopulation,
-    round_to_storage,
-    storage_grid,
-    stored_simulation,
-)
+from weibull_stats.validation.stored import RoundedPopulation, round_to_storage, stored_simulation
+from weibull_stats.weibull.cells import storage_grid
 
 SIGMA = 0.02
 CONTINUOUS = (1.2054343190174510, 0.8874870398322663)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from weibull_stats.weibull.lines import centred_sums
+
 CHUNK = 1 << 14
 
 
@@ -50,17 +52,8 @@ class RegressionSums:
     def from_raw(
         cls, count: int, shift: float, su: float, sv: float, suu: float, svv: float, suv: float
     ) -> RegressionSums:
-        mean_u = su / count
-        mean_v = sv / count
-        return cls(
-            count=count,
-            shift=shift,
-            mean_u=mean_u,
-            mean_v=mean_v,
-            suu=suu - count * mean_u * mean_u,
-            svv=svv - count * mean_v * mean_v,
-            suv=suv - count * mean_u * mean_v,
-        )
+        mean_u, mean_v, cuu, cvv, cuv = centred_sums(count, su, sv, suu, svv, suv)
+        return cls(count=count, shift=shift, mean_u=mean_u, mean_v=mean_v, suu=cuu, svv=cvv, suv=cuv)
 
 
 def log_moments(data: np.ndarray) -> tuple[float, float, float]:

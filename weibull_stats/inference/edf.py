@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.sample.batch import Batch, CountRows
+from weibull_stats.weibull.law import cdf_of_hazard, cumulative_hazard
 
 STATISTICS: tuple[str, ...] = ("ad", "cvm", "ks")
 #: From this sample size the Anderson-Darling statistic of raw rows is accumulated in chunks
@@ -43,7 +44,7 @@ _RAMP = 2.0 * np.arange(CHUNK, dtype=np.float64)
 def _t(log_x: np.ndarray, shape: Any, scale: Any) -> np.ndarray:
     k = np.reshape(np.asarray(shape, dtype=np.float64), (-1, 1))
     lam = np.reshape(np.asarray(scale, dtype=np.float64), (-1, 1))
-    return np.exp(k * (log_x - np.log(lam)))
+    return cumulative_hazard(log_x, k, np.log(lam))
 
 
 def edf_statistic(sorted_x: np.ndarray, shape: Any, scale: Any, statistic: str) -> np.ndarray:
@@ -68,10 +69,10 @@ def edf_statistic(sorted_x: np.ndarray, shape: Any, scale: Any, statistic: str) 
     i = np.arange(1, n + 1, dtype=np.float64)
     if statistic == "ad":
         with np.errstate(divide="ignore"):
-            log_cdf = np.log(-np.expm1(-t))
+            log_cdf = np.log(cdf_of_hazard(t))
         value = -n - np.sum((2 * i - 1) / n * (log_cdf - t[:, ::-1]), axis=1)
     else:
-        cdf = -np.expm1(-t)
+        cdf = cdf_of_hazard(t)
         if statistic == "cvm":
             value = 1.0 / (12 * n) + np.sum((cdf - (2 * i - 1) / (2 * n)) ** 2, axis=1)
         else:
@@ -137,16 +138,16 @@ def count_edf_statistic(
     present = c > 0
     if statistic == "ad":
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_cdf = np.log(-np.expm1(-t))
+            log_cdf = np.log(cdf_of_hazard(t))
             terms = c * (2 * r + c) * log_cdf - c * (2 * n - 2 * r - c) * t
         value = -n[:, 0] - np.where(present, terms, 0.0).sum(axis=1) / n[:, 0]
     elif statistic == "cvm":
-        cdf = -np.expm1(-t)
+        cdf = cdf_of_hazard(t)
         mid = (2 * r + c) / (2 * n)
         terms = c * (cdf - mid) ** 2 + c * (c * c - 1.0) / (12.0 * n * n)
         value = 1.0 / (12 * n[:, 0]) + np.where(present, terms, 0.0).sum(axis=1)
     else:
-        cdf = -np.expm1(-t)
+        cdf = cdf_of_hazard(t)
         above = np.where(present, (r + c) / n - cdf, -np.inf).max(axis=1)
         below = np.where(present, cdf - r / n, -np.inf).max(axis=1)
         value = np.maximum(above, below)

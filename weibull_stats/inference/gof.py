@@ -30,6 +30,7 @@ from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable, pvalue_at_floor
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
+from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
@@ -40,6 +41,7 @@ from weibull_stats.inference.nulls import NullModel
 from weibull_stats.inference.summaries import gof_summary
 from weibull_stats.sample.checked import Sample, check_choice
 from weibull_stats.sample.degenerate import distinct_up_to_three
+from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.rank_sums import run_sums
 
 
@@ -97,7 +99,7 @@ def effect_sizes(data: np.ndarray | Sample, fit: WeibullFit) -> EffectSizes:
     if np.count_nonzero(sorted_x[1:] != sorted_x[:-1]) < 2:
         raise ValueError("`data` has fewer than 3 distinct values; effect sizes need at least 3")
     u = np.log(sorted_x, dtype=np.float64)
-    y = np.log(-np.log1p(-(np.arange(1, n + 1, dtype=np.float64) - 0.5) / n))
+    y = plot_ordinates(plotting_positions(np.arange(1, n + 1), n, "hazen"))
     u -= u.mean()
     sd = math.sqrt(float(u @ u) / n)
     u /= sd  # z

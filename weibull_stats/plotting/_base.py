@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from weibull_stats.checkpoints import KINDS
-from weibull_stats.estimators.probability_plot import weibull_plot_y
+from weibull_stats.weibull.law import plot_ordinates, quantile
 
 #: Formats written by :func:`save_figure` unless told otherwise: a raster for screens and
 #: a vector file for papers.
@@ -180,22 +180,17 @@ def beta_band(ranks: np.ndarray, n: int, level: float) -> tuple[np.ndarray, np.n
     return beta.ppf(alpha / 2), beta.ppf(1 - alpha / 2)
 
 
-def quantile(u: np.ndarray, shape: float, scale: float) -> np.ndarray:
-    """Weibull quantile function ``scale * (-ln(1 - u))^(1/shape)``."""
-    return scale * (-np.log1p(-np.asarray(u, dtype=np.float64))) ** (1.0 / shape)
-
-
 def percent_ticks(ax: Any) -> None:
     """Label the Weibull ordinate ``ln(-ln(1 - F))`` of ``ax`` in percent of ``F``."""
     from matplotlib.ticker import FixedLocator, NullFormatter
 
     bottom, top = ax.get_ylim()
-    percents = [p for p in PERCENT_TICKS if bottom <= weibull_plot_y(np.array([p / 100]))[0] <= top]
-    ticks = weibull_plot_y(np.array(percents) / 100)
+    percents = [p for p in PERCENT_TICKS if bottom <= plot_ordinates(np.array([p / 100]))[0] <= top]
+    ticks = plot_ordinates(np.array(percents) / 100)
     ax.yaxis.set_major_locator(FixedLocator(list(ticks)))
     ax.set_yticklabels([f"{p:g}%" for p in percents])
     minor = [p for p in np.r_[np.arange(1, 10), np.arange(10, 100, 10), 99.5] if p not in percents]
-    ax.yaxis.set_minor_locator(FixedLocator(list(weibull_plot_y(np.array(minor) / 100))))
+    ax.yaxis.set_minor_locator(FixedLocator(list(plot_ordinates(np.array(minor) / 100))))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.grid(True, which="major", color="0.9", lw=0.6)
     ax.set_axisbelow(True)

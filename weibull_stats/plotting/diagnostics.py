@@ -22,20 +22,16 @@ from weibull_stats.plotting._base import (
     new_axes,
     order_statistic_band,
     pyplot,
-    quantile,
     window_of,
 )
 from weibull_stats.plotting.probability import fitted_sample, plot_probability
+from weibull_stats.weibull import law
 
 if TYPE_CHECKING:  # pragma: no cover
     from weibull_stats.estimators.results import WeibullFit
 
 #: Kinds accepted by :func:`plot_fit` (and ``WeibullFit.plot(x, kind=...)``).
 PLOT_KINDS: tuple[str, ...] = ("probability", "qq", "pp", "cdf", "hist", "diagnostics")
-
-
-def _cdf(x: np.ndarray, fit: WeibullFit) -> np.ndarray:
-    return -np.expm1(-((x / fit.scale) ** fit.shape))
 
 
 def _points(x: Any, fit: WeibullFit, window: tuple[float, float] | None, margin: float,
@@ -63,7 +59,7 @@ def plot_qq(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
     created = ax is None
     ax = new_axes(ax)
     data, ranks, p, note, xlim = _points(x, fit, window, margin, max_points)
-    theory = quantile(p, fit.shape, fit.scale)
+    theory = law.quantile(p, fit.shape, fit.scale)
     if band_level is not None and ranks.size:
         low, high = order_statistic_band(ranks, data.size, fit.shape, fit.scale, band_level)
         ax.fill_between(theory, low, high, color="C0", alpha=0.18, lw=0,
@@ -94,7 +90,8 @@ def plot_pp(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
     if band_level is not None and ranks.size:
         ax.fill_between(p, *beta_band(ranks, data.size, band_level), color="C0", alpha=0.18, lw=0,
                         label=f"{band_level:.0%} pointwise band (Beta(i, n−i+1))")
-    ax.plot(p, _cdf(data[ranks - 1], fit), ".", ms=2.5, color="0.25", label=f"|w| (n = {data.size:,})")
+    ax.plot(p, law.cdf(data[ranks - 1], fit.shape, fit.scale), ".", ms=2.5, color="0.25",
+            label=f"|w| (n = {data.size:,})")
     ax.plot([0, 1], [0, 1], color="C0", lw=1.2, label="1:1 (fitted law)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -117,7 +114,8 @@ def plot_cdf(x: Any, fit: WeibullFit, ax: Any = None, *, window: tuple[float, fl
     data, ranks, p, note, xlim = _points(x, fit, window, margin, max_points)
     ax.step(data[ranks - 1], p, where="post", color="0.25", lw=1, label=f"empirical (n = {data.size:,})")
     grid = np.geomspace(xlim[0], xlim[1], 300)
-    ax.plot(grid, _cdf(grid, fit), color="C0", lw=1.3, label=f"fitted: k = {fit.shape:.4f}")
+    ax.plot(grid, law.cdf(grid, fit.shape, fit.scale), color="C0", lw=1.3,
+            label=f"fitted: k = {fit.shape:.4f}")
     focus, own = window_of(fit.options, window)
     if own:
         ax.axhspan(*focus, color="C1", alpha=0.08, lw=0, label=f"fitted window [{focus[0]:g}, {focus[1]:g}]")
@@ -147,8 +145,7 @@ def plot_hist(x: Any, fit: WeibullFit, ax: Any = None, *, bins: int = 80, upper:
     density = counts / (n * np.diff(edges))
     ax.stairs(density, edges, fill=True, color="0.8", label=f"|w| (n = {n:,})")
     grid = np.linspace(top / 2000, top, 400)
-    z = grid / fit.scale
-    pdf = fit.shape / fit.scale * z ** (fit.shape - 1) * np.exp(-(z**fit.shape))
+    pdf = law.density(grid, fit.shape, fit.scale)
     ax.plot(grid, pdf, color="C0", lw=1.3, label=f"fitted pdf: k = {fit.shape:.4f}, λ = {fit.scale:.4g}")
     ax.set_xlim(0, top)
     ax.set_ylim(0, max(float(density.max()), float(np.nanmax(pdf[grid > edges[1]], initial=0))) * 1.15)

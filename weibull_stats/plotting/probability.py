@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from weibull_stats.estimators.probability_plot import plotting_positions, weibull_plot_y
+from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.plotting._base import (
     MAX_POINTS,
     finish_axes,
@@ -19,6 +19,7 @@ from weibull_stats.plotting._base import (
     window_of,
 )
 from weibull_stats.sample.checked import Sample, as_sample
+from weibull_stats.weibull.law import log_hazard, plot_ordinates
 
 if TYPE_CHECKING:  # pragma: no cover
     from weibull_stats.estimators.results import WeibullFit
@@ -57,17 +58,17 @@ def draw_probability(
     n = data.size
     xlim, ranks, below, above = focus_points(data, window, margin, max_points)
     x = data[ranks - 1]
-    y = weibull_plot_y(plotting_positions(ranks, n, plotting_position))
+    y = plot_ordinates(plotting_positions(ranks, n, plotting_position))
     if band_level is not None and ranks.size:
         low, high = order_statistic_band(ranks, n, shape, scale, band_level)
         ax.fill_betweenx(y, low, high, color="C0", alpha=0.18, lw=0,
                          label=f"{band_level:.0%} pointwise band (order statistics)")
     ax.plot(x, y, ".", ms=marker_size, color="0.25", label=f"|w| (n = {n:,})", zorder=3)
     grid = np.geomspace(xlim[0], xlim[1], 200)
-    ax.plot(grid, shape * np.log(grid / scale), color="C0", lw=1.3, zorder=4,
+    ax.plot(grid, log_hazard(np.log(grid), shape, np.log(scale)), color="C0", lw=1.3, zorder=4,
             label=line_label or f"fit: k = {shape:.4f}, λ = {scale:.4g}")
     if shade_window:
-        bottom, top = weibull_plot_y(np.clip(np.array(window), 1e-12, 1 - 1e-12))
+        bottom, top = plot_ordinates(np.clip(np.array(window), 1e-12, 1 - 1e-12))
         ax.axhspan(bottom, top, color="C1", alpha=0.08, lw=0, zorder=0,
                    label=f"fitted window F in [{window[0]:g}, {window[1]:g}]")
     log_range(ax, xlim, "x")
@@ -167,7 +168,7 @@ def plot_probability(
     if bootstrap is not None:
         grid = np.geomspace(float(drawn["xlim"][0]), float(drawn["xlim"][1]), 200)
         dist = bootstrap.bootstrap_distribution
-        lines = dist[:, :1] * (np.log(grid)[None, :] - np.log(dist[:, 1:2]))
+        lines = log_hazard(np.log(grid)[None, :], dist[:, :1], np.log(dist[:, 1:2]))
         alpha = 1.0 - bootstrap.confidence_level
         low, high = np.quantile(lines, [alpha / 2, 1 - alpha / 2], axis=0)
         ax.fill_between(grid, low, high, color="C3", alpha=0.25, lw=0,

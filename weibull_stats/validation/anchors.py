@@ -72,7 +72,8 @@ import mpmath as mp
 import numpy as np
 
 from weibull_stats.estimators import PopulationHook
-from weibull_stats.estimators.histogram import paper_edges
+from weibull_stats.estimators.histogram import bin_probabilities as histogram_bin_probabilities
+from weibull_stats.estimators.histogram import mid_bin_cdf, paper_edges
 from weibull_stats.estimators.registry import ESTIMATORS
 from weibull_stats.validation.anchor_record import Anchor
 from weibull_stats.validation.populations import HALFNORMAL, Population
@@ -211,15 +212,11 @@ def histogram_limit(
 
 
 # ---------------------------------------------------------------------- histogram mode
-@lru_cache(maxsize=512)
 def bin_probabilities(population: Population, sigma: float) -> np.ndarray:
-    """Exact probabilities of the paper's 1024 log10 bins for ``sigma * X``."""
-    edges = paper_edges()
+    """Exact probabilities of the paper's 1024 log10 bins for ``sigma * X``, at :data:`DIGITS`
+    (those of histogram mode's limit, :func:`weibull_stats.estimators.histogram.bin_probabilities`)."""
     with mp.workdps(DIGITS):
-        cdf = [population.cdf_mp(mp.power(10, mp.mpf(float(e))) / mp.mpf(sigma)) for e in edges]
-        probs = np.array([float(cdf[i + 1] - cdf[i]) for i in range(edges.size - 1)])
-    probs.setflags(write=False)
-    return probs
+        return histogram_bin_probabilities(population.at_sigma(float(sigma)), DIGITS)
 
 
 def histogram_sigma_sweep(
@@ -266,7 +263,7 @@ def regular_sigma(
         s = float(sigma * 10.0 ** (j * width / points))
         probs = np.diff(population.cdf(10.0 ** paper_edges() / s))
         weights = probs / probs.sum()
-        mid = np.cumsum(weights) - 0.5 * weights
+        mid = mid_bin_cdf(probs)
         score = min(
             float(np.min(np.abs(mid - edge)[weights > 0] / weights[weights > 0])) for edge in (0.1, 0.9)
         )

@@ -25,6 +25,15 @@ simulation.
 The ``O(1/n)`` biases of the other estimators, where derived, are declared in their own
 modules (``PopulationHook.bias``) and evaluated by
 :func:`weibull_stats.validation.anchors.finite_n_bias`.
+
+Independence
+------------
+The standard deviations and biases here are what the estimators' own standard errors and the
+simulations are checked against, so they are derived independently of the package's
+mathematics: the plot ordinates come from :data:`scipy.stats.expon`
+(:func:`independent_ordinates`), the linearisations are this module's own. Only
+:func:`histogram_bias`, a model of the estimator's mean over its random choice of bins, uses
+the estimator's own line and ordinates (:mod:`weibull_stats.weibull`).
 """
 
 from __future__ import annotations
@@ -34,10 +43,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import stats
 
 from weibull_stats.validation.populations import Population
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.lines import plot_line, weighted_moments
 
 GRID = 20001
+
+
+def independent_ordinates(p: np.ndarray) -> np.ndarray:
+    """``ln(-ln(1 - p))`` as the logarithm of the unit exponential quantile, from
+    :data:`scipy.stats.expon`: the derivations here check the estimators' standard errors
+    and biases, so they do not use the package's own :func:`~weibull_stats.weibull.law.plot_ordinates`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> independent_ordinates(np.array([1 - np.exp(-1.0)])).tolist()
+    [0.0]
+    """
+    return np.log(stats.expon.ppf(np.asarray(p, dtype=np.float64)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +104,7 @@ def probability_plot_sd(
     low, high = float(trim[0]), float(trim[1])
     p = np.linspace(low, high, GRID)
     u = np.log(population.quantile(p))
-    y = np.log(-np.log1p(-p))
+    y = independent_ordinates(p)  # an independent path: this sd checks the estimator's own errors
     width = high - low
 
     def mean(f: np.ndarray) -> float:
@@ -104,17 +130,11 @@ def probability_plot_sd(
 def _binned_line(
     u: np.ndarray, y: np.ndarray, w: np.ndarray, low: int, high: int, direction: str
 ) -> tuple[float, float]:
-    """``(shape, ln scale)`` of the weighted Weibull-plot line through bins ``low..high``."""
-    uu, yy, ww = u[low : high + 1], y[low : high + 1], w[low : high + 1]
-    total = ww.sum()
-    mu, my = float(ww @ uu) / total, float(ww @ yy) / total
-    du, dy = uu - mu, yy - my
-    suu, syy, suy = float(ww @ (du * du)), float(ww @ (dy * dy)), float(ww @ (du * dy))
-    if direction == "y_on_x":
-        shape = suy / suu
-        return shape, mu - my / shape
-    slope = suy / syy
-    return 1.0 / slope, mu - slope * my
+    """``(shape, ln scale)`` of the weighted Weibull-plot line through bins ``low..high``: the
+    estimator's own line (:mod:`weibull_stats.weibull.lines`), as this predicts its mean."""
+    m = weighted_moments(u[low : high + 1], y[low : high + 1], w[low : high + 1])
+    shape, log_scale = plot_line(m.mean_u, m.mean_v, m.suu, m.svv, m.suv, direction)
+    return float(shape), float(log_scale)
 
 
 def histogram_bias(
@@ -143,18 +163,16 @@ def histogram_bias(
     """
     from scipy.special import ndtr
 
-    from weibull_stats.estimators.histogram import paper_edges
+    from weibull_stats.estimators.histogram import bin_log_midpoints, mid_bin_cdf, paper_edges
     from weibull_stats.validation.anchors import bin_probabilities, histogram_limit
 
     probs = np.asarray(bin_probabilities(population, float(sigma)), dtype=np.float64)
     weights = probs / probs.sum()
-    cum = np.cumsum(weights)
-    mid = cum - 0.5 * weights
-    edges = paper_edges()
-    u = math.log(10.0) * 0.5 * (edges[:-1] + edges[1:]) - math.log(sigma)
+    mid = mid_bin_cdf(probs)
+    u = bin_log_midpoints(paper_edges()) - math.log(sigma)
     inside = (weights > 0) & (mid > 0) & (mid < 1)
     y = np.full_like(mid, np.nan)
-    y[inside] = np.log(-np.log1p(-mid[inside]))
+    y[inside] = plot_ordinates(mid[inside])
     se = np.sqrt(np.clip(mid * (1 - mid), 1e-300, None) / n)
     low_edge, high_edge = trim
     lows = np.flatnonzero(inside & (np.abs(mid - low_edge) <= reach * se))

@@ -67,27 +67,12 @@ from weibull_stats.estimators.registry import get_estimator, package_anchor_esti
 from weibull_stats.sample.checked import counts_sample
 from weibull_stats.validation.anchors import CHECK_DIGITS, DIGITS, exact_limit, population_hook
 from weibull_stats.validation.populations import HALFNORMAL, Population
+from weibull_stats.weibull.cells import rounding_cells, storage_grid
 
 #: Storage grids a population can be rounded to, by name.
 STORAGE_DTYPES: dict[str, Any] = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}
 #: Plotting positions covered by a rounded population's cell table.
 COVERAGE: tuple[float, float] = (1e-3, 1.0 - 1e-3)
-
-
-def storage_grid(storage: str) -> np.ndarray:
-    """Every positive finite value of the 16-bit ``storage`` dtype, ascending, as float64.
-
-    Examples
-    --------
-    >>> grid = storage_grid("bfloat16")
-    >>> grid.size, bool(grid[-1] == float(ml_dtypes.finfo(ml_dtypes.bfloat16).max))
-    (32639, True)
-    """
-    if storage not in STORAGE_DTYPES:
-        raise ValueError(f"`storage` must be one of {', '.join(STORAGE_DTYPES)}; got {storage!r}")
-    dtype = np.dtype(STORAGE_DTYPES[storage])
-    top = int(np.array(np.inf, dtype=dtype).view(np.uint16))  # +inf: the first non-finite pattern
-    return np.arange(1, top, dtype=np.uint16).view(dtype).astype(np.float64)
 
 
 def round_to_storage(x: np.ndarray, storage: str = "bfloat16") -> np.ndarray:
@@ -203,12 +188,12 @@ def evaluable_on_rounded_law(hook: PopulationHook) -> bool:
 @lru_cache(maxsize=256)
 def _cells(population: RoundedPopulation, digits: int) -> tuple[list[Any], list[Any]]:
     sigma = population.sigma
-    grid = storage_grid(population.storage)
+    grid, boundaries = rounding_cells(population.storage)
     low, high = population.base.quantile(np.array(COVERAGE)) * sigma
     first = max(int(np.searchsorted(grid, low)) - 2, 1)
     last = min(int(np.searchsorted(grid, high)) + 2, grid.size - 2)
     values = grid[first : last + 1]
-    edges = 0.5 * (grid[first - 1 : last + 1] + grid[first : last + 2])  # exact in float64
+    edges = boundaries[first : last + 2]  # the midpoints to the neighbours, exact in float64
     with mp.workdps(digits):
         s = mp.mpf(sigma)
         cdf = [population.base.cdf_mp(mp.mpf(float(e)) / s) for e in edges]
@@ -242,8 +227,9 @@ def discrete_limit(estimator: str, law: Any, sigma: float, storage: str) -> tupl
     >>> round(shape, 3), round(scale, 3)
     (1.5, 1.0)
     """
-    grid = storage_grid(storage)
-    edges = np.concatenate([[0.0], 0.5 * (grid[:-1] + grid[1:]), [np.inf]])
+    grid, boundaries = rounding_cells(storage)
+    # the rounding cells, with the masses that round to zero or overflow in the end cells
+    edges = np.concatenate([[0.0], boundaries[1:-1], [np.inf]])
     with np.errstate(over="ignore"):  # F at the top edges is 1 (x^k overflows to inf there)
         cdf = law.cdf(edges / sigma)
     cdf[-1] = 1.0

@@ -53,12 +53,15 @@ from weibull_stats.estimators.histogram._bins import (
     PAPER_LOG10_RANGE,
     Log10Histogram,
     bin_counts,
+    bin_log_midpoints,
     check_edges,
+    kept_bins,
     log10_histogram,
+    mid_bin_cdf,
     paper_edges,
 )
 from weibull_stats.estimators.histogram._lines import MIN_BINS, fit_histogram_counts, histogram_lines
-from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION
+from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION, bin_probabilities
 from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, Lines, RawRows
@@ -73,6 +76,8 @@ __all__ = [
     "HistogramPlan",
     "Log10Histogram",
     "bin_counts",
+    "bin_log_midpoints",
+    "bin_probabilities",
     "check_edges",
     "check_options",
     "fit_histogram",
@@ -81,8 +86,10 @@ __all__ = [
     "histogram_kernel",
     "histogram_lines",
     "histogram_plan",
+    "kept_bins",
     "lines_from_bins",
     "log10_histogram",
+    "mid_bin_cdf",
     "paper_edges",
     "record_options",
 ]

@@ -41,9 +41,9 @@ import math
 
 import numpy as np
 
-from weibull_stats.estimators.probability_plot import weibull_plot_y
-
-LN10 = math.log(10.0)
+from weibull_stats.estimators.histogram._bins import bin_log_midpoints, kept_bins, mid_bin_cdf
+from weibull_stats.weibull.law import plot_ordinate_slope, plot_ordinates
+from weibull_stats.weibull.lines import plot_line, weighted_moments
 
 METHOD = "delta method on the multinomial bin counts (kept bins fixed)"
 
@@ -64,31 +64,29 @@ def histogram_se(counts: np.ndarray, edges: np.ndarray, trim: tuple[float, float
     c = np.asarray(counts, dtype=np.float64)
     total = float(c.sum())
     pi = c / total
-    u = LN10 * 0.5 * (edges[:-1] + edges[1:])
-    f_mid = np.cumsum(pi) - 0.5 * pi
-    keep = (f_mid >= trim[0]) & (f_mid <= trim[1]) & (c > 0)
+    u = bin_log_midpoints(edges)
+    f_mid = mid_bin_cdf(c, total)
+    keep = kept_bins(c, f_mid, trim)
     f = np.where(keep, f_mid, 0.5)
-    v = weibull_plot_y(f)
     w = np.where(keep, pi, 0.0)
-    mass = float(w.sum())
-    mean_u, mean_v = float(w @ u) / mass, float(w @ v) / mass
-    du, dv = np.where(keep, u - mean_u, 0.0), np.where(keep, v - mean_v, 0.0)
-    suu, svv, suv = float(w @ (du * du)), float(w @ (dv * dv)), float(w @ (du * dv))
+    moments = weighted_moments(u, plot_ordinates(f), w)
+    mass, mean_v = float(moments.total), float(moments.mean_v)
+    du, dv = np.where(keep, moments.du, 0.0), np.where(keep, moments.dv, 0.0)
+    suu, svv, suv = float(moments.suu), float(moments.svv), float(moments.suv)
+    k = plot_line(moments.mean_u, mean_v, suu, svv, suv, direction)[0]
     if direction == "y_on_x":
-        k = suv / suu
         weight_k = (du * dv - k * du * du) / suu
         ordinate_k = w * du / suu
         weight_s = du / mass - dv / (mass * k) + mean_v * weight_k / k**2
         ordinate_s = -w / (mass * k) + mean_v * ordinate_k / k**2
     else:
         slope = suv / svv
-        k = 1.0 / slope
         weight_b = (du * dv - slope * dv * dv) / svv
         ordinate_b = w * (du - 2.0 * slope * dv) / svv
         weight_k, ordinate_k = -k * k * weight_b, -k * k * ordinate_b
         weight_s = du / mass - mean_v * weight_b - slope * dv / mass
         ordinate_s = -mean_v * ordinate_b - slope * w / mass
-    dpsi = np.where(keep, 1.0 / ((1.0 - f) * -np.log1p(-f)), 0.0)
+    dpsi = np.where(keep, plot_ordinate_slope(f), 0.0)
     out = []
     for weight, ordinate in ((weight_k, ordinate_k), (weight_s, ordinate_s)):
         h = ordinate * dpsi

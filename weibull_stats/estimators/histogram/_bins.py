@@ -25,6 +25,7 @@ the same arithmetic as a raw row bins it, so the two forms give the same counts.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,47 @@ def check_edges(edges: Any) -> np.ndarray:
     if not np.all(np.isfinite(array)) or not np.all(np.diff(array) > 0):
         raise ValueError("`edges` must be finite and strictly increasing")
     return array
+
+
+def bin_log_midpoints(edges: np.ndarray) -> np.ndarray:
+    """``ln x`` at each bin's log10 midpoint, ``ln(10) (e_i + e_{i+1}) / 2``: a bin's abscissa on
+    the Weibull plot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.allclose(np.exp(bin_log_midpoints(np.array([-1.0, 1.0]))), [1.0]))
+    True
+    """
+    return math.log(10.0) * 0.5 * (edges[:-1] + edges[1:])
+
+
+def mid_bin_cdf(counts: np.ndarray, total: Any = None) -> np.ndarray:
+    """The mid-bin CDF ``F_mid = (C_{i-1} + C_i) / (2 N)`` of each bin along the last axis (``C``
+    the cumulative counts, ``N`` = ``total``, by default the counts' sum): a bin's plotting
+    position on the Weibull plot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mid_bin_cdf(np.array([1.0, 2.0, 1.0])).tolist()
+    [0.125, 0.5, 0.875]
+    """
+    total = counts.sum(axis=-1) if total is None else total
+    return (np.cumsum(counts, axis=-1) - 0.5 * counts) / np.expand_dims(total, -1)
+
+
+def kept_bins(counts: np.ndarray, f_mid: np.ndarray, trim: tuple[float, float]) -> np.ndarray:
+    """The bins a fit keeps: non-empty, with the mid-bin CDF in the inclusive ``trim`` window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([1.0, 0.0, 2.0, 1.0])
+    >>> kept_bins(c, mid_bin_cdf(c), (0.1, 0.9)).tolist()
+    [True, False, True, True]
+    """
+    return (f_mid >= trim[0]) & (f_mid <= trim[1]) & (counts > 0)
 
 
 def log10_into(out: np.ndarray, values: np.ndarray, binning: str) -> np.ndarray:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from weibull_stats.estimators._streaming import row_groups
-from weibull_stats.estimators.histogram._bins import check_edges
-from weibull_stats.estimators.probability_plot import DIRECTIONS, weibull_plot_y
+from weibull_stats.estimators.histogram._bins import bin_log_midpoints, check_edges, kept_bins, mid_bin_cdf
+from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Lines
 from weibull_stats.sample.checked import check_choice, check_trim, to_array
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.lines import plot_line, squared_correlation, weighted_moments
 
 MIN_BINS = 3
-LN10 = math.log(10.0)
 
 
 def _too_few_bins(bins_used: int, trim: tuple[float, float]) -> str:
@@ -37,38 +37,21 @@ def histogram_lines(
     """
     counts = np.ascontiguousarray(counts, dtype=np.float64)
     b, bins = counts.shape
-    u = LN10 * 0.5 * (edges[:-1] + edges[1:])
+    u = bin_log_midpoints(edges)
     shape, scale, r2 = np.empty(b), np.empty(b), np.empty(b)
     bins_used, n_used = np.empty(b, dtype=np.int64), np.empty(b, dtype=np.int64)
     total = counts.sum(axis=1)
     for r0, r1 in row_groups(b, bins):
         c = counts[r0:r1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            f_mid = (np.cumsum(c, axis=1) - 0.5 * c) / total[r0:r1, None]
-            keep = (f_mid >= trim[0]) & (f_mid <= trim[1]) & (c > 0)
-            weights = np.where(keep, c, 0.0)
-            v = weibull_plot_y(np.where(keep, f_mid, 0.5))
-            w_sum = weights.sum(axis=1)
-            mean_u = (weights * u).sum(axis=1) / w_sum
-            mean_v = (weights * v).sum(axis=1) / w_sum
-            du = u - mean_u[:, None]
-            dv = v - mean_v[:, None]
-            wdu = weights * du
-            suu = (wdu * du).sum(axis=1)
-            suv = (wdu * dv).sum(axis=1)
-            svv = ((weights * dv) * dv).sum(axis=1)
-            r2[r0:r1] = suv * suv / (suu * svv)
-            if direction == "y_on_x":
-                slope = suv / suu
-                shape[r0:r1] = slope
-                log_scale = mean_u - mean_v / slope
-            else:
-                slope = suv / svv
-                shape[r0:r1] = 1.0 / slope
-                log_scale = mean_u - slope * mean_v
+            f_mid = mid_bin_cdf(c, total[r0:r1])
+            keep = kept_bins(c, f_mid, trim)
+            m = weighted_moments(u, plot_ordinates(np.where(keep, f_mid, 0.5)), np.where(keep, c, 0.0))
+            r2[r0:r1] = squared_correlation(m.suu, m.svv, m.suv)
+            shape[r0:r1], log_scale = plot_line(m.mean_u, m.mean_v, m.suu, m.svv, m.suv, direction)
             scale[r0:r1] = np.exp(log_scale)
         bins_used[r0:r1] = keep.sum(axis=1)
-        n_used[r0:r1] = w_sum.astype(np.int64)
+        n_used[r0:r1] = m.total.astype(np.int64)
     reasons: dict[int, str] = {}
     for row in np.flatnonzero(~(total > 0) | (bins_used < MIN_BINS)).tolist():
         reasons[row] = ("the histogram is empty: all bin counts are zero" if not total[row] > 0

@@ -70,7 +70,11 @@ def paper_boundaries(edges: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=512)
-def _paper_bin_probabilities(population: Any, digits: int, binning: str = "float64") -> np.ndarray:
+def bin_probabilities(population: Any, digits: int, binning: str = "float64") -> np.ndarray:
+    """The probabilities ``F(t_{i+1} / sigma) - F(t_i / sigma)`` of the paper's bins under
+    ``population`` (``population.cdf_mp`` at the working precision, ``digits``: its key in the
+    cache), ``t_i = 10^{e_i}`` for ``binning="float64"`` and :func:`paper_boundaries` for
+    ``binning="paper"``; float64, read-only."""
     ctx = population.context
     sigma = ctx.mpf(population.sigma)
     if binning == "paper":
@@ -105,7 +109,7 @@ def histogram_population(
     """
     if binning not in BINNINGS:
         raise ValueError(f"`binning` must be one of {', '.join(map(repr, BINNINGS))}; got {binning!r}")
-    probs = _paper_bin_probabilities(population, population.context.dps, binning)
+    probs = bin_probabilities(population, population.context.dps, binning)
     fit = fit_histogram_counts(probs * 2.0**50, paper_edges(), trim=trim, direction=direction)
     return fit.shape, fit.scale / population.sigma
 

@@ -20,7 +20,6 @@ from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators.probability_plot._asymptotic import asymptotic_fit
 from weibull_stats.estimators.probability_plot._counts import count_window_sums, distinct_window_sums
 from weibull_stats.estimators.probability_plot._lines import (
-    DIRECTIONS,
     MIN_POINTS,
     PLOTTING_POSITIONS,
     check_window,
@@ -30,7 +29,6 @@ from weibull_stats.estimators.probability_plot._lines import (
     single_value_message,
     too_few_message,
     trim_window,
-    weibull_plot_y,
 )
 from weibull_stats.estimators.probability_plot._plan import ProbabilityPlotPlan
 from weibull_stats.estimators.probability_plot._population import PROBABILITY_PLOT_POPULATION
@@ -38,6 +36,7 @@ from weibull_stats.estimators.probability_plot._raw import order_window, raw_win
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines
 from weibull_stats.sample.checked import Sample, as_sample, check_choice, check_trim
+from weibull_stats.weibull.lines import DIRECTIONS
 
 __all__ = [
     "DIRECTIONS",
@@ -56,7 +55,6 @@ __all__ = [
     "probability_plot_asymptotic",
     "probability_plot_kernel",
     "trim_window",
-    "weibull_plot_y",
     "window_sums",
 ]
 

@@ -59,15 +59,12 @@ import numpy as np
 
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_in_ranks, distinct_sorted
 from weibull_stats.estimators._core import Kernel, one_fit
-from weibull_stats.estimators.probability_plot._lines import (
-    PLOTTING_POSITIONS,
-    check_window,
-    trim_window,
-    weibull_plot_y,
-)
+from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS, check_window, trim_window
 from weibull_stats.estimators.probability_plot._raw import PARALLEL_MIN, order_window
 from weibull_stats.sample.batch import Batch, RawRows
 from weibull_stats.sample.checked import Sample
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.lines import plot_line, weighted_moments
 
 #: Window ranks at which the quantile function is read (all of them in smaller windows).
 GRID = 1 << 14
@@ -142,23 +139,20 @@ def quantile_process_se(
     denom = n + 1 - 2 * a
     p = (ranks.astype(np.float64) - a) / denom
     u = np.asarray(log_values, dtype=np.float64)
-    v = weibull_plot_y(p)
     weights = _spans(ranks)
     m = float(weights.sum())
-    # weighted sums as products and pairwise sums, never `@`: BLAS threads dot products
-    # above 10^4 elements, which is much slower on a busy machine (see _streaming)
-    mean_v = float((weights * v).sum()) / m
-    du, dv = u - float((weights * u).sum()) / m, v - mean_v
-    wdu = weights * du
-    suu, svv, suv = float((wdu * du).sum()), float((weights * dv * dv).sum()), float((wdu * dv).sum())
+    # the weighted line's sums are pairwise sums of products, never `@`: BLAS threads dot
+    # products above 10^4 elements, which is much slower on a busy machine (see _streaming)
+    moments = weighted_moments(u, plot_ordinates(p), weights)
+    du, dv = moments.du, moments.dv
+    suu, svv, suv, mean_v = float(moments.suu), float(moments.svv), float(moments.suv), float(moments.mean_v)
     if not (suu > 0.0 and suv > 0.0):
         return math.nan, math.nan
+    k = plot_line(moments.mean_u, mean_v, suu, svv, suv, direction)[0]
     if direction == "y_on_x":
-        k = suv / suu
         shape_weight = (dv - 2.0 * k * du) / suu
         scale_weight = 1.0 / m + mean_v * shape_weight / k**2
     else:
-        k = svv / suv
         shape_weight = -k * k * dv / svv
         scale_weight = 1.0 / m - mean_v * dv / svv
     c = np.stack([shape_weight, scale_weight])

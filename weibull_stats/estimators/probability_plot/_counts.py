@@ -7,9 +7,9 @@ that meets the window in ranks ``t0 + 1 .. t1`` (window offsets) contributes
 Q[t0])`` to ``sum u v``, where ``Q[t]`` is the sum of the plot ordinates ``v = ln(-ln(1 -
 p))`` of the first ``t`` window ranks. ``sum v``, ``sum v^2`` and ``Q`` depend only on
 the sample size and the window, not on the row. Windows of at least
-:data:`~weibull_stats.estimators.probability_plot._ordinates.CLOSED_FORM_MIN` ranks take
+:data:`~weibull_stats.weibull.rank_sums.CLOSED_FORM_MIN` ranks take
 ``Q`` at each run boundary in O(1) from the Euler–Maclaurin closed form of
-:mod:`~weibull_stats.estimators.probability_plot._ordinates`, so each row costs
+:mod:`~weibull_stats.weibull.rank_sums`, so each row costs
 O(distinct values) whatever ``n``; shorter windows are summed rank by rank as follows.
 
 ``Q`` is accurate to a few units in the last place of its size: within each chunk of
@@ -28,9 +28,10 @@ from collections.abc import Callable
 import numpy as np
 
 from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
-from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS, plot_y
-from weibull_stats.estimators.probability_plot._ordinates import CLOSED_FORM_MIN, window_prefix
+from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS
 from weibull_stats.estimators.probability_plot._raw import PARALLEL_MIN, ROW_GROUP, RowSums, both
+from weibull_stats.weibull.law import rank_ordinates
+from weibull_stats.weibull.rank_sums import CLOSED_FORM_MIN, window_prefix
 
 #: ``visit(chunk, offset, local)``: the cumulative sums ``local`` of one chunk's ordinates
 #: (``Q[offset + 1 + j] = bases[chunk] + local[j]``); chunks may be visited on two threads.
@@ -75,7 +76,7 @@ def prefix_pass(n: int, lo: int, hi: int, a: float, visit: Visitor) -> tuple[np.
             offset = offsets[c]
             k = min(CHUNK, size - offset)
             vv = v[:k]
-            plot_y(ranks[:k], float(lo + offset), a, negative_denom, vv)
+            rank_ordinates(ranks[:k], float(lo + offset), a, negative_denom, vv)
             per_rank[0, c] = vv.sum()
             per_rank[1, c] = np.multiply(vv, vv, out=w[:k]).sum()
             np.cumsum(vv, out=local[:k])

@@ -1,4 +1,6 @@
-"""The Weibull plot itself: plotting positions, the trim window and the least-squares line."""
+"""The probability plot's own choices: plotting positions, the trim window, and its line from
+the window's sums (the plot's ordinates and its least-squares line are the law's, in
+:mod:`weibull_stats.weibull`)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ import math
 import numpy as np
 
 from weibull_stats.estimators._streaming import RegressionSums
+from weibull_stats.weibull.lines import centred_sums, plot_line, squared_correlation
 
 #: Plotting positions ``p_i = (i - a) / (n + 1 - 2a)``, ``i = 1..n``, by their ``a``.
 PLOTTING_POSITIONS: dict[str, float] = {"hazen": 0.5, "weibull": 0.0, "bernard": 0.3, "blom": 0.375}
-DIRECTIONS: tuple[str, ...] = ("y_on_x", "x_on_y")
 MIN_POINTS = 3
 
 
@@ -30,18 +32,6 @@ def plotting_positions(ranks: np.ndarray, n: int, plotting_position: str = "haze
     """
     a = PLOTTING_POSITIONS[plotting_position]
     return (np.asarray(ranks, dtype=np.float64) - a) / (n + 1 - 2 * a)
-
-
-def weibull_plot_y(p: np.ndarray) -> np.ndarray:
-    """The Weibull-plot ordinate ``ln(-ln(1 - p))``, with ``ln(1 - p)`` as ``log1p(-p)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> weibull_plot_y(np.array([1 - np.exp(-1.0)])).tolist()  # -ln(1 - p) = 1
-    [0.0]
-    """
-    return np.log(-np.log1p(-np.asarray(p, dtype=np.float64)))
 
 
 def trim_window(n: int, trim: tuple[float, float], plotting_position: str = "hazen") -> tuple[int, int]:
@@ -77,28 +67,6 @@ def trim_window(n: int, trim: tuple[float, float], plotting_position: str = "haz
     return lo, hi
 
 
-def plot_y(ranks: np.ndarray, first: float, a: float, negative_denom: float, out: np.ndarray) -> None:
-    """Write ``ln(-ln(1 - p_i))`` for the 1-based ranks ``first + ranks`` into ``out``.
-
-    ``p_i = (i - a) / denom`` is formed exactly as :func:`plotting_positions` forms it
-    (the integer rank, minus ``a``, divided by ``denom``), then ``ln(1 - p)`` as
-    ``log1p(-p)`` below ``p = 1/2`` and as ``log(1 - p)`` from there, where ``1 - p`` is
-    exact (Sterbenz) and the logarithm is as accurate and about twice as fast.
-    ``ranks`` are ascending.
-    """
-    np.add(ranks, first, out=out)
-    out -= a
-    out /= negative_denom
-    # ranks with p < 1/2 come first; an index off by one either way keeps full accuracy
-    split = min(out.size, max(0, math.ceil(-0.5 * negative_denom + a - first - float(ranks[0]))))
-    low, high = out[:split], out[split:]
-    np.log1p(low, out=low)
-    high += 1.0
-    np.log(high, out=high)
-    np.negative(out, out=out)
-    np.log(out, out=out)
-
-
 def line_from_sums(sums: RegressionSums, direction: str) -> tuple[float, float, float]:
     """``(shape, scale, r2)`` of the least-squares line through the Weibull plot.
 
@@ -115,7 +83,8 @@ def line_from_sums(sums: RegressionSums, direction: str) -> tuple[float, float, 
     --------
     >>> import numpy as np
     >>> x = np.sort(np.random.default_rng(0).weibull(2.0, 101))
-    >>> u, v = np.log(x), weibull_plot_y(plotting_positions(np.arange(1, 102), 101))
+    >>> from weibull_stats.weibull.law import plot_ordinates
+    >>> u, v = np.log(x), plot_ordinates(plotting_positions(np.arange(1, 102), 101))
     >>> sums = RegressionSums.from_raw(101, 0.0, u.sum(), v.sum(), u @ u, v @ v, u @ v)
     >>> a, b = line_from_sums(sums, "y_on_x"), line_from_sums(sums, "x_on_y")
     >>> bool(a[2] == b[2]), bool(a[0] < b[0])  # same r2; x-on-y slope is steeper in k
@@ -123,16 +92,9 @@ def line_from_sums(sums: RegressionSums, direction: str) -> tuple[float, float, 
     """
     if sums.suu <= 0.0:
         raise ValueError(single_value_message(sums.count))
-    r2 = sums.suv * sums.suv / (sums.suu * sums.svv)
-    if direction == "y_on_x":
-        slope = sums.suv / sums.suu
-        shape = slope
-        log_scale = sums.shift + sums.mean_u - sums.mean_v / slope
-    else:
-        slope = sums.suv / sums.svv
-        shape = 1.0 / slope
-        log_scale = sums.shift + sums.mean_u - slope * sums.mean_v
-    return shape, math.exp(log_scale), r2
+    mean_u = sums.shift + sums.mean_u  # on the unshifted scale: ln scale comes out as such
+    shape, log_scale = plot_line(mean_u, sums.mean_v, sums.suu, sums.svv, sums.suv, direction)
+    return shape, math.exp(log_scale), squared_correlation(sums.suu, sums.svv, sums.suv)
 
 
 def check_window(n: int, lo: int, hi: int, trim: tuple[float, float], plotting_position: str) -> None:
@@ -150,8 +112,6 @@ def check_window(n: int, lo: int, hi: int, trim: tuple[float, float], plotting_p
     used = max(0, hi - lo + 1)
     if used < MIN_POINTS:
         raise ValueError(too_few_message(n, used, trim, plotting_position))
-
-
 
 
 def too_few_message(n: int, used: int, trim: tuple[float, float], plotting_position: str) -> str:
@@ -191,22 +151,11 @@ def lines_from_sums(
     >>> round(float(shape[0]), 6), round(float(r2[0]), 6)  # slope 1 / ln 2
     (1.442695, 1.0)
     """
-    su, sv, suu, svv, suv = sums
-    mean_u = su / count
-    mean_v = sv / count
-    cuu = suu - count * mean_u * mean_u
-    cvv = svv - count * mean_v * mean_v
-    cuv = suv - count * mean_u * mean_v
+    mean_u, mean_v, cuu, cvv, cuv = centred_sums(count, *sums)
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = cuu > 0.0
-        r2 = cuv * cuv / (cuu * cvv)
-        if direction == "y_on_x":
-            shape = cuv / cuu
-            log_scale = shift + mean_u - mean_v / shape
-        else:
-            slope = cuv / cvv
-            shape = 1.0 / slope
-            log_scale = shift + mean_u - slope * mean_v
+        r2 = squared_correlation(cuu, cvv, cuv)
+        shape, log_scale = plot_line(shift + mean_u, mean_v, cuu, cvv, cuv, direction)
         scale = np.exp(log_scale)
     nan = np.float64(np.nan)
     return np.where(ok, shape, nan), np.where(ok, scale, nan), np.where(ok, r2, nan)

@@ -3,16 +3,16 @@
 A nonparametric resample of the sorted sample ``x_(1) <= ... <= x_(n)`` has, as its
 ``k``-th order statistic, ``x_(1 + floor(n U_(k)))`` with ``U_(1) <= ... <= U_(n)`` the
 order statistics of ``n`` independent uniforms (the empirical quantile function applied to
-sorted uniforms). Sorted uniforms are normalised partial sums of exponential spacings,
-``U_(k) = S_k / S_{n+1}``, ``S_k = E_1 + ... + E_k``, ``E_i = -ln U_i`` by inversion
-(uniforms from numpy's SFC64 generator). The regression only uses the ranks
-``lo..hi`` of the trim window, so a resample needs ``S_{lo-1} ~ Gamma(lo - 1)`` (one draw),
-the exponentials of the window ranks and ``S_{n+1} - S_hi ~ Gamma(n + 1 - hi)`` (one draw):
-``O(hi - lo)`` work, streaming through the sorted log-data in rank order. To stream without
-storing the whole window, the window is cut into chunks; the sum of each chunk's spacings is
-drawn first as ``Gamma(chunk size)`` (so that ``S_{n+1}`` is known before any index is
-formed) and the chunk's exponentials are then rescaled to that sum, which leaves their
-joint law unchanged (given their sum, i.i.d. exponentials are the sum times a flat
+sorted uniforms), and sorted uniforms are normalised partial sums of exponential spacings,
+``U_(k) = S_k / S_{n+1}`` (:mod:`weibull_stats.weibull.spacings`), here with
+``E_i = -ln U_i`` by inversion (uniforms from numpy's SFC64 generator). The regression only
+uses the ranks ``lo..hi`` of the trim window, so a resample needs ``S_{lo-1} ~ Gamma(lo - 1)``
+(one draw), the exponentials of the window ranks and ``S_{n+1} - S_hi ~ Gamma(n + 1 - hi)``
+(one draw): ``O(hi - lo)`` work, streaming through the sorted log-data in rank order. To
+stream without storing the whole window, the window is cut into chunks; the sum of each
+chunk's spacings is drawn first as ``Gamma(chunk size)`` (so that ``S_{n+1}`` is known before
+any index is formed) and the chunk's exponentials are then rescaled to that sum, which leaves
+their joint law unchanged (given their sum, i.i.d. exponentials are the sum times a flat
 Dirichlet vector, independent of the sum). The window's ``y_k = ln(-ln(1 - p_k))`` are the
 same for every resample and are computed once. Per window rank the work is one uniform, one
 logarithm, a few vector passes in cache and one gather from the sorted ``ln x``.
@@ -34,8 +34,9 @@ from weibull_stats.estimators.probability_plot._lines import (
     plotting_positions,
     too_few_message,
     trim_window,
-    weibull_plot_y,
 )
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.spacings import spacing_gaps
 
 #: Window ranks handled per chunk by the fast path.
 CHUNK = 1 << 17
@@ -165,13 +166,15 @@ class ProbabilityPlotPlan:
         self.log_x = np.log(sorted_data, dtype=np.float64)
         self.log_x -= self.shift
         self.starts = list(range(lo - 1, hi, CHUNK))
-        self.sizes = np.array([min(CHUNK, hi - s) for s in self.starts], dtype=np.float64)
+        # the gamma gaps of the spacings below the window, of each chunk, and above the window
+        gaps = spacing_gaps(np.array([lo - 1, *(min(s + CHUNK, hi) for s in self.starts)]), n)
+        self.below, self.sizes, self.above = float(gaps[0]), gaps[1:-1], float(gaps[-1])
         v_chunks = []
         total_v = 0.0
         total_vv = 0.0
         for start, size in zip(self.starts, self.sizes.astype(int), strict=True):
             ranks = np.arange(start + 1, start + size + 1)
-            v = weibull_plot_y(plotting_positions(ranks, n, plotting_position))
+            v = plot_ordinates(plotting_positions(ranks, n, plotting_position))
             total_v += float(v.sum())
             total_vv += float(v @ v)
             v_chunks.append(chunk_layout(v))
@@ -183,9 +186,9 @@ class ProbabilityPlotPlan:
     def window_positions(self, generator: np.random.Generator) -> Iterator[np.ndarray]:
         """``n U_(k)`` for the window ranks of one resample, chunk by chunk, each chunk in the
         layout of :func:`chunk_layout` (one buffer, reused)."""
-        n, lo, hi = self.n, self.lo, self.hi
-        left = float(generator.standard_gamma(lo - 1)) if lo > 1 else 0.0
-        right = float(generator.standard_gamma(n + 1 - hi))
+        n = self.n
+        left = float(generator.standard_gamma(self.below)) if self.below else 0.0
+        right = float(generator.standard_gamma(self.above))
         chunk_sums = generator.standard_gamma(self.sizes)
         factor = n / (left + float(chunk_sums.sum()) + right)
         buffer = np.empty(CHUNK)

@@ -8,9 +8,11 @@ from typing import Any
 
 from weibull_stats.estimators._core import PopulationHook
 from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.lines import DIRECTIONS, plot_line
 
 PROBABILITY_PLOT_TRIMS: tuple[tuple[float, float], ...] = ((0.1, 0.9), (0.05, 0.95), (0.01, 0.99))
-PROBABILITY_PLOT_DIRECTIONS: tuple[str, ...] = ("y_on_x", "x_on_y")
+PROBABILITY_PLOT_DIRECTIONS: tuple[str, ...] = DIRECTIONS
 
 
 def probability_plot_population(
@@ -30,7 +32,7 @@ def probability_plot_population(
     def point(p: Any) -> tuple[Any, Any]:
         # the five quadratures visit the same nodes: evaluate each node once
         if p not in memo:
-            memo[p] = (ctx.log(population.quantile_mp(p)), ctx.log(-ctx.log1p(-p)))
+            memo[p] = (ctx.log(population.quantile_mp(p)), plot_ordinates(p, ctx))
         return memo[p]
 
     def u(p: Any) -> Any:
@@ -46,12 +48,7 @@ def probability_plot_population(
     var_u = mean(lambda p: (u(p) - eu) ** 2)
     var_y = mean(lambda p: (y(p) - ey) ** 2)
     cov = mean(lambda p: (u(p) - eu) * (y(p) - ey))
-    if direction == "y_on_x":
-        shape = cov / var_u
-        log_scale = eu - ey / shape
-    else:
-        shape = var_y / cov
-        log_scale = eu - cov / var_y * ey
+    shape, log_scale = plot_line(eu, ey, var_u, var_y, cov, direction)
     return +shape, ctx.exp(log_scale)
 
 

@@ -19,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
-from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS, plot_y
+from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS
+from weibull_stats.weibull.law import rank_ordinates
 
 #: Rows of at least this many values are selected, sorted and summed on two threads.
 PARALLEL_MIN = 1 << 20
@@ -113,7 +114,7 @@ def ordered_window_sums(block: np.ndarray, lo: int, hi: int, a: float, *, thread
             vv = v[:k]
             np.log(block[:, start:stop], out=u, dtype=np.float64)
             u -= shift[:, None]
-            plot_y(ranks[:k], float(start + 1), a, negative_denom, vv)
+            rank_ordinates(ranks[:k], float(start + 1), a, negative_denom, vv)
             # products into a buffer and pairwise sums, not numpy.dot: BLAS dot threads above
             # 10^4 elements, which is slower on a busy machine and rounds differently
             per_rank[0, c] = vv.sum()

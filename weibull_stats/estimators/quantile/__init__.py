@@ -33,6 +33,9 @@ from weibull_stats.estimators.quantile._positions import QUANTILE_METHODS, _lerp
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.sample.checked import Sample, as_sample, check_choice
+from weibull_stats.weibull.law import plot_ordinates
+from weibull_stats.weibull.lines import plot_line, weighted_moments
+from weibull_stats.weibull.spacings import spacing_gaps, uniforms_from_gaps
 
 
 def check_probabilities(probabilities: Any) -> tuple[float, ...]:
@@ -73,18 +76,17 @@ def line_through_quantiles(probs: tuple[float, ...], quantiles: np.ndarray) -> t
     --------
     >>> import numpy as np
     >>> p = (0.1, 0.5, 0.9)
-    >>> q = 2.0 * (-np.log1p(-np.array(p))) ** (1 / 1.5)  # exact Weibull(1.5, 2) quantiles
+    >>> from scipy import stats
+    >>> q = stats.weibull_min.ppf(p, 1.5, scale=2.0)  # exact Weibull(1.5, 2) quantiles
     >>> [round(v, 12) for v in line_through_quantiles(p, q)]
     [1.5, 2.0]
     """
-    y = np.log(-np.log1p(-np.asarray(probs)))
     log_q = np.log(np.asarray(quantiles, dtype=np.float64))
-    y_mean, q_mean = y.mean(), log_q.mean()
-    sxy = float(np.dot(y - y_mean, log_q - q_mean))
-    if not sxy > 0:
+    m = weighted_moments(log_q, plot_ordinates(probs))
+    if not m.suv > 0:
         raise ValueError(_not_increasing(probs, np.exp(log_q)))
-    slope = sxy / float(np.dot(y - y_mean, y - y_mean))
-    return 1.0 / slope, math.exp(q_mean - slope * y_mean)
+    shape, log_scale = plot_line(m.mean_u, m.mean_v, m.suu, m.svv, m.suv, "x_on_y")
+    return float(shape), math.exp(log_scale)
 
 
 def _not_increasing(probs: tuple[float, ...], quantiles: np.ndarray) -> str:
@@ -96,17 +98,13 @@ def line_through_quantile_rows(probabilities: tuple[float, ...], quantiles: np.n
     """Vectorised :func:`line_through_quantiles`: ``(b, 2)`` shapes and scales, one row per
     row of ``quantiles`` (one column per probability); ``nan`` where the quantiles do not
     increase. Row sums, not matrix products, so a row's result does not depend on the batch."""
-    y = np.log(-np.log1p(-np.asarray(probabilities, dtype=np.float64)))
-    dy = y - y.mean()
     out = np.full((quantiles.shape[0], 2), np.nan)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_q = np.log(quantiles)
-        q_mean = log_q.mean(axis=1)
-        sxy = ((log_q - q_mean[:, None]) * dy).sum(axis=1)
-        ok = sxy > 0
-        slope = sxy[ok] / float((dy * dy).sum())
-        out[ok, 0] = 1.0 / slope
-        out[ok, 1] = np.exp(q_mean[ok] - slope * y.mean())
+        m = weighted_moments(np.log(quantiles), plot_ordinates(probabilities))
+        ok = m.suv > 0
+        shape, log_scale = plot_line(m.mean_u[ok], m.mean_v, m.suu[ok], m.svv, m.suv[ok], "x_on_y")
+        out[ok, 0] = shape
+        out[ok, 1] = np.exp(log_scale)
     out[~(np.isfinite(out).all(axis=1) & (out > 0).all(axis=1))] = np.nan
     return out
 
@@ -181,8 +179,8 @@ class QuantilePlan:
     needed order statistics, from gamma-distributed gaps of exponential spacings.
 
     A resample's ``r``-th order statistic is ``x_(1 + floor(n U_(r)))`` with ``U_(r)`` the
-    ``r``-th of ``n`` sorted uniforms, ``U_(r) = S_r / S_{n+1}`` for partial sums ``S`` of
-    exponentials; only the needed ranks are drawn, as sums of ``Gamma(gap)`` variables.
+    ``r``-th of ``n`` sorted uniforms; only the needed ranks are drawn, from the gamma gaps of
+    their exponential spacings (:mod:`weibull_stats.weibull.spacings`).
     """
 
     #: Faster than index resampling at every sample size.
@@ -203,14 +201,11 @@ class QuantilePlan:
             n, self.probabilities, method)
         #: 0-based sorted positions of the order statistics drawn per resample
         self.positions = needed
-        ranks = needed + 1
-        self.gaps = np.diff(np.concatenate([[0], ranks, [n + 1]])).astype(np.float64)
+        self.gaps = spacing_gaps(needed + 1, n)
 
     def uniforms(self, generator: np.random.Generator, size: int) -> np.ndarray:
         """``(size, q)`` sorted uniforms ``U_(r)`` at the needed ranks, from gamma gaps."""
-        spacings = generator.standard_gamma(self.gaps, size=(size, self.gaps.size))
-        partial = np.cumsum(spacings, axis=1)
-        return partial[:, :-1] / partial[:, -1:]
+        return uniforms_from_gaps(generator.standard_gamma(self.gaps, size=(size, self.gaps.size)))
 
     def order_indices(self, generator: np.random.Generator, size: int) -> np.ndarray:
         """``(size, q)`` 0-based sorted-data indices of the needed order statistics."""

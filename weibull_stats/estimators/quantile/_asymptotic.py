@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.weibull.law import plot_ordinates
+
 #: Bandwidth rules for the sparsity estimate (statsmodels' implementations).
 BANDWIDTHS: tuple[str, ...] = ("hall_sheather", "bofinger")
 
@@ -131,9 +133,10 @@ def quantile_matching_se(
     --------
     >>> import numpy as np
     >>> p, n = (0.1, 0.9), 10_000
-    >>> q = (-np.log1p(-np.array(p))) ** 0.5  # exact Weibull(2, 1) quantiles and sparsity
+    >>> from scipy import stats
+    >>> q = stats.weibull_min.ppf(p, 2.0)  # exact Weibull(2, 1) quantiles and sparsity
     >>> outer = sparsity_probabilities(n, p)
-    >>> qo = (-np.log1p(-np.array(outer))) ** 0.5
+    >>> qo = stats.weibull_min.ppf(outer, 2.0)
     >>> se = quantile_matching_se(n, p, q, outer, qo, 2.0)
     >>> round(se[0] * n ** 0.5, 2)  # exact sparsity: 4 sqrt(0.28353) = 2.13
     2.14
@@ -149,7 +152,7 @@ def quantile_matching_se(
     lo, hi = np.minimum.outer(p, p), np.maximum.outer(p, p)
     relative = sparsity / q
     cov = lo * (1.0 - hi) * np.outer(relative, relative) / n
-    y = np.log(-np.log1p(-p))
+    y = plot_ordinates(p)
     dy = y - y.mean()
     c = dy / float(dy @ dy)
     d = 1.0 / j - y.mean() * c
@@ -173,7 +176,7 @@ def matching_bias(population: Any, n: int, probabilities: tuple[float, ...], sha
     its derivatives are central differences.
     """
     p = np.asarray(probabilities, dtype=np.float64)
-    y = np.log(-np.log1p(-p))
+    y = plot_ordinates(p)
     q = population.quantile(p)
     step = 1e-5
     dq = (population.quantile(p + step) - population.quantile(p - step)) / (2 * step)
