@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import matplotlib
@@ -17,8 +18,9 @@ from scipy import stats
 
 import weibull_stats as ws
 from weibull_stats import plotting
+from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.inference.published import resolve_band
-from weibull_stats.plotting._base import focus_range, order_statistic_band
+from weibull_stats.plotting._base import focus_range, order_statistic_band, order_statistic_z
 from weibull_stats.weibull.law import plot_ordinates
 
 
@@ -39,7 +41,10 @@ def _pdf_ok(fig: Figure, tmp_path: Path, name: str) -> None:
 
 
 def _legend(ax) -> list[str]:
-    return [t.get_text() for t in ax.get_legend().get_texts()]
+    """The entries of ``ax``'s legend, or of the panel hung under it (sharing its x-axis)."""
+    legends = [other.get_legend() for other in ax.get_shared_x_axes().get_siblings(ax) if other.get_legend()]
+    assert len(legends) == 1
+    return [t.get_text() for t in legends[0].get_texts()]
 
 
 @pytest.mark.parametrize("kind", plotting.PLOT_KINDS)
@@ -89,14 +94,60 @@ def test_probability_plot_axis_window_band_and_legend(weights) -> None:
     assert located["50%"] == pytest.approx(float(plot_ordinates(np.array([0.5]))[0]))
 
 
-def test_tiny_weights_do_not_squeeze_the_window(weights) -> None:
+def test_a_margin_focuses_so_tiny_weights_do_not_squeeze_the_window(weights) -> None:
     x = np.concatenate([np.abs(weights), np.full(5, 1e-8)])  # ln|w| ~ -18
     fit = ws.fit_probability_plot(x)
-    ax = fit.plot(x).axes[0]
+    ax = fit.plot(x, margin=0.5).axes[0]
     low, high = ax.get_xlim()
     window_low = np.quantile(x, 0.1)
     assert low > 1e-5 and np.log(window_low / low) < np.log(high / low) / 2
     assert any("outside the x-range" in t for t in _legend(ax))
+
+
+def test_the_probability_plot_draws_the_whole_lower_tail(weights) -> None:
+    x = np.concatenate([np.abs(weights), np.full(5, 1e-8)])
+    fit = ws.fit_probability_plot(x)
+    ax = fit.plot(x).axes[0]
+    smallest = plot_ordinates(plotting_positions(np.array([1]), x.size, "hazen"))[0]
+    bottom, top = ax.get_ylim()
+    assert bottom <= smallest < top
+    assert ax.get_xlim()[0] <= 1e-8
+    drawn = np.concatenate([line.get_xdata() for line in ax.get_lines() if line.get_marker() == "."])
+    assert drawn.min() == 1e-8 and drawn.max() == x.max()
+    assert not any("outside the x-range" in t for t in _legend(ax))
+
+
+def test_the_band_is_visible_at_a_million_points() -> None:
+    x = np.random.default_rng(5).weibull(1.3, 1_000_000) * 0.02
+    fit = ws.fit_mle(x)
+    fig = fit.plot(x)
+    main, scores = fig.axes[0], fig.axes[1]
+    fig.canvas.draw()
+    band = [p for p in main.collections if "pointwise band" in str(p.get_label())]
+    assert len(band) == 1 and band[0].get_paths()[0].vertices.size
+    strip = [p for p in scores.patches if "the band is |z| ≤ 1.96" in str(p.get_label())]
+    assert len(strip) == 1
+    extent = strip[0].get_window_extent()
+    # the 95% strip |z| <= 1.96 is drawn at least a fifth of the panel tall
+    assert extent.height >= 0.2 * scores.get_window_extent().height
+    low, high = scores.transData.inverted().transform(extent.get_points())[:, 1]
+    assert (low, high) == pytest.approx((-stats.norm.ppf(0.975), stats.norm.ppf(0.975)), abs=1e-6)
+    # the percent labels of the tall probability axis do not overlap one another
+    boxes = sorted((t.get_window_extent() for t in main.get_yticklabels() if t.get_text()),
+                   key=lambda b: b.y0)
+    assert len(boxes) >= 4 and all(b.y0 >= a.y1 for a, b in itertools.pairwise(boxes))
+
+
+def test_order_statistic_scores_are_standard_normal_and_leave_the_strip_with_the_band() -> None:
+    n, ranks = 40, np.array([1, 8, 20, 40])
+    law = stats.weibull_min(c=1.5, scale=2.0)
+    draws = np.sort(law.rvs((5000, n), random_state=7), axis=1)[:, ranks - 1]
+    z = np.array([order_statistic_z(row, ranks, n, 1.5, 2.0) for row in draws])
+    assert np.abs(z.mean(axis=0)).max() < 4 / np.sqrt(5000)
+    assert np.abs(z.std(axis=0) - 1).max() < 0.05
+    low, high = order_statistic_band(ranks, n, 1.5, 2.0, 0.95)
+    outside = (draws < low) | (draws > high)
+    assert np.array_equal(outside, np.abs(z) > stats.norm.ppf(0.975))
 
 
 def test_focus_range_widens_the_window_by_the_margin() -> None:

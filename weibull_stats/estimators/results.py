@@ -230,7 +230,8 @@ class WeibullFit:
         """Plot this fit against its data ``x`` (a fit does not keep its sample); return the Figure.
 
         ``kind`` is ``"probability"`` (Weibull probability plot: percent-scaled axis, ``|w|`` on
-        a log axis focused on the fitted window, pointwise band), ``"qq"``, ``"pp"``, ``"cdf"``,
+        a log axis over the whole sample, pointwise band, order-statistic scores), ``"qq"``,
+        ``"pp"``, ``"cdf"``,
         ``"hist"`` (histogram with the fitted pdf) or ``"diagnostics"`` (those four in one
         figure). Delegates to :func:`weibull_stats.plotting.plot_fit`; matplotlib is imported
         only when this is called.

@@ -1,4 +1,5 @@
-"""The Weibull probability plot on a probability-scaled axis, focused on the fitted window."""
+"""The Weibull probability plot on a probability-scaled axis over the whole sample, with the
+order-statistic band, and under it each point's place in its own law (visible at any ``n``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from weibull_stats.plotting._base import (
     log_range,
     new_axes,
     order_statistic_band,
+    order_statistic_z,
     percent_ticks,
+    pyplot,
     window_of,
 )
 from weibull_stats.sample.checked import Sample, as_sample
@@ -42,7 +45,7 @@ def draw_probability(
     *,
     window: tuple[float, float] = (0.1, 0.9),
     shade_window: bool = True,
-    margin: float = 0.5,
+    margin: float | None = None,
     plotting_position: str = "hazen",
     band_level: float | None = 0.95,
     max_points: int = MAX_POINTS,
@@ -52,8 +55,10 @@ def draw_probability(
     """Draw the probability plot of sorted positive ``data`` and the law ``(shape, scale)`` on ``ax``.
 
     The caller labels the ordinate (:func:`~weibull_stats.plotting._base.percent_ticks`) once
-    the final y-limits are known (panels may share them). Returns the counts of hidden
-    points and the limits used.
+    the final y-limits are known (panels may share them). ``margin`` None draws the whole
+    sample (the y-range holds the smallest and largest plotting positions); a number focuses
+    on the window (:func:`~weibull_stats.plotting._base.focus_range`). Returns the counts of
+    hidden points, the limits used, and the drawn ranks with their order statistics.
     """
     n = data.size
     xlim, ranks, below, above = focus_points(data, window, margin, max_points)
@@ -79,7 +84,41 @@ def draw_probability(
     note = hidden_note(below, above, n)
     if note:
         ax.plot([], [], " ", label=note)
-    return {"below": below, "above": above, "xlim": xlim, "ylim": ylim}
+    return {"below": below, "above": above, "xlim": xlim, "ylim": ylim, "ranks": ranks, "x": x}
+
+
+#: Largest |z| drawn to scale in the panel under the probability plot; beyond it a point is a
+#: triangle on the edge (the panel's range is at least ±3 so the band always shows).
+Z_CLIP = 6.0
+
+
+def draw_order_statistic_z(ax: Any, x: np.ndarray, ranks: np.ndarray, n: int, shape: float, scale: float,
+                           *, band_level: float | None = 0.95, marker_size: float = 2.5) -> np.ndarray:
+    """Each drawn order statistic's normal score in its own law under the fit, against ``x``.
+
+    The band of the probability plot holds ``x_(i)`` with probability ``level``; here it is
+    the horizontal strip ``|z| <= Phi^-1((1 + level) / 2)``, as wide at ``n = 10^6`` as at
+    ``n = 100`` (:func:`~weibull_stats.plotting._base.order_statistic_z`). Returns the scores.
+    """
+    from scipy import stats
+
+    z = order_statistic_z(x, ranks, n, shape, scale)
+    if band_level is not None:
+        half = float(stats.norm.ppf((1 + band_level) / 2))
+        ax.axhspan(-half, half, color="C0", alpha=0.18, lw=0,
+                   label=f"below: z of x₍ᵢ₎ in its law under the fit; the band is |z| ≤ {half:.2f}")
+    ax.axhline(0.0, color="C0", lw=1.0)
+    inside = np.abs(z) <= Z_CLIP
+    ax.plot(x[inside], z[inside], ".", ms=marker_size, color="0.25", zorder=3)
+    for sign, marker in ((1, "^"), (-1, "v")):
+        out = sign * z > Z_CLIP
+        if out.any():
+            ax.plot(x[out], np.full(int(out.sum()), sign * Z_CLIP), marker, ms=3.5, color="C3", zorder=3,
+                    label=f"{int(out.sum()):,} with |z| > {Z_CLIP:g} (drawn on the edge)")
+    reach = max(3.0, min(Z_CLIP, float(np.abs(z[np.isfinite(z)]).max(initial=0.0))))
+    ax.set_ylim(-reach - 0.4, reach + 0.4)
+    ax.set_ylabel("z of x₍ᵢ₎", fontsize="small")
+    return z
 
 
 def plot_probability(
@@ -90,19 +129,24 @@ def plot_probability(
     bootstrap: BootstrapResult | None = None,
     band_level: float | None = 0.95,
     window: tuple[float, float] | None = None,
-    margin: float = 0.5,
+    margin: float | None = None,
     max_points: int = MAX_POINTS,
     plotting_position: str | None = None,
+    scores: bool = True,
 ) -> Any:
     r"""Weibull probability plot: percent-scaled ordinate, ``|w|`` on a log axis, a pointwise band.
 
     Each drawn order statistic ``x_(i)`` sits at ``(x_(i), ln(-ln(1 - p_i)))``, ``p_i`` the
     fit's plotting position (Hazen ``(i - 0.5)/n`` by default); on these axes the fitted law
     ``F(x) = 1 - exp(-(x/scale)^shape)`` is the straight line ``y = shape (ln x - ln scale)``
-    and the ordinate is labelled in percent of ``F``. The x-range is the fitted window
-    (the fit's trim, else ``window``, default the middle 80%) widened on each side by
-    ``margin`` times its log-width and never beyond the data, so a few tiny weights cannot
-    squeeze the window into a corner; the number of points outside is written in the legend.
+    and the ordinate is labelled in percent of ``F``. The whole sample is drawn, both tails
+    included (at most ``max_points`` order statistics, spread evenly in rank and on the
+    ordinate); ``margin`` focuses on a window instead. The fit's trim is shaded.
+
+    Under the plot, a panel sharing its x-axis shows where each drawn ``x_(i)`` lies in its
+    own law under the fit (the normal score ``z``, see Notes) with the band as the strip
+    ``|z| <= 1.96``: the band around the line narrows like ``1/sqrt(n)`` and is hairline-thin
+    at ``n = 10^6``, the strip is not.
 
     Parameters
     ----------
@@ -118,13 +162,18 @@ def plot_probability(
     band_level : float or None, default 0.95
         Level of the pointwise order-statistic band; None draws none.
     window : (float, float), optional
-        Probability window to focus on; default the fit's trim, else ``(0.1, 0.9)``.
-    margin : float, default 0.5
-        Widening of the x-range on each side, in units of the window's log-width.
+        Probability window that ``margin`` focuses on; default the fit's trim, else
+        ``(0.1, 0.9)``.
+    margin : float, optional
+        None (default): the whole sample. A number: the x-range is the window widened on each
+        side by ``margin`` times its log-width (never beyond the data), and the legend says
+        how many points fall outside.
     max_points : int, default 4000
-        Order statistics drawn at most (evenly spaced in rank inside the x-range).
+        Order statistics drawn at most (half evenly spaced in rank, half on the ordinate).
     plotting_position : str, optional
         Default: the fit's own, else Hazen.
+    scores : bool, default True
+        Draw the panel of order-statistic normal scores under the plot.
 
     Returns
     -------
@@ -143,7 +192,9 @@ def plot_probability(
     At the point's ordinate the band runs horizontally from ``Q(b_lo)`` to ``Q(b_hi)``: where
     the points leave it, the data depart from the fitted law by more than sampling spread.
     The band is pointwise (not simultaneous over ``i``) and treats the fitted parameters as
-    known; the ``bootstrap`` band adds their uncertainty.
+    known; the ``bootstrap`` band adds their uncertainty. The lower panel's score is
+    ``z_i = Phi^{-1}(P\{U_{(i)} \le \hat F(x_{(i)})\})``, standard normal for each ``i`` under
+    the fitted law, so ``x_(i)`` is outside the band exactly when ``|z_i| > Phi^{-1}((1 + level)/2)``.
 
     Examples
     --------
@@ -158,7 +209,11 @@ def plot_probability(
     'Figure'
     """
     created = ax is None
-    ax = new_axes(ax)
+    below = None
+    if created and scores:
+        _, (ax, below) = pyplot().subplots(2, 1, figsize=(5.6, 8.2), sharex=True, height_ratios=(3.0, 1.0))
+    else:
+        ax = new_axes(ax)
     data = fitted_sample(x, fit)
     focus, own = window_of(fit.options, window)
     position = plotting_position or str(fit.options.get("plotting_position", "hazen"))
@@ -175,5 +230,16 @@ def plot_probability(
                         label=f"{bootstrap.confidence_level:.0%} {bootstrap.method} "
                               "bootstrap band of the line")
     percent_ticks(ax)
-    return finish_axes(ax, f"Weibull probability plot ({fit.estimator})", created=created)
-
+    if scores and drawn["ranks"].size:
+        if below is None:  # the caller's axes: hang the panel under it
+            below = ax.inset_axes((0.0, -0.5, 1.0, 0.32), sharex=ax)
+        draw_order_statistic_z(below, drawn["x"], drawn["ranks"], data.size, fit.shape, fit.scale,
+                               band_level=band_level)
+        below.set_xlabel(ax.get_xlabel())
+        ax.set_xlabel("")
+        ax.tick_params(labelbottom=False)
+        below.grid(True, color="0.9", lw=0.6)
+    elif below is not None:
+        below.set_visible(False)
+        below = None
+    return finish_axes(ax, f"Weibull probability plot ({fit.estimator})", created=created, under=below)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.validation._common import wilson_interval
-from weibull_stats.validation.report import new_figure, save_figure
+from weibull_stats.validation.report import figure_legend, new_figure, replications_note, save_figure
 
 #: Confidence of the Wilson interval that decides "within Monte Carlo error".
 WILSON_CONFIDENCE = 0.95
@@ -165,66 +165,101 @@ _MARKERS = {"percentile": "s", "basic": "^", "bca": "D"}
 
 #: Lowest coverage drawn to scale; rows below it are drawn on the floor, their value written.
 FIGURE_FLOOR = 0.8
+#: Spread (decades of n) between the estimators' asymptotic points at one n.
+_ASYMPTOTIC_DODGE = 0.075
+#: Spread (category widths) between the bootstrap points of one estimator and n.
+_BOOTSTRAP_DODGE = 0.14
+
+
+def _draw_points(ax: Any, x: np.ndarray, curve: pd.DataFrame, colour: str, name: str,
+                 on_floor: dict[float, int], *, log_x: bool, **style: Any) -> None:
+    """Coverage points with Wilson bars; those below :data:`FIGURE_FLOOR` on the floor, labelled
+    (labels at one ``n``, or in one category, stacked upwards, counted in ``on_floor``)."""
+    y = curve["coverage"].to_numpy(dtype=float)
+    shown = np.maximum(y, FIGURE_FLOOR + 0.004)
+    err = [np.clip(shown - curve["wilson_low"].to_numpy(), 0, None),
+           np.clip(curve["wilson_high"].to_numpy() - shown, 0, None)]
+    ax.errorbar(x, shown, yerr=err, color=colour, **style)
+    for xi, yi in zip(x[y < FIGURE_FLOOR], y[y < FIGURE_FLOOR], strict=True):
+        ax.plot([xi], [FIGURE_FLOOR + 0.004], marker="v", color=colour, ms=6)
+        key = float(round(np.log10(xi))) if log_x else float(round(xi))
+        stacked = on_floor.get(key, 0)
+        on_floor[key] = stacked + 1
+        ax.annotate(f"{name} {yi:.2f}", (xi, FIGURE_FLOOR + 0.012 + 0.016 * stacked), fontsize=6,
+                    color=colour, ha="right")
 
 
 def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
                     formats: Sequence[str] | None = None, dpi: float | None = None) -> Path:
-    """Coverage against ``n`` (log axis), one panel per population x storage and parameter:
-    asymptotic intervals as lines, bootstrap intervals as markers offset in ``n`` (right:
-    nonparametric, left: parametric), Wilson error bars, the nominal level dashed. A coverage
-    below :data:`FIGURE_FLOOR` is a downward triangle on the floor with its value."""
+    """Coverage with Wilson error bars and the nominal level dashed; one row of panels per
+    population x storage. Left two columns: asymptotic (Wald) coverage of shape and scale
+    against ``n`` (log axis), the estimators side by side at each ``n``. Right two: every
+    bootstrap interval, grouped by estimator and ``n`` on the x-axis, marker = interval,
+    filled = nonparametric, hollow = parametric. A coverage below :data:`FIGURE_FLOOR` is a
+    downward triangle on the floor with its value. The title gives the replications per
+    point, read from ``reps``."""
     panels = list(dict.fromkeys(zip(frame["population"], frame["storage"], strict=True)))
-    fig, axes = new_figure(len(PARAMETERS), len(panels), (5.2, 2.8), sharey=True)
+    simulated = frame[frame["hits"].notna()]
+    asymptotic = simulated[simulated["method"] == "asymptotic"]
+    bootstrap = simulated[simulated["method"] != "asymptotic"]
+    columns = [("asymptotic", p) for p in PARAMETERS] + [("bootstrap", p) for p in PARAMETERS]
+    fig, axes = new_figure(len(columns), len(panels), (4.6, 2.9), sharey=True)
     estimators = list(dict.fromkeys(frame["estimator"]))
     colours = {name: f"C{i}" for i, name in enumerate(estimators)}
+    variants = list(dict.fromkeys(zip(bootstrap["kind"], bootstrap["interval"], strict=True)))
     level = float(frame["confidence_level"].iloc[0])
     for i, (population, storage) in enumerate(panels):
-        for j, parameter in enumerate(PARAMETERS):
+        for j, (method, parameter) in enumerate(columns):
             ax = axes[i][j]
-            part = frame[(frame["population"] == population) & (frame["storage"] == storage)
-                         & (frame["parameter"] == parameter) & frame["hits"].notna()]
-            on_floor: dict[float, int] = {}  # labels already written at each n: stack the next one
-            for (name, method, kind, interval), curve in part.groupby(
-                    ["estimator", "method", "kind", "interval"], sort=False):
-                curve = curve.sort_values("n")
-                x = curve["n"].to_numpy(dtype=float)
-                if method != "asymptotic":  # spread the bootstrap markers: method, kind, estimator
-                    side = 1 if kind == "nonparametric" else -1
-                    x = x * 10.0 ** (side * (0.07 + 0.06 * list(_MARKERS).index(interval))
-                                     + 0.012 * (estimators.index(name) - 2))
-                y = curve["coverage"].to_numpy(dtype=float)
-                shown = np.maximum(y, FIGURE_FLOOR + 0.004)
-                err = [np.clip(shown - curve["wilson_low"].to_numpy(), 0, None),
-                       np.clip(curve["wilson_high"].to_numpy() - shown, 0, None)]
-                colour = colours[name]
-                if method == "asymptotic":
-                    ax.errorbar(x, shown, yerr=err, color=colour, marker="o", ms=3, lw=1.2, capsize=2)
-                else:
-                    ax.errorbar(x, shown, yerr=err, color=colour, ls="none", marker=_MARKERS[interval], ms=3,
-                                lw=0.7, capsize=1, mfc=colour if kind == "nonparametric" else "none")
-                for xi, yi in zip(x[y < FIGURE_FLOOR], y[y < FIGURE_FLOOR], strict=True):
-                    ax.plot([xi], [FIGURE_FLOOR + 0.004], marker="v", color=colour, ms=6)
-                    stacked = on_floor.get(round(float(xi), 6), 0)
-                    on_floor[round(float(xi), 6)] = stacked + 1
-                    ax.annotate(f"{name} {yi:.2f}", (xi, FIGURE_FLOOR + 0.012 + 0.016 * stacked), fontsize=6,
-                                color=colour, ha="right")
+            source = asymptotic if method == "asymptotic" else bootstrap
+            part = source[(source["population"] == population) & (source["storage"] == storage)
+                          & (source["parameter"] == parameter)]
+            on_floor: dict[float, int] = {}
+            if method == "asymptotic":
+                for name, curve in part.groupby("estimator", sort=False):
+                    curve = curve.sort_values("n")
+                    x = curve["n"].to_numpy(dtype=float) * 10.0 ** (
+                        _ASYMPTOTIC_DODGE * (estimators.index(name) - (len(estimators) - 1) / 2))
+                    _draw_points(ax, x, curve, colours[str(name)], str(name), on_floor, log_x=True,
+                                 marker="o", ms=3, lw=1.1, capsize=2)
+                ax.set_xscale("log")
+            else:
+                groups = list(dict.fromkeys(zip(part["estimator"], part["n"], strict=True)))
+                variant_curves = part.groupby(["estimator", "kind", "interval"], sort=False)
+                for (name, kind, interval), curve in variant_curves:
+                    x = np.array([groups.index((name, n)) for n in curve["n"]], dtype=float)
+                    x += _BOOTSTRAP_DODGE * (variants.index((kind, interval)) - (len(variants) - 1) / 2)
+                    colour = colours[str(name)]
+                    _draw_points(ax, x, curve, colour, str(name), on_floor, log_x=False, ls="none",
+                                 marker=_MARKERS[interval],
+                                 ms=3.5, lw=0.8, capsize=1.5,
+                                 mfc=colour if kind == "nonparametric" else "white")
+                ax.set_xticks(range(len(groups)), [f"{name}\nn = {int(n):,}" for name, n in groups],
+                              fontsize=6)
+                ax.set_xlim(-0.6, max(len(groups), 1) - 0.4)
+                if not groups:
+                    ax.text(0.5, 0.5, "no bootstrap cases", transform=ax.transAxes, ha="center", fontsize=7)
             ax.axhline(level, color="k", lw=0.8, ls="--")
-            ax.set_xscale("log")
             ax.set_ylim(FIGURE_FLOOR, 1.0)
-            ax.set_title(f"{population}, {storage}: {parameter}", fontsize=8)
-            ax.tick_params(labelsize=7)
-            if i == len(panels) - 1:
-                ax.set_xlabel("n", fontsize=8)
+            label = "asymptotic (Wald)" if method == "asymptotic" else "bootstrap"
+            ax.set_title(f"{population}, {storage}: {parameter}, {label}", fontsize=8)
+            ax.tick_params(labelsize=7, labelleft=True)
+            if i == len(panels) - 1 and method == "asymptotic":
+                ax.set_xlabel("n (estimators side by side)", fontsize=8)
             if j == 0:
-                ax.set_ylabel("coverage (95% Wilson)", fontsize=8)
+                ax.set_ylabel("coverage (95% Wilson bars)", fontsize=8)
     from matplotlib.lines import Line2D  # matplotlib is imported by new_figure, lazily
 
-    handles = [Line2D([], [], color=c, marker="o", ms=3, label=f"{name} asymptotic")
-               for name, c in colours.items()]
-    handles += [Line2D([], [], color="0.3", ls="none", marker=m, label=f"bootstrap {k}")
-                for k, m in _MARKERS.items()]
-    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=7, frameon=False,
-               title="bootstrap right of n: nonparametric (filled), left: parametric (hollow); "
-               "dashed: nominal 0.95", title_fontsize=7)
-    fig.tight_layout(rect=(0, 0.02, 1, 0.93))
+    handles = [Line2D([], [], color=c, marker="o", ms=3, label=name) for name, c in colours.items()]
+    handles += [Line2D([], [], color="0.3", ls="none", marker=_MARKERS[interval], ms=4,
+                       mfc="0.3" if kind == "nonparametric" else "white",
+                       label=f"bootstrap {interval}, {kind}")
+                for kind, interval in variants]
+    handles.append(Line2D([], [], color="k", ls="--", lw=0.8, label=f"nominal {level:g}"))
+    figure_legend(fig, handles, [str(h.get_label()) for h in handles], ncol=6)
+    notes = [f"asymptotic: {replications_note(asymptotic.drop_duplicates(['population', 'n']))}"]
+    if len(bootstrap):
+        per_population = replications_note(bootstrap.drop_duplicates("population"), by="population")
+        notes.append(f"bootstrap: {per_population}")
+    fig.suptitle(f"Interval coverage, nominal {level:g}; " + "\n".join(notes), fontsize=9)
     return save_figure(fig, out, "coverage", stamp=info, formats=formats, dpi=dpi)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from weibull_stats.core.formatting import markdown_table as _render
@@ -90,14 +91,80 @@ def save_figure(fig: Any, out_dir: Path, name: str, *, stamp: Mapping[str, Any],
     return written[0]
 
 
+#: Height (inches) kept free under the panels for the stamp footer of :func:`save_figure`.
+FOOTER_INCHES = 0.16
+
+
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.4, 4.2), *,
-               sharey: bool = False) -> tuple[Any, Any]:
-    """A figure on the Agg backend (no display needed); ``sharey`` for panels of one quantity."""
+               sharey: bool = False, sharex: bool = False) -> tuple[Any, Any]:
+    """A figure on the Agg backend (no display needed); ``sharey`` for panels of one quantity.
+
+    The figure uses constrained layout with room for the footer, so legends placed outside
+    the panels (:func:`figure_legend`) and a suptitle get their own space.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
-                             sharey=sharey)
+    width, height = size[0] * ncols, size[1] * nrows
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, sharey=sharey,
+                             sharex=sharex, layout="constrained")
+    engine: Any = fig.get_layout_engine()  # constrained: takes a rect
+    engine.set(rect=(0.0, FOOTER_INCHES / height, 1.0, 1.0 - FOOTER_INCHES / height))
     return fig, axes
+
+
+def figure_legend(fig: Any, handles: Sequence[Any] | None = None, labels: Sequence[str] | None = None, *,
+                  ncol: int = 4, title: str | None = None) -> Any:
+    """One legend for the whole figure, under the panels and above the footer, outside every
+    axes: the panels' area (constrained layout of :func:`new_figure`) is raised by the legend's
+    measured height. Entries default to those of every axes, each label once."""
+    if handles is None:
+        seen: dict[str, Any] = {}
+        for ax in fig.axes:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                seen.setdefault(label, handle)
+        handles, labels = list(seen.values()), list(seen)
+    height = fig.get_figheight()
+    legend = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, FOOTER_INCHES / height),
+                        ncol=ncol, fontsize=7, frameon=False, title=title, title_fontsize=7)
+    legend.set_in_layout(False)
+    tall = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi  # inches
+    bottom = (FOOTER_INCHES + tall + 0.06) / height
+    engine: Any = fig.get_layout_engine()
+    engine.set(rect=(0.0, bottom, 1.0, 1.0 - bottom))
+    return legend
+
+
+def _keys(values: Sequence[Any]) -> str:
+    return ", ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in dict.fromkeys(values))
+
+
+def replications_note(frame: pd.DataFrame, *, reps: str = "reps", by: str = "n",
+                      what: str = "replications") -> str:
+    """How many Monte Carlo replications each drawn point rests on, read from the table itself.
+
+    ``"400 replications per point"``, or per value of ``by`` when the counts differ:
+    ``"replications per point: 1,000 at n = 1,000; 40 at n = 1,000,000"``.
+
+    Examples
+    --------
+    >>> replications_note(pd.DataFrame({"n": [100, 1000], "reps": [400, 400]}))
+    '400 replications per point'
+    >>> replications_note(pd.DataFrame({"n": [100, 1000, 10_000], "reps": [800, 800, 200]}))
+    'replications per point: 800 at n = 100, 1,000; 200 at n = 10,000'
+    """
+    counts = [int(r) for r in frame[reps]]
+    if not counts:
+        return f"no {what}"
+    if len(set(counts)) == 1:
+        return f"{counts[0]:,} {what} per point"
+    if by not in frame:
+        return f"{what} per point: {_keys(sorted(set(counts)))}"
+    groups: dict[int, list[Any]] = {}
+    rows = sorted(zip(frame[by], counts, strict=True), key=lambda row: (str(type(row[0])), row[0]))
+    for key, count in rows:
+        groups.setdefault(count, []).append(int(key) if isinstance(key, int | np.integer) else key)
+    listed = [f"{count:,} at {by} = {_keys(keys)}" for count, keys in groups.items()]
+    return f"{what} per point: " + "; ".join(listed)

@@ -23,7 +23,8 @@ from weibull_stats.estimators.registry import maximum_likelihood_estimator
 from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.coverage import coverage_outputs
-from weibull_stats.validation.report import new_figure, save_figure, write_table
+from weibull_stats.validation.figures import gof_figure
+from weibull_stats.validation.report import write_table
 
 COVERAGE_SHAPE = 1.5
 
@@ -122,24 +123,7 @@ def _gof_outputs(
                 "rejection rate under a true Weibull null",
             )
         )
-    fig, axes = new_figure(1, 1, (6.4, 4.2))
-    ax = axes[0][0]
-    for (law, statistic), group in frame.groupby(["law", "statistic"], sort=False):
-        ax.errorbar(
-            group["n"],
-            group["rejection_rate"],
-            yerr=2 * group["mc_se"],
-            marker="o",
-            capsize=2,
-            label=f"{law} {statistic}",
-        )
-    ax.axhline(0.05, color="k", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("n")
-    ax.set_ylabel("rejection rate at alpha = 0.05")
-    ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    files.append(save_figure(fig, out, "gof", stamp=info))
+    files.append(gof_figure(frame, out, info))
     return files
 
 
