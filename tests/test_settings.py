@@ -79,8 +79,10 @@ def test_report_rebuilds_the_scans_report_byte_for_byte(scanned: Path, tmp_path:
 def test_the_report_states_the_settings_the_scan_used(scanned: Path) -> None:
     report = (scanned / "report.md").read_text(encoding="utf-8")
     assert "Estimator options: probability_plot: trim=0.05,0.95;" in report
-    # one level, said the same way in the header, the class summary and the matrix notes
-    assert report.count("two one-sided tests at level 0.1") == 3
+    # one level, said the same way in the header and the class summary; this fit is off the
+    # published protocol (trim 0.05-0.95), so its matrices get no verdict and the notes say why
+    assert report.count("two one-sided tests at level 0.1") == 2
+    assert "Verdict: not comparable (estimator/options differ from the published protocol)." in report
     assert "80% interval" in report and "90%" not in report
     assert "at 5%" not in report and "level 0.05" not in report
     assert "false discovery rate 0.1 (fdr_bh)" in report
