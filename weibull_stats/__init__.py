@@ -8,7 +8,12 @@ This module only re-exports; modules inside the package import the defining modu
 """
 
 from weibull_stats._version import __version__
-from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.core.constants import (
+    HALFNORMAL_ANCHOR_SCALE,
+    HALFNORMAL_ANCHOR_SHAPE,
+    UNIFORM_ANCHOR_SCALE,
+    UNIFORM_ANCHOR_SHAPE,
+)
 from weibull_stats.estimators import (
     Log10Histogram,
     fit_histogram,
@@ -51,6 +56,8 @@ __all__ = [
     "ESTIMATORS",
     "HALFNORMAL_ANCHOR_SCALE",
     "HALFNORMAL_ANCHOR_SHAPE",
+    "UNIFORM_ANCHOR_SCALE",
+    "UNIFORM_ANCHOR_SHAPE",
     "AdjustedPValues",
     "BootstrapResult",
     "ConfidenceInterval",
