@@ -26,7 +26,7 @@ from weibull_stats.estimators import (
     paper_edges,
 )
 from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
-from weibull_stats.estimators.results import WeibullFit, results_to_frame
+from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap
 from weibull_stats.inference.confidence import (
     IntervalEstimate,
@@ -45,6 +45,7 @@ from weibull_stats.inference.gof import EffectSizes, GoodnessOfFitResult, goodne
 from weibull_stats.inference.model_comparison import ModelComparison, compare_models
 from weibull_stats.inference.published import published_band
 from weibull_stats.report.export import results_table, to_latex, to_markdown
+from weibull_stats.report.fit_table import results_to_frame
 from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
 from weibull_stats.workflow import scan

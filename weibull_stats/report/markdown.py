@@ -26,6 +26,7 @@ import pandas as pd
 from weibull_stats import plotting
 from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
 from weibull_stats.core.constants import ANCHORS
+from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import option_text
 from weibull_stats.inference.published import ATTRIBUTION, LAYOUTS, NOT_COMPARABLE, resolve_band
 from weibull_stats.report.folder import read_records, read_results, read_run
@@ -266,7 +267,7 @@ def write_report(
                 str(record["kind"]), str(record["matrices"]), number_text(record["k_median"]),
                 f"{number_text(record['k_q25'], 3)}–{number_text(record['k_q75'], 3)}",
                 *([f"{record['k_median'] - anchor.shape:+.4f}"] if banded else []),
-                f"{record['lambda_median']:.5g}",
+                figure(record["lambda_median"], digits=5),  # five significant digits, zeros kept
                 number_text(record["r2_median"]), number_text(record["k_ci_width_median"]),
                 *(gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
                 *([record["band"], record["position"]] if banded else []),

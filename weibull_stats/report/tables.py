@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import quantile_test
 
+from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import markdown_table, pvalue_at_floor, pvalue_text
 from weibull_stats.inference.decisions import VERDICTS
 from weibull_stats.inference.published import NOT_COMPARABLE, PublishedBand, follows_protocol, resolve_band
@@ -183,7 +184,7 @@ def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             cells.append(interval_text(row["shape_low"], row["shape_high"]))
         if boot:
             cells.append(interval_text(row["bootstrap_shape_low"], row["bootstrap_shape_high"]))
-        cells.append(f"{row['scale']:.5g}")
+        cells.append(figure(row["scale"], digits=5))  # five significant digits, trailing zeros kept
         if intervals:
             cells.append(interval_text(row["scale_low"], row["scale_high"], 5))
         if r2:
