@@ -10,6 +10,7 @@ import pytest
 from scipy import integrate, optimize, special, stats
 
 import weibull_stats as ws
+from weibull_stats.core.constants import ANCHORS, DEFAULT_ANCHOR
 from weibull_stats.validation import anchors
 from weibull_stats.validation.anchors import finite_n_bias
 from weibull_stats.validation.asymptotic import probability_plot_sd
@@ -31,6 +32,26 @@ def test_package_constants_reproduced_to_ten_digits():
     assert abs(shape - ws.HALFNORMAL_ANCHOR_SHAPE) < 5e-11
     assert abs(scale - ws.HALFNORMAL_ANCHOR_SCALE) < 5e-11
     assert error < 1e-20
+
+
+@pytest.mark.parametrize("name", sorted(ANCHORS))
+def test_every_declared_anchor_is_the_quadrature_of_its_population(name):
+    # core/constants declares the anchors a scan reports k - k0 against (below the validation
+    # layer); each is the default probability-plot limit under the population of its name
+    anchor = ANCHORS[name]
+    shape, scale = anchors.default_anchor("probability_plot", Population(name))
+    assert abs(shape - anchor.shape) < 5e-11
+    assert abs(scale - anchor.scale) < 5e-11
+    assert anchor.label.startswith(anchor.law) and f"{anchor.shape:.4f}" in anchor.label
+
+
+def test_the_uniform_anchor_is_the_fit_of_uniform_magnitudes():
+    # independent of the quadrature: the fit of a large |Uniform(-a, a)| sample lands on it
+    x = np.random.default_rng(1).uniform(-0.3, 0.3, 2_000_000)
+    fit = ws.fit_probability_plot(x)
+    assert fit.shape == pytest.approx(ws.UNIFORM_ANCHOR_SHAPE, abs=3e-3)
+    assert fit.scale / 0.3 == pytest.approx(ws.UNIFORM_ANCHOR_SCALE, rel=2e-3)
+    assert ANCHORS[DEFAULT_ANCHOR].shape == ws.HALFNORMAL_ANCHOR_SHAPE
 
 
 def _pp_scipy(ppf, trim, direction):

@@ -64,7 +64,7 @@ def test_markdown_exact() -> None:
     expected = (
         "| label | estimator | shape [95% CI] | scale [95% CI] | n | seed |\n"
         "|:--|:--|--:|--:|--:|--:|\n"
-        "| layer_0.ffn_in | probability_plot | 1.2054 [1.2031, 1.2077] | 0.01775 [0.0177, 0.0178] "
+        "| layer_0.ffn_in | probability_plot | 1.2054 [1.2031, 1.2077] | 0.017750 [0.017700, 0.017800] "
         "| 1000000 | 42 |\n"
         "| layer_0.ffn_in | mle | 1.2625 | 0.018123 | 1000000 | 42 |\n"
         "\n"
@@ -84,7 +84,7 @@ def test_latex_exact() -> None:
             r"\toprule",
             r"label & estimator & shape [95\% CI] & scale [95\% CI] & n & seed \\",
             r"\midrule",
-            r"layer\_0.ffn\_in & probability\_plot & 1.2054 [1.2031, 1.2077] & 0.01775 [0.0177, 0.0178]"
+            r"layer\_0.ffn\_in & probability\_plot & 1.2054 [1.2031, 1.2077] & 0.017750 [0.017700, 0.017800]"
             r" & 1000000 & 42 \\",
             r"layer\_0.ffn\_in & mle & 1.2625 & 0.018123 & 1000000 & 42 \\",
             r"\bottomrule",
@@ -101,14 +101,14 @@ def test_digits_and_exponent_in_latex() -> None:
     fit = ws.WeibullFit(shape=1.5, scale=1.234567e-5, estimator="mle", n=10, n_used=10,
                         package_version="0.1.0")
     assert "0.0000123" not in to_markdown([fit], digits=3)
-    assert "| mle | 1.5 | 1.23e-05 | 10 | none |" in to_markdown([fit], digits=3)
-    assert r"mle & 1.5 & $1.23\times 10^{-5}$ & 10 & none \\" in to_latex([fit], digits=3)
+    assert "| mle | 1.50 | 1.23e-05 | 10 | none |" in to_markdown([fit], digits=3)  # 3 digits, zeros kept
+    assert r"mle & 1.50 & $1.23\times 10^{-5}$ & 10 & none \\" in to_latex([fit], digits=3)
 
 
 def test_list_of_fits_and_frame_give_the_same_text() -> None:
     fits = make_fits()
-    assert to_markdown(fits) == to_markdown(ws.results_to_frame(fits))
-    assert to_latex(fits) == to_latex(ws.results_to_frame(fits))
+    assert to_markdown(fits) == to_markdown(ws.results_table(fits, details=True))
+    assert to_latex(fits) == to_latex(ws.results_table(fits, details=True))
 
 
 def test_label_columns_from_a_scan_like_frame() -> None:
@@ -127,8 +127,8 @@ def test_label_columns_from_a_scan_like_frame() -> None:
     assert text.splitlines() == [
         "| layer | kind | shape | scale | n | seed |",
         "|:--|:--|--:|--:|--:|--:|",
-        "| 0 | q | 0.9 | 0.05 | 147456 | 0 |",
-        "| 1 | ffn_in | 1.2 | 0.04 | 589824 | 0 |",
+        "| 0 | q | 0.9000 | 0.05000 | 147456 | 0 |",  # digits of the sampling error at n
+        "| 1 | ffn_in | 1.2000 | 0.040000 | 589824 | 0 |",
     ]
 
 
@@ -147,8 +147,8 @@ def test_scan_table_uses_numel_and_extra_columns() -> None:
     assert to_markdown(frame, labels="tensor", extra=["r2"], digits=3).splitlines() == [
         "| tensor | estimator | shape [95% CI] | scale [95% CI] | n | r2 | seed |",
         "|:--|:--|--:|--:|--:|--:|--:|",
-        "| encoder.layer.0.attention.self.query.weight | probability_plot | 1.1 [1.09, 1.11] "
-        "| 0.04 [0.039, 0.041] | 147456 | 0.999 | 123456789 |",
+        "| encoder.layer.0.attention.self.query.weight | probability_plot | 1.10 [1.09, 1.11] "
+        "| 0.0400 [0.0390, 0.0410] | 147456 | 0.999 | 123456789 |",
         "",
         "Fitted with weibull-stats 0.1.0. Intervals: 95% (bootstrap, 199 resamples).",
     ]
@@ -159,7 +159,7 @@ def test_mixed_versions_become_a_column() -> None:
     other = ws.WeibullFit(shape=1.0, scale=2.0, estimator="quantile", n=5, n_used=5, package_version="0.2.0")
     text = to_markdown([*fits, other])
     assert text.splitlines()[0] == "| estimator | shape | scale | n | seed | version |"
-    assert text.splitlines()[-1] == "| quantile | 1 | 2 | 5 | none | 0.2.0 |"
+    assert text.splitlines()[-1] == "| quantile | 1.00 | 2.00 | 5 | none | 0.2.0 |"
 
 
 def test_bootstrap_like_result_is_read() -> None:
@@ -176,7 +176,7 @@ def test_bootstrap_like_result_is_read() -> None:
     assert to_markdown(table).splitlines() == [
         "| estimator | shape [90% CI] | scale [90% CI] | n | seed |",
         "|:--|--:|--:|--:|--:|",
-        "| mle | 1.2 [1.1, 1.3] | 0.5 [0.4, 0.6] | 100 | 3 |",
+        "| mle | 1.20 [1.10, 1.30] | 0.500 [0.400, 0.600] | 100 | 3 |",
         "",
         "Fitted with weibull-stats 0.1.0. Intervals: 90% (percentile).",
     ]
@@ -192,7 +192,7 @@ def test_bootstrap_results_are_rows_with_their_intervals() -> None:
     assert to_markdown([boot]).splitlines() == [
         "| estimator | shape [95% CI] | scale [95% CI] | n | seed |",
         "|:--|--:|--:|--:|--:|",
-        "| quantile | 1.25 [1, 1.5] | 2 [1.75, 2.25] | 50 | 11 |",
+        "| quantile | 1.25 [1.00, 1.50] | 2.00 [1.75, 2.25] | 50 | 11 |",
         "",
         "Fitted with weibull-stats 0.1.0. Intervals: 95% (nonparametric bca bootstrap, 999 resamples).",
     ]
@@ -240,3 +240,24 @@ def test_errors_name_the_argument() -> None:
         to_markdown(fits, extra="gof_pvalue")
     with pytest.raises(ValueError, match="`digits` must be a positive integer"):
         to_latex(fits, digits=0)
+
+
+def test_trailing_zeros_follow_the_standard_error() -> None:
+    # issue 20, item 13: "1.211" for 1.2110. The standard error 1.211 / sqrt(10^6) = 0.0012
+    # supports four decimals, so the fourth (a zero) is printed, as a fit's own display does
+    fit = ws.WeibullFit(shape=1.211, scale=0.0175, estimator="probability_plot", n=10**6, n_used=10**6,
+                        package_version="0.1.0")
+    row = to_markdown([fit], note=False).splitlines()[-1]
+    assert row == "| probability_plot | 1.2110 | 0.017500 | 1000000 | none |"
+    assert f"k={row.split(' | ')[1]}," in repr(fit)  # the digits of the fit's repr
+    # a recorded standard error sets them: ten times smaller, one more decimal
+    mle = ws.WeibullFit(shape=1.211, scale=0.0175, estimator="mle", n=10**6, n_used=10**6, shape_se=1.1e-4,
+                        scale_se=2e-6, package_version="0.1.0")
+    cells = to_markdown(results_table([mle], details=True), note=False).splitlines()[-1].split(" | ")
+    assert cells[1:3] == ["1.21100", "0.0175000"]
+    # a scan table's standard errors: shape_se, and log_scale_se for the scale
+    scan = pd.DataFrame({"estimator": ["probability_plot"], "shape": [1.2], "scale": [0.0203],
+                         "numel": [4096], "n_used": [3277], "shape_se": [0.03], "log_scale_se": [0.01],
+                         "package_version": ["0.1.0"]})
+    row = to_latex(scan, note=False).splitlines()[6]
+    assert row == r"probability\_plot & 1.200 & 0.02030 & 4096 & none \\"

@@ -22,6 +22,7 @@ from weibull_stats.report.tables import (
     class_bands,
     class_rows,
     class_summary,
+    matrix_rows,
     median_interval,
     verdict,
 )
@@ -153,3 +154,12 @@ def test_the_cli_summary_leaves_blanks_not_nan(tmp_path, capsys):
     assert main(["scan", str(path), "--skip-validation", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "nan" not in out and "median CI width" in out
+
+
+def test_the_every_matrix_table_keeps_the_significant_zeros_of_lambda():
+    # issue 20, item 13: five significant digits of λ, a trailing zero among them printed
+    rows = pd.DataFrame({"tensor": ["w"], "part": [""], "layer": [pd.NA], "kind": ["other"], "shape": [1.2],
+                         "scale": [0.0175], "interval_method": [""], "bootstrap_method": [""],
+                         "gof_samples": [0], "r2": [np.nan], "equivalence": [""], "zeros": [0]})
+    headers, cells = matrix_rows(rows)
+    assert cells[0][headers.index("λ")] == "0.017500"

@@ -8,7 +8,12 @@ This module only re-exports; modules inside the package import the defining modu
 """
 
 from weibull_stats._version import __version__
-from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
+from weibull_stats.core.constants import (
+    HALFNORMAL_ANCHOR_SCALE,
+    HALFNORMAL_ANCHOR_SHAPE,
+    UNIFORM_ANCHOR_SCALE,
+    UNIFORM_ANCHOR_SHAPE,
+)
 from weibull_stats.estimators import (
     Log10Histogram,
     fit_histogram,
@@ -21,7 +26,7 @@ from weibull_stats.estimators import (
     paper_edges,
 )
 from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
-from weibull_stats.estimators.results import WeibullFit, results_to_frame
+from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap
 from weibull_stats.inference.confidence import (
     IntervalEstimate,
@@ -40,6 +45,7 @@ from weibull_stats.inference.gof import EffectSizes, GoodnessOfFitResult, goodne
 from weibull_stats.inference.model_comparison import ModelComparison, compare_models
 from weibull_stats.inference.published import published_band
 from weibull_stats.report.export import results_table, to_latex, to_markdown
+from weibull_stats.report.fit_table import results_to_frame
 from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, FewResamplesWarning, degenerate_reason
 from weibull_stats.workflow import scan
@@ -51,6 +57,8 @@ __all__ = [
     "ESTIMATORS",
     "HALFNORMAL_ANCHOR_SCALE",
     "HALFNORMAL_ANCHOR_SHAPE",
+    "UNIFORM_ANCHOR_SCALE",
+    "UNIFORM_ANCHOR_SHAPE",
     "AdjustedPValues",
     "BootstrapResult",
     "ConfidenceInterval",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from weibull_stats.checkpoints import source_names
 from weibull_stats.checkpoints.devices import check_device
+from weibull_stats.core.constants import DEFAULT_ANCHOR
 from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
@@ -43,6 +44,7 @@ def scan(
     equivalence_level: float = 0.05,
     fdr: float = 0.05,
     multiple_testing: str = "fdr_bh",
+    anchor: str = DEFAULT_ANCHOR,
     confidence_level: float = 0.95,
     gof: bool = False,
     gof_samples: int = 99,
@@ -105,6 +107,13 @@ def scan(
         statsmodels ``multipletests`` method of ``gof_pvalue_adjusted`` and
         ``equivalence_pvalue_adjusted`` (Benjamini–Hochberg by default), across the matrices
         of each checkpoint and estimator.
+    anchor : {"halfnormal", "uniform"}, default "halfnormal"
+        The initialisation law whose anchor ``k0`` (:data:`weibull_stats.core.constants.ANCHORS`)
+        the report's ``k − k0`` column and the figures' anchor line use: ``"halfnormal"``
+        (i.i.d. Gaussian weights, ``k0 = 1.2054343190``) or ``"uniform"`` (``|Uniform|``:
+        kaiming-uniform, the default of ``torch.nn.Linear``, ``k0 = 1.3751188054``); recorded
+        in ``run.json``. Both are limits of the default probability-plot fit; fits off that
+        protocol are not compared with either.
     confidence_level : float, default 0.95
         Coverage of the intervals (asymptotic and bootstrap), strictly between 0 and 1.
     gof : bool, default False

@@ -22,6 +22,7 @@ An estimator module defines, and is the only place that knows:
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -273,6 +274,7 @@ def one_fit(
         n_omitted=sample.n_omitted,
         details={**diagnostics, "storage": sample.storage,
                  **({} if reason is None else {"degenerate": reason})},
+        data_range=None if math.isnan(sample.low) else (sample.low, sample.high),
         **named,
     )
 

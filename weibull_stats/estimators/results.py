@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -55,12 +55,31 @@ def sampling_errors(fit: WeibullFit) -> tuple[float | None, float | None]:
     >>> sampling_errors(fit)
     (0.02, 0.015)
     """
-    shape_error, scale_error = fit.shape_se, fit.scale_se
-    root = math.sqrt(fit.n_used) if fit.n_used > 0 else math.nan
-    if shape_error is None or not math.isfinite(shape_error) or shape_error <= 0.0:
-        shape_error = abs(fit.shape) / root
-    if scale_error is None or not math.isfinite(scale_error) or scale_error <= 0.0:
-        scale_error = abs(fit.scale) / (abs(fit.shape) * root) if fit.shape else math.nan
+    return digit_errors(fit.shape, fit.scale, fit.n_used, fit.shape_se, fit.scale_se)
+
+
+def _usable(error: Any) -> bool:
+    try:
+        return error is not None and math.isfinite(float(error)) and float(error) > 0.0
+    except (TypeError, ValueError):
+        return False
+
+
+def digit_errors(shape: float, scale: float, n_used: Any, shape_se: Any = None, scale_se: Any = None
+                 ) -> tuple[float | None, float | None]:
+    """The errors that set the printed digits of a shape and a scale (the module notes' rule):
+    the recorded standard errors where usable, else ``shape / sqrt(n_used)`` and
+    ``scale / (shape sqrt(n_used))``; None where neither is known (no usable ``n_used``).
+
+    Examples
+    --------
+    >>> digit_errors(2.0, 3.0, 10_000), digit_errors(2.0, 3.0, None, shape_se=0.5)
+    ((0.02, 0.015), (0.5, None))
+    """
+    root = math.sqrt(float(n_used)) if _usable(n_used) else None
+    shape_error = float(shape_se) if _usable(shape_se) else abs(shape) / root if root else None
+    scale_error = (float(scale_se) if _usable(scale_se)
+                   else abs(scale) / (abs(shape) * root) if root and shape else None)
     return shape_error, scale_error
 
 
@@ -142,6 +161,12 @@ class WeibullFit:
         Iterations of an iterative solver.
     details : Mapping
         Other estimator-specific figures (for example histogram bins used).
+    data_range : (float, float) or None
+        The smallest and largest magnitude of the sample fitted (before any trim), as its
+        input check found them (:attr:`~weibull_stats.Sample.low`, ``high``: no pass of their
+        own). With ``n`` and ``n_omitted`` they identify the data: :meth:`plot` refuses other
+        data (:func:`check_fitted_data`). None where unknown (a fit of histogram counts, a
+        record of an earlier version).
     package_version : str
         The weibull-stats version that produced the fit.
 
@@ -171,6 +196,7 @@ class WeibullFit:
     scale_se: float | None = None
     iterations: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    data_range: tuple[float, float] | None = None
     package_version: str = __version__
 
     def __post_init__(self) -> None:
@@ -180,6 +206,9 @@ class WeibullFit:
         omitted = {"masked": 0, "nonfinite": 0, "zeros": 0, **dict(self.n_omitted)}
         object.__setattr__(self, "n_omitted", _freeze(omitted))
         object.__setattr__(self, "details", _freeze(dict(self.details)))
+        if self.data_range is not None:
+            low, high = (float(v) for v in self.data_range)
+            object.__setattr__(self, "data_range", (low, high))
 
     # ------------------------------------------------------------------ conversions
     def to_dict(self) -> dict[str, Any]:
@@ -229,6 +258,10 @@ class WeibullFit:
     def plot(self, x: Any, ax: Any = None, *, kind: str = "probability", **kwargs: Any) -> Any:
         """Plot this fit against its data ``x`` (a fit does not keep its sample); return the Figure.
 
+        ``x`` must be the data that were fitted (or their :class:`~weibull_stats.Sample`):
+        other data raise a :class:`ValueError` saying how they differ (their size, omitted
+        values, or smallest and largest magnitude; :func:`check_fitted_data`).
+
         ``kind`` is ``"probability"`` (Weibull probability plot: percent-scaled axis, ``|w|`` on
         a log axis over the whole sample, pointwise band, order-statistic scores), ``"qq"``,
         ``"pp"``, ``"cdf"``,
@@ -246,16 +279,43 @@ class WeibullFit:
     __repr__, __str__, _repr_html_, _repr_markdown_ = display_methods(fit_summary)
 
 
-def results_to_frame(results: Iterable[WeibullFit]) -> pd.DataFrame:
-    """Tidy :class:`pandas.DataFrame`, one row per result (see :meth:`WeibullFit.to_row`).
+def check_fitted_data(fit: WeibullFit, sample: Any, name: str = "x") -> None:
+    """Refuse a checked sample that is not the data ``fit`` was fitted on.
+
+    The fit records what identifies its data at no cost to the fit: ``n``, ``n_omitted``
+    and :attr:`~WeibullFit.data_range` (the sample's smallest and largest magnitude, found
+    by the input check). A sample that differs in any of them is other data; one that
+    agrees in all is taken as the fitted data (a different array of the same size,
+    omissions, minimum and maximum is not caught).
+
+    Raises
+    ------
+    ValueError
+        One line naming ``name`` and what differs.
 
     Examples
     --------
     >>> import numpy as np
     >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 1000)
-    >>> frame = results_to_frame([ws.fit_mle(x), ws.fit_log_moment(x)])
-    >>> frame["estimator"].tolist(), int(frame["n"].iloc[0])
-    (['mle', 'log_moment'], 1000)
+    >>> fit = ws.fit_mle(x)
+    >>> check_fitted_data(fit, ws.as_sample(x))
+    >>> check_fitted_data(fit, ws.as_sample(x[:500]))
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` is not the data of this mle fit: it has 500 values, the fitted data 1000; pass the
+    fitted data
     """
-    return pd.DataFrame([r.to_row() for r in results])
+    reason = ""
+    omitted = [(k, int(v), int(fit.n_omitted.get(k, 0))) for k, v in sample.n_omitted.items()]
+    if sample.n != fit.n:
+        reason = f"it has {sample.n} values, the fitted data {fit.n}"
+    elif any(given != fitted for _, given, fitted in omitted):
+        reason = ", ".join(f"{given} of its values omitted as {kind}, {fitted} of the fitted data's"
+                           for kind, given, fitted in omitted if given != fitted)
+    elif fit.data_range is not None and (sample.low, sample.high) != fit.data_range:
+        reason = (f"its magnitudes span [{sample.low:.10g}, {sample.high:.10g}], the fitted data's "
+                  f"[{fit.data_range[0]:.10g}, {fit.data_range[1]:.10g}]")
+    if reason:
+        raise ValueError(f"`{name}` is not the data of this {fit.estimator} fit: {reason}; "
+                         "pass the fitted data")

@@ -9,8 +9,9 @@ given, that axes' figure), so figures compose in notebooks and save with
   CDF and histogram diagnostics; ``WeibullFit.plot(x, kind=...)`` dispatches to them.
 - inference (:mod:`~weibull_stats.plotting.inference`): bootstrap distributions, GoF null
   distributions.
-- scans (:mod:`~weibull_stats.plotting.scan`): shape by layer with the anchor and published
-  bands, probability plots per kind, trajectories.
+- scans (:mod:`~weibull_stats.plotting.scan`, :mod:`~weibull_stats.plotting.scan_shape`): shape
+  by layer (by matrix where no matrix has a layer) with the anchor and published bands,
+  probability plots per kind, trajectories.
 """
 
 from weibull_stats.plotting._base import (
@@ -32,7 +33,12 @@ from weibull_stats.plotting.diagnostics import (
 )
 from weibull_stats.plotting.inference import plot_bootstrap_distribution, plot_null_distribution
 from weibull_stats.plotting.probability import plot_probability
-from weibull_stats.plotting.scan import plot_scan_probability, plot_scan_shape_by_layer, plot_scan_trajectory
+from weibull_stats.plotting.scan import (
+    plot_scan_probability,
+    plot_scan_shape_by_layer,
+    plot_scan_shape_by_matrix,
+    plot_scan_trajectory,
+)
 
 #: Old private spelling, kept for callers inside the package.
 _kind_order = kind_order
@@ -55,6 +61,7 @@ __all__ = [
     "plot_qq",
     "plot_scan_probability",
     "plot_scan_shape_by_layer",
+    "plot_scan_shape_by_matrix",
     "plot_scan_trajectory",
     "save_figure",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from weibull_stats.estimators.probability_plot import plotting_positions
+from weibull_stats.estimators.results import check_fitted_data
 from weibull_stats.plotting._base import (
     MAX_POINTS,
     finish_axes,
@@ -30,11 +31,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def fitted_sample(x: Any, fit: WeibullFit) -> np.ndarray:
-    """Sorted positive magnitudes of ``x`` under the fit's own input policy."""
-    if isinstance(x, Sample):
-        return x.sorted_magnitudes()
-    policy = {k: fit.options[k] for k in ("values", "nonfinite", "zeros") if k in fit.options}
-    return as_sample(x, **policy).sorted_magnitudes()
+    """Sorted positive magnitudes of ``x`` under the fit's own input policy; a
+    :class:`ValueError` when ``x`` is not the fitted data (:func:`check_fitted_data`)."""
+    if not isinstance(x, Sample):
+        policy = {k: fit.options[k] for k in ("values", "nonfinite", "zeros") if k in fit.options}
+        x = as_sample(x, **policy)
+    check_fitted_data(fit, x)
+    return x.sorted_magnitudes()
 
 
 def draw_probability(

@@ -31,7 +31,9 @@ from typing import Any
 
 import pandas as pd
 
+from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import markdown_table, pvalue_text
+from weibull_stats.estimators.results import digit_errors
 from weibull_stats.report.fit_table import INTERVAL_COLUMNS, results_table, table_frame
 
 _LATEX_SPECIAL = {
@@ -55,6 +57,37 @@ def _is_missing(value: Any) -> bool:
         return bool(math.isnan(value))
     except TypeError:
         return False
+
+
+#: Significant digits of the columns that have no standard error, and of estimates without one.
+DIGITS = 5
+
+
+def _estimate(value: Any, error: float | None, digits: int | None) -> str:
+    """A shape or scale (or an interval end): down to about a tenth of ``error`` (trailing
+    zeros kept: they are significant), or ``digits`` significant digits when given."""
+    if _is_missing(value):
+        return ""
+    return figure(float(value), error if digits is None else None, digits=digits or DIGITS)
+
+
+def _errors(record: pd.Series, size: str) -> dict[str, float | None]:
+    """``{"shape": error, "scale": error}`` that set a row's digits: its standard errors
+    (``shape_se``; ``scale_se``, or a scan's ``log_scale_se`` times the scale), else the
+    sampling rule from ``n_used`` (or the ``size`` column where there is none;
+    :func:`~weibull_stats.estimators.results.digit_errors`)."""
+    shape: Any = record.get("shape")
+    scale: Any = record.get("scale")
+    if _is_missing(shape) or _is_missing(scale):
+        return {"shape": None, "scale": None}
+    scale_se: Any = record.get("scale_se")
+    log_se: Any = record.get("log_scale_se")
+    if _is_missing(scale_se) and not _is_missing(log_se):
+        scale_se = float(scale) * float(log_se)
+    n_used = record.get("n_used", record.get(size))
+    count = None if _is_missing(n_used) else n_used
+    errors = digit_errors(float(shape), float(scale), count, record.get("shape_se"), scale_se)
+    return dict(zip(("shape", "scale"), errors, strict=True))
 
 
 def _number(value: Any, digits: int) -> str:
@@ -114,11 +147,14 @@ def _size_column(frame: pd.DataFrame) -> str:
 
 
 def _build(
-    frame: pd.DataFrame, labels: Sequence[str] | str | None, extra: Sequence[str] | str | None, digits: int
+    frame: pd.DataFrame, labels: Sequence[str] | str | None, extra: Sequence[str] | str | None,
+    estimate_digits: int | None,
 ) -> dict[str, Any]:
     """Headers, alignments, cell texts and the note shared by both renderers."""
-    if not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"`digits` must be a positive integer; got {digits!r}")
+    bad = isinstance(estimate_digits, bool) or not isinstance(estimate_digits, int) or estimate_digits < 1
+    if estimate_digits is not None and bad:
+        raise ValueError(f"`digits` must be a positive integer or None; got {estimate_digits!r}")
+    digits = estimate_digits or DIGITS
     labels = [labels] if isinstance(labels, str) else labels
     extra = [extra] if isinstance(extra, str) else list(extra or [])
     if labels is None:
@@ -154,13 +190,16 @@ def _build(
     cells: list[list[tuple[str, bool]]] = []  # (text, is_number)
     for _, record in frame.iterrows():
         out: list[tuple[str, bool]] = []
+        errors = _errors(record, size)
         for _, _, source in columns:
             value = record.get(source) if source in frame.columns else None
             if source in INTERVAL_COLUMNS:
-                text = _number(value, digits)
+                error = errors[source]
+                text = _estimate(value, error, estimate_digits)
                 low, high = (record.get(c) for c in INTERVAL_COLUMNS[source])
                 if has_interval[source] and not (_is_missing(low) or _is_missing(high)):
-                    text += f" [{_number(low, digits)}, {_number(high, digits)}]"
+                    text += (f" [{_estimate(low, error, estimate_digits)}, "
+                             f"{_estimate(high, error, estimate_digits)}]")
                 out.append((text, True))
             elif source in AUTOMATIC_SOURCES:
                 out.append((_automatic(record, source, digits), source != "best_family"))
@@ -190,7 +229,7 @@ def to_markdown(
     *,
     labels: Sequence[str] | str | None = None,
     extra: Sequence[str] | str | None = None,
-    digits: int = 5,
+    digits: int | None = None,
     note: bool = True,
 ) -> str:
     """A results table as a GitHub-flavoured Markdown table.
@@ -198,8 +237,8 @@ def to_markdown(
     Parameters
     ----------
     table : pandas.DataFrame, a result, or a sequence of results
-        Output of :func:`results_table`, :func:`~weibull_stats.results_to_frame`, a scan
-        table, or the results themselves (:class:`~weibull_stats.WeibullFit`,
+        Output of :func:`results_table`, a scan table, or the results themselves
+        (:class:`~weibull_stats.WeibullFit`,
         :class:`~weibull_stats.BootstrapResult`, :class:`~weibull_stats.GoodnessOfFitResult`,
         :class:`~weibull_stats.ModelComparison`, mixed as :func:`results_table` takes them).
         A frame needs ``shape`` and ``scale`` columns and a size column: ``n``, else
@@ -208,8 +247,15 @@ def to_markdown(
         Columns that lead each row (default ``label`` when present).
     extra : str or sequence of str, optional
         Further numeric columns placed after ``n`` (for example ``"r2"`` or ``"gof_pvalue"``).
-    digits : int, default 5
-        Significant digits of the estimates, interval endpoints and ``extra`` columns.
+    digits : int, optional
+        Significant digits of the estimates and interval endpoints, trailing zeros kept.
+        Default: each row's shape and scale (and their interval ends) are printed down to
+        about a tenth of their standard error, trailing zeros kept (``1.2110``, not
+        ``1.211``): the row's ``shape_se`` / ``scale_se`` (a scan's ``log_scale_se``), else
+        ``shape / sqrt(n_used)`` and ``scale / (shape sqrt(n_used))`` (``n`` where there is
+        no ``n_used``), the rule of a fit's own display; 5 significant digits where neither
+        is known. ``extra`` columns have
+        ``digits`` (default 5) significant digits.
     note : bool, default True
         Append a line naming the package version and the interval level and method.
 
@@ -223,14 +269,20 @@ def to_markdown(
     Examples
     --------
     >>> import weibull_stats as ws
-    >>> fit = ws.WeibullFit(shape=1.205434, scale=0.017749, estimator="probability_plot",
-    ...                     n=1000, n_used=800, package_version="0.1.0")
+    >>> fit = ws.WeibullFit(shape=1.211, scale=0.01775, estimator="probability_plot",
+    ...                     n=1_000_000, n_used=800_000, package_version="0.1.0")
     >>> print(ws.to_markdown([fit]))
     | estimator | shape | scale | n | seed |
     |:--|--:|--:|--:|--:|
-    | probability_plot | 1.2054 | 0.017749 | 1000 | none |
+    | probability_plot | 1.2110 | 0.017750 | 1000000 | none |
     <BLANKLINE>
     Fitted with weibull-stats 0.1.0.
+
+    The standard error of ``k`` is about ``1.211 / sqrt(800000) = 0.0014``: four decimals,
+    the last a significant zero. ``digits`` fixes the significant digits instead:
+
+    >>> print(ws.to_markdown([fit], digits=3, note=False).splitlines()[-1])
+    | probability_plot | 1.21 | 0.0178 | 1000000 | none |
     """
     built = _build(table_frame(table), labels, extra, digits)
     columns = built["columns"]
@@ -262,7 +314,7 @@ def to_latex(
     *,
     labels: Sequence[str] | str | None = None,
     extra: Sequence[str] | str | None = None,
-    digits: int = 5,
+    digits: int | None = None,
     caption: str | None = None,
     label: str | None = None,
     note: bool = True,
@@ -277,8 +329,8 @@ def to_latex(
         Columns that lead each row (default ``label`` when present).
     extra : str or sequence of str, optional
         Further numeric columns placed after ``n``, as in :func:`to_markdown`.
-    digits : int, default 5
-        Significant digits of the estimates, interval endpoints and ``extra`` columns.
+    digits : int, optional
+        As in :func:`to_markdown`: by default the digits the standard errors support.
     caption : str, optional
         ``\\caption`` text (LaTeX, inserted verbatim).
     label : str, optional

@@ -24,6 +24,7 @@ compute.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -157,6 +158,7 @@ def results_table(
     seed: int | None = None,
     confidence_level: float | None = None,
     interval_method: str | None = None,
+    details: bool = False,
 ) -> pd.DataFrame:
     """A citable :class:`pandas.DataFrame` of results, one row per result.
 
@@ -181,14 +183,20 @@ def results_table(
         Confidence level of the intervals (for example 0.95), on rows that lack one.
     interval_method : str, optional
         How the intervals were made (for example ``"bootstrap bca"``), on rows that lack one.
+    details : bool, default False
+        Also each fit's own columns of :meth:`~weibull_stats.WeibullFit.to_row` (``converged``,
+        ``r2``, ``shape_se``, ``scale_se``, ``iterations``, ``omitted_*``, one
+        ``option_<name>`` per option), after the fit columns; missing where a row has no
+        :class:`~weibull_stats.WeibullFit` (a model comparison).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``[label,]``, then :data:`~weibull_stats.estimators.results.FIT_COLUMNS` (``estimator,
         shape, scale, n, n_used``, as in :meth:`~weibull_stats.WeibullFit.to_row` and a scan),
-        the interval columns when any interval is given (``shape_low``, ``shape_high``,
-        ``scale_low``, ``scale_high``, ``confidence_level``, ``interval_method``), the
+        with ``details`` the fit's own columns, the interval columns when any interval is
+        given (``shape_low``, ``shape_high``, ``scale_low``, ``scale_high``,
+        ``confidence_level``, ``interval_method``), the
         :data:`GOF_COLUMNS` when any row is a goodness-of-fit result, the
         :data:`COMPARISON_COLUMNS` when any row carries a model comparison, then ``seed``
         and ``package_version``.
@@ -223,6 +231,7 @@ def results_table(
         raise ValueError(f"`labels` has {len(labels)} entries for {len(given)} results")
     if intervals is not None and len(intervals) != len(given):
         raise ValueError(f"`intervals` has {len(intervals)} entries for {len(given)} results")
+    fit_details = [_details(result) if details else {} for result in given]
     has_gof = any(gof for _, gof, _ in parts)
     has_comparison = any(comparison for _, _, comparison in parts)
     rows: list[dict[str, Any]] = []
@@ -231,6 +240,7 @@ def results_table(
         if labels is not None:
             row["label"] = str(labels[i])
         row.update({name: fit[name] for name in FIT_COLUMNS})
+        row.update(fit_details[i])
         extra = {} if intervals is None or intervals[i] is None else _interval_fields(intervals[i], i)
         if intervals is not None:
             for low_name, high_name in INTERVAL_COLUMNS.values():
@@ -246,10 +256,49 @@ def results_table(
         row["package_version"] = fit["package_version"]  # PROVENANCE_COLUMNS, in order
         rows.append(row)
     frame = pd.DataFrame(rows)
+    if details:  # the union of the rows' own columns, in first-seen order, right after the fit columns
+        own = list(dict.fromkeys(name for row in fit_details for name in row))
+        start = len(FIT_COLUMNS) + (labels is not None)
+        frame = frame[[*frame.columns[:start], *own,
+                       *(c for c in frame.columns[start:] if c not in own)]]
     for name in ("seed", "gof_samples"):  # integers, missing where a row has none
         if name in frame.columns and frame[name].notna().any():
             frame[name] = frame[name].astype("Int64")
     return frame
+
+
+def _details(result: Any) -> dict[str, Any]:
+    """The fit's own columns of :meth:`~weibull_stats.WeibullFit.to_row` (none without a fit)."""
+    fit = result.estimate if _is_bootstrap(result) else getattr(result, "fit", result)
+    if not isinstance(fit, WeibullFit):
+        return {}
+    return {k: v for k, v in fit.to_row().items() if k not in FIT_COLUMNS and k != "package_version"}
+
+
+def results_to_frame(results: Sequence[Any]) -> pd.DataFrame:
+    """Deprecated spelling of :func:`results_table` ``(results, details=True)``.
+
+    The two built one frame twice; :func:`results_table` is the one builder (every result
+    type, labels, intervals, seed). This gives the columns ``results_to_frame`` gave (the
+    fit columns, each fit's own columns, ``package_version``) and a ``seed`` column, with a
+    :class:`FutureWarning`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import weibull_stats as ws
+    >>> fit = ws.WeibullFit(shape=1.2, scale=0.5, estimator="mle", n=100, n_used=100)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     frame = ws.results_to_frame([fit])
+    >>> print(caught[0].message)
+    results_to_frame is deprecated: use results_table(results, details=True)
+    >>> frame.equals(ws.results_table([fit], details=True))
+    True
+    """
+    warnings.warn("results_to_frame is deprecated: use results_table(results, details=True)",
+                  FutureWarning, stacklevel=2)
+    return results_table(list(results), details=True)
 
 
 def table_frame(table: Any) -> pd.DataFrame:
@@ -268,5 +317,6 @@ def table_frame(table: Any) -> pd.DataFrame:
 
 
 __all__ = [
-    "COMPARISON_COLUMNS", "GOF_COLUMNS", "INTERVAL_COLUMNS", "is_result", "results_table", "table_frame",
+    "COMPARISON_COLUMNS", "GOF_COLUMNS", "INTERVAL_COLUMNS", "is_result", "results_table", "results_to_frame",
+    "table_frame",
 ]

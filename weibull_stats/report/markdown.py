@@ -4,7 +4,8 @@
 whether the validation gate passed or was skipped, the per-kind medians of shape ``k`` and
 scale ``λ`` beside the published band of each kind for the model's attention layout
 (:func:`~weibull_stats.inference.published.resolve_band`, DATABASE v9.1, with its
-attribution) and the HalfNormal anchor (fits on the published protocol only), a trajectory
+attribution) and the anchor of the scan's ``anchor`` setting (HalfNormal or |Uniform|
+initialisation; fits on the published protocol only), a trajectory
 table when several steps were scanned, and the failures.
 
 The published table (``weibull_stats/data/DATABASE_v9_1.csv``) is CC BY 4.0, Copyright (c) 2026
@@ -24,8 +25,8 @@ import pandas as pd
 
 from weibull_stats import plotting
 from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
-from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE as HALFNORMAL_SCALE
-from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE as HALFNORMAL_SHAPE
+from weibull_stats.core.constants import ANCHORS
+from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import option_text
 from weibull_stats.inference.published import ATTRIBUTION, LAYOUTS, NOT_COMPARABLE, resolve_band
 from weibull_stats.report.folder import read_records, read_results, read_run
@@ -236,9 +237,12 @@ def write_report(
     alpha = settings.equivalence_level if settings is not None else SETTINGS["equivalence_level"].default
     lines += ["", *class_section(frame, estimators, equivalence_level=alpha)]
     lines += ["", "## Per-kind medians", ""]
+    anchor = ANCHORS[settings.anchor if settings is not None else SETTINGS["anchor"].default]
+    others = ", ".join(f"`--anchor {a.name}` for {a.law}" for a in ANCHORS.values() if a is not anchor)
     lines.append(
-        f"Anchor: i.i.d. Gaussian weights, |w| ~ HalfNormal(σ), give k0 = {HALFNORMAL_SHAPE:.10f} and "
-        f"λ0 = {HALFNORMAL_SCALE:.10f}·σ under the middle-80% probability-plot fit. Published column: "
+        f"Anchor ({anchor.law}, `--anchor {anchor.name}`; {others}): {anchor.initialisation}, "
+        f"{anchor.magnitudes}, give k0 = {anchor.shape:.10f} and λ0 = {anchor.scale:.10f}·{anchor.parameter} "
+        "under the middle-80% probability-plot fit. Published column: "
         "the range, over the published models of the scanned model's attention layout, of the "
         "per-model median k (layout, number of models), or none where those models lack the kind; "
         "the last column places the median k against it. Anchor and bands belong to the published "
@@ -262,8 +266,8 @@ def write_report(
             rows.append([
                 str(record["kind"]), str(record["matrices"]), number_text(record["k_median"]),
                 f"{number_text(record['k_q25'], 3)}–{number_text(record['k_q75'], 3)}",
-                *([f"{record['k_median'] - HALFNORMAL_SHAPE:+.4f}"] if banded else []),
-                f"{record['lambda_median']:.5g}",
+                *([f"{record['k_median'] - anchor.shape:+.4f}"] if banded else []),
+                figure(record["lambda_median"], digits=5),  # five significant digits, zeros kept
                 number_text(record["r2_median"]), number_text(record["k_ci_width_median"]),
                 *(gof_cells(data[data["kind"] == record["kind"]]) if tested else []),
                 *([record["band"], record["position"]] if banded else []),
@@ -300,7 +304,7 @@ def write_report(
             if len(estimators) > 1:
                 lines += [f"### `{estimator}`", ""]
             lines += _write_plots(out, frame, checkpoints, estimator, bool(trajectory), formats, dpi,
-                                  suffix="" if estimator == main else f"_{estimator}")
+                                  suffix="" if estimator == main else f"_{estimator}", anchor=anchor.name)
             lines.append("")
     if errors:
         lines += ["## Failures", "", f"{len(errors)} failures (all in `errors.csv`); the first ones:", ""]
@@ -364,10 +368,14 @@ def _embed(alt: str, written: Sequence[Path]) -> str:
 
 def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
                  trajectory: bool, formats: Sequence[str] = plotting.DEFAULT_FORMATS,
-                 dpi: float = plotting.DEFAULT_DPI, suffix: str = "") -> list[str]:
+                 dpi: float = plotting.DEFAULT_DPI, suffix: str = "", anchor: str | None = None) -> list[str]:
     lines = []
-    fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator)
-    lines.append(_embed("k by layer", _save(fig, out / f"shape_by_layer{suffix}", formats, dpi)))
+    if last_checkpoint(frame, estimator)["layer"].notna().any():
+        fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator, anchor=anchor)
+        lines.append(_embed("k by layer", _save(fig, out / f"shape_by_layer{suffix}", formats, dpi)))
+    else:  # no matrix named by layer (a plain module, a file without layer names): k by tensor name
+        fig = plotting.plot_scan_shape_by_matrix(frame, estimator=estimator, anchor=anchor)
+        lines.append(_embed("k by matrix", _save(fig, out / f"shape_by_matrix{suffix}", formats, dpi)))
     samples = _probability_samples(frame, checkpoints, estimator)
     if samples:
         trim = (0.1, 0.9)
@@ -383,7 +391,7 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
         lines.append(_embed("probability plots",
                             _save(fig, out / f"probability_plots{suffix}", formats, dpi)))
     if trajectory:
-        fig = plotting.plot_scan_trajectory(frame, estimator=estimator)
+        fig = plotting.plot_scan_trajectory(frame, estimator=estimator, anchor=anchor)
         written = _save(fig, out / f"trajectory{suffix}", formats, dpi)
         lines.append(_embed("k and λ against step", written))
     return lines

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import quantile_test
 
+from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import markdown_table, pvalue_at_floor, pvalue_text
 from weibull_stats.inference.decisions import VERDICTS
 from weibull_stats.inference.published import NOT_COMPARABLE, PublishedBand, follows_protocol, resolve_band
@@ -183,7 +184,7 @@ def matrix_rows(data: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             cells.append(interval_text(row["shape_low"], row["shape_high"]))
         if boot:
             cells.append(interval_text(row["bootstrap_shape_low"], row["bootstrap_shape_high"]))
-        cells.append(f"{row['scale']:.5g}")
+        cells.append(figure(row["scale"], digits=5))  # five significant digits, trailing zeros kept
         if intervals:
             cells.append(interval_text(row["scale_low"], row["scale_high"], 5))
         if r2:
@@ -237,15 +238,7 @@ def class_section(frame: pd.DataFrame, estimators: Sequence[str], *,
     if not len(frame):
         return []
     coverage = coverage_text(equivalence_level)
-    lines = ["## Model-level summary", "",
-             "The paper's classes: selection = attention query and key (fused QKV where merged); "
-             "transmission = attention output and FFN. Median k over the class's matrices, with its "
-             f"{coverage} distribution-free interval for it (order statistics); the published "
-             "band is the range, over the published models of the same attention layout and the "
-             "class's kinds in this model, of the per-model median k (none where those models lack "
-             f"one of the kinds); the verdict is the {tost_text(equivalence_level)} "
-             f"(inside: the {coverage} interval lies within the band; outside: wholly beyond it; undecided: "
-             "neither).", ""]
+    lines: list[str] = []
     for estimator in estimators:
         data = last_checkpoint(frame, estimator)
         banded = on_protocol(data)
@@ -263,7 +256,39 @@ def class_section(frame: pd.DataFrame, estimators: Sequence[str], *,
         lines += [*markdown_lines(headers, rows), ""]
         if not banded:
             lines += [f"Published bands: {NOT_COMPARABLE}.", ""]
-    return lines
+    if not lines:
+        return ["## Model-level summary", "", no_classes_text(last_checkpoint(frame, estimators[0])), ""]
+    return ["## Model-level summary", "",
+            "The paper's classes: selection = attention query and key (fused QKV where merged); "
+            "transmission = attention output and FFN. Median k over the class's matrices, with its "
+            f"{coverage} distribution-free interval for it (order statistics); the published "
+            "band is the range, over the published models of the same attention layout and the "
+            "class's kinds in this model, of the per-model median k (none where those models lack "
+            f"one of the kinds); the verdict is the {tost_text(equivalence_level)} "
+            f"(inside: the {coverage} interval lies within the band; outside: wholly beyond it; undecided: "
+            "neither).", "", *lines]
+
+
+def no_classes_text(data: pd.DataFrame) -> str:
+    """Why a scan has no model-level summary: none of its matrices is of a class kind.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"checkpoint": ["Sequential"] * 2, "kind": ["other"] * 2,
+    ...                      "layer": [pd.NA, pd.NA]})
+    >>> print(no_classes_text(rows))  # doctest: +NORMALIZE_WHITESPACE
+    No model-level summary: none of the 2 matrices of checkpoint `Sequential` is an attention query,
+    key, output or FFN matrix (kinds: other), and no tensor name gives a layer, so the paper's
+    classes (selection, transmission) are empty. The per-kind and every-matrix tables below list
+    every fit.
+    """
+    kinds = ", ".join(dict.fromkeys(data["kind"].astype(str)))
+    layered = bool(data["layer"].notna().any())
+    return (f"No model-level summary: none of the {len(data)} matrices of checkpoint "
+            f"`{data['checkpoint'].iloc[0]}` is an attention query, key, output or FFN matrix (kinds: "
+            f"{kinds}){'' if layered else ', and no tensor name gives a layer'}, so the paper's classes "
+            f"({', '.join(name for name, _, _ in CLASSES)}) are empty. The per-kind and every-matrix tables "
+            "below list every fit.")
 
 
 def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
@@ -308,5 +333,5 @@ def matrix_notes(data: pd.DataFrame, settings: Any) -> list[str]:
 
 __all__ = ["CLASSES", "MEDIAN_LEVEL", "attention_layout", "class_bands", "class_rows", "class_section",
            "class_summary", "coverage_text", "gof_cells", "interval_text", "last_checkpoint",
-           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "number_text", "on_protocol",
-           "tost_text", "verdict"]
+           "markdown_lines", "matrix_notes", "matrix_rows", "median_interval", "no_classes_text",
+           "number_text", "on_protocol", "tost_text", "verdict"]

@@ -131,6 +131,10 @@ class Sample:
     distinct, counts : numpy.ndarray or None
         Counts form: ascending distinct magnitudes (float64) and their multiplicities
         (int64, all positive).
+    low, high : float
+        The smallest and largest usable magnitude: what the check found on its way (no pass
+        of its own); with ``n`` and ``n_omitted`` a result records them, so that data given
+        again can be checked to be the fitted data (NaN where not known).
 
     Examples
     --------
@@ -153,6 +157,8 @@ class Sample:
     distinct: np.ndarray | None = field(default=None, repr=False)
     counts: np.ndarray | None = field(default=None, repr=False)
     owned: bool = field(default=False, repr=False)
+    low: float = field(default=float("nan"), repr=False)
+    high: float = field(default=float("nan"), repr=False)
 
     @property
     def form(self) -> str:
@@ -282,12 +288,14 @@ def as_sample(
     sample = _raw_sample(array, n, omitted, policy, name, min_size)
     if dtype != sample.dtype:
         sample = Sample(n=sample.n, n_omitted=sample.n_omitted, policy=sample.policy, dtype=dtype,
-                        storage=dtype, magnitudes=sample.magnitudes, owned=sample.owned)
+                        storage=dtype, magnitudes=sample.magnitudes, owned=sample.owned, low=sample.low,
+                        high=sample.high)
     if form == "counts":
         assert sample.magnitudes is not None
         distinct, counts = np.unique(sample.magnitudes.astype(np.float64), return_counts=True)
         return Sample(n=sample.n, n_omitted=sample.n_omitted, policy=sample.policy, dtype=sample.dtype,
-                      storage=sample.storage, distinct=distinct, counts=counts.astype(np.int64))
+                      storage=sample.storage, distinct=distinct, counts=counts.astype(np.int64),
+                      low=sample.low, high=sample.high)
     return sample
 
 
@@ -314,7 +322,8 @@ def counts_sample(
     if distinct.size == 1:
         raise constant(name, size, float(distinct[0]))
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
-                  storage=storage, distinct=distinct, counts=counts)
+                  storage=storage, distinct=distinct, counts=counts, low=float(distinct[0]),
+                  high=float(distinct[-1]))
 
 
 def _raw_sample(
@@ -340,7 +349,7 @@ def _raw_sample(
         raise constant(name, int(candidate.size), float(low))
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy),
                   dtype=dtype_name(array), storage=raw_storage(candidate), magnitudes=candidate,
-                  owned=owned)
+                  owned=owned, low=float(low), high=float(high))
 
 
 def _careful_magnitudes(
@@ -402,6 +411,7 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
     if form == "counts":
         distinct, counts = np.unique(kept.values.astype(np.float64), return_counts=True)
         return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
-                      storage=storage, distinct=distinct, counts=counts.astype(np.int64))
+                      storage=storage, distinct=distinct, counts=counts.astype(np.int64), low=kept.low,
+                      high=kept.high)
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy), dtype=dtype,
-                  storage=storage, magnitudes=kept.values, owned=kept.owned)
+                  storage=storage, magnitudes=kept.values, owned=kept.owned, low=kept.low, high=kept.high)

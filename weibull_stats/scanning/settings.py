@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.constants import ANCHORS, DEFAULT_ANCHOR
 from weibull_stats.core.formatting import option_text
 from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, get_estimator, options_by_estimator
@@ -244,6 +245,10 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
     Setting("multiple_testing", "fdr_bh", one_of(MULTIPLE_TESTING_METHODS),
             "statsmodels multipletests correction of the p-values across the matrices of a checkpoint; "
             "fdr_bh is Benjamini-Hochberg", "--multiple-testing"),
+    Setting("anchor", DEFAULT_ANCHOR, one_of(tuple(ANCHORS)),
+            "the initialisation whose anchor k0 the report's k - k0 and the figures' anchor line use: "
+            "halfnormal (i.i.d. Gaussian weights, the paper's) or uniform (|Uniform|: kaiming-uniform, "
+            "torch.nn.Linear's default)", "--anchor"),
     Setting("gof", False, SWITCH, "Anderson-Darling goodness of fit with parametric-bootstrap p-values",
             "--gof"),
     Setting("gof_samples", 99, integer(1),
@@ -287,6 +292,8 @@ class ScanSettings:
     equivalence_level: float
     fdr: float
     multiple_testing: str
+    #: the key of the anchor in :data:`weibull_stats.core.constants.ANCHORS`
+    anchor: str
     gof: bool
     gof_samples: int
     seed: int
