@@ -167,3 +167,219 @@ def test_the_cluster_figures_are_those_of_the_committed_benchmark() -> None:
     missing = {what: figure for what, figure in figures.items() if figure not in section}
     assert not missing, f"docs/scanning.md 'On a cluster' lacks the benchmark's {missing}"
     assert f"(target <= {ratio['target']}: {'met' if ratio['met'] else '**not met**'})" in section
+
+
+# ---------------------------------------------------------------------- help and docs that agree
+def option_help(help_text: str, flag: str) -> str:
+    """The help paragraph of ``flag`` in an argparse ``--help`` text."""
+    lines = help_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith(flag + " "))
+    paragraph = [lines[start]]
+    for line in lines[start + 1:]:
+        if line.lstrip().startswith("-") or not line.strip():
+            break
+        paragraph.append(line)
+    return " ".join(" ".join(paragraph).split())
+
+
+def test_the_bootstrap_help_does_not_deny_the_intervals_a_scan_computes_by_default() -> None:
+    from weibull_stats.scanning.settings import SETTINGS
+    from weibull_stats.workflow import scan
+
+    assert SETTINGS["intervals"].default == "asymptotic"  # intervals are on without --bootstrap
+    _, subcommands = docs_hooks().subcommand_parsers()
+    text = option_help(docs_hooks().help_text(subcommands["scan"]), "--bootstrap")
+    assert "no intervals" not in text and "0: none" not in text, text
+    assert "--intervals" in text, text  # says that the asymptotic ones stay
+    docstring = (scan.__doc__ or "").split("bootstrap : int")[1].split("bootstrap_method")[0]
+    assert "no intervals" not in docstring, docstring
+
+
+def test_api_signatures_show_no_lambda() -> None:
+    # mkdocstrings renders a dataclass field's default_factory as written: a lambda shows as
+    # ``n_omitted=(lambda: ...)()`` in the signature (griffe reads the source, as the docs build)
+    import griffe
+
+    hooks = docs_hooks()
+    package = griffe.load("weibull_stats", search_paths=[str(ROOT)])
+    checked = 0
+    for page in hooks.api_pages():
+        for name, home in page["members"]:
+            obj = package[home.removeprefix("weibull_stats.") + "." + name]
+            parameters = getattr(obj, "parameters", None)
+            if parameters is None:
+                continue
+            for parameter in parameters:
+                checked += 1
+                assert "lambda" not in str(parameter.default), f"{home}.{name}: {parameter.name}"
+    assert checked > 100
+    fit = package["estimators.results.WeibullFit"]
+    assert str(fit.parameters["n_omitted"].default) == "no_omissions()"
+
+
+def test_a_weibullfit_still_counts_every_omission_by_default() -> None:
+    fit = ws.WeibullFit(shape=1.2, scale=0.5, estimator="mle", n=10, n_used=10)
+    assert dict(fit.n_omitted) == {"masked": 0, "nonfinite": 0, "zeros": 0}
+    given = ws.WeibullFit(shape=1.2, scale=0.5, estimator="mle", n=10, n_used=9, n_omitted={"zeros": 1})
+    assert dict(given.n_omitted) == {"masked": 0, "nonfinite": 0, "zeros": 1}
+    assert ws.WeibullFit.from_dict(given.to_dict()) == given
+
+
+# ---------------------------------------------------------------------- no machine paths in the notebooks
+def notebook_cell(name: str, marker: str) -> str:
+    notebook = nbformat.read(DOCS / "notebooks" / name, as_version=4)
+    (source,) = [cell.source for cell in notebook.cells if cell.cell_type == "code" and marker in cell.source]
+    return source
+
+
+def run_statements(source: str, after: str, namespace: dict) -> str:
+    """Run the statements of ``source`` that follow the assignment to ``after`` in
+    ``namespace``; return what they print and the repr of a final expression."""
+    import ast
+    import contextlib
+    import io
+
+    body = ast.parse(source).body
+    start = next(i for i, node in enumerate(body) if isinstance(node, ast.Assign)
+                 and any(getattr(target, "id", None) == after for target in node.targets))
+    rest = body[start + 1:]
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        *statements, last = rest
+        exec(compile(ast.Module(statements, []), "<cell>", "exec"), namespace)
+        if isinstance(last, ast.Expr):
+            value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+            if value is not None:
+                print(repr(value))
+        else:
+            exec(compile(ast.Module([last], []), "<cell>", "exec"), namespace)
+    return shown.getvalue()
+
+
+def test_the_scan_notebook_shows_the_gate_without_the_cache_path() -> None:
+    import pandas as pd
+
+    from weibull_stats.validation.gate import GateRecord
+
+    gate = GateRecord(validated=True, skipped=False, source="cache", package_version=ws.__version__,
+                      estimators=("probability_plot",), seed=1, checks=47,
+                      cache_path="/root/.cache/weibull-stats/x.json").to_dict()
+    table = pd.DataFrame({"shape": [1.2]})
+    table.attrs["gate"] = gate
+    shown = run_statements(notebook_cell("03_scan_minilm.ipynb", 'table.attrs["gate"]'), "table",
+                           {"table": table, "plt": type("plt", (), {"close": staticmethod(lambda *_: None)})})
+    assert "validated" in shown and "/root/" not in shown, shown
+
+
+def test_the_trajectory_notebook_prints_no_checkpoint_path(tmp_path: Path) -> None:
+    from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+    from weibull_stats.report.markdown import report_from_folder
+
+    for step in (0, 1):
+        state, config = synthetic_state("gpt_neox", layers=1, rng=step)
+        write_checkpoint(tmp_path / "run" / f"step-{step}", state, config)
+    # the scan's report without its figures (seconds less; the text is the same)
+    ws.scan(tmp_path / "run", skip_validation=True, out=tmp_path / "scan", progress=False, report=False)
+    report = report_from_folder(tmp_path / "scan", plots=False).read_text(encoding="utf-8")
+    assert str(tmp_path) in report  # the report names the checkpoints by their paths
+    shown = run_statements(notebook_cell("04_training_trajectory.ipynb", "## Trajectory"), "report",
+                           {"report": report})
+    assert "## Trajectory" in shown and str(tmp_path) not in shown, shown
+
+
+def test_importing_transformers_in_a_notebook_shows_no_tqdm_warning() -> None:
+    # tqdm.auto, which transformers imports, warns "IProgress not found" (with its own absolute
+    # path) in a Jupyter kernel without ipywidgets; 'ipykernel.zmqshell' in sys.modules is what
+    # it takes for a kernel. The control shows the warning is there to be dropped.
+    import subprocess
+    import sys
+
+    def warnings_of(statement: str) -> list[str]:
+        code = (
+            "import sys, types, warnings\n"
+            "sys.modules['ipykernel.zmqshell'] = types.ModuleType('ipykernel.zmqshell')\n"
+            "import IPython\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            f"    {statement}\n"
+            "print([str(w.message) for w in caught if 'IProgress' in str(w.message)])\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              cwd=ROOT)
+        return eval(done.stdout.strip().splitlines()[-1])
+
+    assert warnings_of("import transformers"), "the control no longer warns: is ipywidgets installed?"
+    assert warnings_of("from weibull_stats.scanning.trajectory import import_transformers; "
+                       "import_transformers()") == []
+
+
+# ---------------------------------------------------------------------- code that fits the page
+#: Fenced blocks that show what a program printed (their lines are the program's).
+OUTPUT_BLOCKS = ("text", "latex")
+
+
+def test_code_lines_fit_a_code_block_at_1280_px() -> None:
+    width = docs_hooks().CODE_WIDTH
+    long: list[str] = []
+    for page in sorted(DOCS.glob("*.md")):
+        for language, body in re.findall(r"^```(\w*)[^\n]*\n(.*?)^```", page.read_text(encoding="utf-8"),
+                                         re.S | re.M):
+            if language not in OUTPUT_BLOCKS:
+                long += [f"{page.name}: {line}" for line in body.splitlines() if len(line) > width]
+    for path in sorted((DOCS / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                long += [f"{path.name}: {line}" for line in cell.source.splitlines() if len(line) > width]
+    hooks = docs_hooks()
+    parser, subcommands = hooks.subcommand_parsers()
+    for name, command in {"weibull-stats": parser, **subcommands}.items():
+        help_lines = hooks.help_text(command).splitlines()
+        long += [f"{name} --help: {line}" for line in help_lines if len(line) > width]
+    assert not long, f"code lines wider than {width} characters wrap on the site:\n" + "\n".join(long)
+
+
+def test_every_module_and_file_the_docs_name_exists() -> None:
+    import importlib
+
+    texts = {path: path.read_text(encoding="utf-8") for path in
+             [*DOCS.glob("*.md"), *(DOCS / "notebooks").glob("*.ipynb"), ROOT / "README.md",
+              ROOT / "validation" / "README.md"]}
+    missing = []
+    for path, text in texts.items():
+        for name in set(re.findall(r"weibull_stats(?:\.[A-Za-z_]\w*)+", text)):
+            parts = name.split(".")
+            for cut in range(len(parts), 0, -1):
+                try:
+                    found: object = importlib.import_module(".".join(parts[:cut]))
+                except ImportError:
+                    continue
+                for attribute in parts[cut:]:
+                    found = getattr(found, attribute, None)
+                break
+            if found is None:
+                missing.append(f"{path.name}: {name}")
+        for file in set(re.findall(r"weibull_stats/[\w/]+(?:\.\w+)?", text)):
+            if not (ROOT / file).exists():
+                missing.append(f"{path.name}: {file}")
+    assert not missing, "the docs name what does not exist:\n" + "\n".join(sorted(missing))
+
+
+def test_a_role_with_a_tilde_shows_the_last_name_as_sphinx_does() -> None:
+    import types
+
+    page = types.SimpleNamespace(file=types.SimpleNamespace(src_path="reference/api/results.md"))
+    html = ('(:data:<code>~weibull_stats.core.options.OMISSIONS</code>), :func:<code>ws.fit</code>, '
+            '<code>~/.cache/weibull-stats/</code>')
+    assert docs_hooks().on_page_content(html, page, None, None) == (
+        "(<code>OMISSIONS</code>), <code>ws.fit</code>, <code>~/.cache/weibull-stats/</code>")
+
+
+def test_api_page_titles_name_modules_that_exist() -> None:
+    import importlib
+
+    for page in docs_hooks().api_pages():
+        title = page["title"]
+        if title.startswith("`"):
+            importlib.import_module(title.strip("`"))  # a page titled by a module's path
+    titles = [page["title"] for page in docs_hooks().api_pages()]
+    assert len(titles) == len(set(titles))

@@ -215,6 +215,6 @@ def test_the_flags_of_the_two_levels_state_their_ranges() -> None:
     help_text = _scan_parser().format_help()
     text = " ".join(help_text[help_text.index("options:"):].split())
     level = text[text.index("--equivalence-level ALPHA level"):text.index("--fdr Q false")]
-    fdr = text[text.index("--fdr Q false"):text.index("--multiple-testing {")]
+    fdr = text[text.index("--fdr Q false"):text.index("--multiple-testing METHOD")]
     assert level.endswith("a number strictly between 0 and 0.5 (default: 0.05) ")
     assert fdr.endswith("a number strictly between 0 and 1 (default: 0.05) ")

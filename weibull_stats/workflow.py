@@ -86,7 +86,8 @@ def scan(
         (``|w|`` is fitted), zeros left out and counted in the ``zeros`` column, NaN or
         infinite values an error of that tensor (``"omit"``: left out and counted).
     bootstrap : int, default 0
-        Bootstrap resamples for intervals of shape and scale (0: no intervals).
+        Bootstrap resamples for intervals of shape and scale, in the ``bootstrap_*`` columns
+        (0: no bootstrap intervals; those of ``intervals`` stay).
     bootstrap_method : {"percentile", "basic", "bca"}, default "percentile"
         The bootstrap interval (:func:`~weibull_stats.bootstrap`), in the ``bootstrap_*``
         columns, its method in ``bootstrap_method``.

@@ -80,7 +80,11 @@ def add_setting_argument(parser: argparse.ArgumentParser, setting: Setting) -> N
         return
     choices = getattr(setting.check, "choices", ())
     text = setting.help.replace("%", "%%")
-    if choices:
+    if choices and setting.metavar:  # choices too long for the usage line: named, listed in the help
+        parser.add_argument(setting.flag, dest=setting.name, default=setting.default, choices=choices,
+                            metavar=setting.metavar,
+                            help=f"{text}; one of {', '.join(choices)} (default: %(default)s)")
+    elif choices:
         parser.add_argument(setting.flag, dest=setting.name, default=setting.default, choices=choices,
                             help=f"{text} (default: %(default)s)")
     else:
@@ -99,9 +103,10 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mask", metavar="NAME", default=None,
                         help="a boolean array of the same .npz file and shape, True where a value "
                         "is left out (as numpy.ma); the masked count is recorded (default: no mask)")
-    parser.add_argument("--storage", choices=tuple(BIT_FORMATS), default=None,
+    parser.add_argument("--storage", choices=tuple(BIT_FORMATS), default=None, metavar="FORMAT",
                         help="read the array's 16-bit or 8-bit words (an ml_dtypes array saved with "
-                        "numpy.save has dtype |V2 or |V1; or a uint16/int8 view) as this float format; "
+                        "numpy.save has dtype |V2 or |V1; or a uint16/int8 view) as this float format, "
+                        f"{', '.join(BIT_FORMATS)}; "
                         "8-bit floats are widened exactly to float32, and gof and parametric bootstraps "
                         "refuse them (their Monte Carlo samples are not drawn on the FP8 grid yet) "
                         "(default: float arrays as they are; integer arrays are refused)")

@@ -23,6 +23,14 @@ POLICY_CHOICES: tuple[str, ...] = ("error", "omit")
 #: result, NaN and infinite values an error.
 DEFAULT_POLICY: Mapping[str, str] = MappingProxyType(
     {"values": "weights", "nonfinite": "error", "zeros": "omit"})
+#: What a sample may leave out of the data, each counted (``Sample.n_omitted``,
+#: ``WeibullFit.n_omitted``): masked entries, and what ``nonfinite="omit"`` and ``zeros="omit"`` drop.
+OMISSIONS: tuple[str, ...] = ("masked", "nonfinite", "zeros")
+
+
+def no_omissions() -> dict[str, int]:
+    """Every count of :data:`OMISSIONS` at zero (the ``n_omitted`` of a fit that dropped nothing)."""
+    return dict.fromkeys(OMISSIONS, 0)
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:

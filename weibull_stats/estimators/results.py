@@ -15,6 +15,7 @@ from scipy import stats
 from weibull_stats._version import __version__
 from weibull_stats.core.display import Row, Summary, display_methods, figure, fraction_near_one, options_text
 from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.options import no_omissions
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
@@ -152,7 +153,9 @@ class WeibullFit:
     converged : bool
         False when an iterative estimator stopped without meeting its tolerance.
     n_omitted : Mapping
-        ``{"nonfinite": int, "zeros": int}``: values dropped by an explicit option.
+        ``{"masked": int, "nonfinite": int, "zeros": int}``
+        (:data:`~weibull_stats.core.options.OMISSIONS`): values dropped by an explicit
+        option; a count not given is 0.
     r2 : float or None
         Coefficient of determination of the regression (regression estimators only).
     shape_se, scale_se : float or None
@@ -190,7 +193,7 @@ class WeibullFit:
     n_used: int
     options: Mapping[str, Any] = field(default_factory=dict)
     converged: bool = True
-    n_omitted: Mapping[str, int] = field(default_factory=lambda: {"masked": 0, "nonfinite": 0, "zeros": 0})
+    n_omitted: Mapping[str, int] = field(default_factory=no_omissions)
     r2: float | None = None
     shape_se: float | None = None
     scale_se: float | None = None
@@ -203,7 +206,7 @@ class WeibullFit:
         object.__setattr__(self, "shape", float(self.shape))
         object.__setattr__(self, "scale", float(self.scale))
         object.__setattr__(self, "options", _freeze(dict(self.options)))
-        omitted = {"masked": 0, "nonfinite": 0, "zeros": 0, **dict(self.n_omitted)}
+        omitted = {**no_omissions(), **dict(self.n_omitted)}
         object.__setattr__(self, "n_omitted", _freeze(omitted))
         object.__setattr__(self, "details", _freeze(dict(self.details)))
         if self.data_range is not None:

@@ -55,6 +55,7 @@ from weibull_stats.core.options import (
     check_choice,
     check_policy,
     check_trim,
+    no_omissions,
 )
 from weibull_stats.sample.bad_input import apply_policy, constant, too_few
 from weibull_stats.sample.storage import (
@@ -269,7 +270,7 @@ def as_sample(
         return _tensor_sample(x, policy, form, name, min_size)
     array = to_array(x, name)
     n = int(array.size)
-    omitted = {"masked": 0, "nonfinite": 0, "zeros": 0}
+    omitted = no_omissions()
     if isinstance(array, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(array)
         omitted["masked"] = int(mask.sum())
@@ -381,7 +382,7 @@ def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_siz
     if n == 0:
         raise ValueError(f"`{name}` is empty; a Weibull fit needs at least {min_size} values")
     dtype = tensor_dtype_name(tensor)
-    omitted = {"masked": 0, "nonfinite": 0, "zeros": 0}
+    omitted = no_omissions()
     found = None if form == "raw" else sixteen_bit_words(tensor)
     if found is not None:
         words, storage = found

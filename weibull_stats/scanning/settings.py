@@ -177,7 +177,8 @@ class Setting:
     flag : str or None
         The command-line flag (None: a positional argument).
     metavar : str or None
-        The flag's value in ``--help``.
+        The flag's value in ``--help``; for a setting with choices, a name in place of the list
+        of choices (too long for the usage line), which the help then lists.
     recorded : bool
         Whether it determines the numbers: then it is in :class:`ScanSettings`, ``run.json``,
         the journal header, the report, and ``--resume`` must match it.
@@ -226,7 +227,9 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
     Setting("nonfinite", DEFAULT_POLICY["nonfinite"], one_of(POLICY_CHOICES),
             "NaN and infinite values: 'error' refuses the data, 'omit' leaves them out and counts them "
             "in the output", "--nonfinite"),
-    Setting("bootstrap", 0, integer(0), "bootstrap resamples for intervals of shape and scale; 0: none",
+    Setting("bootstrap", 0, integer(0),
+            "bootstrap resamples for intervals of shape and scale (the bootstrap_* columns), in addition "
+            "to --intervals; 0: no bootstrap intervals (the --intervals ones stay)",
             "--bootstrap", "B"),
     Setting("bootstrap_method", "percentile", one_of(BOOTSTRAP_METHODS),
             "the bootstrap interval: percentile, basic, or bca (bias-corrected and accelerated, 50 "
@@ -243,8 +246,8 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
             "false discovery rate at which the report counts matrices departing from the Weibull law "
             "(adjusted --gof p-values below it)", "--fdr", "Q"),
     Setting("multiple_testing", "fdr_bh", one_of(MULTIPLE_TESTING_METHODS),
-            "statsmodels multipletests correction of the p-values across the matrices of a checkpoint; "
-            "fdr_bh is Benjamini-Hochberg", "--multiple-testing"),
+            "statsmodels multipletests correction of the p-values across the matrices of a checkpoint "
+            "(fdr_bh: Benjamini-Hochberg)", "--multiple-testing", "METHOD"),
     Setting("anchor", DEFAULT_ANCHOR, one_of(tuple(ANCHORS)),
             "the initialisation whose anchor k0 the report's k - k0 and the figures' anchor line use: "
             "halfnormal (i.i.d. Gaussian weights, the paper's) or uniform (|Uniform|: kaiming-uniform, "

@@ -13,9 +13,11 @@ downloaded.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +56,19 @@ def corpus_bytes(modules: Sequence[str] = CORPUS_MODULES) -> np.ndarray:
             raise ValueError(f"module {name!r} has no source file to train on")
         texts.append(Path(module.__file__).read_bytes())
     return np.frombuffer(b"\n".join(texts), dtype=np.uint8)
+
+
+def import_transformers() -> Any:
+    """``transformers``, imported without tqdm's "IProgress not found" warning.
+
+    Importing it loads ``tqdm.auto``, which in a Jupyter kernel without ``ipywidgets`` warns,
+    with the absolute path of tqdm's source, that it cannot draw widget bars. Nothing here
+    draws a bar of ``transformers``, so this one warning is dropped, for this import only.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import transformers  # optional dependency (the ``models`` extra)
+    return transformers
 
 
 def train_tiny_gpt_neox(
@@ -105,8 +120,8 @@ def train_tiny_gpt_neox(
     """
     import torch
     from safetensors.torch import save_file
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
+    transformers = import_transformers()
     if steps < 1:
         raise ValueError(f"`steps` must be at least 1; got {steps}")
     if save_steps is None:
@@ -119,7 +134,7 @@ def train_tiny_gpt_neox(
     data = torch.from_numpy(corpus_bytes().astype(np.int64))
     if data.numel() <= sequence_length + 1:
         raise ValueError("the training text is shorter than one sequence")
-    config = GPTNeoXConfig(
+    config = transformers.GPTNeoXConfig(
         vocab_size=256, hidden_size=hidden_size, num_hidden_layers=num_layers,
         num_attention_heads=num_heads, intermediate_size=4 * hidden_size,
         max_position_embeddings=sequence_length, tie_word_embeddings=False,
@@ -128,7 +143,7 @@ def train_tiny_gpt_neox(
     losses: list[float] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = GPTNeoXForCausalLM(config)
+        model = transformers.GPTNeoXForCausalLM(config)
         generator = torch.Generator().manual_seed(seed)
         optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
         schedule = torch.optim.lr_scheduler.LambdaLR(
