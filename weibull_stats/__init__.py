@@ -9,17 +9,17 @@ This module only re-exports; modules inside the package import the defining modu
 
 from weibull_stats._version import __version__
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
-from weibull_stats.estimators import (
+from weibull_stats.estimators.histogram import (
     Log10Histogram,
     fit_histogram,
     fit_histogram_counts,
-    fit_log_moment,
-    fit_mle,
-    fit_probability_plot,
-    fit_quantile,
     log10_histogram,
     paper_edges,
 )
+from weibull_stats.estimators.log_moment import fit_log_moment
+from weibull_stats.estimators.mle import fit_mle
+from weibull_stats.estimators.probability_plot import fit_probability_plot
+from weibull_stats.estimators.quantile import fit_quantile
 from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.estimators.results import WeibullFit, results_to_frame
 from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap

@@ -1,7 +1,8 @@
 """Invariant checks for Weibull estimators: each raises AssertionError naming what failed.
 
 Plain functions of a sample (no Hypothesis needed): call them inside your own property
-tests, for example with the strategies of :mod:`weibull_stats.testing.strategies`.
+tests, for example with the strategies of :mod:`weibull_stats.testing.strategies`. The public
+names are those of :mod:`weibull_stats.testing`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,6 @@ import numpy as np
 
 from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.estimators.results import WeibullFit
-
-__all__ = [
-    "EstimatorLike",
-    "check_dtype_invariance",
-    "check_permutation_invariance",
-    "check_power_equivariance",
-    "check_scale_equivariance",
-]
 
 EstimatorLike = str | Callable[..., WeibullFit]
 
