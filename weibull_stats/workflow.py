@@ -168,7 +168,9 @@ def scan(
         Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
         package version or a checkpoint file differ from the journalled scan's, or the journal
         or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
-        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`.
+        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`. Every source
+        failed to open (the first one's error; with some opened, each failure is a row of
+        ``errors.csv`` instead).
     OutputFolderError
         ``out`` holds files no scan wrote there, or no journal to ``resume``
         (:func:`weibull_stats.scanning.folder.check_output_folder`); a :class:`ValueError`.
