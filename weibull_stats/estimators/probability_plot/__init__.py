@@ -216,16 +216,10 @@ def fit_probability_plot(
     return one_fit("probability_plot", probability_plot_kernel, sample, options)
 
 
-def probability_plot_asymptotic(
-    sample: Sample,
-    /,
-    *,
-    trim: tuple[float, float] = (0.1, 0.9),
-    plotting_position: str = "hazen",
-    direction: str = "y_on_x",
-) -> AsymptoticFit:
+def probability_plot_asymptotic(sample: Sample, /, **options: Any) -> AsymptoticFit:
     """The fit of ``sample`` with the large-sample standard errors of shape and ln scale
-    (influence function on the sample quantile function; derivation in :mod:`._asymptotic`).
+    (influence function on the sample quantile function; derivation in :mod:`._asymptotic`);
+    ``options`` as :func:`check_options` takes them.
 
     Examples
     --------
@@ -236,8 +230,7 @@ def probability_plot_asymptotic(
     >>> res.fit == ws.fit_probability_plot(x, direction="x_on_y"), 0.01 < res.shape_se < 0.03
     (True, True)
     """
-    return asymptotic_fit(probability_plot_kernel, sample, trim=trim, plotting_position=plotting_position,
-                          direction=direction)
+    return asymptotic_fit(probability_plot_kernel, sample, **check_options(**options))
 
 
 ESTIMATOR = Estimator(

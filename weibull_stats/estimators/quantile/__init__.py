@@ -276,15 +276,12 @@ def _with_quantiles(fit: WeibullFit, count: int) -> WeibullFit:
     return replace(fit, details={"quantiles": quantiles, **details})
 
 
-def quantile_asymptotic(
-    sample: Sample,
-    /,
-    *,
-    probabilities: tuple[float, ...] = (0.1, 0.9),
-    method: str = "linear",
-    bandwidth: str = "hall_sheather",
-) -> AsymptoticFit:
+def quantile_asymptotic(sample: Sample, /, *, bandwidth: str = "hall_sheather",
+                        **options: Any) -> AsymptoticFit:
     """The fit with its sparsity-function errors (derivation in :mod:`._asymptotic`).
+
+    ``bandwidth`` is the sparsity estimate's (:func:`~._asymptotic.sparsity_probabilities`),
+    the other ``options`` as :func:`check_options` takes them.
 
     A raw sample is partitioned once at the order statistics of the fit and of the sparsity
     estimate together, and both read it; a counts sample reads its cumulative counts.
@@ -298,7 +295,8 @@ def quantile_asymptotic(
     >>> res.fit == ws.fit_quantile(x), round(res.shape_se * 100, 1)
     (True, 2.0)
     """
-    options = {"probabilities": probabilities, "method": method}
+    options = check_options(**options)
+    probabilities, method = options["probabilities"], options["method"]
     n = sample.size
     outer = sparsity_probabilities(n, probabilities, bandwidth)
     if sample.magnitudes is not None:
