@@ -305,12 +305,8 @@ def fit_mle(
     ----------
     x : array_like, torch.Tensor or Sample
         Positive sample (any shape, flattened; any float dtype, bfloat16 included).
-    values : {"weights", "magnitudes"}, default "weights"
-        ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite : {"error", "omit"}, default "error"
-        What to do with NaN and infinite values; omissions are counted in the result.
-    zeros : {"omit", "error"}, default "omit"
-        What to do with zeros (no logarithm); omissions are counted in the result.
+    values, nonfinite, zeros
+        Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
     Returns
     -------

@@ -166,12 +166,8 @@ def fit_probability_plot(
         ``p_i = (i - a) / (n + 1 - 2a)`` with ``a`` = 0.5, 0, 0.3, 0.375.
     direction : {"y_on_x", "x_on_y"}, default "y_on_x"
         Regress ``y`` on ``ln x`` (the paper's direction) or ``ln x`` on ``y``.
-    values : {"weights", "magnitudes"}, default "weights"
-        ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite : {"error", "omit"}, default "error"
-        What to do with NaN and infinite values; omissions are counted in the result.
-    zeros : {"omit", "error"}, default "omit"
-        What to do with zeros (no logarithm); omissions are counted in the result.
+    values, nonfinite, zeros
+        Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
     Returns
     -------
