@@ -184,7 +184,6 @@ def scan(
     A synthetic Llama-layout checkpoint (``scan("minilm")`` scans the embedded real model):
 
     >>> import tempfile
-    >>> import weibull_stats as ws
     >>> from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
     >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
     >>> with tempfile.TemporaryDirectory() as folder:

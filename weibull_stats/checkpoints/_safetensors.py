@@ -274,7 +274,6 @@ def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
     Examples
     --------
     >>> import tempfile
-    >>> import numpy as np
     >>> from pathlib import Path
     >>> from weibull_stats.checkpoints.synthetic import write_safetensors
     >>> with tempfile.TemporaryDirectory() as folder:

@@ -170,8 +170,6 @@ def fit(x: Any, /, estimator: str = DEFAULT_ESTIMATOR, **options: Any) -> Weibul
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 100_000)
     >>> fit = ws.fit(w)  # the probability plot of |w|
     >>> round(fit.shape, 2)

@@ -103,7 +103,6 @@ def equivalence_tests(
 
     Examples
     --------
-    >>> import numpy as np
     >>> table = equivalence_tests([1.195, 1.30, 1.203], [0.002, 0.01, 0.01], (1.186, 1.204))
     >>> table.verdict.tolist()
     ['inside', 'outside', 'undecided']
@@ -224,8 +223,6 @@ def equivalence(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 1_000_000)
     >>> ci = ws.confidence_interval(w, values="weights")
     >>> ws.equivalence(ci, delta=0.01).verdict, ws.equivalence(ci, kind="q").verdict

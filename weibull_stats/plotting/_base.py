@@ -77,8 +77,6 @@ def save_figure(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt, tempfile, pathlib
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([0, 1], [0, 1])

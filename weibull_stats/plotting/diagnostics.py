@@ -191,10 +191,6 @@ def plot_fit(x: Any, fit: WeibullFit, kind: str = "probability", ax: Any = None,
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.3, 1000)
     >>> fit = ws.fit_mle(x)
     >>> [type(fit.plot(x, kind=k)).__name__ for k in ("qq", "pp", "cdf", "hist")]

@@ -58,7 +58,6 @@ def check_scale_equivariance(
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.5, 500)
     >>> a, b = check_scale_equivariance("probability_plot", x, factor=1e3)
     >>> bool(abs(b.scale / a.scale - 1e3) < 1e-6)
@@ -100,7 +99,6 @@ def check_power_equivariance(
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.5, 500)
     >>> a, b = check_power_equivariance("mle", x, power=0.5)
     >>> round(b.shape / a.shape, 6)
@@ -138,7 +136,6 @@ def check_permutation_invariance(
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(0.7, 300)
     >>> a, b = check_permutation_invariance("log_moment", x, rng=1)
     """
@@ -179,7 +176,6 @@ def check_dtype_invariance(
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.2, 400)
     >>> a, b = check_dtype_invariance("probability_plot", x, dtype=np.float16)
     """

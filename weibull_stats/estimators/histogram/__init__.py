@@ -237,8 +237,6 @@ def fit_histogram(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 1_000_000)
     >>> round(ws.fit_histogram(w, values="weights").shape, 2)
     1.21
@@ -254,8 +252,6 @@ def histogram_asymptotic(sample: Sample, /, **options: Any) -> AsymptoticFit:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 100_000)
     >>> res = histogram_asymptotic(ws.as_sample(x))
     >>> res.fit == ws.fit_histogram(x), round(res.shape_se * 1000, 1)
@@ -309,7 +305,6 @@ def histogram_plan(sorted_magnitudes: np.ndarray, /, **options: Any) -> Histogra
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.5, 10_000)
     >>> plan = histogram_plan(x)
     >>> plan.nonparametric(np.random.default_rng(1), 3).shape

@@ -96,7 +96,6 @@ def probability_plot_kernel(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.sample.batch import CountRows
     >>> rows = CountRows(np.array([1.0, 2.0, 4.0]), np.array([[3, 4, 3], [1, 8, 1]]))
     >>> lines = probability_plot_kernel(rows)
@@ -199,8 +198,6 @@ def fit_probability_plot(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> rng = np.random.default_rng(0)
     >>> x = rng.weibull(1.5, size=100_000) * 2.0
     >>> fit = ws.fit_probability_plot(x)
@@ -219,8 +216,6 @@ def probability_plot_asymptotic(sample: Sample, /, **options: Any) -> Asymptotic
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 10_000)
     >>> res = probability_plot_asymptotic(ws.as_sample(x), direction="x_on_y")
     >>> res.fit == ws.fit_probability_plot(x, direction="x_on_y"), 0.01 < res.shape_se < 0.03

@@ -74,7 +74,6 @@ def line_through_quantiles(probs: tuple[float, ...], quantiles: np.ndarray) -> t
 
     Examples
     --------
-    >>> import numpy as np
     >>> p = (0.1, 0.5, 0.9)
     >>> from scipy import stats
     >>> q = stats.weibull_min.ppf(p, 1.5, scale=2.0)  # exact Weibull(1.5, 2) quantiles
@@ -258,8 +257,6 @@ def fit_quantile(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(2).weibull(2.0, size=200_000)
     >>> round(ws.fit_quantile(x).shape, 1)
     2.0
@@ -288,8 +285,6 @@ def quantile_asymptotic(sample: Sample, /, *, bandwidth: str = "hall_sheather",
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(2.0, 10_000)
     >>> res = quantile_asymptotic(ws.as_sample(x))
     >>> res.fit == ws.fit_quantile(x), round(res.shape_se * 100, 1)
