@@ -216,10 +216,14 @@ def equivalence(
     layout : str, default "all"
         With ``kind``: the attention layout whose models the band is drawn from.
     level : float, default 0.05
+        Level of each of the two one-sided tests: ``inside`` when the ``1 - 2 level``
+        interval of the shape lies within the band.
 
     Returns
     -------
     EquivalenceResult
+        The verdict (``inside``, ``outside`` or ``undecided``), the two p-values and the
+        band with where it came from.
 
     Examples
     --------
