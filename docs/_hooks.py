@@ -234,7 +234,8 @@ def api_index() -> str:
         "The public API, generated from the docstrings (numpydoc) at every build: every name of "
         "`weibull_stats.__all__` (`import weibull_stats as ws`), and the subpackages "
         + ", ".join(f"`{n}`" for n in NAMESPACES)
-        + ". Other modules are internal: they may change without notice.",
+        + ". Other modules are internal: they may change without notice. The examples assume "
+        "`import numpy as np` and `import weibull_stats as ws`, as numpy's and pandas' do.",
     ]
     for page in api_pages():
         module = importlib.import_module(page["namespace"])

@@ -38,6 +38,20 @@ def subparsers() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
+def test_each_command_is_described_once_by_its_module() -> None:
+    # the module's docstring is the one description: its first line the help of
+    # `weibull-stats --help`, the rest the description of `weibull-stats NAME --help`
+    import importlib
+
+    parser = build_parser()
+    listing = parser.format_help()
+    for name, sub in subparsers().items():
+        doc = importlib.import_module(f"weibull_stats.commands.{name}").__doc__
+        summary, _, description = doc.partition("\n\n")
+        assert " ".join(summary.split()) in " ".join(listing.split()), name
+        assert sub.description == description and len(description.split()) >= 8, name
+
+
 def test_same_input_defaults_everywhere() -> None:
     parser = build_parser()
     for command in FITTING:

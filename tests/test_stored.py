@@ -20,6 +20,7 @@ from weibull_stats.validation import anchors, stored_gof
 from weibull_stats.validation._common import wilson_interval
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
+from weibull_stats.validation.report import StudyRun
 from weibull_stats.validation.stored import RoundedPopulation, round_to_storage, stored_simulation
 from weibull_stats.weibull.cells import storage_grid
 
@@ -154,7 +155,7 @@ def test_gof_study_mechanics_at_tiny_sizes(tmp_path):
     ]
     found: list = []
     files = stored_gof.stored_gof_outputs(
-        ["mle"], 1, tmp_path, {"seed": 1}, lambda m: None, found, sizes=(1000,), reps=2, n_mc_samples=4
+        StudyRun(["mle"], 1, tmp_path, {"seed": 1}, checks=found), sizes=(1000,), reps=2, n_mc_samples=4
     )
     assert [Path(f).name for f in files] == ["gof_stored.csv", "gof_stored.md"]
     assert len(found) == 1 and found[0].name.startswith("gof.stored.bfloat16.mle")
@@ -163,7 +164,7 @@ def test_gof_study_mechanics_at_tiny_sizes(tmp_path):
 def test_stored_anchor_outputs_write_tables(tmp_path):
     found: list = []
     files = stored_gof.stored_anchor_outputs(
-        ["probability_plot"], 5, tmp_path, {"seed": 5}, lambda m: None, found,
+        StudyRun(["probability_plot"], 5, tmp_path, {"seed": 5}, checks=found),
         simulations=((SIGMA, 20_000, 3),), sigmas=[],
     )  # fmt: skip
     assert [Path(f).name for f in files] == [
@@ -175,7 +176,7 @@ def test_stored_anchor_outputs_write_tables(tmp_path):
     table = pd.read_csv(tmp_path / "stored_anchors.csv", comment="#")
     assert table["sigma"].tolist() == [SIGMA] and table["delta_shape"].iloc[0] < 0
     assert len(found) == 2
-    assert stored_gof.stored_anchor_outputs(["mle"], 5, tmp_path, {}, lambda m: None, []) == []
+    assert stored_gof.stored_anchor_outputs(StudyRun(["mle"], 5, tmp_path, {})) == []
 
 
 def test_hooks_import_neither_mpmath_nor_validation():

@@ -14,17 +14,17 @@ from weibull_stats.core.constants import (
     UNIFORM_ANCHOR_SCALE,
     UNIFORM_ANCHOR_SHAPE,
 )
-from weibull_stats.estimators import (
+from weibull_stats.estimators.histogram import (
     Log10Histogram,
     fit_histogram,
     fit_histogram_counts,
-    fit_log_moment,
-    fit_mle,
-    fit_probability_plot,
-    fit_quantile,
     log10_histogram,
     paper_edges,
 )
+from weibull_stats.estimators.log_moment import fit_log_moment
+from weibull_stats.estimators.mle import fit_mle
+from weibull_stats.estimators.probability_plot import fit_probability_plot
+from weibull_stats.estimators.quantile import fit_quantile
 from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap

@@ -1,8 +1,9 @@
 """The ``weibull-stats`` command line.
 
-Each subcommand lives in ``weibull_stats.commands.<name>`` and provides
-``register(subparsers)`` (which sets ``handler`` on its parser) and returns an exit code
-from its handler.
+Each subcommand lives in ``weibull_stats.commands.<name>``: its docstring is its help (the
+first line, shown in ``weibull-stats --help``) and its description (the rest, shown in
+``weibull-stats NAME --help``); ``add_arguments(parser)`` declares its flags and ``run(args)``
+is its handler, returning the exit status. :func:`build_parser` makes every subparser from these.
 
 One handler here ends every command: any exception becomes one line on stderr,
 ``weibull-stats COMMAND: error: WHAT FAILED (FILE)``, in the words of the command line
@@ -52,10 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", default=False, help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"weibull_stats.commands.{name}").register(subparsers)
-    for sub in subparsers.choices.values():
+        command = importlib.import_module(f"weibull_stats.commands.{name}")
+        summary, _, description = (command.__doc__ or "").partition("\n\n")  # none under python -OO
+        sub = subparsers.add_parser(name, help=summary or None, description=description or None)
+        command.add_arguments(sub)
         # SUPPRESS: not given after the command leaves the value given before it
         sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+        sub.set_defaults(handler=command.run)
     return parser
 
 

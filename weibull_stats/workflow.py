@@ -178,7 +178,9 @@ def scan(
         Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
         package version or a checkpoint file differ from the journalled scan's, or the journal
         or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
-        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`.
+        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`. Every source
+        failed to open (the first one's error; with some opened, each failure is a row of
+        ``errors.csv`` instead).
     OutputFolderError
         ``out`` holds files no scan wrote there, or no journal to ``resume``
         (:func:`weibull_stats.scanning.folder.check_output_folder`); a :class:`ValueError`.
@@ -192,7 +194,6 @@ def scan(
     A synthetic Llama-layout checkpoint (``scan("minilm")`` scans the embedded real model):
 
     >>> import tempfile
-    >>> import weibull_stats as ws
     >>> from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
     >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
     >>> with tempfile.TemporaryDirectory() as folder:

@@ -24,23 +24,6 @@ from weibull_stats.checkpoints._json import short_repr, strict_json
 from weibull_stats.checkpoints._sniff import describe
 from weibull_stats.sample.storage import BFLOAT16  # bfloat16 data: the stored 16-bit patterns, as they are
 
-#: safetensors dtype code -> (numpy dtype of the stored bytes, floating point?)
-DTYPES: dict[str, tuple[str, bool]] = {
-    "F64": ("<f8", True),
-    "F32": ("<f4", True),
-    "F16": ("<f2", True),
-    "BF16": ("<u2", True),
-    "I64": ("<i8", False),
-    "I32": ("<i4", False),
-    "I16": ("<i2", False),
-    "I8": ("i1", False),
-    "U8": ("u1", False),
-    "U16": ("<u2", False),
-    "U32": ("<u4", False),
-    "U64": ("<u8", False),
-    "BOOL": ("?", False),
-}
-
 #: Bits per element of every dtype the format defines (the dtype list of the reference
 #: ``safetensors`` 0.8 reader). A dtype outside it makes the header invalid; one inside it
 #: but outside :data:`DTYPES` is listed and fails when it is read.
@@ -48,6 +31,25 @@ DTYPE_BITS: dict[str, int] = {
     "BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8,
     "F8_E8M0": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
     "I32": 32, "U32": 32, "F32": 32, "C64": 64, "F64": 64, "I64": 64, "U64": 64,
+}
+
+
+def _plain_dtype(code: str) -> tuple[str, bool] | None:
+    """``(numpy dtype of the stored bytes, floating point?)`` of a plain IEEE float, signed or
+    unsigned integer code of whole bytes (``F32``, ``I8``, ``U64``, ...), else None."""
+    kinds = {"F": "f", "I": "i", "U": "u"}
+    if code[:1] not in kinds or not code[1:].isdigit() or DTYPE_BITS[code] % 8:
+        return None
+    return np.dtype(f"<{kinds[code[0]]}{DTYPE_BITS[code] // 8}").str, code[0] == "F"
+
+
+#: The dtypes we read: safetensors code -> (numpy dtype of the stored bytes, floating point?).
+#: Every plain float and integer code of :data:`DTYPE_BITS`, bfloat16 as its stored 16-bit
+#: patterns and booleans; not the 4-, 6- and 8-bit floats nor complex numbers.
+DTYPES: dict[str, tuple[str, bool]] = {
+    **{code: plain for code in DTYPE_BITS if (plain := _plain_dtype(code)) is not None},
+    "BF16": ("<u2", True),
+    "BOOL": ("?", False),
 }
 
 #: Largest header we accept (the reference reader's cap: 100 MB).
@@ -274,7 +276,6 @@ def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
     Examples
     --------
     >>> import tempfile
-    >>> import numpy as np
     >>> from pathlib import Path
     >>> from weibull_stats.checkpoints.synthetic import write_safetensors
     >>> with tempfile.TemporaryDirectory() as folder:

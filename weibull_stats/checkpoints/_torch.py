@@ -86,7 +86,6 @@ def tensor_problem(value: Any) -> str | None:
 
     Examples
     --------
-    >>> import numpy as np
     >>> tensor_problem(np.ones(3)) is None, tensor_problem(np.array([None, 1], dtype=object))
     (True, 'a numpy array of Python objects (dtype object), not numbers')
     """

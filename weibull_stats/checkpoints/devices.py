@@ -84,7 +84,6 @@ def to_device(array: np.ndarray, device: str) -> Any:
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.sample.storage import BFLOAT16
     >>> t = to_device(np.array([0.5, -2.0], dtype=BFLOAT16), "cpu")
     >>> t.dtype, t.tolist()

@@ -272,7 +272,6 @@ def split_fused(
 
     Examples
     --------
-    >>> import numpy as np
     >>> role = classify("gpt_neox.layers.0.attention.query_key_value.weight", "gpt_neox")
     >>> w = np.arange(24.0).reshape(12, 2)       # 2 heads, head_dim 2, hidden 2
     >>> [(kind, part[:, 0].tolist()) for kind, part in split_fused(w, role, {"num_attention_heads": 2}, "w")]

@@ -83,7 +83,6 @@ class MemoryCheckpoint(Checkpoint):
 
         Examples
         --------
-        >>> import numpy as np
         >>> a = from_state_dict({"w": np.zeros((2, 3), np.float32)})
         >>> b = from_state_dict({"w": np.ones((2, 3), np.float32)})
         >>> a.fingerprint() == b.fingerprint(), a.fingerprint(content=True) == b.fingerprint(content=True)
@@ -105,7 +104,6 @@ def stored_bytes(value: Any) -> bytes:
 
     Examples
     --------
-    >>> import numpy as np
     >>> stored_bytes(np.array([1, 2], dtype=np.uint8))
     b'\\x01\\x02'
     """
@@ -150,7 +148,6 @@ def from_state_dict(state: Mapping[str, Any], *, label: str = "state_dict",
 
     Examples
     --------
-    >>> import numpy as np
     >>> ckpt = from_state_dict({"model": {"layers": {"0": {"mlp.down_proj.weight": np.ones((4, 2))}}}})
     >>> [(e.name, e.dtype, e.shape) for e in ckpt.entries]
     [('model.layers.0.mlp.down_proj.weight', 'F64', (4, 2))]
@@ -295,7 +292,6 @@ def source_names(sources: Any) -> list[str]:
 
     Examples
     --------
-    >>> import numpy as np
     >>> source_names(["runs/a", {"w": np.ones((2, 2))}, {"w": np.ones((2, 2))}])
     ['runs/a', 'state_dict', 'state_dict-2']
     """

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from weibull_stats.commands._input import load_array
-from weibull_stats.commands._options import option_help
+from weibull_stats.commands._options import option_help, parse_options
 from weibull_stats.commands.errors import CommandLineError
 from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, ESTIMATORS
@@ -93,8 +93,23 @@ def add_setting_argument(parser: argparse.ArgumentParser, setting: Setting) -> N
                             help=f"{text}; {setting.requirement} (default: %(default)s)")
 
 
+def add_array_arguments(parser: argparse.ArgumentParser, *, repeatable: bool) -> None:
+    """The flags of the commands that fit one array (fit, gof, bootstrap): its input
+    (:func:`add_input_arguments`) and the fitting flags (:func:`add_fitting_arguments`)."""
+    add_input_arguments(parser)
+    add_fitting_arguments(parser, repeatable=repeatable)
+
+
+def add_monte_carlo_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of the one-array Monte Carlo commands (gof, bootstrap): the array and its one
+    estimator (:func:`add_array_arguments`), ``--seed``, ``--jobs``, ``--progress`` and ``--format``
+    (:func:`add_random_arguments`)."""
+    add_array_arguments(parser, repeatable=False)
+    add_random_arguments(parser)
+
+
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """``PATH``, ``--key`` and ``--mask`` of the one-array commands (fit, gof, bootstrap)."""
+    """``PATH``, ``--key``, ``--mask`` and ``--storage`` of the one-array commands."""
     parser.add_argument("path", metavar="PATH",
                         help="a .npy file (any shape, float dtype) or a .npz file with one array "
                         "(or choose it with --key)")
@@ -118,6 +133,18 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     for name, choices in choices_of.items():
         parser.add_argument(f"--{name}", choices=choices, default=DEFAULT_POLICY[name],
                             help=f"{SETTINGS[name].help} (default: %(default)s)")
+
+
+#: Settings whose flags every fitting command shares (:func:`add_fitting_arguments`).
+FITTING_SETTINGS: tuple[str, ...] = ("estimators", "options", "values", "zeros", "nonfinite")
+
+
+def add_fitting_arguments(parser: argparse.ArgumentParser, *, repeatable: bool) -> None:
+    """The flags of every command that fits data (:data:`FITTING_SETTINGS`): ``--estimator``
+    (repeatable where the command fits several), ``--option`` and the input policy."""
+    add_estimator_argument(parser, repeatable=repeatable)
+    add_option_argument(parser)
+    add_policy_arguments(parser)
 
 
 def add_estimator_argument(parser: argparse.ArgumentParser, *, repeatable: bool) -> None:
@@ -211,6 +238,36 @@ def load_input(args: argparse.Namespace, *, null_draws: bool = False) -> Any:
 def policy(args: argparse.Namespace) -> dict[str, str]:
     """``{values, zeros, nonfinite}`` as given on the command line."""
     return {"values": args.values, "zeros": args.zeros, "nonfinite": args.nonfinite}
+
+
+def estimator_keywords(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Each chosen estimator's keywords for its library call: its ``--option`` values and the
+    input policy (the flags of :func:`add_fitting_arguments`).
+
+    The estimators are the one ``--estimator`` of a command that fits with one, or those of the
+    repeatable flag (``all`` expanded, repeats dropped, in order).
+    """
+    one = isinstance(args.estimator, str)
+    names = [args.estimator] if one else selected_estimators(args.estimator)
+    options = parse_options(args.option, names)
+    return {name: {**options[name], **policy(args)} for name in names}
+
+
+def fitting_input(args: argparse.Namespace, *,
+                  null_draws: bool = False) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """The array of a one-array command (:func:`load_input`) and each chosen estimator's keywords
+    (:func:`estimator_keywords`); the options are checked first, so a bad ``--option`` costs no read."""
+    keywords = estimator_keywords(args)
+    return load_input(args, null_draws=null_draws), keywords
+
+
+def monte_carlo_input(args: argparse.Namespace, *, null_draws: bool) -> tuple[Any, dict[str, Any]]:
+    """The array of a Monte Carlo command (:func:`add_monte_carlo_arguments`) and the keywords of
+    its library call: the ``--option`` values of its one estimator, the input policy, and ``rng``,
+    ``workers`` and ``progress`` from ``--seed``, ``--jobs`` and ``--progress``."""
+    data, keywords = fitting_input(args, null_draws=null_draws)
+    random = {"rng": args.seed, "workers": args.jobs, "progress": args.progress}
+    return data, {**keywords[args.estimator], **random}
 
 
 def selected_estimators(names: Sequence[str] | None) -> list[str]:

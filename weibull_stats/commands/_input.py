@@ -172,7 +172,6 @@ def read_storage(array: Any, storage: str | None, path: str) -> Any:
 
     Examples
     --------
-    >>> import numpy as np
     >>> read_storage(np.array([0x3F80, 0x4000], dtype=np.uint16), "bfloat16", "w.npy").astype(float)
     array([1., 2.])
     >>> read_storage(np.array([3, 4], dtype=np.int8), None, "w.npy")

@@ -1,4 +1,8 @@
-"""``weibull-stats bootstrap PATH``: bootstrap confidence intervals for one estimator."""
+"""bootstrap confidence intervals for shape and scale
+
+Bootstrap confidence intervals for the Weibull shape and scale of an array. The same --seed
+gives the same output bytes.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,17 @@ import argparse
 import sys
 
 from weibull_stats.commands._arguments import (
-    add_estimator_argument,
-    add_input_arguments,
-    add_option_argument,
-    add_policy_arguments,
-    add_random_arguments,
+    add_monte_carlo_arguments,
     confidence_level,
-    load_input,
-    policy,
+    monte_carlo_input,
     positive_int,
 )
-from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import options_line, write_json, write_table
 from weibull_stats.inference.bootstrap import KINDS, METHODS, bootstrap
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "bootstrap",
-        help="bootstrap confidence intervals for shape and scale",
-        description="Bootstrap confidence intervals for the Weibull shape and scale of an array. "
-        "The same --seed gives the same output bytes.",
-    )
-    add_input_arguments(parser)
-    add_estimator_argument(parser, repeatable=False)
-    add_option_argument(parser)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_monte_carlo_arguments(parser)
     parser.add_argument("--method", choices=METHODS, default="percentile",
                         help="interval: percentile, basic, or BCa (grouped-jackknife acceleration) "
                         "(default: %(default)s)")
@@ -41,27 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="bootstrap resamples (default: %(default)s)")
     parser.add_argument("--confidence-level", type=confidence_level, default=0.95, metavar="LEVEL",
                         help="coverage of the intervals, between 0 and 1 (default: %(default)s)")
-    add_random_arguments(parser)
-    add_policy_arguments(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    options = parse_options(args.option, [args.estimator])[args.estimator]
-    data = load_input(args, null_draws=args.kind == "parametric")
-    result = bootstrap(
-        data,
-        args.estimator,
-        n_resamples=args.n_resamples,
-        method=args.method,
-        confidence_level=args.confidence_level,
-        kind=args.kind,
-        rng=args.seed,
-        workers=args.jobs,
-        progress=args.progress,
-        **options,
-        **policy(args),
-    )
+    data, keywords = monte_carlo_input(args, null_draws=args.kind == "parametric")
+    result = bootstrap(data, args.estimator, n_resamples=args.n_resamples, method=args.method,
+                       confidence_level=args.confidence_level, kind=args.kind, **keywords)
     if args.format == "json":
         write_json(result.to_dict())
         return 0

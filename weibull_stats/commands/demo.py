@@ -1,4 +1,8 @@
-"""``weibull-stats demo``: every estimator on a seeded HalfNormal sample beside the anchor."""
+"""every estimator on a seeded HalfNormal sample
+
+Fit every registered estimator to |N(0, sigma^2)| draws and print shape and scale/sigma beside
+the middle-80% probability-plot population value.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +17,11 @@ from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANC
 from weibull_stats.estimators.registry import ESTIMATORS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="every estimator on a seeded HalfNormal sample",
-        description="Fit every registered estimator to |N(0, sigma^2)| draws and print shape and "
-        "scale/sigma beside the middle-80% probability-plot population value.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="sample size (default: %(default)s)")
     parser.add_argument("--sigma", type=float, default=0.02, help="Gaussian sigma (default: %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seed of numpy.random.default_rng (default: %(default)s)")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,38 +1,23 @@
-"""``weibull-stats gof PATH``: goodness of fit, effect sizes and model comparison."""
+"""goodness of fit of the Weibull law (parameters estimated)
+
+Monte Carlo goodness-of-fit test of an array against the Weibull law, refitting every Monte
+Carlo sample with the same estimator and options; effect sizes and a likelihood comparison with
+lognormal, gamma and half-normal laws. The same --seed gives the same output bytes.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from weibull_stats.commands._arguments import (
-    add_estimator_argument,
-    add_input_arguments,
-    add_option_argument,
-    add_policy_arguments,
-    add_random_arguments,
-    load_input,
-    non_negative_int,
-    policy,
-)
-from weibull_stats.commands._options import parse_options
+from weibull_stats.commands._arguments import add_monte_carlo_arguments, monte_carlo_input, non_negative_int
 from weibull_stats.commands._output import options_line, write_json, write_table
 from weibull_stats.core.formatting import pvalue_text
 from weibull_stats.inference.gof import STATISTICS, goodness_of_fit
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "gof",
-        help="goodness of fit of the Weibull law (parameters estimated)",
-        description="Monte Carlo goodness-of-fit test of an array against the Weibull law, "
-        "refitting every Monte Carlo sample with the same estimator and options; effect sizes "
-        "and a likelihood comparison with lognormal, gamma and half-normal laws. The same --seed "
-        "gives the same output bytes.",
-    )
-    add_input_arguments(parser)
-    add_estimator_argument(parser, repeatable=False)
-    add_option_argument(parser)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_monte_carlo_arguments(parser)
     parser.add_argument("--statistic", choices=STATISTICS, default="ad",
                         help="Anderson-Darling (ad), Cramer-von Mises (cvm) or Kolmogorov-Smirnov (ks) "
                         "(default: %(default)s)")
@@ -40,25 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         default=999, metavar="M",
                         help="Monte Carlo samples of the null distribution (--gof-samples, as in scan); 0: "
                         "effect sizes and model comparison only (default: %(default)s)")
-    add_random_arguments(parser)
-    add_policy_arguments(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    options = parse_options(args.option, [args.estimator])[args.estimator]
-    data = load_input(args, null_draws=args.n_mc_samples > 0)
-    result = goodness_of_fit(
-        data,
-        args.estimator,
-        statistic=args.statistic,
-        n_mc_samples=args.n_mc_samples,
-        rng=args.seed,
-        workers=args.jobs,
-        progress=args.progress,
-        **options,
-        **policy(args),
-    )
+    data, keywords = monte_carlo_input(args, null_draws=args.n_mc_samples > 0)
+    result = goodness_of_fit(data, args.estimator, statistic=args.statistic, n_mc_samples=args.n_mc_samples,
+                             **keywords)
     if args.format == "json":
         write_json(result.to_dict())
         return 0

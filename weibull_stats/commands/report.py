@@ -1,4 +1,8 @@
-"""``weibull-stats report DIR``: rewrite the report and plots of a finished scan."""
+"""rewrite report.md and the plots of a scan folder
+
+Rebuild DIR/report.md and its PNG plots from the files a scan wrote to DIR (results.parquet,
+errors.csv, skipped.csv, run.json).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,9 @@ import sys
 from weibull_stats.report.markdown import report_from_folder
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "report",
-        help="rewrite report.md and the plots of a scan folder",
-        description="Rebuild DIR/report.md and its PNG plots from the files a scan wrote to DIR "
-        "(results.parquet, errors.csv, skipped.csv, run.json).",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="DIR", help="the --out folder of a scan")
     parser.add_argument("--no-plots", action="store_true", help="only report.md, no plots (default: off)")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

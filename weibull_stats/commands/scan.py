@@ -1,4 +1,11 @@
-"""``weibull-stats scan PATH...``: fit every weight matrix of checkpoints, write table, report, plots."""
+"""fit every weight matrix of a checkpoint (or a trajectory of checkpoints)
+
+Fit a Weibull law to |w| of every 2-D weight matrix, named by layer and kind; write
+results.csv/.parquet, errors.csv, report.md and plots to --out. PATH is a safetensors/.bin/.npy
+file, an index.json, a model folder, a folder of step-N checkpoints, 'minilm' (the embedded
+all-MiniLM-L6-v2), or a Hugging Face model id (org/name) found in the local cache (HF_HUB_CACHE or
+HF_HOME; never downloaded; an existing path wins).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,8 @@ from pathlib import Path
 
 from weibull_stats.checkpoints.devices import check_device
 from weibull_stats.commands._arguments import (
-    add_estimator_argument,
-    add_option_argument,
-    add_policy_arguments,
+    FITTING_SETTINGS,
+    add_fitting_arguments,
     add_progress_argument,
     add_setting_argument,
     selected_estimators,
@@ -27,25 +33,13 @@ from weibull_stats.scanning.settings import SCAN_SETTINGS, SETTINGS
 from weibull_stats.validation.gate import ValidationFailed
 from weibull_stats.workflow import scan
 
-#: Settings whose flags every fitting command shares (:mod:`weibull_stats.commands._arguments`).
-SHARED_SETTINGS: tuple[str, ...] = ("estimators", "options", "values", "zeros", "nonfinite")
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "scan",
-        help="fit every weight matrix of a checkpoint (or a trajectory of checkpoints)",
-        description="Fit a Weibull law to |w| of every 2-D weight matrix, named by layer and kind; "
-        "write results.csv/.parquet, errors.csv, report.md and plots to --out. PATH is a "
-        "safetensors/.bin/.npy file, an index.json, a model folder, a folder of step-N checkpoints, "
-        "'minilm' (the embedded all-MiniLM-L6-v2), or a Hugging Face model id (org/name) found in "
-        "the local cache (HF_HUB_CACHE or HF_HOME; never downloaded; an existing path wins).",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     paths = SETTINGS["paths"]
     parser.add_argument(paths.name, nargs="+", metavar=paths.metavar, help=paths.help)
-    add_estimator_argument(parser, repeatable=True)
+    add_fitting_arguments(parser, repeatable=True)
     for setting in SCAN_SETTINGS:  # the scan's own flags, from their one declaration
-        if setting.flag is not None and setting.name not in SHARED_SETTINGS:
+        if setting.flag is not None and setting.name not in FITTING_SETTINGS:
             add_setting_argument(parser, setting)
     parser.add_argument("--out", default="out/scan", metavar="DIR",
                         help="output folder (default: %(default)s)")
@@ -67,9 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="fit without the validation gate, recorded in every row and the report "
                         "(default: off)")
     add_progress_argument(parser)
-    add_option_argument(parser)
-    add_policy_arguments(parser)
-    parser.set_defaults(handler=run)
 
 
 def _cell(value: float) -> str:
@@ -94,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandLineError(f"--jobs {args.jobs} with --{'scheduler' if args.scheduler else 'cluster'}: "
                                "the cluster's workers do the work; give one or the other")
     settings = {s.name: getattr(args, s.name) for s in SCAN_SETTINGS
-                if s.flag is not None and s.name not in SHARED_SETTINGS}
+                if s.flag is not None and s.name not in FITTING_SETTINGS}
     out = Path(args.out)
     try:
         with (cluster_client(scheduler=args.scheduler, cluster=args.cluster) if distributed

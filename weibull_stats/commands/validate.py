@@ -1,4 +1,10 @@
-"""``weibull-stats validate``: exact anchors, checks and simulation studies."""
+"""exact anchors and simulation checks of every estimator
+
+Compute every estimator's exact population values (anchors) under the half-normal law, check
+them against closed forms and true Weibull data, and confirm them by seeded simulation. --quick
+(the default) takes seconds and records a pass for the gate; --full regenerates every table and
+plot of the committed validation results.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +21,7 @@ from weibull_stats.validation import DEFAULT_SEED
 from weibull_stats.validation.gate import record_pass
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        help="exact anchors and simulation checks of every estimator",
-        description="Compute every estimator's exact population values (anchors) under the half-normal "
-        "law, check them against closed forms and true Weibull data, and confirm them by seeded "
-        "simulation. --quick (the default) takes seconds and records a pass for the gate; --full "
-        "regenerates every table and plot of the committed validation results.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--quick",
@@ -61,7 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"registered estimator ({', '.join(ESTIMATORS)}); repeatable (default: all)",
     )
     add_progress_argument(parser)
-    parser.set_defaults(handler=run)
 
 
 def summary_line(report: Any, out: str | None, table_shown: bool = False) -> str:

@@ -107,7 +107,6 @@ class Estimator:
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.estimators.log_moment import ESTIMATOR
     >>> dict(ESTIMATOR.options)["zeros"], ESTIMATOR.order_statistics
     ('omit', False)

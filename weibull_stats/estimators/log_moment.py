@@ -99,8 +99,6 @@ def fit_log_moment(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(3).weibull(1.2, size=500_000) * 0.5
     >>> fit = ws.fit_log_moment(x)
     >>> round(fit.shape, 2), round(fit.scale, 2)
@@ -134,8 +132,6 @@ def log_moment_asymptotic(sample: Sample, /) -> AsymptoticFit:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(2.0, 100_000)
     >>> res = log_moment_asymptotic(ws.as_sample(x))  # Weibull: sd(shape) = 1.05 shape / sqrt(n)
     >>> bool(1.0 < res.shape_se * 100_000 ** 0.5 / res.fit.shape < 1.1)

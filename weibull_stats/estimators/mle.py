@@ -203,7 +203,6 @@ def observed_information_se(
     Examples
     --------
     >>> import math
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.0, 10_000)
     >>> fit = fit_mle(x)  # standard errors near 0.78 k / sqrt(n) and 1.05 lam / (k sqrt(n))
     >>> round(fit.shape_se * math.sqrt(x.size) / fit.shape, 2), round(fit.scale_se * 100 / fit.scale, 2)
@@ -305,12 +304,8 @@ def fit_mle(
     ----------
     x : array_like, torch.Tensor or Sample
         Positive sample (any shape, flattened; any float dtype, bfloat16 included).
-    values : {"weights", "magnitudes"}, default "weights"
-        ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite : {"error", "omit"}, default "error"
-        What to do with NaN and infinite values; omissions are counted in the result.
-    zeros : {"omit", "error"}, default "omit"
-        What to do with zeros (no logarithm); omissions are counted in the result.
+    values, nonfinite, zeros
+        Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
     Returns
     -------
@@ -332,8 +327,6 @@ def fit_mle(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(1).weibull(0.8, size=50_000) * 3.0
     >>> fit = ws.fit_mle(x)
     >>> round(fit.shape, 2), round(fit.scale, 1), fit.converged

@@ -33,10 +33,13 @@ ESTIMATORS: Mapping[str, Estimator] = MappingProxyType(_REGISTERED)
 DEFAULT_ESTIMATOR: str = PROBABILITY_PLOT.name
 
 
-def _the_one(what: str, chosen: list[Estimator]) -> Estimator:
+def _the_one(flag: str) -> Estimator:
+    """The one registered estimator that declares ``flag`` (an :class:`Estimator` field);
+    an error unless exactly one does."""
+    chosen = [e for e in ESTIMATORS.values() if getattr(e, flag)]
     if len(chosen) != 1:
         found = ", ".join(e.name for e in chosen) or "none"
-        raise RuntimeError(f"exactly one registered estimator must declare `{what}`; found {found}")
+        raise RuntimeError(f"exactly one registered estimator must declare `{flag}`; found {found}")
     return chosen[0]
 
 
@@ -48,7 +51,7 @@ def package_anchor_estimator() -> Estimator:
     >>> package_anchor_estimator().name
     'probability_plot'
     """
-    return _the_one("package_anchor", [e for e in ESTIMATORS.values() if e.package_anchor])
+    return _the_one("package_anchor")
 
 
 def maximum_likelihood_estimator() -> Estimator:
@@ -59,7 +62,7 @@ def maximum_likelihood_estimator() -> Estimator:
     >>> maximum_likelihood_estimator().name
     'mle'
     """
-    return _the_one("maximum_likelihood", [e for e in ESTIMATORS.values() if e.maximum_likelihood])
+    return _the_one("maximum_likelihood")
 
 
 def check_options(estimator: Estimator, options: Mapping[str, Any]) -> None:
@@ -167,11 +170,10 @@ def fit(x: Any, /, estimator: str = DEFAULT_ESTIMATOR, **options: Any) -> Weibul
     Returns
     -------
     WeibullFit
+        The fit, recording the estimator, every option it used and the input policy.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 100_000)
     >>> fit = ws.fit(w)  # the probability plot of |w|
     >>> round(fit.shape, 2)

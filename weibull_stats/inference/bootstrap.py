@@ -354,8 +354,6 @@ def bootstrap(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, size=2000) * 2.0
     >>> res = ws.bootstrap(x, "probability_plot", n_resamples=199, rng=1)
     >>> low, high = res.confidence_interval.shape

@@ -94,8 +94,6 @@ class IntervalEstimate:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 10_000) * 2.0
     >>> ws.confidence_interval(x, "mle")  # doctest: +ELLIPSIS
     IntervalEstimate(mle: k=1.5... [1.4..., 1.5...], λ=2.0..., 95% asymptotic)
@@ -223,8 +221,6 @@ def confidence_interval(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 100_000)
     >>> res = ws.confidence_interval(w, values="weights")
     >>> low, high = res.confidence_interval.shape
@@ -274,8 +270,6 @@ def interval_warning(fit: WeibullFit, reason: str | None = None) -> str | None:
     Examples
     --------
     >>> import warnings
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     fit = ws.fit_mle(np.repeat([1.0, 2.0], 500))

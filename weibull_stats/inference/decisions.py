@@ -103,7 +103,6 @@ def equivalence_tests(
 
     Examples
     --------
-    >>> import numpy as np
     >>> table = equivalence_tests([1.195, 1.30, 1.203], [0.002, 0.01, 0.01], (1.186, 1.204))
     >>> table.verdict.tolist()
     ['inside', 'outside', 'undecided']
@@ -217,15 +216,17 @@ def equivalence(
     layout : str, default "all"
         With ``kind``: the attention layout whose models the band is drawn from.
     level : float, default 0.05
+        Level of each of the two one-sided tests: ``inside`` when the ``1 - 2 level``
+        interval of the shape lies within the band.
 
     Returns
     -------
     EquivalenceResult
+        The verdict (``inside``, ``outside`` or ``undecided``), the two p-values and the
+        band with where it came from.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 1_000_000)
     >>> ci = ws.confidence_interval(w, values="weights")
     >>> ws.equivalence(ci, delta=0.01).verdict, ws.equivalence(ci, kind="q").verdict

@@ -55,7 +55,6 @@ def edf_statistic(sorted_x: np.ndarray, shape: Any, scale: Any, statistic: str) 
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.sort(np.random.default_rng(0).weibull(1.5, 100))
     >>> float(edf_statistic(x, 1.5, 1.0, "ks")[0]) < 0.2
     True
@@ -124,7 +123,6 @@ def count_edf_statistic(
 
     Examples
     --------
-    >>> import numpy as np
     >>> v, c = np.array([0.5, 1.0, 2.0]), np.array([3, 4, 2])
     >>> a = count_edf_statistic(v, c, 1.2, 1.0, "ad")[0]
     >>> b = edf_statistic(np.repeat(v, c), 1.2, 1.0, "ad")[0]

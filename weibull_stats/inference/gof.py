@@ -294,8 +294,6 @@ def goodness_of_fit(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, size=200)
     >>> res = ws.goodness_of_fit(x, "mle", n_mc_samples=99, rng=1)
     >>> bool(res.pvalue > 0.05), res.null_distribution.shape

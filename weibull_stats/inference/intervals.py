@@ -115,7 +115,6 @@ def interval(
 
     Examples
     --------
-    >>> import numpy as np
     >>> interval(np.arange(0.0, 101.0), 50.0, "percentile", 0.9, 0.0)
     Interval(low=5.0, high=95.0)
     """

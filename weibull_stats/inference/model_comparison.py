@@ -148,7 +148,6 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.inference.model_comparison import compare_models
     >>> x = np.abs(np.random.default_rng(0).normal(size=5000))
     >>> compare_models(x).best

@@ -38,8 +38,6 @@ def bootstrap_summary(result: BootstrapResult) -> Summary:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, size=2000) * 2.0
     >>> ws.bootstrap(x, "mle", n_resamples=99, rng=1)  # doctest: +ELLIPSIS
     BootstrapResult(mle: k=1.5... [1.4..., 1.5...], λ=2.0..., 95% percentile, B=99)

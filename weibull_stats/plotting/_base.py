@@ -41,10 +41,16 @@ def pyplot() -> Any:
 
 def new_axes(ax: Any, size: tuple[float, float] = (5.6, 5.2)) -> Any:
     """``ax``, or the single axes of a new figure."""
+    return axes_for(ax, size)[0]
+
+
+def axes_for(ax: Any, size: tuple[float, float] = (5.6, 5.2)) -> tuple[Any, bool]:
+    """``(ax, False)``, or the single axes of a new figure and True: the plot made the figure,
+    so :func:`finish_axes` lays it out (``created``)."""
     if ax is not None:
-        return ax
+        return ax, False
     _, new_ax = pyplot().subplots(figsize=size)
-    return new_ax
+    return new_ax, True
 
 
 def save_figure(
@@ -81,8 +87,6 @@ def save_figure(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt, tempfile, pathlib
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([0, 1], [0, 1])

@@ -14,12 +14,12 @@ import numpy as np
 from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.plotting._base import (
     MAX_POINTS,
+    axes_for,
     beta_band,
     finish_axes,
     focus_points,
     hidden_note,
     log_range,
-    new_axes,
     order_statistic_band,
     pyplot,
     window_of,
@@ -56,8 +56,7 @@ def plot_qq(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
     -------
     matplotlib.figure.Figure
     """
-    created = ax is None
-    ax = new_axes(ax)
+    ax, created = axes_for(ax)
     data, ranks, p, note, xlim = _points(x, fit, window, margin, max_points)
     theory = law.quantile(p, fit.shape, fit.scale)
     if band_level is not None and ranks.size:
@@ -84,8 +83,7 @@ def plot_pp(x: Any, fit: WeibullFit, ax: Any = None, *, band_level: float | None
     -------
     matplotlib.figure.Figure
     """
-    created = ax is None
-    ax = new_axes(ax)
+    ax, created = axes_for(ax)
     data, ranks, p, note, _ = _points(x, fit, (0.0, 1.0), 0.0, max_points)
     if band_level is not None and ranks.size:
         ax.fill_between(p, *beta_band(ranks, data.size, band_level), color="C0", alpha=0.18, lw=0,
@@ -109,8 +107,7 @@ def plot_cdf(x: Any, fit: WeibullFit, ax: Any = None, *, window: tuple[float, fl
     -------
     matplotlib.figure.Figure
     """
-    created = ax is None
-    ax = new_axes(ax)
+    ax, created = axes_for(ax)
     data, ranks, p, note, xlim = _points(x, fit, window, margin, max_points)
     ax.step(data[ranks - 1], p, where="post", color="0.25", lw=1, label=f"empirical (n = {data.size:,})")
     grid = np.geomspace(xlim[0], xlim[1], 300)
@@ -136,8 +133,7 @@ def plot_hist(x: Any, fit: WeibullFit, ax: Any = None, *, bins: int = 80, upper:
     -------
     matplotlib.figure.Figure
     """
-    created = ax is None
-    ax = new_axes(ax)
+    ax, created = axes_for(ax)
     data = fitted_sample(x, fit)
     n = data.size
     top = float(data[int(np.clip(round(upper * (n - 1)), 0, n - 1))])
@@ -191,10 +187,6 @@ def plot_fit(x: Any, fit: WeibullFit, kind: str = "probability", ax: Any = None,
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.3, 1000)
     >>> fit = ws.fit_mle(x)
     >>> [type(fit.plot(x, kind=k)).__name__ for k in ("qq", "pp", "cdf", "hist")]

@@ -36,10 +36,6 @@ def plot_bootstrap_distribution(result: BootstrapResult, ax: Any = None, *, bins
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.3, 500)
     >>> fig = ws.bootstrap(x, "mle", n_resamples=50, rng=0, workers=1).plot()
     >>> len(fig.axes)
@@ -100,10 +96,6 @@ def plot_null_distribution(result: GoodnessOfFitResult, ax: Any = None, *, bins:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.abs(np.random.default_rng(0).normal(size=2000))
     >>> fig = ws.goodness_of_fit(x, n_mc_samples=19, rng=0, workers=1).plot()
     >>> "p ≤ 1/20" in fig.axes[0].get_title()

@@ -139,8 +139,6 @@ class Sample:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> s = ws.as_sample(np.array([-0.5, 0.0, 2.0, 0.5], dtype=np.float32), values="weights",
     ...                  zeros="omit")
     >>> s.form, s.size, s.distinct.tolist(), s.counts.tolist(), s.storage
@@ -242,8 +240,6 @@ def as_sample(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> s = ws.as_sample(np.array([-0.3, 0.0, 2.1, np.nan]), values="weights",
     ...                  nonfinite="omit", zeros="omit")
     >>> s.form, s.magnitudes.tolist(), s.n, dict(s.n_omitted)

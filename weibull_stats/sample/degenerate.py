@@ -37,8 +37,6 @@ interval asked (:func:`few_resamples_reason`).
 
 Examples
 --------
->>> import numpy as np
->>> import weibull_stats as ws
 >>> degenerate_reason(ws.as_sample(np.array([1.0, 2.0, 2.0, 1.0] * 5)))
 '`x` has 2 distinct values (at least 3 are needed to estimate a Weibull shape)'
 >>> degenerate_reason(ws.as_sample(np.random.default_rng(0).weibull(1.5, 100))) is None
@@ -79,8 +77,6 @@ class DegenerateSampleWarning(UserWarning):
     Examples
     --------
     >>> import warnings
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     fit = ws.fit_mle(np.array([1.0, 2.0]))
@@ -102,8 +98,6 @@ def distinct_up_to_three(sample: Sample) -> int:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> distinct_up_to_three(ws.as_sample(np.array([1.0, 3.0, 1.0, 3.0]), form="raw"))
     2
     """
@@ -151,8 +145,6 @@ def degenerate_reason(sample: Sample, name: str = "x") -> str | None:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> degenerate_reason(ws.as_sample(1.0 + 1e-16 * np.arange(20)))  # doctest: +ELLIPSIS
     '`x` is near-constant: relative spread 2e-15 = 9 float64 epsilons (below 64; ...)'
     """

@@ -51,7 +51,6 @@ def count_patterns16(bits: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> counts = count_patterns16(np.array([3, 3, 65535], dtype=np.uint16))
     >>> counts.size, int(counts[3]), int(counts[65535])
     (65536, 2, 1)
@@ -72,7 +71,6 @@ def pattern_values(patterns: np.ndarray, storage: str) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> pattern_values(np.array([0x3F80, 0x4000]), "bfloat16").tolist()
     [1.0, 2.0]
     """
@@ -158,7 +156,6 @@ def to_array(x: Any, name: str = "x") -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> to_array([1, 2, 3]).dtype, to_array(np.ones(2, dtype=np.float32)).dtype
     (dtype('float64'), dtype('float32'))
     """

@@ -44,7 +44,6 @@ def is_tensor(x: Any) -> bool:
 
     Examples
     --------
-    >>> import numpy as np
     >>> is_tensor(np.ones(3)), is_tensor([1.0])
     (False, False)
     """

@@ -141,48 +141,35 @@ def scan(
     Returns
     -------
     frame : pandas.DataFrame
-        One row per (checkpoint, tensor, part, estimator), columns :data:`COLUMNS`
-        (``part`` is ``""`` for a whole matrix, ``q``/``k``/``v`` or ``up``/``gate`` for a
-        part of a fused one). ``frame.attrs`` holds ``errors`` and ``skipped`` (lists of
-        dicts) and ``gate`` (the validation record).
+        The table :func:`weibull_stats.scan` returns, with ``frame.attrs["gate"]`` the record
+        given (or None).
     checkpoints : list of Checkpoint
         The checkpoints scanned (for the report).
 
     Warns
     -----
     ScanWarning
-        When some tensor or file failed; the failures are in ``frame.attrs["errors"]`` and
-        ``errors.csv``.
+        As :func:`weibull_stats.scan`, here when ``warn`` is true.
 
     Raises
     ------
-    ValueError
-        Bad settings; nothing to fit in any checkpoint; ``resume`` refused (the settings, the
-        package version or a checkpoint file differ from the journalled scan's, or the journal
-        or ``run.json`` is corrupt: the message names the file and line); a checkpoint file
-        changed while it was scanned. See :mod:`weibull_stats.scanning.journal`. Every source
-        failed to open (the first one's error; with some opened, each failure is a row of
-        ``errors.csv`` instead).
-    OutputFolderError
-        ``out`` holds files no scan wrote there, or no journal to ``resume``
-        (:func:`weibull_stats.scanning.folder.check_output_folder`); a :class:`ValueError`.
-    OSError
-        Another scan or report holds the lock on ``out`` (:func:`weibull_stats.scanning.folder.output_lock`).
+    ValueError, OutputFolderError, OSError
+        As :func:`weibull_stats.scan` (all but the validation gate's failure: the gate is
+        decided by the caller).
 
     Examples
     --------
-    A synthetic Llama-layout checkpoint (``scan("minilm")`` scans the embedded real model):
+    The scan proper of a synthetic Llama-layout checkpoint: no gate is given, so no row counts
+    as validated.
 
     >>> import tempfile
     >>> from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
     >>> from weibull_stats.scanning.run import scan
     >>> state, config = synthetic_state("llama", layers=2, hidden=16, heads=2)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     table, _ = scan(write_checkpoint(folder, state, config))
-    >>> len(table), sorted(set(table["kind"]))
-    (16, ['down', 'embedding', 'gate', 'k', 'lm_head', 'o', 'q', 'up', 'v'])
-    >>> table.loc[table["kind"] == "q", ["layer", "rows", "cols"]].to_numpy().tolist()
-    [[0, 16, 16], [1, 16, 16]]
+    ...     table, checkpoints = scan(write_checkpoint(folder, state, config), estimators=("mle",))
+    >>> len(table), sorted(set(table["estimator"])), bool(table["validated"].any()), len(checkpoints)
+    (16, ['mle'], False, 1)
     """
     if settings is None:
         settings = check_settings(paths=source_names(paths), jobs=jobs, **given)

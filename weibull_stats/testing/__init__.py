@@ -11,8 +11,10 @@ can reuse what our own test suite uses:
   :func:`check_dtype_invariance`.
 
 Every check takes an estimator as a registry name (``"mle"``), a registered
-:class:`~weibull_stats.Estimator`, or any callable ``f(x, **options) -> WeibullFit``, and
-returns the two fits it compared.
+:class:`~weibull_stats.Estimator`, or any callable ``f(x, **options) -> WeibullFit``; a sample
+``x`` it accepts; and ``**options``, passed to the estimator for both fits. It returns the two
+fits it compared, and raises :class:`AssertionError` naming the estimator, the property and the
+numbers where they differ by more than ``rtol``.
 
 Which invariances hold exactly
 ------------------------------

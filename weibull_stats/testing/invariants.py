@@ -1,7 +1,9 @@
 """Invariant checks for Weibull estimators: each raises AssertionError naming what failed.
 
 Plain functions of a sample (no Hypothesis needed): call them inside your own property
-tests, for example with the strategies of :mod:`weibull_stats.testing.strategies`.
+tests, for example with the strategies of :mod:`weibull_stats.testing.strategies`. The public
+names are those of :mod:`weibull_stats.testing`.
+What every check takes and returns is said once, in :mod:`weibull_stats.testing`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,6 @@ import numpy as np
 
 from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.estimators.results import WeibullFit
-
-__all__ = [
-    "EstimatorLike",
-    "check_dtype_invariance",
-    "check_permutation_invariance",
-    "check_power_equivariance",
-    "check_scale_equivariance",
-]
 
 EstimatorLike = str | Callable[..., WeibullFit]
 
@@ -48,31 +42,22 @@ def check_scale_equivariance(
 
     Parameters
     ----------
-    estimator : str or callable
-        Registry name, :class:`~weibull_stats.Estimator` or ``f(x, **options)``.
-    x : array_like
-        Sample the estimator accepts.
+    estimator, x, **options
+        As in every check of :mod:`weibull_stats.testing`: the estimator, a sample it accepts,
+        and the options passed to it for both fits.
     factor : float, default ``10 ** 0.875``
         Positive multiplier. The default is 64 bin widths of the paper's log10 histogram
         (``14 / 1024 * 64 = 0.875`` decades), so the histogram mode is equivariant too.
     rtol : float, default 1e-9
         Relative tolerance on shape and on ``scale(factor * x) / factor``.
-    **options
-        Passed to the estimator for both fits.
 
     Returns
     -------
     (WeibullFit, WeibullFit)
         The fits of ``x`` and of ``factor * x``.
 
-    Raises
-    ------
-    AssertionError
-        Naming the estimator, the property and the numbers.
-
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.5, 500)
     >>> a, b = check_scale_equivariance("probability_plot", x, factor=1e3)
     >>> bool(abs(b.scale / a.scale - 1e3) < 1e-6)
@@ -100,30 +85,20 @@ def check_power_equivariance(
 
     Parameters
     ----------
-    estimator : str or callable
-        Registry name, :class:`~weibull_stats.Estimator` or ``f(x, **options)``.
-    x : array_like
-        Sample the estimator accepts.
+    estimator, x, **options
+        As in every check: the estimator, a sample it accepts, and its options.
     power : float, default 2.0
         Positive exponent ``a``.
     rtol : float, default 1e-9
         Relative tolerance on ``shape * power`` and on ``scale ** (1 / power)``.
-    **options
-        Passed to the estimator for both fits.
 
     Returns
     -------
     (WeibullFit, WeibullFit)
         The fits of ``x`` and of ``x ** power``.
 
-    Raises
-    ------
-    AssertionError
-        Naming the estimator, the property and the numbers.
-
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.5, 500)
     >>> a, b = check_power_equivariance("mle", x, power=0.5)
     >>> round(b.shape / a.shape, 6)
@@ -147,30 +122,20 @@ def check_permutation_invariance(
 
     Parameters
     ----------
-    estimator : str or callable
-        Registry name, :class:`~weibull_stats.Estimator` or ``f(x, **options)``.
-    x : array_like
-        Sample the estimator accepts (flattened before shuffling).
+    estimator, x, **options
+        As in every check; ``x`` is flattened before shuffling.
     rng : numpy.random.Generator, int or None, default 0
         Source of the permutation, normalised with :func:`numpy.random.default_rng`.
     rtol : float, default 1e-12
         Relative tolerance (sums in another order round differently).
-    **options
-        Passed to the estimator for both fits.
 
     Returns
     -------
     (WeibullFit, WeibullFit)
         The fits of ``x`` and of the shuffled values.
 
-    Raises
-    ------
-    AssertionError
-        Naming the estimator, the property and the numbers.
-
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(0.7, 300)
     >>> a, b = check_permutation_invariance("log_moment", x, rng=1)
     """
@@ -197,30 +162,20 @@ def check_dtype_invariance(
 
     Parameters
     ----------
-    estimator : str or callable
-        Registry name, :class:`~weibull_stats.Estimator` or ``f(x, **options)``.
-    x : array_like
-        Sample the estimator accepts; it must stay valid after rounding to ``dtype``.
+    estimator, x, **options
+        As in every check; ``x`` must stay valid after rounding to ``dtype``.
     dtype : numpy dtype, default float32
         float32 or float16.
     rtol : float, default 1e-9
         Relative tolerance on shape and scale.
-    **options
-        Passed to the estimator for both fits.
 
     Returns
     -------
     (WeibullFit, WeibullFit)
         The fits of the ``dtype`` array and of its float64 copy.
 
-    Raises
-    ------
-    AssertionError
-        Naming the estimator, the property and the numbers.
-
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.2, 400)
     >>> a, b = check_dtype_invariance("probability_plot", x, dtype=np.float16)
     """

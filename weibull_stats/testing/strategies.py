@@ -71,7 +71,6 @@ def weibull_samples(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=3, derandomize=True, database=None)
     ... @given(weibull_samples(min_size=30, max_size=40, dtype=np.float32))
@@ -114,7 +113,6 @@ def tied_samples(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=3, derandomize=True, database=None)
     ... @given(tied_samples(mantissa_bits=(2, 2), min_size=500, max_size=500, shape=(1, 1)))
@@ -158,8 +156,6 @@ def weight_matrices(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=3, derandomize=True, database=None)
     ... @given(weight_matrices())

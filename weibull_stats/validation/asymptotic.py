@@ -59,7 +59,6 @@ def independent_ordinates(p: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> independent_ordinates(np.array([1 - np.exp(-1.0)])).tolist()
     [0.0]
     """

@@ -61,7 +61,7 @@ from weibull_stats.inference.confidence import UnreliableIntervalWarning, confid
 from weibull_stats.inference.intervals import ConfidenceInterval
 from weibull_stats.sample.checked import as_sample
 from weibull_stats.sample.degenerate import FewResamplesWarning
-from weibull_stats.validation._common import DEFAULT_SEED, Check, check_estimators, child_rng, stamp
+from weibull_stats.validation._common import DEFAULT_SEED, check_estimators, child_rng, stamp
 from weibull_stats.validation.anchors import HISTOGRAM_SIGMA, exact_limit, population_hook
 from weibull_stats.validation.coverage_table import (
     coverage_figure,
@@ -71,7 +71,7 @@ from weibull_stats.validation.coverage_table import (
 )
 from weibull_stats.validation.figures import read_stamp
 from weibull_stats.validation.populations import HALFNORMAL, weibull
-from weibull_stats.validation.report import write_table
+from weibull_stats.validation.report import StudyRun, write_table
 from weibull_stats.validation.stored import (
     RoundedPopulation,
     discrete_limit,
@@ -336,11 +336,10 @@ def redraw_coverage(results: str | Path, *, figure_formats: Sequence[str] | None
     return write_coverage(frame, Path(results), info, figure_formats=figure_formats)
 
 
-def coverage_outputs(names: Sequence[str], seed: int, out: Path, info: Mapping[str, Any],
-                     tell: Callable[[str], None], checks: list[Check], *, workers: int = 2) -> list[Path]:
+def coverage_outputs(run: StudyRun, *, workers: int = 2) -> list[Path]:
     """The coverage study as a study of ``validate --full`` (no pass/fail checks: a table)."""
-    tell("interval coverage (asymptotic and bootstrap)")
-    return write_coverage(coverage_study(names, seed=seed, workers=workers), out, info)
+    run.tell("interval coverage (asymptotic and bootstrap)")
+    return write_coverage(coverage_study(run.names, seed=run.seed, workers=workers), run.out, run.info)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,13 +3,15 @@
 CSV files start with ``#`` comment lines holding the stamp (read them back with
 ``pandas.read_csv(path, comment="#")``); Markdown files start with a title and the stamp;
 Figures (PNG at 200 dpi and PDF) carry the stamp in a footer line and in their metadata
-(PNG ``Description``, PDF ``Subject``).
+(PNG ``Description``, PDF ``Subject``). :class:`StudyRun` is what each study of
+``validate --full`` is given to write them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pandas as pd
 from weibull_stats.core.formatting import markdown_table as _render
 from weibull_stats.plotting import DEFAULT_DPI, DEFAULT_FORMATS
 from weibull_stats.plotting import save_figure as save_figure_files
+from weibull_stats.validation._common import Check
 
 
 def stamp_line(stamp: Mapping[str, Any]) -> str:
@@ -69,6 +72,36 @@ def write_table(
     body += [markdown_table(frame), ""]
     md_path.write_text("\n".join(body))
     return [csv_path, md_path]
+
+
+def _silent(stage: str) -> None:
+    """A stage callback that shows nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class StudyRun:
+    """One run of ``validate --full`` as each of its studies sees it.
+
+    A study of the full run is a function ``study(run, **options) -> list[Path]``: it runs for
+    the estimators ``names`` with the root ``seed``, names its stage with ``tell``, writes its
+    tables (:meth:`table`) and figures under ``out`` stamped with ``info``, adds its pass/fail
+    checks to ``checks``, and returns the paths it wrote (none when it does not apply to
+    ``names``).
+    """
+
+    names: Sequence[str]
+    seed: int
+    out: Path
+    info: Mapping[str, Any]
+    tell: Callable[[str], None] = _silent
+    checks: list[Check] = field(default_factory=list)
+
+    def table(self, frame: pd.DataFrame, name: str, *, title: str, notes: Sequence[str] = (),
+              figure: Callable[[pd.DataFrame, Path, Mapping[str, Any]], Path] | None = None) -> list[Path]:
+        """Write ``<name>.csv`` and ``<name>.md`` (:func:`write_table`) and, where ``figure`` is
+        given, ``figure(frame, out, info)``; return the paths."""
+        files = write_table(frame, self.out, name, title=title, stamp=self.info, notes=notes)
+        return files if figure is None else [*files, figure(frame, self.out, self.info)]
 
 
 #: Files written per validation figure (PNG for the README and docs, PDF for papers).

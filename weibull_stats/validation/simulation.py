@@ -45,7 +45,6 @@ def replicate(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.validation.populations import weibull
     >>> out = replicate("mle", weibull(2.0), 1000, 3, rng=np.random.default_rng(0))
     >>> out.shape

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from weibull_stats.validation._common import DEFAULT_SEED, Check, stamp
+from weibull_stats.validation._common import DEFAULT_SEED, stamp
+from weibull_stats.validation.report import StudyRun
 from weibull_stats.validation.stored_gof import GOF_ESTIMATORS, storage_studies
 
 
@@ -25,16 +26,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--only", choices=("anchors", "gof"), default=None)
     args = parser.parse_args(argv)
-    names = list(GOF_ESTIMATORS)
-    info = stamp(args.seed)
-    checks: list[Check] = []
+    run = StudyRun(GOF_ESTIMATORS, args.seed, Path(args.out), stamp(args.seed))
     studies = storage_studies()
     if args.only is not None:
         studies = [studies[0] if args.only == "anchors" else studies[1]]
     for study in studies:
-        study(names, args.seed, Path(args.out), info, lambda message: None, checks)
-    failed = [c for c in checks if not c.passed]
-    for check in checks:
+        study(run)
+    failed = [c for c in run.checks if not c.passed]
+    for check in run.checks:
         sys.stderr.write(f"{'ok  ' if check.passed else 'FAIL'} {check.name}: {check.detail}\n")
     return 1 if failed else 0
 

@@ -24,7 +24,7 @@ Two studies of ``validate --full`` (issue 9, item 5), also runnable on their own
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import FAMILY_ALPHA, Check, family_z, wilson_interval, within
 from weibull_stats.validation.asymptotic import probability_plot_sd
 from weibull_stats.validation.populations import HALFNORMAL
-from weibull_stats.validation.report import write_table
+from weibull_stats.validation.report import StudyRun
 from weibull_stats.validation.stored import (
     round_to_storage,
     stored_anchor_table,
@@ -209,26 +209,19 @@ def shift_note(table: pd.DataFrame) -> str:
 
 
 def stored_anchor_outputs(
-    names: Sequence[str],
-    seed: int,
-    out: Path,
-    info: Mapping[str, Any],
-    tell: Callable[[str], None],
-    checks: list[Check],
+    run: StudyRun,
     *,
     simulations: Sequence[tuple[float, int, int]] = ANCHOR_SIMULATIONS,
     sigmas: Sequence[float] | None = None,
 ) -> list[Path]:
     """Write ``stored_anchors`` and ``stored_anchors_simulation`` tables; add their checks."""
-    if package_anchor_estimator().name not in names:
+    if package_anchor_estimator().name not in run.names:
         return []
-    tell("bf16 anchor table")
+    run.tell("bf16 anchor table")
     table = stored_anchor_table(None if sigmas is None else list(sigmas))
-    files = write_table(
+    files = run.table(
         table,
-        out,
         "stored_anchors",
-        stamp=info,
         title="Default probability-plot limit of bf16-rounded HalfNormal(sigma) over one octave of sigma",
         notes=[
             "exact: sum over the bf16 cells (not simulation); delta = stored limit - continuous anchor "
@@ -237,14 +230,12 @@ def stored_anchor_outputs(
             f"regenerate: {ANCHOR_COMMAND}",
         ],
     )
-    tell("bf16 anchor simulation")
-    frame, found = anchor_simulation_checks(table, simulations, seed=seed)
-    checks += found
-    files += write_table(
+    run.tell("bf16 anchor simulation")
+    frame, found = anchor_simulation_checks(table, simulations, seed=run.seed)
+    run.checks.extend(found)
+    files += run.table(
         frame,
-        out,
         "stored_anchors_simulation",
-        stamp=info,
         title="Seeded bf16-rounded HalfNormal fits against the exact stored limit",
         notes=[
             "z = (mean - exact) / MC SE; delta = stored fit - float64 fit of the same draws",
@@ -254,27 +245,17 @@ def stored_anchor_outputs(
     return files
 
 
-def stored_gof_outputs(
-    names: Sequence[str],
-    seed: int,
-    out: Path,
-    info: Mapping[str, Any],
-    tell: Callable[[str], None],
-    checks: list[Check],
-    **study: Any,
-) -> list[Path]:
+def stored_gof_outputs(run: StudyRun, **study: Any) -> list[Path]:
     """Write the ``gof_stored`` table (GoF size on bf16 data); add its checks."""
-    estimators = tuple(e for e in study.pop("estimators", GOF_ESTIMATORS) if e in names)
+    estimators = tuple(e for e in study.pop("estimators", GOF_ESTIMATORS) if e in run.names)
     if not estimators:
         return []
-    tell("goodness-of-fit size on bf16-stored data")
-    frame = stored_gof_study(seed=seed, estimators=estimators, **study)
-    checks += gof_checks(frame)
-    return write_table(
+    run.tell("goodness-of-fit size on bf16-stored data")
+    frame = stored_gof_study(seed=run.seed, estimators=estimators, **study)
+    run.checks.extend(gof_checks(frame))
+    return run.table(
         frame,
-        out,
         "gof_stored",
-        stamp=info,
         title="Goodness-of-fit size on true Weibull data stored in bf16 (alpha 0.05)",
         notes=[
             "passed: alpha inside the Wilson interval of the rejection rate (family-wise confidence)",
@@ -283,6 +264,6 @@ def stored_gof_outputs(
     )
 
 
-def storage_studies() -> list[Callable[..., list[Path]]]:
+def storage_studies() -> list[Callable[[StudyRun], list[Path]]]:
     """The storage-aware studies of ``validate --full``, in order."""
     return [stored_anchor_outputs, stored_gof_outputs]

@@ -33,7 +33,7 @@ from weibull_stats.validation._common import (
 )
 from weibull_stats.validation.anchors import Anchor, depends_on_sigma, population_hook
 from weibull_stats.validation.checks import EXACT_TOLERANCE, RECOVERY_SHAPES, anchor_checks
-from weibull_stats.validation.report import write_table
+from weibull_stats.validation.report import StudyRun, write_table
 from weibull_stats.validation.simulation import (
     FULL_SIZES,
     QUICK_SIZES,
@@ -291,10 +291,9 @@ def _full_plan(names: Sequence[str], extras: int) -> dict[str, float]:
 
 def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras: list[Any]
               ) -> ValidationReport:
-    info = stamp(seed)
-    files: list[Path] = []
     tell("anchors")
     anchors, checks = anchor_checks(names)
+    run = StudyRun(names, seed, out, stamp(seed), tell, checks)
     weib = pd.DataFrame.from_records(
         [
             {
@@ -309,97 +308,62 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
             if c.name.startswith("anchor.weibull.")
         ]
     )
-    files += write_table(
-        weib,
-        out,
-        "anchors_weibull",
-        stamp=info,
+    files = run.table(
+        weib, "anchors_weibull",
         title="Every anchor under true Weibull(k, 1) data returns the true parameters",
         notes=["value = limit shape / k or limit scale; histogram: binned limit, bin-width tolerance"],
     )
     tell("simulation confirmation")
     rows, sim_checks = confirmation_study(names, FULL_SIZES, seed=seed, recovery_reps=400)
     checks += sim_checks
-    frame = pd.DataFrame.from_records([r.to_dict() for r in rows])
-    files.append(figures.confirmation_figure(frame, out, info))
+    files.append(figures.confirmation_figure(pd.DataFrame.from_records([r.to_dict() for r in rows]), out,
+                                             run.info))
     tell("finite-n bias")
-    bias = studies.finite_n_bias_study(names, seed=seed)
     derived = [name for name in names if population_hook(name).bias is not None]
-    files += write_table(
-        bias,
-        out,
-        "finite_n_bias",
-        stamp=info,
+    files += run.table(
+        studies.finite_n_bias_study(names, seed=seed), "finite_n_bias", figure=figures.finite_n_bias_figure,
         title="Finite-n bias under HalfNormal(0.02), estimators and plotting positions",
         notes=[f"predicted_n_bias: O(1/n) theory where derived ({', '.join(sorted(derived))})"],
     )
-    files.append(figures.finite_n_bias_figure(bias, out, info))
     tell("bias, sd and RMSE under Weibull")
     errors = studies.weibull_error_study(names, seed=seed)
-    files += write_table(
-        errors,
-        out,
-        "weibull_errors",
-        stamp=info,
-        title="Bias, sd and RMSE under true Weibull(k, scale=1)",
-        notes=["bias_mc_se and sd_mc_se: Monte Carlo standard errors; efficiency_mc_se: of MSE(MLE) / MSE"],
-    )
-    files.append(figures.weibull_errors_figure(errors, out, info))
+    files += run.table(errors, "weibull_errors", figure=figures.weibull_errors_figure,
+                       title="Bias, sd and RMSE under true Weibull(k, scale=1)",
+                       notes=["bias_mc_se and sd_mc_se: Monte Carlo standard errors; "
+                              "efficiency_mc_se: of MSE(MLE) / MSE"])
     if maximum_likelihood_estimator().name in names:
-        efficiency = studies.efficiency_table(errors)
-        files += write_table(
-            efficiency,
-            out,
-            "efficiency",
-            stamp=info,
+        files += run.table(
+            studies.efficiency_table(errors), "efficiency", figure=figures.efficiency_figure,
             title="Relative efficiency against MLE under true Weibull data",
             notes=["efficiency = MSE(MLE) / MSE(estimator); same samples for all estimators",
                    "efficiency_mc_se: Monte Carlo SE of the ratio, delta method on the paired squared "
                    "errors"],
         )
-        files.append(figures.efficiency_figure(efficiency, out, info))
     if _anchor_studies(names):
         tell("trim study")
-        trim = studies.trim_study(seed=seed)
-        files += write_table(
-            trim,
-            out,
-            "trim",
-            stamp=info,
-            title="HalfNormal probability-plot limit against the trim (a, 1 - a)",
-        )
-        files.append(figures.trim_figure(trim, out, info))
+        files += run.table(studies.trim_study(seed=seed), "trim", figure=figures.trim_figure,
+                           title="HalfNormal probability-plot limit against the trim (a, 1 - a)")
     if _sigma_sweep(names):
         tell("histogram sigma sweep")
-        sweep = studies.histogram_sigma_table(seed=seed)
-        files += write_table(
-            sweep,
-            out,
-            "histogram_sigma",
-            stamp=info,
-            title="Histogram-mode HalfNormal limit as sigma crosses one bin width",
-        )
-        files.append(figures.histogram_sigma_figure(sweep, out, info))
+        files += run.table(studies.histogram_sigma_table(seed=seed), "histogram_sigma",
+                           figure=figures.histogram_sigma_figure,
+                           title="Histogram-mode HalfNormal limit as sigma crosses one bin width")
     if _anchor_studies(names):
         tell("step-0 architectures")
         step0, step0_checks = step0_study(seed=seed, size="full")
         checks += step0_checks
-        files += write_table(
-            step0,
-            out,
-            "step0",
-            stamp=info,
+        files += run.table(
+            step0, "step0", figure=figures.step0_figure,
             title="Step-0 check: freshly initialised architectures against exact anchors",
             notes=[
                 "z = (fit - anchor) / asymptotic SE at the matrix size; pass when |z| <= z_limit "
                 "(the family-wise bound for all matrices, validation/README.md) for shape and ln scale"
             ],
         )
-        files.append(figures.step0_figure(step0, out, info))
     for i, extra in enumerate(extras):
         tell(f"study {i + 1}")
-        files += extra(names, seed, out, info, tell, checks)
+        files += extra(run)
     report = ValidationReport(
-        "full", seed, __version__, info["date"], names, tuple(anchors), tuple(checks), tuple(rows)
+        "full", seed, __version__, run.info["date"], names, tuple(anchors), tuple(checks), tuple(rows)
     )
     return _write_common(report, out, files)

@@ -12,9 +12,8 @@ alternatives (power), with binomial Monte Carlo standard errors.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.coverage import coverage_outputs
 from weibull_stats.validation.figures import gof_figure
-from weibull_stats.validation.report import write_table
+from weibull_stats.validation.report import StudyRun
 
 COVERAGE_SHAPE = 1.5
 
@@ -90,30 +89,18 @@ def gof_study(
     return pd.DataFrame.from_records(records)
 
 
-def _gof_outputs(
-    names: Sequence[str],
-    seed: int,
-    out: Path,
-    info: Mapping[str, Any],
-    tell: Callable[[str], None],
-    checks: list[Check],
-) -> list[Path]:
-    tell("goodness-of-fit size and power")
-    frame = gof_study(seed=seed)
-    files = write_table(
-        frame,
-        out,
-        "gof",
-        stamp=info,
-        title="Goodness of fit: size under Weibull, power against other laws (alpha 0.05)",
-    )
+def _gof_outputs(run: StudyRun) -> list[Path]:
+    run.tell("goodness-of-fit size and power")
+    frame = gof_study(seed=run.seed)
+    files = run.table(frame, "gof",
+                      title="Goodness of fit: size under Weibull, power against other laws (alpha 0.05)")
     size_rows = frame[frame["role"] == "size"]
     z_limit = family_z(len(size_rows))
     for row in size_rows.to_dict("records"):
         # a correct test rejects a true null at rate alpha: binomial band of z_limit sigma
         alpha, rate = float(row["alpha"]), float(row["rejection_rate"])
         band = z_limit * math.sqrt(alpha * (1 - alpha) / int(row["reps"]))
-        checks.append(
+        run.checks.append(
             Check(
                 f"gof.size.{row['statistic']}.n={row['n']}",
                 abs(rate - alpha) <= band,
@@ -123,11 +110,11 @@ def _gof_outputs(
                 "rejection rate under a true Weibull null",
             )
         )
-    files.append(gof_figure(frame, out, info))
+    files.append(gof_figure(frame, run.out, run.info))
     return files
 
 
-def available_studies() -> list[Callable[..., list[Path]]]:
+def available_studies() -> list[Callable[[StudyRun], list[Path]]]:
     """The uncertainty studies of the full run: interval coverage (asymptotic and bootstrap,
     :mod:`weibull_stats.validation.coverage`), then GoF size and power."""
     return [coverage_outputs, _gof_outputs]

@@ -70,7 +70,6 @@ def cell_probabilities(boundaries: np.ndarray, shape: float, scale: float) -> tu
 
     Examples
     --------
-    >>> import numpy as np
     >>> p, zero, overflow = cell_probabilities(np.array([0.5, 1.0, 2.0]), 1.0, 1.0)
     >>> bool(np.allclose(p, [np.exp(-0.5) - np.exp(-1), np.exp(-1) - np.exp(-2)], rtol=1e-15))
     True

@@ -65,7 +65,6 @@ def cdf(x: Any, shape: float, scale: float) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> cdf(np.array([0.0, 2.0]), 1.0, 2.0).round(6).tolist()  # 1 - e^-1 at the scale
     [0.0, 0.632121]
     """
@@ -86,7 +85,6 @@ def density(x: Any, shape: float, scale: float) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> float(density(np.array([1.0]), 1.0, 1.0)[0]) == float(np.exp(-1.0))
     True
     """
@@ -110,7 +108,6 @@ def quantile_of_hazard(t: Any, shape: float, scale: float, out: np.ndarray | Non
 
     Examples
     --------
-    >>> import numpy as np
     >>> quantile_of_hazard(np.array([1.0, 4.0]), 2.0, 3.0).tolist()
     [3.0, 6.0]
     >>> x = quantile_of_hazard(np.array([0.4, 1.0, 1.2]), 0.001, 1e200)  # 0.4 ** 1000 underflows
@@ -138,7 +135,6 @@ def quantile(p: Any, shape: float, scale: float) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> p = cdf(np.array([0.5, 1.0, 4.0]), 1.7, 2.0)
     >>> bool(np.allclose(quantile(p, 1.7, 2.0), [0.5, 1.0, 4.0], rtol=1e-14))
     True
@@ -155,7 +151,6 @@ def plot_ordinates(p: Any, ctx: Any = None) -> Any:
 
     Examples
     --------
-    >>> import numpy as np
     >>> plot_ordinates(np.array([1 - np.exp(-1.0)])).tolist()  # -ln(1 - p) = 1
     [0.0]
     """
@@ -169,7 +164,6 @@ def plot_ordinate_slope(p: Any) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> float(plot_ordinate_slope(np.array([1 - np.exp(-1.0)]))[0]) == float(np.exp(1.0))
     True
     """
@@ -188,7 +182,6 @@ def rank_ordinates(ranks: np.ndarray, first: float, a: float, negative_denom: fl
 
     Examples
     --------
-    >>> import numpy as np
     >>> out = np.empty(4)
     >>> rank_ordinates(np.arange(4.0), 1.0, 0.5, -4.0, out)
     >>> bool(np.allclose(out, plot_ordinates((np.arange(1, 5) - 0.5) / 4), rtol=1e-15, atol=0))

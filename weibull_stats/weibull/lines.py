@@ -46,7 +46,6 @@ def weighted_moments(u: Any, v: Any, weights: Any = None) -> Moments:
 
     Examples
     --------
-    >>> import numpy as np
     >>> m = weighted_moments(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]), np.array([1.0, 2.0, 1.0]))
     >>> float(m.mean_u), float(m.suu), float(m.suv)
     (1.0, 2.0, 4.0)

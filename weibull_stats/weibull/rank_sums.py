@@ -106,7 +106,6 @@ def window_prefix(
 
     Examples
     --------
-    >>> import numpy as np
     >>> n, lo, hi = 100_000, 10_001, 90_000
     >>> exact = np.concatenate([[0.0], np.cumsum(ordinates(np.arange(lo, hi + 1), 0.5, n))])
     >>> q, sv, svv = window_prefix(n, lo, hi, 0.5, np.array([0, 5000, 40_000, 80_000]))
@@ -164,7 +163,6 @@ def direct_run_sums(counts: np.ndarray) -> tuple[np.ndarray, float, float]:
 
     Examples
     --------
-    >>> import numpy as np
     >>> runs, total, _ = direct_run_sums(np.array([1, 2]))
     >>> bool(np.allclose(runs, [ordinates(np.array([1]), 0.5, 3).sum(),
     ...                         ordinates(np.array([2, 3]), 0.5, 3).sum()], rtol=1e-15, atol=0))
@@ -191,7 +189,6 @@ def run_sums(counts: np.ndarray) -> tuple[np.ndarray, float, float]:
 
     Examples
     --------
-    >>> import numpy as np
     >>> counts = np.array([3000, 5, 90_000, 7000])
     >>> (a, sa, qa), (b, sb, qb) = run_sums(counts), direct_run_sums(counts)
     >>> bool(np.all(np.abs(a - b) < 32 * np.finfo(float).eps * counts.sum())), abs(qa - qb) < 1e-12 * qb

@@ -27,7 +27,6 @@ def sorted_uniform_sums(generator: np.random.Generator, n: int) -> tuple[np.ndar
 
     Examples
     --------
-    >>> import numpy as np
     >>> head, tail, total = sorted_uniform_sums(np.random.default_rng(0), 1000)
     >>> u = np.concatenate([head / total, 1.0 - tail / total])
     >>> u.size, bool(np.all(np.diff(u) >= 0)), bool(head[-1] < total / 2 <= total - tail[0])
@@ -46,7 +45,6 @@ def spacing_gaps(ranks: np.ndarray, n: int) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> spacing_gaps(np.array([2, 5]), 10).tolist()
     [2.0, 3.0, 6.0]
     """
@@ -59,7 +57,6 @@ def uniforms_from_gaps(gaps: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> uniforms_from_gaps(np.array([[1.0, 1.0, 2.0]])).tolist()
     [[0.25, 0.5]]
     """

@@ -237,8 +237,6 @@ def fit_histogram(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> w = np.random.default_rng(0).normal(0.0, 0.02, 1_000_000)
     >>> round(ws.fit_histogram(w, values="weights").shape, 2)
     1.21
@@ -248,31 +246,21 @@ def fit_histogram(
     return one_fit("histogram", histogram_kernel, sample, options, record=record_options(options))
 
 
-def histogram_asymptotic(
-    sample: Sample,
-    /,
-    *,
-    edges: np.ndarray | None = None,
-    trim: tuple[float, float] = (0.1, 0.9),
-    direction: str = "y_on_x",
-    outside: str = "error",
-    binning: str = "paper",
-) -> AsymptoticFit:
+def histogram_asymptotic(sample: Sample, /, **options: Any) -> AsymptoticFit:
     """The fit with its delta-method errors on the bin counts (:mod:`._asymptotic`); the
-    sample is binned once for both.
+    sample is binned once for both; ``options`` as :func:`check_options` takes them.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 100_000)
     >>> res = histogram_asymptotic(ws.as_sample(x))
     >>> res.fit == ws.fit_histogram(x), round(res.shape_se * 1000, 1)
     (True, 4.8)
     """
-    options = {"edges": edges, "trim": trim, "direction": direction, "outside": outside, "binning": binning}
+    options = check_options(**options)
+    edges, trim, direction, outside = (options[k] for k in ("edges", "trim", "direction", "outside"))
     edge_array = paper_edges() if edges is None else edges
-    full = bin_counts(sample_batch(sample), edge_array, binning)
+    full = bin_counts(sample_batch(sample), edge_array, options["binning"])
 
     def kernel(_: Batch, /, **kernel_options: Any) -> Lines:
         return lines_from_bins(full, edge_array, trim, direction, outside)
@@ -311,34 +299,26 @@ class HistogramPlan:
         return histogram_lines(self.counts(generator, size), self.edges, self.trim, self.direction).pairs
 
 
-def histogram_plan(
-    sorted_magnitudes: np.ndarray,
-    /,
-    *,
-    edges: np.ndarray | None = None,
-    trim: tuple[float, float] = (0.1, 0.9),
-    direction: str = "y_on_x",
-    outside: str = "error",
-    binning: str = "paper",
-) -> HistogramPlan:
-    """The :class:`HistogramPlan` of a raw sample (1-D magnitudes, in any order).
+def histogram_plan(sorted_magnitudes: np.ndarray, /, **options: Any) -> HistogramPlan:
+    """The :class:`HistogramPlan` of a raw sample (1-D magnitudes, in any order); ``options``
+    as :func:`check_options` takes them.
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(0).weibull(1.5, 10_000)
     >>> plan = histogram_plan(x)
     >>> plan.nonparametric(np.random.default_rng(1), 3).shape
     (3, 2)
     """
-    edge_array = paper_edges() if edges is None else check_edges(edges)
+    options = check_options(**options)
+    edge_array = paper_edges() if options["edges"] is None else options["edges"]
     data = np.asarray(sorted_magnitudes).reshape(1, -1)
-    full = bin_counts(RawRows(data), edge_array, binning)[0]
+    full = bin_counts(RawRows(data), edge_array, options["binning"])[0]
     n_out = int(full[0] + full[-1])
-    if n_out and outside == "error":
+    if n_out and options["outside"] == "error":
         raise ValueError(_outside_message(int(full[0]), int(full[-1]), data.size, edge_array))
     cells = np.append(full[1:-1], n_out).astype(np.float64)
-    return HistogramPlan(edge_array, (float(trim[0]), float(trim[1])), direction, int(data.size),
+    return HistogramPlan(edge_array, options["trim"], options["direction"], int(data.size),
                          cells / cells.sum())
 
 

@@ -54,7 +54,6 @@ def histogram_se(counts: np.ndarray, edges: np.ndarray, trim: tuple[float, float
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.estimators.histogram import log10_histogram
     >>> h = log10_histogram(np.random.default_rng(0).weibull(1.5, 100_000))
     >>> se_shape, se_log_scale = histogram_se(h.counts, h.edges, (0.1, 0.9), "y_on_x")

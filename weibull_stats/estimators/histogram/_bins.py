@@ -84,7 +84,6 @@ def bin_log_midpoints(edges: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> bool(np.allclose(np.exp(bin_log_midpoints(np.array([-1.0, 1.0]))), [1.0]))
     True
     """
@@ -98,7 +97,6 @@ def mid_bin_cdf(counts: np.ndarray, total: Any = None) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> mid_bin_cdf(np.array([1.0, 2.0, 1.0])).tolist()
     [0.125, 0.5, 0.875]
     """
@@ -111,7 +109,6 @@ def kept_bins(counts: np.ndarray, f_mid: np.ndarray, trim: tuple[float, float]) 
 
     Examples
     --------
-    >>> import numpy as np
     >>> c = np.array([1.0, 0.0, 2.0, 1.0])
     >>> kept_bins(c, mid_bin_cdf(c), (0.1, 0.9)).tolist()
     [True, False, True, True]
@@ -256,7 +253,6 @@ def log10_histogram(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats import log10_histogram
     >>> h = log10_histogram(np.abs(np.random.default_rng(0).normal(0, 0.02, 1000)))
     >>> h.counts.size, int(h.counts.sum())

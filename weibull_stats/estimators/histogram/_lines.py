@@ -96,8 +96,6 @@ def fit_histogram_counts(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> h = ws.log10_histogram(np.random.default_rng(0).weibull(1.3, 100_000))
     >>> round(ws.fit_histogram_counts(h.counts, h.edges).shape, 1)
     1.3

@@ -96,7 +96,6 @@ def probability_plot_kernel(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.sample.batch import CountRows
     >>> rows = CountRows(np.array([1.0, 2.0, 4.0]), np.array([[3, 4, 3], [1, 8, 1]]))
     >>> lines = probability_plot_kernel(rows)
@@ -166,12 +165,8 @@ def fit_probability_plot(
         ``p_i = (i - a) / (n + 1 - 2a)`` with ``a`` = 0.5, 0, 0.3, 0.375.
     direction : {"y_on_x", "x_on_y"}, default "y_on_x"
         Regress ``y`` on ``ln x`` (the paper's direction) or ``ln x`` on ``y``.
-    values : {"weights", "magnitudes"}, default "weights"
-        ``"weights"`` fits ``|x|``; with ``"magnitudes"`` a negative value is an error.
-    nonfinite : {"error", "omit"}, default "error"
-        What to do with NaN and infinite values; omissions are counted in the result.
-    zeros : {"omit", "error"}, default "omit"
-        What to do with zeros (no logarithm); omissions are counted in the result.
+    values, nonfinite, zeros
+        Bad-input policy, as in :func:`weibull_stats.as_sample`.
 
     Returns
     -------
@@ -203,8 +198,6 @@ def fit_probability_plot(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> rng = np.random.default_rng(0)
     >>> x = rng.weibull(1.5, size=100_000) * 2.0
     >>> fit = ws.fit_probability_plot(x)
@@ -216,28 +209,19 @@ def fit_probability_plot(
     return one_fit("probability_plot", probability_plot_kernel, sample, options)
 
 
-def probability_plot_asymptotic(
-    sample: Sample,
-    /,
-    *,
-    trim: tuple[float, float] = (0.1, 0.9),
-    plotting_position: str = "hazen",
-    direction: str = "y_on_x",
-) -> AsymptoticFit:
+def probability_plot_asymptotic(sample: Sample, /, **options: Any) -> AsymptoticFit:
     """The fit of ``sample`` with the large-sample standard errors of shape and ln scale
-    (influence function on the sample quantile function; derivation in :mod:`._asymptotic`).
+    (influence function on the sample quantile function; derivation in :mod:`._asymptotic`);
+    ``options`` as :func:`check_options` takes them.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 10_000)
     >>> res = probability_plot_asymptotic(ws.as_sample(x), direction="x_on_y")
     >>> res.fit == ws.fit_probability_plot(x, direction="x_on_y"), 0.01 < res.shape_se < 0.03
     (True, True)
     """
-    return asymptotic_fit(probability_plot_kernel, sample, trim=trim, plotting_position=plotting_position,
-                          direction=direction)
+    return asymptotic_fit(probability_plot_kernel, sample, **check_options(**options))
 
 
 ESTIMATOR = Estimator(

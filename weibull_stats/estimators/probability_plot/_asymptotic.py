@@ -105,7 +105,6 @@ def bridge_variance(p: np.ndarray, jumps: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> # A = 1 on [0, 0.5], then 0: variance 1/4
     >>> float(bridge_variance(np.array([0.5, 0.5 + 1e-12]), np.array([1.0]))[()])
     0.25
@@ -128,7 +127,6 @@ def quantile_process_se(
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.sort(np.random.default_rng(0).weibull(2.0, 4000))
     >>> ranks = np.arange(401, 3601)
     >>> se_shape, se_log_scale = quantile_process_se(4000, ranks, np.log(x[ranks - 1]), "hazen", "y_on_x")
@@ -180,8 +178,6 @@ def asymptotic_fit(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import weibull_stats as ws
     >>> x = np.random.default_rng(0).weibull(1.5, 10_000)
     >>> from weibull_stats.estimators.probability_plot import probability_plot_kernel
     >>> res = asymptotic_fit(probability_plot_kernel, ws.as_sample(x))

@@ -52,7 +52,6 @@ def prefix_pass(n: int, lo: int, hi: int, a: float, visit: Visitor) -> tuple[np.
 
     Examples
     --------
-    >>> import numpy as np
     >>> table = np.zeros(9)
     >>> def keep(chunk, offset, local):
     ...     table[offset + 1 : offset + 1 + local.size] = local
@@ -184,7 +183,6 @@ def distinct_window_sums(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.estimators.probability_plot import window_sums
     >>> values, counts = np.array([1.0, 2.0, 4.0]), np.array([3, 4, 3])
     >>> full = np.repeat(values, counts)

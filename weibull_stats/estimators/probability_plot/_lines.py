@@ -24,7 +24,6 @@ def plotting_positions(ranks: np.ndarray, n: int, plotting_position: str = "haze
 
     Examples
     --------
-    >>> import numpy as np
     >>> plotting_positions(np.arange(1, 5), 4).tolist()
     [0.125, 0.375, 0.625, 0.875]
     >>> plotting_positions(np.arange(1, 4), 3, "weibull").tolist()
@@ -81,7 +80,6 @@ def line_from_sums(sums: RegressionSums, direction: str) -> tuple[float, float, 
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.sort(np.random.default_rng(0).weibull(2.0, 101))
     >>> from weibull_stats.weibull.law import plot_ordinates
     >>> u, v = np.log(x), plot_ordinates(plotting_positions(np.arange(1, 102), 101))
@@ -144,7 +142,6 @@ def lines_from_sums(
 
     Examples
     --------
-    >>> import numpy as np
     >>> u, v = np.log([1.0, 2.0, 4.0]), np.array([-1.0, 0.0, 1.0])
     >>> raw = tuple(np.array([s]) for s in (u.sum(), v.sum(), u @ u, v @ v, u @ v))
     >>> shape, scale, r2 = lines_from_sums(np.array([3.0]), np.array([0.0]), raw, "y_on_x")

@@ -135,7 +135,6 @@ class ProbabilityPlotPlan:
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.sort(np.random.default_rng(0).weibull(1.5, 10_000))
     >>> draws = ProbabilityPlotPlan(x).nonparametric(np.random.default_rng(1), 200)
     >>> draws.shape, round(float(draws[:, 0].mean()), 1)

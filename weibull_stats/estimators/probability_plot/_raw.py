@@ -53,7 +53,6 @@ def order_window(block: np.ndarray, lo: int, hi: int, *, threads: bool = False) 
 
     Examples
     --------
-    >>> import numpy as np
     >>> x = np.random.default_rng(1).random((2, 50))
     >>> y = x.copy()
     >>> order_window(y, 6, 45)
@@ -171,7 +170,6 @@ def window_sums(
 
     Examples
     --------
-    >>> import numpy as np
     >>> from weibull_stats.estimators.probability_plot import line_from_sums, trim_window
     >>> x = np.sort(np.random.default_rng(0).weibull(2.0, 1000))  # noisy sample: shape near 2
     >>> lo, hi = trim_window(1000, (0.1, 0.9))

@@ -131,7 +131,6 @@ def quantile_matching_se(
 
     Examples
     --------
-    >>> import numpy as np
     >>> p, n = (0.1, 0.9), 10_000
     >>> from scipy import stats
     >>> q = stats.weibull_min.ppf(p, 2.0)  # exact Weibull(2, 1) quantiles and sparsity
