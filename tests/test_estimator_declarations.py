@@ -140,8 +140,8 @@ def test_the_stored_law_target_follows_the_declared_reads() -> None:
 
 
 def test_one_package_anchor_and_one_maximum_likelihood_estimator() -> None:
-    anchor = registry.package_anchor_estimator()
-    likelihood = registry.maximum_likelihood_estimator()
+    anchor = registry.declared_estimator("package_anchor")
+    likelihood = registry.declared_estimator("maximum_likelihood")
     assert [e.name for e in ws.ESTIMATORS.values() if e.package_anchor] == [anchor.name]
     assert [e.name for e in ws.ESTIMATORS.values() if e.maximum_likelihood] == [likelihood.name]
     shape, scale = anchors.default_anchor(anchor.name, HALFNORMAL)

@@ -33,36 +33,21 @@ ESTIMATORS: Mapping[str, Estimator] = MappingProxyType(_REGISTERED)
 DEFAULT_ESTIMATOR: str = PROBABILITY_PLOT.name
 
 
-def _the_one(flag: str) -> Estimator:
-    """The one registered estimator that declares ``flag`` (an :class:`Estimator` field);
-    an error unless exactly one does."""
+def declared_estimator(flag: str) -> Estimator:
+    """The one registered estimator that declares ``flag`` on its record: ``"package_anchor"``
+    (its default HalfNormal limit is the package's anchor) or ``"maximum_likelihood"`` (the
+    efficiency reference); an error unless exactly one does.
+
+    Examples
+    --------
+    >>> declared_estimator("package_anchor").name, declared_estimator("maximum_likelihood").name
+    ('probability_plot', 'mle')
+    """
     chosen = [e for e in ESTIMATORS.values() if getattr(e, flag)]
     if len(chosen) != 1:
         found = ", ".join(e.name for e in chosen) or "none"
         raise RuntimeError(f"exactly one registered estimator must declare `{flag}`; found {found}")
     return chosen[0]
-
-
-def package_anchor_estimator() -> Estimator:
-    """The estimator whose default HalfNormal limit is the package's anchor.
-
-    Examples
-    --------
-    >>> package_anchor_estimator().name
-    'probability_plot'
-    """
-    return _the_one("package_anchor")
-
-
-def maximum_likelihood_estimator() -> Estimator:
-    """The maximum-likelihood estimator (the efficiency reference).
-
-    Examples
-    --------
-    >>> maximum_likelihood_estimator().name
-    'mle'
-    """
-    return _the_one("maximum_likelihood")
 
 
 def check_options(estimator: Estimator, options: Mapping[str, Any]) -> None:

@@ -30,7 +30,7 @@ from scipy.special import gammaln, polygamma, psi
 
 from weibull_stats.core.display import display_methods
 from weibull_stats.estimators import sample_batch
-from weibull_stats.estimators.registry import maximum_likelihood_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.inference.summaries import comparison_summary
 from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, degenerate_reason
@@ -164,7 +164,7 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
 def sample_comparison(sample: Sample) -> ModelComparison:
     """:func:`compare_models` of a checked sample, without its degenerate-sample warning (for
     callers that have warned already, such as :func:`~weibull_stats.goodness_of_fit`)."""
-    lines = maximum_likelihood_estimator().kernel(sample_batch(sample))
+    lines = declared_estimator("maximum_likelihood").kernel(sample_batch(sample))
     if not bool(lines.defined[0]):
         raise ValueError(lines.reasons.get(0, "the Weibull fit is undefined"))
     shape, scale = float(lines.shape[0]), float(lines.scale[0])

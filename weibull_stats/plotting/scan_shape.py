@@ -4,6 +4,7 @@ whose columns the legend names. Panels share one y-range."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 
 from weibull_stats.core.constants import ANCHORS, DEFAULT_ANCHOR, InitAnchor
 from weibull_stats.core.formatting import option_text
-from weibull_stats.estimators.registry import get_estimator
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, get_estimator
 from weibull_stats.inference.published import (
     FIGURE_ATTRIBUTION,
     NOT_COMPARABLE,
@@ -180,7 +181,7 @@ MOST_NAMES = 24
 def plot_scan_shape_by_layer(
     frame: Any,
     *,
-    estimator: str = "probability_plot",
+    estimator: str = DEFAULT_ESTIMATOR,
     anchor: str | None = DEFAULT_ANCHOR,
     published: bool = True,
     interval: str = "auto",
@@ -232,36 +233,31 @@ def plot_scan_shape_by_layer(
     return _shape_figure(data, estimator, "layer", anchor, published, interval, caption)
 
 
-def plot_scan_shape_by_matrix(
-    frame: Any,
-    *,
-    estimator: str = "probability_plot",
-    anchor: str | None = DEFAULT_ANCHOR,
-    published: bool = True,
-    interval: str = "auto",
-    caption: str | None = None,
-) -> Any:
+def plot_scan_shape_by_matrix(frame: Any, **options: Any) -> Any:
     """Weibull shape ``k`` of every matrix, named by tensor, one panel per kind, for the last
     checkpoint of a scan: the figure of a model whose matrices have no layer (a plain
     ``torch.nn.Module``, a file without layer names).
 
     Matrices are in the scan's order, each labelled with its tensor name (and part); the
-    parameters and the drawing (intervals, anchor, bands, shared y-range) are those of
-    :func:`plot_scan_shape_by_layer`.
+    keywords (``estimator``, ``anchor``, ``published``, ``interval``, ``caption``), their
+    defaults and the drawing (intervals, anchor, bands, shared y-range) are those of
+    :func:`plot_scan_shape_by_layer`, and so are the errors it raises, but one: this figure
+    needs no layer, only a row of ``estimator`` (else :class:`ValueError`).
 
     Returns
     -------
     matplotlib.figure.Figure
-
-    Raises
-    ------
-    ValueError
-        ``frame`` has no row of ``estimator``.
     """
+    # one signature, plot_scan_shape_by_layer's: its keywords and defaults, checked by Python there
+    chosen = inspect.signature(plot_scan_shape_by_layer).bind(frame, **options)
+    chosen.apply_defaults()
+    keywords = chosen.arguments
+    estimator = keywords["estimator"]
     data = _last_rows(frame, estimator, layered=False)
     if not len(data):
         raise ValueError(f"`frame` has no {estimator} row")
-    return _shape_figure(data, estimator, "matrix", anchor, published, interval, caption)
+    return _shape_figure(data, estimator, "matrix", keywords["anchor"], keywords["published"],
+                         keywords["interval"], keywords["caption"])
 
 
 def _matrix_axis(ax: Any, names: Sequence[str]) -> None:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import quantile_test
 
-from weibull_stats.core.display import figure
+from weibull_stats.core.display import figure, level_text
 from weibull_stats.core.formatting import markdown_table, pvalue_at_floor, pvalue_text
 from weibull_stats.inference.decisions import VERDICTS
 from weibull_stats.inference.published import NOT_COMPARABLE, PublishedBand, follows_protocol, resolve_band
@@ -60,7 +60,7 @@ def tost_text(level: float) -> str:
 
 def coverage_text(level: float) -> str:
     """The coverage ``1 - 2 level`` of the interval that decides the tests at ``level``, in percent."""
-    return f"{(1.0 - 2.0 * level) * 100:g}%"
+    return level_text(1.0 - 2.0 * level)
 
 
 def class_rows(data: pd.DataFrame, kinds: Sequence[str]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SCALE, HALFNORMAL_ANCHOR_SHAPE
-from weibull_stats.estimators.registry import package_anchor_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.validation._common import Check, within
 from weibull_stats.validation.anchors import (
     Anchor,
@@ -32,8 +32,8 @@ def anchor_checks(estimators: Sequence[str]) -> tuple[list[Anchor], list[Check]]
     """Half-normal anchors and the exactness checks (constants, precision, Weibull recovery)."""
     anchors = all_anchors(estimators, HALFNORMAL)
     checks: list[Check] = []
-    if package_anchor_estimator().name in estimators:
-        shape, scale = default_anchor(package_anchor_estimator().name, HALFNORMAL)
+    if declared_estimator("package_anchor").name in estimators:
+        shape, scale = default_anchor(declared_estimator("package_anchor").name, HALFNORMAL)
         checks.append(
             within(
                 "anchor.constant.HALFNORMAL_ANCHOR_SHAPE",

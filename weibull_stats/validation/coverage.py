@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.estimators.registry import package_anchor_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.inference.bootstrap import bootstrap
 from weibull_stats.inference.confidence import UnreliableIntervalWarning, confidence_interval
 from weibull_stats.inference.intervals import ConfidenceInterval
@@ -96,7 +96,7 @@ ASYMPTOTIC_REPS: dict[int, int] = {10**3: 800, 10**4: 800, 10**5: 800, 10**6: 20
 #: 10 minutes on 2 loaded cores.
 BOOTSTRAP_CASES: tuple[tuple[str, tuple[str, ...] | None, tuple[str, ...], tuple[int, ...], int], ...] = (
     (f"weibull(k={COVERAGE_SHAPE:g})", None, ("nonparametric", "parametric"), (1000,), 400),
-    ("halfnormal", (package_anchor_estimator().name,), ("nonparametric",), (1000, 10_000), 800),
+    ("halfnormal", (declared_estimator("package_anchor").name,), ("nonparametric",), (1000, 10_000), 800),
 )
 N_RESAMPLES = 499
 BOOTSTRAP_METHODS: tuple[str, ...] = ("percentile", "basic", "bca")

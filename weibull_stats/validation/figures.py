@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.core.constants import HALFNORMAL_ANCHOR_SHAPE
-from weibull_stats.estimators.registry import maximum_likelihood_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.validation.coverage_table import coverage_figure
 from weibull_stats.validation.report import figure_legend, new_figure, replications_note, save_figure
 
@@ -123,7 +123,7 @@ def efficiency_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, An
     bars of 2 Monte Carlo SE (``efficiency_mc_se_shape``, paired delta method)."""
     sizes = sorted(frame["n"].unique())
     fig, axes = new_figure(len(sizes), 1, (3.2, 3.6), sharey=True)
-    others = frame[frame["estimator"] != maximum_likelihood_estimator().name]
+    others = frame[frame["estimator"] != declared_estimator("maximum_likelihood").name]
     names = list(dict.fromkeys(others["estimator"]))
     has_se = "efficiency_mc_se_shape" in frame
     step = 0.12 * float(np.diff(sorted(frame["true_shape"].unique())).min(initial=1.0))
@@ -152,15 +152,7 @@ def trim_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any], **
     ax.plot(frame["kept_fraction"], frame["shape_y_on_x"], marker="o", label="exact, y on x")
     ax.plot(frame["kept_fraction"], frame["shape_x_on_y"], marker="s", label="exact, x on y")
     sizes = ", ".join(f"{int(n):,}" for n in sorted(frame["n"].unique()))
-    ax.errorbar(
-        frame["kept_fraction"],
-        frame["simulated_mean_shape"],
-        yerr=3 * frame["simulated_mc_se_shape"],
-        ls="none",
-        marker="x",
-        capsize=3,
-        label=f"simulated mean (y on x) at n = {sizes}, 3 MC SE",
-    )
+    _simulated_means(ax, frame, "kept_fraction", 3, f"simulated mean (y on x) at n = {sizes}, 3 MC SE")
     ax.axvline(0.8, color="0.5", lw=0.8, ls=":", label="default trim (0.1, 0.9)")
     ax.axhline(HALFNORMAL_ANCHOR_SHAPE, color="0.35", lw=0.8, ls="--",
                label=f"HalfNormal anchor k0 = {HALFNORMAL_ANCHOR_SHAPE:.4f}")
@@ -170,6 +162,13 @@ def trim_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any], **
                  fontsize=9)
     figure_legend(fig, ncol=2)
     return save_figure(fig, out_dir, "trim", stamp=stamp, **save)
+
+
+def _simulated_means(ax: Any, frame: pd.DataFrame, x: str, errors: float, label: str) -> None:
+    """The simulated mean shapes of ``frame`` against column ``x``, with bars of ``errors``
+    Monte Carlo standard errors (columns ``simulated_mean_shape``, ``simulated_mc_se_shape``)."""
+    ax.errorbar(frame[x], frame["simulated_mean_shape"], yerr=errors * frame["simulated_mc_se_shape"],
+                ls="none", marker="x", capsize=3, label=label)
 
 
 def histogram_sigma_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any], **save: Any) -> Path:
@@ -192,15 +191,7 @@ def histogram_sigma_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[st
     )
     simulated = frame[frame["reps"] > 0]
     if len(simulated):
-        ax.errorbar(
-            simulated["bin_fraction"],
-            simulated["simulated_mean_shape"],
-            yerr=2 * simulated["simulated_mc_se_shape"],
-            ls="none",
-            marker="x",
-            capsize=3,
-            label=f"simulated mean at n = {n:.0e} (2 MC SE)",
-        )
+        _simulated_means(ax, simulated, "bin_fraction", 2, f"simulated mean at n = {n:.0e} (2 MC SE)")
     ax.axhline(
         float(np.asarray(frame["exact_pp_shape"])[0]), color="k", lw=0.8, label="exact probability plot"
     )

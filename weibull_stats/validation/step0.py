@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.estimators.registry import package_anchor_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.anchors import default_anchor
 from weibull_stats.validation.asymptotic import probability_plot_sd
@@ -139,7 +139,7 @@ def step0_study(*, seed: int, size: str = "full") -> tuple[pd.DataFrame, list[Ch
     """
     if size not in ("full", "small"):
         raise ValueError(f"`size` must be 'full' or 'small'; got {size!r}")
-    estimator = package_anchor_estimator()
+    estimator = declared_estimator("package_anchor")
     records = []
     checks: list[Check] = []
     for label, name, weights, scheme in _matrices(size, seed):

@@ -63,7 +63,7 @@ import pandas as pd
 
 from weibull_stats.core.seeds import generator
 from weibull_stats.estimators import PopulationHook
-from weibull_stats.estimators.registry import get_estimator, package_anchor_estimator
+from weibull_stats.estimators.registry import declared_estimator, get_estimator
 from weibull_stats.sample.checked import counts_sample
 from weibull_stats.validation.anchors import CHECK_DIGITS, DIGITS, exact_limit, population_hook
 from weibull_stats.validation.populations import HALFNORMAL, Population
@@ -264,7 +264,7 @@ def stored_anchor_table(
     ``delta_scale``. ``extra`` sigmas (default 0.02, the usual init scale) are appended.
     """
     sigmas = list(octave_sigmas() if sigmas is None else sigmas) + list(extra)
-    name = package_anchor_estimator().name
+    name = declared_estimator("package_anchor").name
     defaults = population_hook(name).option_sets[0]
     k0, s0, _ = exact_limit(name, population, **defaults)
     records = []
@@ -309,7 +309,7 @@ def stored_simulation(
     difference ``delta_shape``, whose mean tends to the exact ``delta_shape`` of
     :func:`stored_anchor_table` with a Monte Carlo error far below the fit's own spread.
     """
-    fit = package_anchor_estimator()
+    fit = declared_estimator("package_anchor")
     records = []
     for r in range(reps):
         rng = generator(seed, "stored-anchor", storage, sigma.hex(), n, r)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from weibull_stats.estimators.registry import maximum_likelihood_estimator, package_anchor_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.validation._common import child_rng
 from weibull_stats.validation.anchors import (
     HISTOGRAM_SIGMA,
@@ -80,7 +80,7 @@ def weibull_error_study(
     (``efficiency_mc_se_shape`` and ``_scale``, :func:`efficiency_mc_se`; NaN when the
     reference is not among ``estimators``)."""
     records = []
-    reference = maximum_likelihood_estimator().name
+    reference = declared_estimator("maximum_likelihood").name
     specs = {name: {"estimator": name} for name in estimators}
     for shape in shapes:
         for n, reps in sizes.items():
@@ -107,7 +107,7 @@ def efficiency_table(errors: pd.DataFrame, reference: str | None = None) -> pd.D
     less efficient than the reference. The Monte Carlo SE columns of ``errors``
     (``efficiency_mc_se_*``) come along when present.
     """
-    reference = maximum_likelihood_estimator().name if reference is None else reference
+    reference = declared_estimator("maximum_likelihood").name if reference is None else reference
     keys = ["true_shape", "n"]
     ref = errors[errors["estimator"] == reference].set_index(keys)
     records = []
@@ -144,7 +144,7 @@ def trim_study(
     describes). Exact limits for both directions, the asymptotic sd of the shape at ``n``,
     and the mean of ``reps`` seeded fits at ``n`` (y on x, Hazen) as a check.
     """
-    name = package_anchor_estimator().name
+    name = declared_estimator("package_anchor").name
     records = []
     for low in lows:
         trim = (low, 1.0 - low)

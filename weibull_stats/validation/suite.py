@@ -18,9 +18,8 @@ from weibull_stats._version import __version__
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.core.progress import ProgressOption, Stages
 from weibull_stats.estimators.registry import (
+    declared_estimator,
     get_estimator,
-    maximum_likelihood_estimator,
-    package_anchor_estimator,
 )
 from weibull_stats.validation import figures, studies, uncertainty
 from weibull_stats.validation._common import (
@@ -271,7 +270,7 @@ def run_full(
 
 def _anchor_studies(names: Sequence[str]) -> bool:
     """The studies of the package's anchor run when its estimator is validated."""
-    return package_anchor_estimator().name in names
+    return declared_estimator("package_anchor").name in names
 
 
 def _sigma_sweep(names: Sequence[str]) -> bool:
@@ -331,7 +330,7 @@ def _run_full(names: tuple[str, ...], seed: int, out: Path, tell: Stages, extras
                        title="Bias, sd and RMSE under true Weibull(k, scale=1)",
                        notes=["bias_mc_se and sd_mc_se: Monte Carlo standard errors; "
                               "efficiency_mc_se: of MSE(MLE) / MSE"])
-    if maximum_likelihood_estimator().name in names:
+    if declared_estimator("maximum_likelihood").name in names:
         files += run.table(
             studies.efficiency_table(errors), "efficiency", figure=figures.efficiency_figure,
             title="Relative efficiency against MLE under true Weibull data",

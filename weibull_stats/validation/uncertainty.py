@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from weibull_stats.estimators.registry import maximum_likelihood_estimator
+from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.inference.gof import goodness_of_fit
 from weibull_stats.validation._common import Check, child_rng, family_z
 from weibull_stats.validation.coverage import coverage_outputs
@@ -58,7 +58,7 @@ def gof_study(
 
     ``estimator`` defaults to the maximum-likelihood one (the classic procedure).
     """
-    estimator = maximum_likelihood_estimator().name if estimator is None else estimator
+    estimator = declared_estimator("maximum_likelihood").name if estimator is None else estimator
     records = []
     for law in GOF_LAWS:
         for size in sizes:
