@@ -21,7 +21,7 @@ from weibull_stats.checkpoints import (
     step_of,
 )
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
-from weibull_stats.sample.checked import BFLOAT16
+from weibull_stats.sample.storage import BFLOAT16
 
 
 def _header_bytes(tensors: dict) -> bytes:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
+from weibull_stats.core.options import check_choice, check_trim
 from weibull_stats.sample.checked import as_sample as check_sample
-from weibull_stats.sample.checked import check_choice, check_trim
-from weibull_stats.sample.checked import to_array as to_numpy
+from weibull_stats.sample.storage import to_array as to_numpy
 
 ESTIMATORS = list(ws.ESTIMATORS)
 

@@ -21,7 +21,7 @@ import torch
 import weibull_stats as ws
 from weibull_stats.checkpoints import _safetensors, classify, detect_family, open_checkpoint, split_fused
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint, write_safetensors
-from weibull_stats.sample.checked import BFLOAT16
+from weibull_stats.sample.storage import BFLOAT16
 from weibull_stats.scanning.plan import TensorTask
 from weibull_stats.scanning.settings import FIT_OPTIONS, ScanSettings, check_settings
 from weibull_stats.workflow import scan

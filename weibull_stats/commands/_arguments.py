@@ -17,10 +17,11 @@ from typing import Any
 from weibull_stats.commands._input import load_array
 from weibull_stats.commands._options import option_help, parse_options
 from weibull_stats.commands.errors import CommandLineError
+from weibull_stats.core.checks import SWITCH
 from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, VALUES_CHOICES
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR, ESTIMATORS
 from weibull_stats.sample.storage import BIT_FORMATS
-from weibull_stats.scanning.settings import SETTINGS, SWITCH, Setting
+from weibull_stats.scanning.settings import SETTINGS, Setting
 
 
 # ---------------------------------------------------------------------- value types

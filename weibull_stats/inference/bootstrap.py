@@ -23,6 +23,7 @@ import numpy as np
 from weibull_stats._version import __version__
 from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.options import check_choice
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.estimators import Estimator
@@ -49,7 +50,7 @@ from weibull_stats.inference.intervals import (
     interval_probabilities,
 )
 from weibull_stats.inference.summaries import bootstrap_summary
-from weibull_stats.sample.checked import Sample, check_choice
+from weibull_stats.sample.checked import Sample
 from weibull_stats.sample.degenerate import FewResamplesWarning, few_resamples_reason
 
 METHODS: tuple[str, ...] = ("percentile", "basic", "bca")

@@ -28,13 +28,13 @@ from scipy.special import ndtri
 from weibull_stats._version import __version__
 from weibull_stats.core.display import Row, Summary, display_methods, figure, level_text, pair_text
 from weibull_stats.core.formatting import jsonable
+from weibull_stats.core.options import check_choice
 from weibull_stats.estimators import UnreliableIntervalWarning, reliability_reason
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import INTERVAL_COLUMNS, WeibullFit
 from weibull_stats.inference.bootstrap import BootstrapResult, bootstrap
 from weibull_stats.inference.engine import resolve_estimator
 from weibull_stats.inference.intervals import ConfidenceInterval, Interval, ShapeScale, check_level
-from weibull_stats.sample.checked import check_choice
 
 #: Interval methods of :func:`confidence_interval`.
 INTERVAL_METHODS: tuple[str, ...] = ("asymptotic", "bootstrap")

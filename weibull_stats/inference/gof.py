@@ -28,6 +28,7 @@ import numpy as np
 from weibull_stats._version import __version__
 from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable, pvalue_at_floor
+from weibull_stats.core.options import check_choice
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.estimators.probability_plot import plotting_positions
@@ -39,7 +40,7 @@ from weibull_stats.inference.intervals import check_count
 from weibull_stats.inference.model_comparison import ModelComparison, sample_comparison
 from weibull_stats.inference.nulls import NullModel
 from weibull_stats.inference.summaries import gof_summary
-from weibull_stats.sample.checked import Sample, check_choice
+from weibull_stats.sample.checked import Sample
 from weibull_stats.sample.degenerate import distinct_up_to_three
 from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.rank_sums import run_sums

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 
 class PolicyError(ValueError):
     """Bad values the input policy refuses; the message names the argument, the count and the
@@ -86,4 +88,28 @@ def constant(name: str, size: int, value: float) -> ValueError:
     )
 
 
-__all__ = ["PolicyError", "apply_policy", "constant", "too_few"]
+def careful_magnitudes(
+    array: np.ndarray, name: str, n: int, omitted: dict[str, int], policy: dict[str, str]
+) -> tuple[np.ndarray, bool]:
+    """The careful path of :func:`~weibull_stats.sample.checked.as_sample` on a numpy array: count
+    the bad values, raise or omit them (:func:`apply_policy`), then ``|x|``; also whether the
+    result is a new array."""
+    finite = np.isfinite(array)
+    n_bad = int(array.size - np.count_nonzero(finite))
+    weights = policy["values"] == "weights"
+    drop_nonfinite, drop_zeros = apply_policy(
+        name, n, policy, omitted, nonfinite=n_bad, nan=int(np.count_nonzero(np.isnan(array))) if n_bad else 0,
+        negative=0 if weights else int(np.count_nonzero(finite & (array < 0))),
+        zeros=int(np.count_nonzero(array == 0)))
+    if drop_nonfinite:
+        array = array[finite]
+    if weights:
+        array = np.abs(array)
+    if drop_zeros:
+        array = array[array != 0]
+    owned = drop_nonfinite or weights or drop_zeros
+    return array, owned
+
+
+
+__all__ = ["PolicyError", "apply_policy", "careful_magnitudes", "constant", "too_few"]

@@ -50,19 +50,14 @@ import numpy as np
 
 from weibull_stats.core.options import (
     DEFAULT_POLICY,
-    POLICY_CHOICES,
-    VALUES_CHOICES,
     check_choice,
     check_policy,
-    check_trim,
     no_omissions,
 )
-from weibull_stats.sample.bad_input import apply_policy, constant, too_few
+from weibull_stats.sample.bad_input import apply_policy, careful_magnitudes, constant, too_few
 from weibull_stats.sample.storage import (
-    BFLOAT16,
     FIRST_NONFINITE,
     SIGN,
-    STORAGES,
     count_patterns16,
     dtype_name,
     pattern_values,
@@ -85,22 +80,7 @@ from weibull_stats.sample.tensors import (
 Values = Literal["magnitudes", "weights"]
 Policy = Literal["error", "omit"]
 
-__all__ = [
-    "BFLOAT16",
-    "FORMS",
-    "POLICY_CHOICES",
-    "POLICY_OPTIONS",
-    "STORAGES",
-    "VALUES_CHOICES",
-    "Sample",
-    "as_sample",
-    "check_choice",
-    "check_policy",
-    "check_trim",
-    "count_patterns16",
-    "pattern_values",
-    "to_array",
-]
+__all__ = ["FORMS", "POLICY_OPTIONS", "Sample", "as_sample", "counts_sample"]
 
 FORMS: tuple[str, ...] = ("auto", "raw", "counts")
 #: Names of the policy options, as every estimator takes them.
@@ -337,7 +317,7 @@ def _raw_sample(
         low = candidate.min()
     high = candidate.max() if candidate.size else 0.0
     if not (bool(low > 0) and bool(high < np.inf)):
-        candidate, owned = _careful_magnitudes(flat, name, n, omitted, policy)
+        candidate, owned = careful_magnitudes(flat, name, n, omitted, policy)
         if candidate.size:
             low, high = candidate.min(), candidate.max()
     if candidate.size < min_size:
@@ -347,27 +327,6 @@ def _raw_sample(
     return Sample(n=n, n_omitted=MappingProxyType(omitted), policy=MappingProxyType(policy),
                   dtype=dtype_name(array), storage=raw_storage(candidate), magnitudes=candidate,
                   owned=owned, low=float(low), high=float(high))
-
-
-def _careful_magnitudes(
-    array: np.ndarray, name: str, n: int, omitted: dict[str, int], policy: dict[str, str]
-) -> tuple[np.ndarray, bool]:
-    """The careful path of :func:`as_sample`: count, then raise or omit, then ``|x|``."""
-    finite = np.isfinite(array)
-    n_bad = int(array.size - np.count_nonzero(finite))
-    weights = policy["values"] == "weights"
-    drop_nonfinite, drop_zeros = apply_policy(
-        name, n, policy, omitted, nonfinite=n_bad, nan=int(np.count_nonzero(np.isnan(array))) if n_bad else 0,
-        negative=0 if weights else int(np.count_nonzero(finite & (array < 0))),
-        zeros=int(np.count_nonzero(array == 0)))
-    if drop_nonfinite:
-        array = array[finite]
-    if weights:
-        array = np.abs(array)
-    if drop_zeros:
-        array = array[array != 0]
-    owned = drop_nonfinite or weights or drop_zeros
-    return array, owned
 
 
 def _tensor_sample(x: Any, policy: dict[str, str], form: str, name: str, min_size: int) -> Sample:

@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from weibull_stats.core.options import DEFAULT_POLICY
+from weibull_stats.core.options import DEFAULT_POLICY, POLICY_CHOICES, check_choice, check_trim
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, one_fit, sample_batch
 from weibull_stats.estimators.histogram._asymptotic import METHOD, histogram_se
@@ -65,7 +65,7 @@ from weibull_stats.estimators.histogram._population import HISTOGRAM_POPULATION,
 from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, Lines, RawRows
-from weibull_stats.sample.checked import POLICY_CHOICES, Sample, as_sample, check_choice, check_trim
+from weibull_stats.sample.checked import Sample, as_sample
 
 __all__ = [
     "BINNINGS",

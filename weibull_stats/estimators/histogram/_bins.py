@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.core.options import DEFAULT_POLICY
+from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._core import sample_batch
 from weibull_stats.estimators._streaming import CHUNK, chunks, row_groups
 from weibull_stats.sample.batch import Batch, CountRows
-from weibull_stats.sample.checked import as_sample, check_choice
+from weibull_stats.sample.checked import as_sample
 
 #: The paper's binning: 1024 bins of log10|w| over [-12, 2].
 PAPER_BINS = 1024

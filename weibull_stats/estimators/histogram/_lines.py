@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.options import check_choice, check_trim
 from weibull_stats.estimators._streaming import row_groups
 from weibull_stats.estimators.histogram._bins import bin_log_midpoints, check_edges, kept_bins, mid_bin_cdf
 from weibull_stats.estimators.probability_plot import DIRECTIONS
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Lines
-from weibull_stats.sample.checked import check_choice, check_trim, to_array
+from weibull_stats.sample.storage import to_array
 from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.lines import plot_line, squared_correlation, weighted_moments
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.core.options import DEFAULT_POLICY
+from weibull_stats.core.options import DEFAULT_POLICY, check_choice, check_trim
 from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators.probability_plot._asymptotic import asymptotic_fit
@@ -35,7 +35,7 @@ from weibull_stats.estimators.probability_plot._population import PROBABILITY_PL
 from weibull_stats.estimators.probability_plot._raw import order_window, raw_window_sums, window_sums
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines
-from weibull_stats.sample.checked import Sample, as_sample, check_choice, check_trim
+from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.weibull.lines import DIRECTIONS
 
 __all__ = [

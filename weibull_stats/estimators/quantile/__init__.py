@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.core.options import DEFAULT_POLICY
+from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators.quantile._asymptotic import (
@@ -32,7 +32,7 @@ from weibull_stats.estimators.quantile._asymptotic import (
 from weibull_stats.estimators.quantile._positions import QUANTILE_METHODS, _lerp, order_positions
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines, RawRows
-from weibull_stats.sample.checked import Sample, as_sample, check_choice
+from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.lines import plot_line, weighted_moments
 from weibull_stats.weibull.spacings import spacing_gaps, uniforms_from_gaps
