@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import stats
 
 from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.estimators.results import check_fitted_data
@@ -103,8 +104,6 @@ def draw_order_statistic_z(ax: Any, x: np.ndarray, ranks: np.ndarray, n: int, sh
     the horizontal strip ``|z| <= Phi^-1((1 + level) / 2)``, as wide at ``n = 10^6`` as at
     ``n = 100`` (:func:`~weibull_stats.plotting._base.order_statistic_z`). Returns the scores.
     """
-    from scipy import stats
-
     z = order_statistic_z(x, ranks, n, shape, scale)
     if band_level is not None:
         half = float(stats.norm.ppf((1 + band_level) / 2))

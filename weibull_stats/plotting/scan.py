@@ -24,12 +24,12 @@ from weibull_stats.sample.checked import Sample
 
 
 def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9), points: int = 800,
-                          band_level: float | None = 0.95, margin: float = 0.5,
+                          band_level: float | None = 0.95, margin: float | None = None,
                           window_note: str | None = None) -> Any:
     """Weibull probability plots on a probability-scaled axis, one panel per kind.
 
     Each panel is :func:`~weibull_stats.plotting.plot_probability`'s drawing: ``|w|`` on a
-    log axis focused on the fitted window, percent ticks, the pointwise order-statistic
+    log axis over the whole sample (both tails), percent ticks, the pointwise order-statistic
     band; all panels share the probability range.
 
     Parameters
@@ -43,8 +43,9 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
     points : int
         Order statistics drawn per panel (evenly spaced in rank; the fit used all).
     band_level : float or None, default 0.95
-    margin : float, default 0.5
-        Widening of each x-range beyond the window, in window log-widths.
+    margin : float, optional
+        Focus each x-range on the window widened by ``margin`` window log-widths each side
+        (the points outside are counted on the panel); default the whole sample.
     window_note : str, optional
         What the shaded window is, for a fit that has no trim of its own (default: "fitted
         window F in [low, high]").
@@ -84,7 +85,10 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
                + (f"; blue band: {band_level:.0%} pointwise band of the order statistics "
                   "under the fitted law "
                   "(Beta(i, n−i+1) quantiles)" if band_level is not None else "")
-               + "; x-range: the window widened by half its log-width each side.")
+               + ("; at large n the band is narrower than the line (fit.plot() adds a panel of "
+                  "order-statistic scores where it shows)" if band_level is not None else "")
+               + ("; x-range: the whole sample." if margin is None else
+                  f"; x-range: the window widened by {margin:g} of its log-width each side."))
     fig.text(0.5, 0.01, caption, ha="center", va="bottom", fontsize=7, color="0.3")
     fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
     return fig
