@@ -192,6 +192,8 @@ class BootstrapResult:
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Histograms of the bootstrap shapes and scales with the estimate and the interval;
         returns the Figure (:func:`weibull_stats.plotting.plot_bootstrap_distribution`)."""
+        # the plot layer sits above inference and matplotlib is optional: imported when a plot is
+        # asked for (the one upward import the layer contract allows, in ignore_imports)
         from weibull_stats import plotting
 
         return plotting.plot_bootstrap_distribution(self, ax=ax, **kwargs)

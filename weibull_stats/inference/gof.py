@@ -230,6 +230,8 @@ class GoodnessOfFitResult:
         """Null distribution with the observed statistic, both in view (log axis when far
         apart), p-value in the title; returns the Figure
         (:func:`weibull_stats.plotting.plot_null_distribution`)."""
+        # the plot layer sits above inference and matplotlib is optional: imported when a plot is
+        # asked for (the one upward import the layer contract allows, in ignore_imports)
         from weibull_stats import plotting
 
         return plotting.plot_null_distribution(self, ax=ax, **kwargs)

@@ -44,7 +44,10 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import stats
+from scipy.special import ndtr
 
+from weibull_stats.estimators.histogram import bin_log_midpoints, mid_bin_cdf, paper_edges
+from weibull_stats.validation.anchors import bin_probabilities, histogram_limit
 from weibull_stats.validation.populations import Population
 from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.lines import plot_line, weighted_moments
@@ -160,10 +163,6 @@ def histogram_bias(
     probabilities. Returns ``(E shape - limit shape, E scale - limit scale)``, scale relative
     to ``sigma``. The smooth ``O(1/n)`` bias of the counts is not included.
     """
-    from scipy.special import ndtr
-
-    from weibull_stats.estimators.histogram import bin_log_midpoints, mid_bin_cdf, paper_edges
-    from weibull_stats.validation.anchors import bin_probabilities, histogram_limit
 
     probs = np.asarray(bin_probabilities(population, float(sigma)), dtype=np.float64)
     weights = probs / probs.sum()
