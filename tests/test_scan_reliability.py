@@ -25,7 +25,8 @@ from weibull_stats.cli import main
 from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.report.markdown import report_from_folder
 from weibull_stats.sample.checked import as_sample
-from weibull_stats.scanning.files import atomic_write_text, fingerprint, output_lock
+from weibull_stats.scanning.files import fingerprint
+from weibull_stats.scanning.folder import atomic_write_text, output_lock
 from weibull_stats.scanning.plan import TensorTask
 from weibull_stats.scanning.run import scan as scan_only
 from weibull_stats.scanning.settings import FIT_OPTIONS

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.core.constants import DEFAULT_ANCHOR
+from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.plotting._base import kind_order, percent_ticks, pyplot
 from weibull_stats.plotting.probability import draw_probability
 from weibull_stats.plotting.scan_shape import (
@@ -94,7 +95,7 @@ def plot_scan_probability(samples: Any, *, trim: tuple[float, float] = (0.1, 0.9
     return fig
 
 
-def plot_scan_trajectory(frame: Any, *, estimator: str = "probability_plot",
+def plot_scan_trajectory(frame: Any, *, estimator: str = DEFAULT_ESTIMATOR,
                          anchor: str | None = DEFAULT_ANCHOR) -> Any:
     """Median shape ``k`` and scale ``λ`` over layers against training step, one line per kind.
 

@@ -42,7 +42,7 @@ from weibull_stats.report.tables import (
     tost_text,
 )
 from weibull_stats.scanning.decisions import attention_layout
-from weibull_stats.scanning.files import output_lock, staged_files
+from weibull_stats.scanning.folder import output_lock, staged_files
 from weibull_stats.scanning.settings import SETTINGS
 
 
@@ -322,7 +322,7 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
     Reads ``results.parquet``, ``errors.csv``, ``skipped.csv`` and ``run.json``; the
     checkpoints named in ``run.json`` are re-opened for the probability plots when they are
     still there. The folder is locked meanwhile (no scan writes into it at the same time)
-    and every file appears whole or not at all (:func:`weibull_stats.scanning.files.staged_files`).
+    and every file appears whole or not at all (:func:`weibull_stats.scanning.folder.staged_files`).
 
     Raises
     ------

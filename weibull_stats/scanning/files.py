@@ -32,7 +32,6 @@ from typing import IO, Any
 from weibull_stats.checkpoints import Checkpoint
 from weibull_stats.checkpoints.readers import weights_file
 from weibull_stats.checkpoints.sources import MEMORY_PREFIX, MemoryCheckpoint
-from weibull_stats.scanning.folder import LOCK, atomic_path, atomic_write_text, output_lock, staged_files
 
 #: Files up to this size are hashed whole.
 WHOLE_FILE_LIMIT = 2 << 20
@@ -191,5 +190,5 @@ def check_fingerprints(recorded: Any, current: Mapping[str, Mapping[str, Any]], 
                          f"{source}; {advice}")
 
 
-__all__ = ["EDGE_BYTES", "LOCK", "WHOLE_FILE_LIMIT", "atomic_path", "atomic_write_text", "check_fingerprints",
-           "checkpoint_files", "fingerprint", "fingerprints", "output_lock", "shown", "staged_files"]
+__all__ = ["EDGE_BYTES", "WHOLE_FILE_LIMIT", "check_fingerprints", "checkpoint_files", "fingerprint",
+           "fingerprints", "shown"]

@@ -30,8 +30,8 @@ from typing import Any
 from weibull_stats._version import __version__
 from weibull_stats.checkpoints import classify
 from weibull_stats.scanning.decisions import DECISION_COLUMNS
-from weibull_stats.scanning.files import atomic_path, check_fingerprints, shown
-from weibull_stats.scanning.folder import JOURNAL, output_error
+from weibull_stats.scanning.files import check_fingerprints, shown
+from weibull_stats.scanning.folder import JOURNAL, atomic_path, output_error
 from weibull_stats.scanning.output import COLUMNS
 from weibull_stats.scanning.plan import TensorTask
 from weibull_stats.scanning.settings import ScanSettings

@@ -1,7 +1,7 @@
 """What a scan writes: the tables and the run record (see :mod:`weibull_stats.scanning.run`).
 
 Every file is written to a temporary name and renamed into place
-(:func:`weibull_stats.scanning.files.atomic_path`); the journal is :mod:`weibull_stats.scanning.journal`.
+(:func:`weibull_stats.scanning.folder.atomic_path`); the journal is :mod:`weibull_stats.scanning.journal`.
 Everything here is a function of the rows and settings; the column lists are written once:
 the fit columns come from :data:`weibull_stats.estimators.results.FIT_COLUMNS`, shared with
 :meth:`~weibull_stats.WeibullFit.to_row` and :func:`~weibull_stats.results_table`.
@@ -22,7 +22,7 @@ from weibull_stats._version import __version__
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.estimators.results import FIT_COLUMNS, INTERVAL_COLUMNS, PROVENANCE_COLUMNS
 from weibull_stats.scanning.decisions import DECISION_COLUMNS, add_decisions
-from weibull_stats.scanning.files import atomic_path, atomic_write_text
+from weibull_stats.scanning.folder import atomic_path, atomic_write_text
 from weibull_stats.scanning.plan import PART_ORDER, TensorTask
 from weibull_stats.scanning.settings import ScanSettings
 
