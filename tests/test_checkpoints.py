@@ -90,11 +90,11 @@ def test_corrupt_headers(tmp_path: Path, content: bytes, message: str) -> None:
 
 
 def test_unknown_dtype_fails_at_read_naming_tensor(tmp_path: Path) -> None:
-    path = tmp_path / "f8.safetensors"
-    path.write_bytes(_header_bytes({"w": {"dtype": "F8_E4M3", "shape": [2, 2], "data_offsets": [0, 4]}})
+    path = tmp_path / "e8m0.safetensors"  # E8M0: exponents of MX scales, not weights
+    path.write_bytes(_header_bytes({"w": {"dtype": "F8_E8M0", "shape": [2, 2], "data_offsets": [0, 4]}})
                      + b"\0" * 4)
     ckpt = open_checkpoint(path)
-    with pytest.raises(ValueError, match=r"f8\.safetensors: tensor 'w': unsupported dtype 'F8_E4M3'"):
+    with pytest.raises(ValueError, match=r"e8m0\.safetensors: tensor 'w': unsupported dtype 'F8_E8M0'"):
         ckpt.read("w")
 
 

@@ -29,8 +29,8 @@ def quantized() -> Any:
 
 #: tensor type -> (how to make it, where the scan puts it, a phrase of its reason)
 TYPES: dict[str, tuple[Callable[[], Any], str, str]] = {
-    "float8_e4m3fn": (lambda: dense().to(torch.float8_e4m3fn), "errors", "unsupported dtype 'F8_E4M3'"),
-    "float8_e5m2": (lambda: dense().to(torch.float8_e5m2), "errors", "unsupported dtype 'F8_E5M2'"),
+    "float8_e4m3fn": (lambda: dense().to(torch.float8_e4m3fn), "results", ""),  # as stored (no scales)
+    "float8_e5m2": (lambda: dense().to(torch.float8_e5m2), "results", ""),
     "int8": (lambda: torch.randint(-100, 100, (32, 32), dtype=torch.int8), "skipped",
              "non-floating dtype I8"),
     "uint16": (lambda: torch.ones(32, 32, dtype=torch.uint16), "skipped", "non-floating dtype U16"),
@@ -84,12 +84,14 @@ def test_a_float8_tensor_in_memory_answers_as_the_same_tensor_in_a_file(tmp_path
     weight = dense().to(torch.float8_e4m3fn)
     file = tmp_path / "model.safetensors"
     safetensors_torch.save_file({"x.weight": weight, "y.weight": dense(1)}, str(file))
-    in_file = placed(scan_quietly(file), "x.weight")
-    in_memory = placed(scan_quietly({"x.weight": weight, "y.weight": dense(1)}), "x.weight")
-    assert not in_file["results"] and not in_memory["results"]
-    tail = "tensor 'x.weight': unsupported dtype 'F8_E4M3' (floating dtypes F64, F32, F16, BF16 are read)"
-    assert in_file["errors"] == [f"{file}: {tail}"]
-    assert in_memory["errors"] == [f"state_dict: {tail}"]
+    columns = ["tensor", "dtype", "storage", "shape", "scale", "n_used"]
+    in_file, in_memory = (frame[columns].sort_values("tensor", ignore_index=True) for frame in (
+        scan_quietly(file), scan_quietly({"x.weight": weight, "y.weight": dense(1)})))
+    assert in_file.equals(in_memory)
+    fp8 = in_file[in_file["tensor"] == "x.weight"].iloc[0]
+    assert (fp8["dtype"], fp8["storage"]) == ("F8_E4M3", "float8_e4m3fn, no scales: fitted as stored")
+    expected = ws.fit(weight.float().numpy())  # FP8 values are float32 values: widened exactly
+    assert (fp8["shape"], fp8["scale"]) == (expected.shape, expected.scale)
 
 
 def test_a_module_on_the_meta_device_is_recorded_and_the_rest_is_scanned() -> None:

@@ -1,6 +1,7 @@
 """Read real checkpoints one tensor at a time and name every matrix by layer and kind."""
 
 from weibull_stats.checkpoints._listing import check_npy_header, check_npy_size
+from weibull_stats.checkpoints.fp8 import ModelWeights, model_weights
 from weibull_stats.checkpoints.naming import (
     BLOCK_KINDS,
     FAMILIES,
@@ -34,6 +35,7 @@ __all__ = [
     "Checkpoint",
     "MatrixRole",
     "MemoryCheckpoint",
+    "ModelWeights",
     "TensorEntry",
     "check_npy_header",
     "check_npy_size",
@@ -43,6 +45,7 @@ __all__ = [
     "from_state_dict",
     "hub_snapshot",
     "minilm_path",
+    "model_weights",
     "open_checkpoint",
     "open_sources",
     "resolve_paths",

@@ -28,6 +28,7 @@ NUMPY_DTYPES: dict[str, str] = {
     "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64",
     "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8", "uint16": "U16", "uint32": "U32",
     "uint64": "U64", "bool": "BOOL",
+    **{name: code for code, name in _safetensors.FLOAT8.items()},
 }
 #: torch dtype name -> safetensors code, for state-dict checkpoints.
 TORCH_DTYPES: dict[str, str] = {
@@ -75,7 +76,7 @@ class TensorEntry:
 
     @property
     def floating(self) -> bool:
-        """A floating dtype we read (F64, F32, F16, BF16)."""
+        """A floating dtype we read (:data:`~weibull_stats.checkpoints._safetensors.FLOATING`)."""
         return _safetensors.is_floating(self.dtype)
 
     @property

@@ -3,8 +3,8 @@
 The format is an 8-byte little-endian header length ``N``, ``N`` bytes of JSON mapping each
 tensor name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets relative to the
 end of the header), then the raw little-endian data. Parsing the header ourselves lets us
-read bfloat16 without torch (as ``ml_dtypes.bfloat16`` arrays over the stored bits, never
-widened) and check the header as strictly as the reference ``safetensors`` reader
+read bfloat16 and the 8-bit floats without torch (as ``ml_dtypes`` arrays over the stored bits,
+never widened) and check the header as strictly as the reference ``safetensors`` reader
 (:func:`parse_header`) before any data is touched, so a truncated or corrupt file gives an
 error naming the file and the tensor instead of a crash deep inside a memory map.
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 from weibull_stats.checkpoints._json import short_repr, strict_json
 from weibull_stats.checkpoints._sniff import describe
-from weibull_stats.sample.storage import BFLOAT16  # bfloat16 data: the stored 16-bit patterns, as they are
+from weibull_stats.sample.storage import BFLOAT16, BIT_FORMATS  # the stored bit patterns, as they are
 
 #: Bits per element of every dtype the format defines (the dtype list of the reference
 #: ``safetensors`` 0.8 reader). A dtype outside it makes the header invalid; one inside it
@@ -43,14 +43,23 @@ def _plain_dtype(code: str) -> tuple[str, bool] | None:
     return np.dtype(f"<{kinds[code[0]]}{DTYPE_BITS[code] // 8}").str, code[0] == "F"
 
 
+#: The FP8 codes we read -> their format in :data:`~weibull_stats.sample.storage.BIT_FORMATS`
+#: (``ml_dtypes`` names, as torch names them too): OCP E4M3 without infinities, and E5M2.
+FLOAT8: dict[str, str] = {"F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+
 #: The dtypes we read: safetensors code -> (numpy dtype of the stored bytes, floating point?).
 #: Every plain float and integer code of :data:`DTYPE_BITS`, bfloat16 as its stored 16-bit
-#: patterns and booleans; not the 4-, 6- and 8-bit floats nor complex numbers.
+#: patterns, the 8-bit floats of :data:`FLOAT8` as their stored bytes, and booleans; not the
+#: 4- and 6-bit floats, the other 8-bit ones (E8M0 exponents, the FNUZ variants) nor complex numbers.
 DTYPES: dict[str, tuple[str, bool]] = {
     **{code: plain for code in DTYPE_BITS if (plain := _plain_dtype(code)) is not None},
     "BF16": ("<u2", True),
+    **dict.fromkeys(FLOAT8, ("u1", True)),
     "BOOL": ("?", False),
 }
+#: The floating codes we read, widest first (for messages).
+FLOATING: tuple[str, ...] = tuple(sorted((code for code, (_, floating) in DTYPES.items() if floating),
+                                         key=lambda code: -DTYPE_BITS[code]))
 
 #: Largest header we accept (the reference reader's cap: 100 MB).
 MAX_HEADER = 100_000_000
@@ -256,8 +265,21 @@ def _check_layout(path: Path, tensors: dict[str, StoredTensor], start: int) -> i
 
 
 def is_floating(dtype: str) -> bool:
-    """True for the floating dtypes we read (``F64``, ``F32``, ``F16``, ``BF16``)."""
+    """True for the floating dtypes we read (:data:`FLOATING`: ``F64``, ``F32``, ``F16``,
+    ``BF16``, ``F8_E4M3``, ``F8_E5M2``)."""
     return dtype in DTYPES and DTYPES[dtype][1]
+
+
+def unsupported(where: str, name: str, dtype: str) -> str:
+    """The message of a tensor whose dtype is not read.
+
+    Examples
+    --------
+    >>> unsupported("f", "w", "C64")
+    "f: tensor 'w': unsupported dtype 'C64' (floating dtypes F64, F32, F16, BF16, F8_E4M3, F8_E5M2 are read)"
+    """
+    return (f"{where}: tensor {name!r}: unsupported dtype {dtype!r} "
+            f"(floating dtypes {', '.join(FLOATING)} are read)")
 
 
 def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
@@ -265,7 +287,9 @@ def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
 
     ``F64``, ``F32`` and ``F16`` become float64, float32 and float16 arrays; ``BF16``
     becomes an ``ml_dtypes.bfloat16`` array over the stored 16-bit patterns (2 bytes per
-    value, nothing widened). The data are read with one sequential pass of ``readinto``
+    value, nothing widened), ``F8_E4M3`` and ``F8_E5M2`` ``ml_dtypes.float8_e4m3fn`` and
+    ``float8_e5m2`` arrays over the stored bytes (their scales are separate tensors:
+    :mod:`weibull_stats.checkpoints.fp8`). The data are read with one sequential pass of ``readinto``
     into the array (no memory map is left open, no temporary is made).
 
     Raises
@@ -286,10 +310,7 @@ def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
     ('bfloat16', (1, 2), [[0.5, -2.0]])
     """
     if not is_floating(tensor.dtype):
-        raise ValueError(
-            f"{path}: tensor {tensor.name!r}: unsupported dtype {tensor.dtype!r} "
-            "(floating dtypes F64, F32, F16, BF16 are read)"
-        )
+        raise ValueError(unsupported(str(path), tensor.name, tensor.dtype))
     stored = np.dtype(DTYPES[tensor.dtype][0])
     out = np.empty(math.prod(tensor.shape), dtype=stored)
     buffer = out.data.cast("B")
@@ -308,4 +329,6 @@ def read_tensor(path: Path, tensor: StoredTensor) -> np.ndarray:
         out = out.astype(out.dtype.newbyteorder("="))
     if tensor.dtype == "BF16":
         out = out.view(BFLOAT16)
+    elif tensor.dtype in FLOAT8:
+        out = out.view(BIT_FORMATS[FLOAT8[tensor.dtype]])
     return out.reshape(tensor.shape)

@@ -116,7 +116,10 @@ class Checkpoint:
         float64, float32 and float16 tensors become arrays of those dtypes; bfloat16
         tensors (safetensors ``BF16`` or ``torch.bfloat16``) become ``ml_dtypes.bfloat16``
         arrays over the stored 16-bit patterns, so that
-        :func:`weibull_stats.as_sample` counts them by bit pattern without a float32 copy.
+        :func:`weibull_stats.as_sample` counts them by bit pattern without a float32 copy;
+        FP8 tensors (``F8_E4M3``, ``F8_E5M2``) become ``ml_dtypes`` float8 arrays of the
+        stored values, without their scales (the weights the model computes with:
+        :func:`weibull_stats.checkpoints.fp8.model_weights`).
         The array is a fresh copy (nothing stays memory-mapped). Where a float array is
         needed (for plotting), use ``array.astype(np.float32)``: exact for 16-bit data.
 
@@ -146,11 +149,11 @@ class Checkpoint:
             return _safetensors.read_tensor(entry.file, header.tensors[name])
         if entry.file.suffix == ".npy":
             if not entry.floating:
-                raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
+                raise ValueError(_safetensors.unsupported(str(entry.file), name, entry.dtype))
             return np.array(load_npy(entry.file), copy=True)
         tensor = self._torch_state(entry.file)[name]
-        if entry.dtype not in ("F64", "F32", "F16", "BF16"):
-            raise ValueError(f"{entry.file}: tensor {name!r}: unsupported dtype {entry.dtype!r}")
+        if not entry.floating:
+            raise ValueError(_safetensors.unsupported(str(entry.file), name, entry.dtype))
         return np.array(torch_to_numpy(tensor), copy=True)  # its own copy, in its own precision
 
     def _torch_state(self, file: Path) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.checkpoints._listing import TORCH_DTYPES, TensorEntry, numpy_code
+from weibull_stats.checkpoints._safetensors import unsupported
 from weibull_stats.checkpoints._torch import split_state, tensor_problem
 from weibull_stats.checkpoints.readers import Checkpoint, expand_path, open_checkpoint, open_unique, unopened
 from weibull_stats.sample.storage import torch_to_numpy
@@ -62,11 +63,10 @@ class MemoryCheckpoint(Checkpoint):
     tensors: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def read(self, name: str) -> np.ndarray:
-        """Tensor ``name`` as a fresh numpy array in its own precision (bfloat16 kept)."""
+        """Tensor ``name`` as a fresh numpy array in its own precision (bfloat16 and float8 kept)."""
         entry = self.entry(name)
         if not entry.floating:
-            raise ValueError(f"{self.label}: tensor {name!r}: unsupported dtype {entry.dtype!r} "
-                             "(floating dtypes F64, F32, F16, BF16 are read)")
+            raise ValueError(unsupported(self.label, name, entry.dtype))
         value = self.tensors[name]
         array = value if isinstance(value, np.ndarray) else torch_to_numpy(value)
         if np.ma.isMaskedArray(array):  # a masked array keeps its mask: the sample omits and counts it

@@ -25,6 +25,7 @@ import pandas as pd
 
 from weibull_stats import plotting
 from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
+from weibull_stats.checkpoints.fp8 import model_weights
 from weibull_stats.core.constants import ANCHORS
 from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import option_text
@@ -121,7 +122,7 @@ def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint],
         else:  # embeddings, heads: the largest matrix
             row = part.loc[part["numel"].astype("int64").idxmax()]
         try:
-            weight = ckpt.read(row["tensor"])
+            weight = model_weights(ckpt, row["tensor"]).values  # FP8: as fitted, its scales applied
         except (ValueError, OSError, KeyError):
             continue
         if weight.ndim == 1:

@@ -128,8 +128,9 @@ def torch_to_numpy(x: Any) -> np.ndarray:
     """A floating torch tensor as a numpy array on the CPU, in its own precision.
 
     A bfloat16 tensor's bits are viewed as int16, then as uint16 in numpy, then as
-    ``ml_dtypes.bfloat16``: the values are relabelled, not converted. The array may share
-    memory with the tensor.
+    ``ml_dtypes.bfloat16``; a ``float8_e4m3fn`` or ``float8_e5m2`` tensor's bytes become the
+    ``ml_dtypes`` float8 array of that name: the values are relabelled, not converted. The
+    array may share memory with the tensor.
 
     Examples
     --------
@@ -144,6 +145,9 @@ def torch_to_numpy(x: Any) -> np.ndarray:
     if tensor.dtype == torch.bfloat16:
         bits = tensor.cpu().contiguous().view(torch.int16).numpy().view(np.uint16)
         return bits.view(BFLOAT16)
+    name = str(tensor.dtype).removeprefix("torch.")
+    if name in BIT_FORMATS and BIT_FORMATS[name].itemsize == 1:  # float8: the stored bytes, relabelled
+        return tensor.cpu().contiguous().view(torch.uint8).numpy().view(BIT_FORMATS[name])
     return np.asarray(tensor.cpu().numpy())
 
 
