@@ -135,9 +135,13 @@ def test_the_block_comes_from_quantization_config(tmp_path: Path) -> None:
     q, scale = quantize(weights(), (64, 128))
     folder = model_folder(tmp_path / "m", {WEIGHT: q, f"{WEIGHT}_scale_inv": scale},
                           {**DEEPSEEK, "weight_block_size": [64, 128]})
-    row = row_of(scan_quietly(folder))
+    out = tmp_path / "out"
+    assert main(["scan", str(folder), "--out", str(out), "--skip-validation", "--no-progress"]) == 0
+    row = row_of(pd.read_csv(out / "results.csv", keep_default_na=False))
     same_fit(row, reference(q, scale, (64, 128)))
     assert row["storage"] == "float8_e4m3fn, 64×128 block scales"
+    assert pd.read_csv(out / "errors.csv").empty
+    assert (out / "report.md").is_file()  # its panels read the weights as fitted
 
 
 def test_activation_scales_are_skipped_as_scales(tmp_path: Path) -> None:
@@ -201,9 +205,9 @@ def test_a_scale_of_the_wrong_shape_is_an_error_row(tmp_path: Path, capsys: pyte
     errors = pd.read_csv(out / "errors.csv", keep_default_na=False)
     assert list(errors["tensor"]) == [WEIGHT]
     assert errors["error"][0] == (
-        f"FP8 scale '{WEIGHT}_scale_inv' has shape (3, 3), which does not fit weight '{WEIGHT}' of shape "
-        "(300, 200): expected (3, 2) for 128×128 block scales (quantization_config), (300, 1) per output "
-        "channel, or one value per tensor")
+        f"{folder / 'model.safetensors'}: FP8 scale '{WEIGHT}_scale_inv' has shape (3, 3), which does not "
+        f"fit weight '{WEIGHT}' of shape (300, 200): expected (3, 2) for 128×128 block scales "
+        "(quantization_config), (300, 1) per output channel, or one value per tensor")
     results = pd.read_csv(out / "results.csv", keep_default_na=False)
     assert list(results["tensor"]) == ["model.layers.0.mlp.up_proj.weight"]
     capsys.readouterr()
@@ -216,7 +220,30 @@ def test_a_bad_block_size_in_the_config_is_an_error_row(tmp_path: Path) -> None:
     frame = scan_quietly(folder)
     assert frame.empty
     assert [e["error"] for e in frame.attrs["errors"] if e["tensor"] == WEIGHT] == [
-        "config.json: quantization_config.weight_block_size must be two positive integers; got [128, 0]"]
+        f"{folder / 'model.safetensors'}: config.json: quantization_config.weight_block_size must be two "
+        "positive integers; got [128, 0]"]
+
+
+def test_exponent_scales_are_not_multiplied_in(tmp_path: Path) -> None:
+    q, scale = quantize(weights(), (128, 128))
+    exponents = (np.log2(scale).round() + 127).astype(np.uint8)  # E8M0 exponents stored as bytes (MXFP8)
+    folder = model_folder(tmp_path / "m", {WEIGHT: q, f"{WEIGHT}_scale_inv": exponents}, DEEPSEEK)
+    frame = scan_quietly(folder)
+    assert frame.empty
+    assert [e["error"] for e in frame.attrs["errors"] if e["tensor"] == WEIGHT] == [
+        f"{folder / 'model.safetensors'}: FP8 scale '{WEIGHT}_scale_inv' of '{WEIGHT}' has dtype U8; "
+        "float scales (F32, BF16, F16) are applied, not exponents or other codes"]
+    assert [s["reason"] for s in frame.attrs["skipped"] if s["tensor"] == f"{WEIGHT}_scale_inv"] == [
+        f"FP8 scale of {WEIGHT!r} (applied to it, not fitted)"]
+
+
+def test_two_scales_for_one_weight_are_an_error(tmp_path: Path) -> None:
+    q, scale = quantize(weights(), (128, 128))
+    frame = scan_quietly({WEIGHT: q, f"{WEIGHT}_scale_inv": scale, f"{WEIGHT}_scale": scale})
+    assert frame.empty
+    assert [e["error"] for e in frame.attrs["errors"] if e["tensor"] == WEIGHT] == [
+        f"state_dict: FP8 tensor {WEIGHT!r} has two scales, '{WEIGHT}_scale_inv' and '{WEIGHT}_scale'; which "
+        "one the model applies is not known"]
 
 
 # ---------------------------------------------------------------------- goodness of fit
@@ -258,6 +285,8 @@ def test_a_torch_fp8_state_dict_answers_as_its_file(tmp_path: Path) -> None:
     folder = model_folder(tmp_path / "m", {WEIGHT: q, f"{WEIGHT}_scale_inv": scale,
                                            "model.layers.0.mlp.up_proj.weight": q}, DEEPSEEK)
     in_file = scan_quietly(folder)
+    on_device = scan_quietly(folder, device="cpu")  # read to a torch device, reduced there
+    assert on_device[["shape", "scale", "storage"]].equals(in_file[["shape", "scale", "storage"]])
     columns = ["tensor", "dtype", "storage", "shape", "scale", "n_used"]
     in_memory, in_file = (f[columns].sort_values("tensor", ignore_index=True) for f in (in_memory, in_file))
     assert in_memory.equals(in_file)

@@ -30,13 +30,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from weibull_stats.checkpoints._safetensors import FLOAT8
+from weibull_stats.checkpoints.sources import MemoryCheckpoint
 
-if TYPE_CHECKING:  # the readers import nothing from here; only the annotations need them
+if TYPE_CHECKING:
     from weibull_stats.checkpoints._listing import TensorEntry
     from weibull_stats.checkpoints.readers import Checkpoint
 
@@ -238,6 +240,11 @@ def dequantize(values: np.ndarray, scale: np.ndarray, block: tuple[int, int]) ->
     return out.reshape(values.shape)
 
 
+def _source(ckpt: Checkpoint, file: Path) -> str:
+    """What a message names: the file, or the label of an in-memory checkpoint (no file)."""
+    return ckpt.label if isinstance(ckpt, MemoryCheckpoint) else str(file)
+
+
 def scale_of(ckpt: Checkpoint, weight: str) -> str | None:
     """The name of ``weight``'s scale tensor in ``ckpt`` (:data:`SCALE_SUFFIXES`), or None.
 
@@ -249,7 +256,7 @@ def scale_of(ckpt: Checkpoint, weight: str) -> str | None:
     names = {e.name for e in ckpt.entries} | {name for name, _ in ckpt.tensor_errors}
     found = [weight + suffix for suffix in SCALE_SUFFIXES if weight + suffix in names]
     if len(found) > 1:
-        raise ValueError(f"{ckpt.label}: FP8 tensor {weight!r} has two scales, "
+        raise ValueError(f"{_source(ckpt, ckpt.entry(weight).file)}: FP8 tensor {weight!r} has two scales, "
                          f"{' and '.join(map(repr, found))}; which one the model applies is not known")
     return found[0] if found else None
 
@@ -262,8 +269,9 @@ def model_weights(ckpt: Checkpoint, name: str) -> ModelWeights:
     KeyError
         No tensor of that name.
     ValueError
-        An unreadable tensor or scale, or a scale whose shape does not fit; the message
-        names the tensors.
+        An unreadable tensor or scale, a scale that is not a float tensor (``U8`` E8M0
+        exponents, say) or whose shape does not fit, a bad block in the config; the message
+        names the file (or in-memory checkpoint) and the tensors.
     """
     entry = ckpt.entry(name)
     values = ckpt.read(name)
@@ -273,7 +281,14 @@ def model_weights(ckpt: Checkpoint, name: str) -> ModelWeights:
     scale = scale_of(ckpt, name)
     if scale is None:
         return ModelWeights(values.astype(np.float32), f"{form}, no scales: fitted as stored")
-    block, layout = scale_layout(name, entry.shape, scale, ckpt.entry(scale).shape, ckpt.config)
+    stored = ckpt.entry(scale)
+    try:
+        if not stored.floating or is_fp8(stored.dtype):
+            raise ValueError(f"FP8 scale {scale!r} of {name!r} has dtype {stored.dtype}; float scales "
+                             "(F32, BF16, F16) are applied, not exponents or other codes")
+        block, layout = scale_layout(name, entry.shape, scale, stored.shape, ckpt.config)
+    except ValueError as exc:
+        raise ValueError(f"{_source(ckpt, entry.file)}: {exc}") from None
     factors = ckpt.read(scale).astype(np.float32)
     return ModelWeights(dequantize(values, factors, block), f"{form}, {layout}")
 
