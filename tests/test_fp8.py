@@ -293,3 +293,26 @@ def test_a_torch_fp8_state_dict_answers_as_its_file(tmp_path: Path) -> None:
     assert list(in_file["storage"]) == ["float8_e4m3fn, 128×128 block scales",
                                         "float8_e4m3fn, no scales: fitted as stored"]
 
+
+
+def test_a_live_fp8_module_is_fitted_as_the_dequantized_weights() -> None:
+    torch = pytest.importorskip("torch")
+    q, scale = quantize(weights(), (128, 128))
+
+    class Config:
+        def to_dict(self) -> dict[str, Any]:
+            return {"model_type": "llama", "quantization_config": DEEPSEEK}
+
+    class FP8Linear(torch.nn.Module):  # the parameters of transformers' FP8Linear
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.from_numpy(q.view(np.uint8)).view(torch.float8_e4m3fn),
+                                             requires_grad=False)
+            self.weight_scale_inv = torch.nn.Parameter(torch.from_numpy(scale), requires_grad=False)
+
+    model = torch.nn.Module()
+    model.down_proj = FP8Linear()
+    model.config = Config()
+    row = row_of(scan_quietly(model), "down_proj.weight")
+    same_fit(row, reference(q, scale, (128, 128)))
+    assert row["storage"] == "float8_e4m3fn, 128×128 block scales"
