@@ -112,6 +112,17 @@ NOTEBOOK_REMOTE = (
 )
 
 
+def top_level(path: Path) -> list[ast.stmt]:
+    """The statements at a module's top level, with those of its ``if TYPE_CHECKING:`` blocks
+    (the re-exports of ``weibull_stats``, imported on first use at run time)."""
+    nodes: list[ast.stmt] = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        guarded = (isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+                   and node.test.id == "TYPE_CHECKING")
+        nodes.extend(node.body if guarded else [node])
+    return nodes
+
+
 def module_file(module: str) -> Path:
     base = ROOT.joinpath(*module.split("."))
     return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
@@ -140,7 +151,7 @@ def home_of(namespace: str, name: str) -> str:
     path = module_file(namespace)
     if defined_at_top(path, name):
         return namespace
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in top_level(path):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if any((alias.asname or alias.name) == name for alias in node.names):
                 return home_of(node.module, name) if node.module.startswith(PACKAGE) else node.module
@@ -191,7 +202,7 @@ def target(page: dict[str, Any], name: str, home: str) -> str:
     path = module_file(namespace)
     visible = defined_at_top(path, name) or any(
         isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names)
-        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        for node in top_level(path)
     )
     return f"{namespace}.{name}" if visible else f"{home}.{name}"
 

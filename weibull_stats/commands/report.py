@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from weibull_stats.report.markdown import report_from_folder
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="DIR", help="the --out folder of a scan")
@@ -18,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from weibull_stats.report.markdown import report_from_folder  # pandas, matplotlib: not for --help
+
     path = report_from_folder(args.folder, plots=not args.no_plots)
     sys.stdout.write(f"report: {path}\n")
     return 0
