@@ -86,7 +86,7 @@ def page_key(home: str) -> str:
 #: The scan behind ``figures/scan/``: the embedded model, default estimator, no intervals. The
 #: validation gate is skipped for these figures (it is recorded in the scan's output; ``make run``
 #: and notebook 03 scan the same model behind the gate).
-SCAN_FIGURES = "scan minilm --skip-validation --no-progress --out {out}"
+SCAN_FIGURES = "scan minilm --skip-validation --no-progress --matrix-plots --out {out}"
 #: Folders made during a build, removed after it.
 TEMPORARY: list[Path] = []
 #: Characters of a code line that fit a code block of this site at 1280 px without wrapping
