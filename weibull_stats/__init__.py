@@ -3,8 +3,10 @@
 The two-parameter Weibull law is ``F(x) = 1 - exp(-(x / scale) ** shape)``, the
 parameterisation of ``scipy.stats.weibull_min(c=shape, scale=scale)``.
 
-This module only re-exports; modules inside the package import the defining module, never
-``weibull_stats`` itself (the layers are in ``pyproject.toml`` and ``docs/developing.md``).
+This module only re-exports, each name imported from its module on first use (so that
+``import weibull_stats`` and the command line's ``--help`` load no scipy or pandas); modules
+inside the package import the defining module, never ``weibull_stats`` itself (the layers are
+in ``pyproject.toml`` and ``docs/developing.md``).
 """
 
 import importlib

@@ -1,7 +1,8 @@
 """rewrite report.md and the plots of a scan folder
 
 Rebuild DIR/report.md and its PNG plots from the files a scan wrote to DIR (results.parquet,
-errors.csv, skipped.csv, run.json).
+errors.csv, skipped.csv, run.json). The probability plots of single matrices are drawn with
+--matrix-plots only (as in the scan, which does not record it: give it again here).
 """
 
 from __future__ import annotations
