@@ -86,7 +86,7 @@ def page_key(home: str) -> str:
 #: The scan behind ``figures/scan/``: the embedded model, default estimator, no intervals. The
 #: validation gate is skipped for these figures (it is recorded in the scan's output; ``make run``
 #: and notebook 03 scan the same model behind the gate).
-SCAN_FIGURES = "scan minilm --skip-validation --no-progress --out {out}"
+SCAN_FIGURES = "scan minilm --skip-validation --no-progress --matrix-plots --out {out}"
 #: Folders made during a build, removed after it.
 TEMPORARY: list[Path] = []
 #: Characters of a code line that fit a code block of this site at 1280 px without wrapping
@@ -110,6 +110,17 @@ NOTEBOOK_REMOTE = (
     re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
     re.compile(r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>', re.S),
 )
+
+
+def top_level(path: Path) -> list[ast.stmt]:
+    """The statements at a module's top level, with those of its ``if TYPE_CHECKING:`` blocks
+    (the re-exports of ``weibull_stats``, imported on first use at run time)."""
+    nodes: list[ast.stmt] = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        guarded = (isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+                   and node.test.id == "TYPE_CHECKING")
+        nodes.extend(node.body if guarded else [node])
+    return nodes
 
 
 def module_file(module: str) -> Path:
@@ -140,7 +151,7 @@ def home_of(namespace: str, name: str) -> str:
     path = module_file(namespace)
     if defined_at_top(path, name):
         return namespace
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in top_level(path):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if any((alias.asname or alias.name) == name for alias in node.names):
                 return home_of(node.module, name) if node.module.startswith(PACKAGE) else node.module
@@ -191,7 +202,7 @@ def target(page: dict[str, Any], name: str, home: str) -> str:
     path = module_file(namespace)
     visible = defined_at_top(path, name) or any(
         isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names)
-        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        for node in top_level(path)
     )
     return f"{namespace}.{name}" if visible else f"{home}.{name}"
 

@@ -138,6 +138,39 @@ def test_docs_figures_are_committed_outputs() -> None:
             assert committed.is_file(), f"{page.name}: {image} is not committed"
 
 
+def test_the_7b_figures_are_those_of_the_committed_benchmark() -> None:
+    # docs/scanning.md quotes benchmarks/results/scan_7b.json (the full run of benchmarks/scan_7b.py),
+    # or says it is not measured yet while there is no such file
+    import json
+    text = (DOCS / "scanning.md").read_text(encoding="utf-8")
+    section = text[text.index("## A 7B checkpoint"):text.index("## On a cluster")]
+    path = ROOT / "benchmarks" / "results" / "scan_7b.json"
+    if not path.is_file():
+        assert "Not measured yet" in section
+        return
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert "Not measured yet" not in section
+    shape = record["checkpoint"]
+    assert (shape["layers"], shape["hidden"], shape["vocab"]) == (32, 4096, 32000)
+
+    def met(flag: bool) -> str:
+        return "met" if flag else "**not met**"
+
+    ratio, report = record["ratio"], record["report"]
+    figures = {
+        "streaming read": f"(page cache) | {record['streaming_read']['seconds']:.2f} | 1 |",
+        "default scan": f"`--jobs 2` | {record['scan_default']['seconds']:.1f} | "
+                        f"**{ratio['default_over_read']:.1f}** (target <= {ratio['targets']['default']:g}: "
+                        f"{met(ratio['met']['default'])}) |",
+        "all five": f"| {record['scan_all']['seconds']:.1f} | **{ratio['all_over_read']:.1f}** "
+                    f"(target <= {ratio['targets']['all']:g}: {met(ratio['met']['all'])}) |",
+        "report": f"| {report['seconds']:.2f} | "
+                  f"(target <= {report['target_seconds']:g} s: {met(report['met'])}) |",
+    }
+    missing = {what: figure for what, figure in figures.items() if figure not in section}
+    assert not missing, f"docs/scanning.md 'A 7B checkpoint' lacks the benchmark's {missing}"
+
+
 def test_the_cluster_figures_are_those_of_the_committed_benchmark() -> None:
     # docs/scanning.md quotes benchmarks/results/distributed.json; rerunning the benchmark
     # without updating the page (or the reverse) fails here

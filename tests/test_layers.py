@@ -40,14 +40,61 @@ print(after_import, after_scan, len(table))
     assert result.stdout.split("\n")[0] == "[] [] 9", result.stdout + result.stderr
 
 
+#: The libraries that neither ``import weibull_stats`` nor any ``--help`` of the command line loads.
+DEFERRED = ("scipy", "pandas", "statsmodels", "matplotlib", "torch")
+
+
 def test_import_leaves_the_libraries_it_defers_unloaded() -> None:
-    # the function-level imports of statsmodels, matplotlib and torch exist for import time; they are
-    # only worth it while no module imports those libraries at load
-    deferred = ("statsmodels", "matplotlib", "torch")
+    # the function-level imports of these libraries (and the top-level names imported on first
+    # use) exist for import time; they are only worth it while no module imports them at load
+    deferred = DEFERRED
     code = f"import sys, weibull_stats; print(sorted(m for m in {deferred!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_every_help_of_the_command_line_leaves_the_deferred_libraries_unloaded() -> None:
+    # `weibull-stats --help` and each `weibull-stats COMMAND --help`, in one process: a library
+    # loaded by any of them stays in sys.modules and is reported
+    code = f"""
+import contextlib, io, sys
+from weibull_stats.cli import COMMANDS, main
+shown = []
+for argv in [["--help"], *([name, "--help"] for name in COMMANDS)]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        main(argv)
+    shown.append(len(out.getvalue()) > 200 and "usage: weibull-stats" in out.getvalue())
+print(all(shown), len(shown), sorted(m for m in {DEFERRED!r} if m in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=True)
+    from weibull_stats.cli import COMMANDS
+
+    assert result.stdout.split() == ["True", str(len(COMMANDS) + 1), "[]"], result.stdout + result.stderr
+
+
+def test_the_names_imported_on_first_use_are_the_type_checkers_imports() -> None:
+    # weibull_stats/__init__.py lists each public name twice: imported under TYPE_CHECKING (for
+    # mypy, editors and the API reference) and in _HOMES (imported on first use at run time)
+    import ast
+
+    tree = ast.parse((ROOT / "weibull_stats" / "__init__.py").read_text(encoding="utf-8"))
+    guarded = [node for node in tree.body if isinstance(node, ast.If)
+               and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"]
+    static: dict[str, tuple[str, ...]] = {}
+    for node in (n for block in guarded for n in block.body):
+        assert isinstance(node, ast.ImportFrom) and node.module, ast.dump(node)
+        static[node.module] = (*static.get(node.module, ()), *(a.name for a in node.names))
+    assert static == ws._HOMES
+    assert {n for names in ws._HOMES.values() for n in names} == set(ws.__all__) - {"__version__"}
+    for module, names in ws._HOMES.items():
+        home = __import__(module, fromlist=["_"])
+        for name in names:
+            assert getattr(ws, name) is getattr(home, name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ws.nope  # noqa: B018
 
 
 def test_validation_package_loads_the_anchor_names_on_first_use() -> None:

@@ -118,7 +118,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFram
     path = write_checkpoint(folder / "ckpt", state, config, dtype="BF16")
     out = folder / "out"
     frame = ws.scan(path, estimators=["probability_plot", "mle"], gof=True, gof_samples=19, bootstrap=40,
-                    out=out, skip_validation=True, progress=False)
+                    out=out, skip_validation=True, progress=False, matrix_plots=True)
     return out, frame
 
 

@@ -34,7 +34,7 @@ def _checkpoint(folder: Path, family: str = "gpt_neox", **kwargs: object) -> Pat
 # ---------------------------------------------------------------------- MiniLM end to end
 def test_minilm_scan_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "minilm"
-    frame = scan("minilm", out=out, skip_validation=True)
+    frame = scan("minilm", out=out, skip_validation=True, matrix_plots=True)
     assert list(frame.columns) == list(COLUMNS)
     blocks = frame[frame["layer"].notna()]
     assert len(blocks) == 36

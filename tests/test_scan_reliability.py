@@ -234,7 +234,7 @@ def test_fresh_run_in_a_used_folder_removes_the_earlier_outputs(tmp_path: Path,
     out = tmp_path / "out"
     scan(str(folder), out=out, skip_validation=True)
     outputs = {"results.csv", "results.parquet", "errors.csv", "skipped.csv", "report.md",
-               "shape_by_layer.png", "probability_plots.png"}
+               "shape_by_layer.png"}
     assert outputs <= {p.name for p in out.iterdir()}
     _interrupted(folder, out, monkeypatch, seed=7)
     left = {p.name for p in out.iterdir()}

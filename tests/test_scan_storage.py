@@ -220,7 +220,7 @@ def test_plots_and_report_take_bf16_tensors(tmp_path: Path) -> None:
     state, config = synthetic_state("gpt_neox", layers=2, hidden=16, heads=2, rng=4)
     folder = write_checkpoint(tmp_path / "ckpt", state, config, dtype="BF16")
     out = tmp_path / "out"
-    scan(str(folder), out=out, skip_validation=True)
+    scan(str(folder), out=out, skip_validation=True, matrix_plots=True)
     assert (out / "probability_plots.png").is_file() and (out / "report.md").is_file()
     weight = open_checkpoint(folder).read("gpt_neox.layers.0.mlp.dense_h_to_4h.weight")
     fit = ws.fit_probability_plot(weight.astype(np.float32), **FIT_OPTIONS)

@@ -55,6 +55,7 @@ def scan(
     skip_validation: bool = False,
     include_vectors: bool = False,
     report: bool = True,
+    matrix_plots: bool = False,
     progress: ProgressOption = None,
     device: str | None = None,
     client: Any = None,
@@ -147,6 +148,11 @@ def scan(
         terminal (:mod:`weibull_stats.core.progress`).
     report : bool, default True
         With ``out``, write ``report.md`` and the plots (:mod:`weibull_stats.report.markdown`).
+    matrix_plots : bool, default False
+        The report also draws the probability plots of one matrix per kind (the middle layer's),
+        each matrix re-read from the checkpoint: seconds per GB of weights. Without it the report's
+        figures summarise per kind and layer, and take the same time for any number of matrices;
+        :func:`weibull_stats.plotting.plot_scan_probability` draws chosen matrices.
     device : str, optional
         A torch device (``"cuda"``...): each tensor is read straight to it and reduced there
         (see :func:`weibull_stats.scanning.run.scan`); recorded in ``run.json``. A clear error
@@ -232,7 +238,8 @@ def scan(
         if out_dir is not None and report:
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all
                 write_report(staging, frame, checkpoints, errors=frame.attrs["errors"],
-                             skipped=frame.attrs["skipped"], gate=gate, settings=settings)
+                             skipped=frame.attrs["skipped"], gate=gate, settings=settings,
+                             matrix_plots=matrix_plots)
     scanning.warn_failures(frame, out_dir, stacklevel=2)
     return frame
 

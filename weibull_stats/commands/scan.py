@@ -26,12 +26,7 @@ from weibull_stats.commands._arguments import (
 from weibull_stats.commands._options import parse_options
 from weibull_stats.commands._output import format_table
 from weibull_stats.commands.errors import CommandLineError, to_flags
-from weibull_stats.report.markdown import kind_summary
-from weibull_stats.scanning.distributed import cluster_client, local_workers
-from weibull_stats.scanning.run import ScanWarning
 from weibull_stats.scanning.settings import SCAN_SETTINGS, SETTINGS
-from weibull_stats.validation.gate import ValidationFailed
-from weibull_stats.workflow import scan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +64,13 @@ def _cell(value: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the scan's machinery (pandas, scipy, the report) is imported here, not for --help
+    from weibull_stats.report.markdown import kind_summary
+    from weibull_stats.scanning.distributed import cluster_client, local_workers
+    from weibull_stats.scanning.run import ScanWarning
+    from weibull_stats.validation.gate import ValidationFailed
+    from weibull_stats.workflow import scan
+
     estimators = selected_estimators(args.estimator)
     options = parse_options(args.option, estimators)
     distributed = args.scheduler is not None or args.cluster is not None

@@ -9,15 +9,13 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from scipy import stats
-
 from weibull_stats._version import __version__
 from weibull_stats.core.display import Row, Summary, display_methods, figure, fraction_near_one, options_text
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.core.options import no_omissions
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
 
@@ -251,11 +249,15 @@ class WeibullFit:
 
     def to_series(self) -> pd.Series:
         """The tidy row as a :class:`pandas.Series`."""
+        import pandas as pd  # imported on use: the command line's --help loads no pandas
+
         return pd.Series(self.to_row())
 
     # ------------------------------------------------------------------ the law
     def distribution(self) -> rv_continuous_frozen:
         """``scipy.stats.weibull_min(c=shape, scale=scale)``: the fitted law."""
+        from scipy import stats  # imported on use: the command line's --help loads no scipy
+
         return stats.weibull_min(c=self.shape, scale=self.scale)
 
     def plot(self, x: Any, ax: Any = None, *, kind: str = "probability", **kwargs: Any) -> Any:

@@ -15,7 +15,6 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from weibull_stats.core.display import pair_text
 
@@ -94,6 +93,8 @@ def interval_probabilities(
     alpha = 1.0 - level
     probs = np.array([alpha / 2.0, 1.0 - alpha / 2.0])
     if method == "bca":
+        from scipy.special import ndtr, ndtri  # imported on use: the command line's --help loads no scipy
+
         below = (np.count_nonzero(distribution < estimate) + np.count_nonzero(distribution <= estimate))
         fraction = below / (2.0 * distribution.size)
         if 0.0 < fraction < 1.0:

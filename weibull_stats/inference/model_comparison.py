@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaln, polygamma, psi
 
 from weibull_stats.core.display import display_methods
 from weibull_stats.estimators import sample_batch
@@ -112,6 +111,8 @@ class ModelComparison:
 
 def _gamma_shape(s: float) -> float:
     """Root of ``ln a - digamma(a) = s`` (``s > 0``) by Newton from Minka's start."""
+    from scipy.special import polygamma, psi  # imported on use: the command line's --help loads no scipy
+
     a = (3.0 - s + math.sqrt((s - 3.0) ** 2 + 24.0 * s)) / (12.0 * s)
     for _ in range(100):
         f = math.log(a) - float(psi(a)) - s
@@ -240,6 +241,8 @@ def _count_sums(values: np.ndarray, counts: np.ndarray, k: float, lam: float
 def _compare(n: int, sum_log: float, mean_x: float, z: float, var_log: float, sum_sq: float, k: float,
              lam: float, exponent: int) -> ModelComparison:
     """The four fits from the sums of ``x / 2^exponent``, restored to the units of ``x``."""
+    from scipy.special import gammaln  # imported on use: the command line's --help loads no scipy
+
     mean_log = sum_log / n
     ll_weibull = n * math.log(k) - n * k * math.log(lam) + (k - 1.0) * sum_log - z
 

@@ -14,7 +14,6 @@ Tiexin Ding, from the NPM-Weibull-public repository, companion data of arXiv:260
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats import plotting
-from weibull_stats.checkpoints import KINDS, Checkpoint, classify, detect_family, open_sources, split_fused
-from weibull_stats.checkpoints.fp8 import model_weights
+from weibull_stats.checkpoints import KINDS, Checkpoint, detect_family, open_sources
 from weibull_stats.core.constants import ANCHORS
 from weibull_stats.core.display import figure
 from weibull_stats.core.formatting import option_text
 from weibull_stats.inference.published import ATTRIBUTION, LAYOUTS, NOT_COMPARABLE, resolve_band
 from weibull_stats.report.folder import read_records, read_results, read_run
+from weibull_stats.report.matrix_plots import MATRIX_PLOTS_NOTE, probability_figure
 from weibull_stats.report.tables import (
     class_section,
     gof_cells,
@@ -101,42 +100,6 @@ def kind_comparison(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
     return summary
 
 
-def _probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str
-                         ) -> list[tuple[str, np.ndarray, float, float]]:
-    """One matrix per kind (the middle layer of the last checkpoint), re-read for plotting."""
-    data = frame[frame["estimator"] == estimator]
-    if data.empty:
-        return []
-    label = data["checkpoint"].iloc[-1]
-    ckpt = next((c for c in checkpoints if c.label == label), None)
-    if ckpt is None:
-        return []
-    data = data[data["checkpoint"] == label]
-    family = detect_family(ckpt.config, (e.name for e in ckpt.entries))
-    samples = []
-    for kind in dict.fromkeys(data["kind"]):
-        part = data[data["kind"] == kind]
-        if part["layer"].notna().any():
-            part = part[part["layer"].notna()].sort_values(["layer", "tensor"])
-            row = part.iloc[len(part) // 2]
-        else:  # embeddings, heads: the largest matrix
-            row = part.loc[part["numel"].astype("int64").idxmax()]
-        try:
-            weight = model_weights(ckpt, row["tensor"]).values  # FP8: as fitted, its scales applied
-        except (ValueError, OSError, KeyError):
-            continue
-        if weight.ndim == 1:
-            weight = weight.reshape(-1, 1)
-        if row["part"]:
-            role = classify(row["tensor"], family)
-            weight = dict(split_fused(weight, role, ckpt.config, row["tensor"]))[row["part"]]
-        magnitudes = np.abs(weight.reshape(-1)).astype(np.float64)
-        magnitudes = magnitudes[magnitudes > 0]
-        title = f"{kind}: {row['tensor']}" + (f" [{row['part']}]" if row["part"] else "")
-        samples.append((title, magnitudes, float(row["shape"]), float(row["scale"])))
-    return samples
-
-
 def skip_reasons(skipped: Sequence[Mapping[str, Any]], most: int = 5) -> str:
     """How many entries were skipped for each recorded reason, most frequent first.
 
@@ -161,6 +124,7 @@ def write_report(
     gate: Any = None,
     settings: Any = None,
     plots: bool = True,
+    matrix_plots: bool = False,
     formats: Sequence[str] = plotting.DEFAULT_FORMATS,
     dpi: float = plotting.DEFAULT_DPI,
 ) -> Path:
@@ -173,13 +137,17 @@ def write_report(
     frame : pandas.DataFrame
         The scan table (:func:`weibull_stats.scan`).
     checkpoints : sequence of Checkpoint
-        The scanned checkpoints (one matrix per kind is re-read for the probability plots).
+        The scanned checkpoints (one matrix per kind is re-read for the probability plots, with
+        ``matrix_plots``).
     errors, skipped : sequences of dicts
         Failures and tensors not fitted, as in ``errors.csv`` and ``skipped.csv``.
     gate : GateRecord, optional
         The validation-gate record.
     settings : ScanSettings, optional
     plots : bool, default True
+    matrix_plots : bool, default False
+        Also the probability plots of one matrix per kind, re-read from ``checkpoints`` (the
+        scan setting ``matrix_plots``); without it the figures' cost does not grow with the model.
     formats : sequence of {"png", "pdf", "svg"}, default ("png", "pdf")
         Files written per figure; the report embeds the PNG (or SVG) and links the others.
     dpi : float, default 200
@@ -305,8 +273,11 @@ def write_report(
             if len(estimators) > 1:
                 lines += [f"### `{estimator}`", ""]
             lines += _write_plots(out, frame, checkpoints, estimator, bool(trajectory), formats, dpi,
-                                  suffix="" if estimator == main else f"_{estimator}", anchor=anchor.name)
+                                  suffix="" if estimator == main else f"_{estimator}", anchor=anchor.name,
+                                  matrix_plots=matrix_plots)
             lines.append("")
+        if not matrix_plots:
+            lines += [MATRIX_PLOTS_NOTE, ""]
     if errors:
         lines += ["## Failures", "", f"{len(errors)} failures (all in `errors.csv`); the first ones:", ""]
         lines += [f"- `{e.get('tensor') or '(file)'}` {e.get('part') or ''}: {e.get('error')}"
@@ -317,12 +288,12 @@ def write_report(
     return path
 
 
-def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
+def report_from_folder(out: str | Path, *, plots: bool = True, matrix_plots: bool = False) -> Path:
     """Rewrite ``report.md`` (and the plots) of a finished scan from the files in ``out``.
 
     Reads ``results.parquet``, ``errors.csv``, ``skipped.csv`` and ``run.json``; the
-    checkpoints named in ``run.json`` are re-opened for the probability plots when they are
-    still there. The folder is locked meanwhile (no scan writes into it at the same time)
+    checkpoints named in ``run.json`` are re-opened for the probability plots (``matrix_plots``)
+    when they are still there. The folder is locked meanwhile (no scan writes into it at the same time)
     and every file appears whole or not at all (:func:`weibull_stats.scanning.folder.staged_files`).
 
     Raises
@@ -349,7 +320,7 @@ def report_from_folder(out: str | Path, *, plots: bool = True) -> Path:
             checkpoints = []
         with staged_files(out) as staging:
             write_report(staging, frame, checkpoints, errors=errors, skipped=skipped, gate=gate,
-                         settings=settings, plots=plots)
+                         settings=settings, plots=plots, matrix_plots=matrix_plots)
     return out / "report.md"
 
 
@@ -369,7 +340,8 @@ def _embed(alt: str, written: Sequence[Path]) -> str:
 
 def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], estimator: str,
                  trajectory: bool, formats: Sequence[str] = plotting.DEFAULT_FORMATS,
-                 dpi: float = plotting.DEFAULT_DPI, suffix: str = "", anchor: str | None = None) -> list[str]:
+                 dpi: float = plotting.DEFAULT_DPI, suffix: str = "", anchor: str | None = None,
+                 matrix_plots: bool = False) -> list[str]:
     lines = []
     if last_checkpoint(frame, estimator)["layer"].notna().any():
         fig = plotting.plot_scan_shape_by_layer(frame, estimator=estimator, anchor=anchor)
@@ -377,18 +349,8 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
     else:  # no matrix named by layer (a plain module, a file without layer names): k by tensor name
         fig = plotting.plot_scan_shape_by_matrix(frame, estimator=estimator, anchor=anchor)
         lines.append(_embed("k by matrix", _save(fig, out / f"shape_by_matrix{suffix}", formats, dpi)))
-    samples = _probability_samples(frame, checkpoints, estimator)
-    if samples:
-        trim = (0.1, 0.9)
-        options = frame[frame["estimator"] == estimator]["options"].iloc[0]
-        trim_option = json.loads(options).get("trim")
-        note = None
-        if isinstance(trim_option, list) and len(trim_option) == 2:
-            trim = (float(trim_option[0]), float(trim_option[1]))
-        else:  # the fit has no window of its own: the shading is the paper's, for reference
-            note = (f"F in [{trim[0]:g}, {trim[1]:g}], the paper's window for reference "
-                    f"({estimator} has no trim)")
-        fig = plotting.plot_scan_probability(samples, trim=trim, window_note=note)
+    fig = probability_figure(frame, checkpoints, estimator) if matrix_plots else None
+    if fig is not None:
         lines.append(_embed("probability plots",
                             _save(fig, out / f"probability_plots{suffix}", formats, dpi)))
     if trajectory:

@@ -176,6 +176,10 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
     Setting("include_vectors", False, SWITCH, "also fit 1-D tensors (biases, norms)", "--include-vectors"),
     Setting("jobs", 1, integer(1), "worker processes; the result does not depend on it", "--jobs", "N",
             recorded=False),
+    Setting("matrix_plots", False, SWITCH,
+            "the report also draws the probability plots of one matrix per kind, each re-read from the "
+            "checkpoint (seconds per GB of weights); its other figures summarise per kind and layer",
+            "--matrix-plots", recorded=False),
 )
 #: The declaration by name.
 SETTINGS: Mapping[str, Setting] = MappingProxyType({s.name: s for s in SCAN_SETTINGS})

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from weibull_stats._version import __version__
 from weibull_stats.core.formatting import jsonable
@@ -127,6 +126,8 @@ def family_z(checks: int) -> float:
     >>> round(family_z(1), 2), round(family_z(40), 2), round(family_z(100), 2)
     (3.0, 3.66, 3.89)
     """
+    from scipy.stats import norm  # imported on use: importing the gate (and `validate --help`) loads no scipy
+
     if checks < 1:
         raise ValueError(f"`checks` must be at least 1; got {checks}")
     return max(Z_LIMIT, float(norm.isf(FAMILY_ALPHA / (2 * checks))))

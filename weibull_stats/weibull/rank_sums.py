@@ -44,7 +44,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, special
 
 from weibull_stats.weibull.law import plot_ordinates
 
@@ -73,6 +72,8 @@ def _derivatives(x: np.ndarray, a: float, denom: float) -> tuple[np.ndarray, ...
 
 def _antiderivative(x: np.ndarray, a: float, denom: float) -> np.ndarray:
     """``H(x) = D G(p(x)) - f'(x)/24 + 7 f'''(x)/5760``."""
+    from scipy import special  # imported on first use: importing the estimators loads no scipy
+
     p, t, g, f1, _, f3 = _derivatives(x, a, denom)
     big_g = -(1.0 - p) * g - special.exp1(t)
     return denom * big_g - f1 / 24.0 + 7.0 * f3 / 5760.0
@@ -88,6 +89,8 @@ def _square_corrections(x: float, a: float, denom: float) -> float:
 
 def _square_integral(x0: float, x1: float, a: float, denom: float) -> float:
     """``\\int_{x0}^{x1} f(x)^2 dx = D \\int (ln t)^2 e^{-t} dt`` over the matching ``t``."""
+    from scipy import integrate  # imported on first use: importing the estimators loads no scipy
+
     t0 = -math.log1p(-(x0 - a) / denom)
     t1 = -math.log1p(-(x1 - a) / denom)
     value, _ = integrate.quad(lambda t: math.log(t) ** 2 * math.exp(-t), t0, t1,
