@@ -84,6 +84,11 @@ def test_fit_growth_recovers_known_laws() -> None:
     assert power.parameters == pytest.approx({"λ0": 0.01, "a": 0.002, "b": 0.5}, rel=0.08)
     assert power.rms_log_error < 0.01
     assert power(t) == pytest.approx(0.01 + 0.002 * t ** 0.5, rel=0.02)
+    assert saturating.at_bound == power.at_bound == ()
+    # accelerating growth never levels off: τ runs to its bound, and the fit says so
+    accelerating = fit_growth(t, 0.02 * np.exp(t / 1000))
+    assert accelerating.at_bound == ("τ",)
+    assert accelerating.parameters["τ"] == pytest.approx(1000 * t.max(), rel=0.01)
     # the other law fits the same data worse: the curve named is the one fitted
     assert fit_growth(t, (0.01 + 0.002 * t ** 0.5) * noise).rms_log_error > 2 * power.rms_log_error
 
@@ -221,3 +226,14 @@ def test_clear_errors(frame: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no matrix has a layer"):
         plotting.plot_training_depth(frame[frame["layer"].isna()])
     assert "training_depth" not in plotting.plot_training(frame[frame["layer"].isna()])
+
+
+def test_a_growth_law_the_data_do_not_pin_says_so() -> None:
+    t = np.arange(0, 1001, 100)
+    rows = pd.DataFrame({"step": t, "estimator": "mle", "kind": "o", "layer": 0, "tensor": "o.weight",
+                         "part": "",
+                         "numel": 4096, "shape": 1.2, "scale": 0.02 * np.exp(t / 1000)})
+    fig = plotting.plot_training_growth(rows)
+    [ax] = [ax for ax in fig.axes if ax.get_visible() and ax.get_title() == "o"]
+    assert fig.growth_fits["o"].at_bound == ("τ",)
+    assert ax.get_legend().get_texts()[0].get_text().endswith("τ at its bound")

@@ -94,7 +94,8 @@ def plot_training_growth(results: Any, *, estimator: str | None = None, curve: s
             fits[str(kind)] = fit
             dense = np.linspace(where.min(), where.max(), 200)
             ax.plot(dense, fit(dense), "-", lw=1.1, color="0.2", zorder=2,
-                    label=f"{fit.text}\nrms ln-error {fit.rms_log_error:.3f}")
+                    label=f"{fit.text}\nrms ln-error {fit.rms_log_error:.3f}"
+                    + (f"; {', '.join(fit.at_bound)} at its bound" if fit.at_bound else ""))
             ax.legend(fontsize=6, loc="lower right", handlelength=1.2, framealpha=0.85)
             entries.setdefault(f"fitted {law.formula}", ax.get_lines()[-1])
         ax.set_title(kind, fontsize="medium")

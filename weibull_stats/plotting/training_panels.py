@@ -55,6 +55,11 @@ def plot_training_heatmap(results: Any, *, estimator: str | None = None, anchor:
         (embeddings, heads) are labelled with their tensor's short name. A cell holds the
         median when several matrices share it (the caption says so).
 
+    Raises
+    ------
+    ValueError
+        As :func:`~weibull_stats.plotting.training_base.training_rows`, or no finite k.
+
     Examples
     --------
     >>> import pandas as pd
@@ -83,6 +88,8 @@ def plot_training_heatmap(results: Any, *, estimator: str | None = None, anchor:
         grids[kind] = grid.reindex(index=order, columns=steps)
     finite = np.concatenate([g.to_numpy(dtype=float).ravel() for g in grids.values()])
     finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        raise ValueError("`results`: no finite k to draw")
     low, high = float(finite.min()), float(finite.max())
     if line is not None:  # a diverging scale, symmetric about the anchor
         reach = max(high - line.shape, line.shape - low, 1e-3)

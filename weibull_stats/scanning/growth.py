@@ -76,6 +76,10 @@ class GrowthFit:
         Root mean square of ``ln λ_fit(t) − ln λ`` over the data (0.01: about 1% off).
     converged : bool
         Whether the least-squares solver met its tolerance.
+    at_bound : tuple of str
+        Parameters that ended within 1% of a bound of the search (:func:`fit_growth`'s Notes):
+        the data do not pin them, e.g. ``τ`` at 1000 times the last step when λ has not begun to level
+        off (the law then acts as a straight line).
     """
 
     curve: GrowthCurve
@@ -84,6 +88,7 @@ class GrowthFit:
     scales: tuple[float, ...]
     rms_log_error: float
     converged: bool
+    at_bound: tuple[str, ...] = ()
 
     @property
     def parameters(self) -> dict[str, float]:
@@ -187,8 +192,12 @@ def fit_growth(steps: Any, scales: Any, curve: str = DEFAULT_GROWTH_CURVE) -> Gr
         if best is None or solution.cost < best.cost:
             best = solution
     rms = float(np.sqrt(np.mean(best.fun ** 2)))
+    # within 1% of a finite bound (λ0's lower bound 0 is a value, not a search limit)
+    near = [bool(np.isclose(v, lo, rtol=0.01, atol=0) or np.isclose(v, hi, rtol=0.01, atol=0))
+            for v, lo, hi in zip(best.x, low, high, strict=True)]
+    bounded = tuple(name for name, hit in zip(law.parameters[1:], near[1:], strict=True) if hit)
     return GrowthFit(law, tuple(float(v) for v in best.x), tuple(map(float, t)), tuple(map(float, y)), rms,
-                     bool(best.success))
+                     bool(best.success), bounded)
 
 
 __all__ = ["DEFAULT_GROWTH_CURVE", "GROWTH_CURVES", "MIN_GROWTH_STEPS", "GrowthCurve", "GrowthFit",
