@@ -194,6 +194,17 @@ def test_growth_figure_recovers_the_law_of_the_folder(folder: Path) -> None:
     assert GROWTH_CURVES["power"].formula in _captions(power)
 
 
+def test_the_folder_its_parquet_and_its_csv_give_the_same_rows(folder: Path, frame: pd.DataFrame) -> None:
+    columns = ["step", "kind", "layer", "part", "shape", "scale"]
+    expected, _ = training_rows(frame)
+    for source in (folder, folder / "results.parquet", folder / "results.csv"):
+        rows, estimator = training_rows(source)
+        assert estimator == "probability_plot"
+        pd.testing.assert_frame_equal(rows[columns].astype(str), expected[columns].astype(str))
+    heat = plotting.plot_training_heatmap(folder / "results.csv")
+    assert [ax.get_title() for ax in heat.axes if ax.images] == plotting.kind_order(frame["kind"].unique())
+
+
 def test_plot_training_and_the_report_draw_all_four(folder: Path, tmp_path: Path) -> None:
     figures = plotting.plot_training(folder, out=tmp_path, formats=("png",))
     names = [name for name, _ in plotting.TRAINING_FIGURES]

@@ -91,8 +91,11 @@ def _read(path: str | Path) -> pd.DataFrame:
             raise FileNotFoundError(f"{path}: no such file (is {path.parent} the folder of a scan or "
                                     "monitor?)")
         return read_results(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    if path.suffix == ".csv":  # the scan's text columns are empty strings where the CSV has no value
+        frame = pd.read_csv(path)
+        text = [column for column in ("part", "tensor", "kind", "options") if column in frame.columns]
+        frame = frame.fillna(dict.fromkeys(text, ""))
+        return frame.astype({c: "Int64" for c in ("step", "layer", "numel") if c in frame.columns})
     return read_results(path)
 
 
