@@ -12,6 +12,10 @@ given, that axes' figure), so figures compose in notebooks and save with
 - scans (:mod:`~weibull_stats.plotting.scan`, :mod:`~weibull_stats.plotting.scan_shape`): shape
   by layer (by matrix where no matrix has a layer) with the anchor and published bands,
   probability plots per kind, trajectories.
+- training (:mod:`~weibull_stats.plotting.training` and the modules it draws from), for a
+  results table or scan/monitor folder with several steps: k by layer and step (heatmap),
+  per-kind median k and λ against step, the depth profile at the first and last step, λ with
+  a fitted growth law; :func:`plot_training` draws all four.
 """
 
 from weibull_stats.plotting._base import (
@@ -39,6 +43,13 @@ from weibull_stats.plotting.scan import (
     plot_scan_shape_by_matrix,
     plot_scan_trajectory,
 )
+from weibull_stats.plotting.training import TRAINING_FIGURES, plot_training, training_figures
+from weibull_stats.plotting.training_growth import plot_training_growth
+from weibull_stats.plotting.training_panels import (
+    plot_training_depth,
+    plot_training_heatmap,
+    plot_training_medians,
+)
 
 #: Old private spelling, kept for callers inside the package.
 _kind_order = kind_order
@@ -49,6 +60,7 @@ __all__ = [
     "FORMATS",
     "MAX_POINTS",
     "PLOT_KINDS",
+    "TRAINING_FIGURES",
     "kind_order",
     "plot_bootstrap_distribution",
     "plot_cdf",
@@ -63,5 +75,11 @@ __all__ = [
     "plot_scan_shape_by_layer",
     "plot_scan_shape_by_matrix",
     "plot_scan_trajectory",
+    "plot_training",
+    "plot_training_depth",
+    "plot_training_growth",
+    "plot_training_heatmap",
+    "plot_training_medians",
     "save_figure",
+    "training_figures",
 ]

@@ -36,10 +36,12 @@ def panel_grid(count: int, width: float = 3.3, height: float = 2.7, **share: Any
     return fig, flat[:count]
 
 
-def _footer(fig: Any, handles: Sequence[Any], labels: Sequence[str], caption: str) -> None:
-    """A figure legend under the panels and a caption line beneath it (sizes in inches)."""
+def figure_footer(fig: Any, handles: Sequence[Any], labels: Sequence[str], caption: str,
+                  columns: int = 3) -> None:
+    """A figure legend under the panels (at most ``columns`` wide; a label may hold several
+    lines) and a caption line beneath it (sizes in inches)."""
     height = fig.get_figheight()
-    columns = min(3, max(1, len(labels)))
+    columns = min(columns, max(1, len(labels)))
     legend_rows = -(-len(labels) // columns)
     caption_height = 0.22 if caption else 0.0
     if labels:
@@ -47,7 +49,10 @@ def _footer(fig: Any, handles: Sequence[Any], labels: Sequence[str], caption: st
                    bbox_to_anchor=(0.5, (0.02 + caption_height) / height), borderaxespad=0.0)
     if caption:
         fig.text(0.5, 0.04 / height, caption, ha="center", va="bottom", fontsize=6.5, color="0.35")
-    bottom = 0.06 + caption_height + 0.24 * legend_rows
+    # entries fill the legend column by column: row r holds entries r, r + legend_rows, ...
+    lines = [max(labels[i].count("\n") + 1 for i in range(row, len(labels), legend_rows))
+             for row in range(legend_rows)]
+    bottom = 0.06 + caption_height + sum(0.24 + 0.16 * (n - 1) for n in lines)
     fig.tight_layout(rect=(0, bottom / height, 1, 1 - 0.1 / height))
 
 
@@ -97,10 +102,12 @@ def interval_source(frame: Any, interval: str = "auto") -> str:
     return next((source for source in order if _computed(frame, source)), "")
 
 
-def interval_label(frame: Any, source: str) -> str:
+def interval_label(frame: Any, source: str, of: str = "k") -> str:
     """What the error bars drawn from ``source`` are, read from the columns that hold them:
     the level (``confidence_level``), and ``interval_method`` for the ``shape_low`` /
     ``shape_high`` columns, or ``bootstrap_method`` and ``n_resamples`` for the bootstrap's.
+    ``of`` names the parameter the bars are on (``"λ"`` for the ``scale`` columns of the
+    same interval).
 
     Examples
     --------
@@ -118,11 +125,11 @@ def interval_label(frame: Any, source: str) -> str:
         boot = " / ".join(_recorded(frame, "bootstrap_method")) or "(method not recorded)"
         counts = sorted({int(v) for v in _column(frame, "n_resamples") if int(v)})
         resamples = f", {'/'.join(map(str, counts))} resamples" if counts else ""
-        return f"error bars: {level}{boot} bootstrap interval of k{resamples}"
+        return f"error bars: {level}{boot} bootstrap interval of {of}{resamples}"
     methods = _recorded(frame, "interval_method")
     if methods == ["asymptotic"]:
-        return f"error bars: {level}asymptotic (Wald) interval of k, from the estimator's standard error"
-    return f"error bars: {level}{' / '.join(methods) or '(method not recorded)'} interval of k"
+        return f"error bars: {level}asymptotic (Wald) interval of {of}, from the estimator's standard error"
+    return f"error bars: {level}{' / '.join(methods) or '(method not recorded)'} interval of {of}"
 
 
 def layout_and_protocol(data: Any, estimator: str) -> tuple[str, bool]:
@@ -133,7 +140,7 @@ def layout_and_protocol(data: Any, estimator: str) -> tuple[str, bool]:
     return attention_layout(data), all(follows_protocol(estimator, o) for o in options)
 
 
-def _fit_label(data: Any, estimator: str) -> str:
+def fit_label(data: Any, estimator: str) -> str:
     """The estimator's label, or, for rows off its published protocol, its name and the
     options that depart (its label describes the protocol's options)."""
     entry = get_estimator(estimator)
@@ -273,7 +280,7 @@ def _shape_figure(data: Any, estimator: str, against: str, anchor_name: str | No
                   interval: str, caption: str | None) -> Any:
     """``k`` of the rows ``data`` against ``"layer"`` or ``"matrix"`` (their order), one panel per kind."""
     anchor = scan_anchor(anchor_name)
-    label = _fit_label(data, estimator)
+    label = fit_label(data, estimator)
     layout, comparable = layout_and_protocol(data, estimator)
     show_anchor = anchor is not None and comparable
     kinds = kind_order(data["kind"].unique())
@@ -341,9 +348,10 @@ def _shape_figure(data: Any, estimator: str, against: str, anchor_name: str | No
         caption = FIGURE_ATTRIBUTION if drawn else (
             "" if comparable or not (published or anchor is not None)
             else f"Anchor and published bands: {NOT_COMPARABLE}")
-    _footer(fig, list(entries.values()), list(entries), caption)
+    figure_footer(fig, list(entries.values()), list(entries), caption)
     return fig
 
 
-__all__ = ["INTERVAL_COLUMNS", "MOST_NAMES", "interval_label", "interval_source", "layout_and_protocol",
-           "panel_grid", "plot_scan_shape_by_layer", "plot_scan_shape_by_matrix", "scan_anchor"]
+__all__ = ["INTERVAL_COLUMNS", "MOST_NAMES", "figure_footer", "fit_label", "interval_label",
+           "interval_source", "layout_and_protocol", "panel_grid", "plot_scan_shape_by_layer",
+           "plot_scan_shape_by_matrix", "scan_anchor"]

@@ -357,4 +357,6 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
         fig = plotting.plot_scan_trajectory(frame, estimator=estimator, anchor=anchor)
         written = _save(fig, out / f"trajectory{suffix}", formats, dpi)
         lines.append(_embed("k and λ against step", written))
+        lines += [_embed(alt, _save(fig, out / f"{name}{suffix}", formats, dpi))  # several steps: training
+                  for name, alt, fig in plotting.training_figures(frame, estimator=estimator, anchor=anchor)]
     return lines
