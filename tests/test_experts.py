@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.family_models import block, check_family, outside, redraw, scale_by_suffix, scale_heads, scale_stacks
+from tests.family_models import block, check_family, redraw, scale_by_suffix, scale_heads, scale_stacks
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -39,8 +39,7 @@ def test_mixtral(tmp_path: Path) -> None:
     scale_by_suffix(model, ATTENTION)
     scale_stacks(model)  # in memory (E, 2i, h); on disk experts.N.w1 (gate), w3 (up), w2 (down)
     layers = range(2)
-    expected = (block(layers, ("q", "k", "v", "o", "router")) + experts(layers, 4)
-                + outside(embedding=1, lm_head=1))
+    expected = (block(layers, ("q", "k", "v", "o", "router")) + experts(layers, 4))
     saved, live = check_family(model, tmp_path, "mixtral", expected)
     assert saved["tensor"].str.contains(r"block_sparse_moe\.experts\.3\.w3").any()  # the disk layout
     assert live["tensor"].str.endswith("mlp.experts.gate_up_proj").any()  # the stacks in memory
@@ -68,8 +67,7 @@ def test_qwen_moe_and_olmoe(tmp_path: Path, model_type: str) -> None:
     redraw(model)
     scale_by_suffix(model, {**ATTENTION, **GATED})  # the shared expert's up_proj too
     scale_stacks(model)
-    expected = (block(layers, ("q", "k", "v", "o", "router")) + experts(layers, 4) + shared
-                + outside(embedding=1, lm_head=1))
+    expected = (block(layers, ("q", "k", "v", "o", "router")) + experts(layers, 4) + shared)
     saved, _ = check_family(model, tmp_path, "qwen2_moe", expected)
     assert saved["tensor"].str.contains(r"mlp\.experts\.3\.up_proj").any()
     if model_type == "qwen2_moe":
@@ -98,8 +96,7 @@ def test_deepseek(tmp_path: Path, version: str) -> None:
     moe = range(1, 3)
     attention = ("q_a", "q_b", "kv_a", "kv_b", "k", "v", "o")
     expected = (block(range(3), attention) + block(range(1), ("gate", "up", "down"))
-                + block(moe, ("router",)) + block(moe, ("gate", "up", "down"), shared=True) + experts(moe, 4)
-                + outside(embedding=1, lm_head=1))
+                + block(moe, ("router",)) + block(moe, ("gate", "up", "down"), shared=True) + experts(moe, 4))
     saved, _ = check_family(model, tmp_path, "deepseek", expected)
     parts = saved[saved["tensor"].str.endswith("kv_b_proj.weight")]
     assert set(zip(parts["part"], parts["rows"], strict=True)) == {("", heads * (nope + value)),
@@ -114,8 +111,7 @@ def test_gpt_oss_stacks_on_disk(tmp_path: Path) -> None:
     scale_by_suffix(model, ATTENTION)
     scale_stacks(model, interleaved=True)  # (E, h, 2i), gate and up columns alternating
     layers = range(2)
-    expected = (block(layers, ("q", "k", "v", "o", "router")) + experts(layers, 4)
-                + outside(embedding=1, lm_head=1))
+    expected = (block(layers, ("q", "k", "v", "o", "router")) + experts(layers, 4))
     saved, _ = check_family(model, tmp_path, "gpt_oss", expected)
     stack = saved[saved["tensor"].str.endswith("experts.gate_up_proj")]
     assert set(zip(stack["rows"], stack["cols"], strict=True)) == {(64, 32)}  # each expert's (in, out) matrix

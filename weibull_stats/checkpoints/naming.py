@@ -266,8 +266,12 @@ def part_sizes(role: MatrixRole, shape: tuple[int, ...], config: Mapping[str, An
     return sizes
 
 
+#: Other spellings of a config key (BLOOM's ``n_head``).
+_ALIASES = {"num_attention_heads": ("num_attention_heads", "n_head", "n_heads")}
+
+
 def _config_int(config: Mapping[str, Any], name: str, key: str, what: str) -> int:
-    value = config.get(key)
+    value = next((config[k] for k in _ALIASES.get(key, (key,)) if config.get(k)), None)
     if not value:
         raise ValueError(f"tensor {name!r}: splitting {what} needs {key} from config.json")
     return int(value)
