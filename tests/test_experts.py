@@ -135,3 +135,40 @@ def test_stack_rows_sort_by_expert_and_resume(tmp_path: Path) -> None:
     again = ws.scan(from_state_dict(state, config={"model_type": "qwen3_moe"}), out=out, resume=True,
                     estimators="mle", skip_validation=True, report=False)
     assert len(again) == len(frame) == 12
+
+
+def test_report_takes_experts_together_and_draws_them_by_expert(tmp_path: Path) -> None:
+    """The paper's transmission class and the per-kind summary count every expert's matrices;
+    the report draws k by expert and layer."""
+    import pandas as pd
+
+    import weibull_stats as ws
+    from weibull_stats.report.markdown import kind_summary
+    from weibull_stats.report.tables import CLASSES, class_rows
+
+    config = transformers.Qwen3MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32, num_experts=4,
+                                         num_experts_per_tok=2, head_dim=16)
+    model = transformers.Qwen3MoeForCausalLM(config)
+    redraw(model)
+    out = tmp_path / "out"
+    frame = ws.scan(model, out=out, estimators="mle", skip_validation=True)
+    assert (out / "shape_by_expert.png").is_file()
+    assert "shape_by_expert.png" in (out / "report.md").read_text(encoding="utf-8")
+    transmission = dict((name, kinds) for name, kinds, _ in CLASSES)["transmission"]
+    counted = class_rows(frame, transmission)
+    assert (counted["expert"].notna().sum(), len(counted)) == (2 * 4 * 3, 2 * 4 * 3 + 2)  # experts and o
+    summary = kind_summary(frame, "mle").set_index("kind")["matrices"]
+    assert summary["gate"] == summary["up"] == summary["down"] == 2 * 4
+    saved = pd.read_csv(out / "results.csv")
+    assert set(saved["expert"].dropna().astype(int)) == set(range(4))
+
+
+def test_expert_figure_needs_experts() -> None:
+    import pandas as pd
+
+    from weibull_stats.plotting import plot_scan_shape_by_expert
+
+    frame = pd.DataFrame({"estimator": ["mle"], "expert": [None], "layer": [0], "kind": ["q"], "shape": [1.2],
+                          "checkpoint": ["c"]})
+    with pytest.raises(ValueError, match="no mle row of `frame` has an expert and a layer"):
+        plot_scan_shape_by_expert(frame, estimator="mle")

@@ -284,8 +284,8 @@ def _head_view(weight: np.ndarray, groups: int, per_group: list[int], name: str,
     rows, cols = weight.shape
     unit = sum(per_group)
     if rows % (groups * unit):
-        raise ValueError(f"tensor {name!r}: {rows} rows are not {groups} x {unit} blocks ({what}; check "
-                         "the head counts in config.json)")
+        raise ValueError(f"tensor {name!r}: {rows} rows are not {what} x head_dim (check the head counts "
+                         "in config.json)")
     view = weight.reshape(groups, unit, rows // (groups * unit), cols)
     bounds = np.cumsum([0, *per_group])
     return [view[:, a:b].reshape(-1, cols) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -297,11 +297,11 @@ def _split_matrix(weight: np.ndarray, layout: str, parts: tuple[str, ...], role:
     if layout == "heads" or (layout == "falcon" and not config.get("new_decoder_architecture")
                              and config.get("multi_query") is False):
         heads = _config_int(config, name, "num_attention_heads", "a per-head fused qkv matrix")
-        return _head_view(weight, heads, [1] * len(parts), name, f"{heads} heads x {len(parts)} parts")
+        return _head_view(weight, heads, [1] * len(parts), name, f"{len(parts)} x {heads} heads")
     if layout == "falcon" and config.get("new_decoder_architecture"):
         heads = _config_int(config, name, "num_attention_heads", "Falcon's grouped query_key_value")
         kv = int(config.get("num_kv_heads") or heads)
-        return _head_view(weight, kv, [heads // kv, 1, 1], name, f"{kv} kv groups of q, k, v heads")
+        return _head_view(weight, kv, [heads // kv, 1, 1], name, f"{kv} kv groups x {heads // kv + 2} heads")
     if layout == "kv_heads":
         heads = _config_int(config, name, "num_attention_heads", "kv_b_proj")
         nope = _config_int(config, name, "qk_nope_head_dim", "kv_b_proj")
@@ -319,7 +319,7 @@ def _split_matrix(weight: np.ndarray, layout: str, parts: tuple[str, ...], role:
         return [weight[:, i::len(parts)] for i in range(len(parts))]
     if layout == "falcon":  # multi-query: q heads, one k head, one v head, in rows
         heads = _config_int(config, name, "num_attention_heads", "Falcon's multi-query query_key_value")
-        head_view = _head_view(weight, 1, [heads, 1, 1], name, f"{heads} q heads, one k head, one v head")
+        head_view = _head_view(weight, 1, [heads, 1, 1], name, f"({heads} + 2) heads")
         return head_view
     if layout in ("rows", "columns"):
         sizes = part_sizes(MatrixRole(role.layer, role.kind, parts, layout), weight.shape, config, name)

@@ -11,6 +11,7 @@ given, that axes' figure), so figures compose in notebooks and save with
   distributions.
 - scans (:mod:`~weibull_stats.plotting.scan`, :mod:`~weibull_stats.plotting.scan_shape`): shape
   by layer (by matrix where no matrix has a layer) with the anchor and published bands,
+  by expert and layer for a mixture of experts (:mod:`~weibull_stats.plotting.scan_experts`),
   probability plots per kind, trajectories.
 """
 
@@ -33,6 +34,7 @@ from weibull_stats.plotting.diagnostics import (
 )
 from weibull_stats.plotting.inference import plot_bootstrap_distribution, plot_null_distribution
 from weibull_stats.plotting.probability import plot_probability
+from weibull_stats.plotting.scan_experts import plot_scan_shape_by_expert
 from weibull_stats.plotting.scan import (
     plot_scan_probability,
     plot_scan_shape_by_layer,
@@ -60,6 +62,7 @@ __all__ = [
     "plot_probability",
     "plot_qq",
     "plot_scan_probability",
+    "plot_scan_shape_by_expert",
     "plot_scan_shape_by_layer",
     "plot_scan_shape_by_matrix",
     "plot_scan_trajectory",
