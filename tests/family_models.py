@@ -72,7 +72,8 @@ def scale_stacks(model: Any, interleaved: bool = False) -> None:
                     parameter[e] *= factor("down", e)
 
 
-def scale_heads(model: Any, suffix: str, view: Callable[[Any], Any], slots: Iterable[tuple[Any, str]]) -> None:
+def scale_heads(model: Any, suffix: str, view: Callable[[Any], Any],
+                slots: Iterable[tuple[Any, str]]) -> None:
     """Scale every ``<suffix>.weight`` through ``view(weight)``: ``view[:, slot] *= factor(kind)``."""
     with torch.no_grad():
         for name, parameter in model.named_parameters():
@@ -105,7 +106,8 @@ def check_scales(frame: pd.DataFrame) -> None:
     fused = set(frame.loc[frame["part"] != "", "tensor"])
     rows = frame[~((frame["part"] == "") & frame["tensor"].isin(fused))]  # a fused whole mixes its parts
     rows = rows[rows["kind"].ne("embedding") & rows["kind"].ne("lm_head")]
-    expected = [math.log(factor(r.kind, None if pd.isna(r.expert) else int(r.expert))) for r in rows.itertuples()]
+    expected = [math.log(factor(r.kind, None if pd.isna(r.expert) else int(r.expert)))
+                for r in rows.itertuples()]
     offset = (rows["scale"].map(math.log) - expected)
     common = float(offset.median())
     for (row, off) in zip(rows.itertuples(), offset, strict=True):
@@ -125,7 +127,8 @@ def check_family(model: Any, folder: Path, family: str, expected: Counter[tuple[
     assert detect_family({}, entries) == family  # without config.json, by the names
     for frame in (saved, live):
         assert set(frame["family"]) == {family}
-        assert (frame["kind"] == "other").sum() == others, frame.loc[frame["kind"] == "other", "tensor"].tolist()
+        other = frame.loc[frame["kind"] == "other", "tensor"].tolist()
+        assert len(other) == others, other
         assert (frame["kind"] == "embedding").any()
         counts = key_counts(frame[frame["layer"].notna() & (frame["kind"] != "other")])
         assert counts == expected, (counts - expected, expected - counts)

@@ -33,7 +33,8 @@ def experts(layers: range, count: int, kinds: tuple[str, ...] = ("gate", "up", "
 
 
 def test_mixtral(tmp_path: Path) -> None:
-    config = transformers.MixtralConfig(**SMALL, intermediate_size=32, num_local_experts=4, num_experts_per_tok=2)
+    config = transformers.MixtralConfig(**SMALL, intermediate_size=32, num_local_experts=4,
+                                        num_experts_per_tok=2)
     model = transformers.MixtralForCausalLM(config)
     redraw(model)
     scale_by_suffix(model, ATTENTION)
@@ -51,13 +52,14 @@ def test_mixtral(tmp_path: Path) -> None:
 def test_qwen_moe_and_olmoe(tmp_path: Path, model_type: str) -> None:
     layers = range(2)
     if model_type == "qwen2_moe":
-        config = transformers.Qwen2MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32, num_experts=4,
-                                             num_experts_per_tok=2, shared_expert_intermediate_size=48)
+        config = transformers.Qwen2MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32,
+                                             num_experts=4, num_experts_per_tok=2,
+                                             shared_expert_intermediate_size=48)
         model = transformers.Qwen2MoeForCausalLM(config)
         shared = block(layers, ("gate", "up", "down"), shared=True) + block(layers, ("router",))
     elif model_type == "qwen3_moe":
-        config = transformers.Qwen3MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32, num_experts=4,
-                                             num_experts_per_tok=2, head_dim=16)
+        config = transformers.Qwen3MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32,
+                                             num_experts=4, num_experts_per_tok=2, head_dim=16)
         model = transformers.Qwen3MoeForCausalLM(config)
         shared = Counter()
     else:
@@ -78,7 +80,8 @@ def test_qwen_moe_and_olmoe(tmp_path: Path, model_type: str) -> None:
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_deepseek(tmp_path: Path, version: str) -> None:
     heads, nope, rope, value = 4, 16, 8, 24
-    options = dict(SMALL, num_hidden_layers=3, intermediate_size=64, moe_intermediate_size=32, n_routed_experts=4,
+    options = dict(SMALL, num_hidden_layers=3, intermediate_size=64, moe_intermediate_size=32,
+                   n_routed_experts=4,
                    n_shared_experts=1, num_experts_per_tok=2, first_k_dense_replace=1, q_lora_rank=32,
                    kv_lora_rank=64, qk_nope_head_dim=nope, qk_rope_head_dim=rope, v_head_dim=value,
                    n_group=1, topk_group=1, num_key_value_heads=heads)
@@ -104,8 +107,8 @@ def test_deepseek(tmp_path: Path, version: str) -> None:
 
 
 def test_gpt_oss_stacks_on_disk(tmp_path: Path) -> None:
-    config = transformers.GptOssConfig(**SMALL, intermediate_size=32, num_local_experts=4, num_experts_per_tok=2,
-                                       head_dim=16)
+    config = transformers.GptOssConfig(**SMALL, intermediate_size=32, num_local_experts=4,
+                                       num_experts_per_tok=2, head_dim=16)
     model = transformers.GptOssForCausalLM(config)
     redraw(model)
     scale_by_suffix(model, ATTENTION)
@@ -146,8 +149,8 @@ def test_report_takes_experts_together_and_draws_them_by_expert(tmp_path: Path) 
     from weibull_stats.report.markdown import kind_summary
     from weibull_stats.report.tables import CLASSES, class_rows
 
-    config = transformers.Qwen3MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32, num_experts=4,
-                                         num_experts_per_tok=2, head_dim=16)
+    config = transformers.Qwen3MoeConfig(**SMALL, intermediate_size=64, moe_intermediate_size=32,
+                                         num_experts=4, num_experts_per_tok=2, head_dim=16)
     model = transformers.Qwen3MoeForCausalLM(config)
     redraw(model)
     out = tmp_path / "out"

@@ -19,7 +19,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 LAYERS = range(2)
-SMALL = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, vocab_size=64, tie_word_embeddings=False)
+SMALL = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, vocab_size=64,
+             tie_word_embeddings=False)
 QKV = {"q_proj": "q", "k_proj": "k", "v_proj": "v"}
 GATED = {**QKV, "up_proj": "up"}
 LLAMA_KINDS = ("q", "k", "v", "o", "gate", "up", "down")
@@ -119,7 +120,8 @@ def test_falcon(tmp_path: Path, layout: str) -> None:
 def test_t5(tmp_path: Path, feed_forward: str) -> None:
     """T5: self- and cross-attention q/k/v/o, wi/wo or gated wi_0/wi_1, each with its side."""
     model = transformers.T5ForConditionalGeneration(transformers.T5Config(
-        d_model=64, d_kv=16, d_ff=96, num_layers=2, num_heads=4, vocab_size=64, feed_forward_proj=feed_forward,
+        d_model=64, d_kv=16, d_ff=96, num_layers=2, num_heads=4, vocab_size=64,
+        feed_forward_proj=feed_forward,
         tie_word_embeddings=False))
     redraw(model)
     scale_by_suffix(model, {"SelfAttention.k": "k", "SelfAttention.v": "v", "EncDecAttention.k": "cross_k",
@@ -136,8 +138,8 @@ def test_bart(tmp_path: Path) -> None:
         d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
         encoder_ffn_dim=96, decoder_ffn_dim=96, vocab_size=64, max_position_embeddings=64))
     redraw(model)
-    scale_by_suffix(model, {"self_attn.k_proj": "k", "self_attn.v_proj": "v", "encoder_attn.k_proj": "cross_k",
-                            "encoder_attn.v_proj": "cross_v"})
+    scale_by_suffix(model, {"self_attn.k_proj": "k", "self_attn.v_proj": "v",
+                            "encoder_attn.k_proj": "cross_k", "encoder_attn.v_proj": "cross_v"})
     attention = ("q", "k", "v", "o")
     expected = (block(LAYERS, (*attention, "ffn_in", "ffn_out"), side="encoder")
                 + block(LAYERS, (*attention, *(f"cross_{k}" for k in attention), "ffn_in", "ffn_out"),

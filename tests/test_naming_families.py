@@ -47,7 +47,7 @@ def test_config_model_type_and_names_agree(family: str) -> None:
 
 def test_falcon_needs_its_config_to_split() -> None:
     role = classify("transformer.h.0.self_attention.query_key_value.weight", "falcon")
-    with pytest.raises(ValueError, match="needs num_attention_heads from config.json"):
+    with pytest.raises(ValueError, match=r"needs num_attention_heads from config\.json"):
         naming.split_fused(np.zeros((24, 4)), role, {}, "qkv")
 
 

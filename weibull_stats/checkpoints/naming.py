@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -288,7 +289,7 @@ def _head_view(weight: np.ndarray, groups: int, per_group: list[int], name: str,
                          "in config.json)")
     view = weight.reshape(groups, unit, rows // (groups * unit), cols)
     bounds = np.cumsum([0, *per_group])
-    return [view[:, a:b].reshape(-1, cols) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [view[:, a:b].reshape(-1, cols) for a, b in pairwise(bounds)]
 
 
 def _split_matrix(weight: np.ndarray, layout: str, parts: tuple[str, ...], role: MatrixRole,
@@ -324,7 +325,7 @@ def _split_matrix(weight: np.ndarray, layout: str, parts: tuple[str, ...], role:
     if layout in ("rows", "columns"):
         sizes = part_sizes(MatrixRole(role.layer, role.kind, parts, layout), weight.shape, config, name)
         bounds = np.cumsum([0, *sizes])
-        cuts = list(zip(bounds[:-1], bounds[1:], strict=True))
+        cuts = list(pairwise(bounds))
         return [weight[:, a:b] if layout == "columns" else weight[a:b] for a, b in cuts]
     raise ValueError(f"tensor {name!r}: not a fused matrix (kind {role.kind!r})")
 
@@ -370,8 +371,10 @@ def split_fused(
         for e in range(weight.shape[0]):
             blocks = (_split_matrix(weight[e], role.layout, kinds, role, config, name) if len(kinds) > 1
                       else [weight[e]])
-            found += [(f"e{e}" + (f".{k}" if len(kinds) > 1 else ""), b) for k, b in zip(kinds, blocks, strict=True)]
+            found += [(f"e{e}" + (f".{k}" if len(kinds) > 1 else ""), b)
+                      for k, b in zip(kinds, blocks, strict=True)]
         return found
     if weight.ndim != 2:
         raise ValueError(f"tensor {name!r}: a fused matrix must be 2-D; got shape {weight.shape}")
-    return list(zip(role.parts, _split_matrix(weight, role.layout, role.parts, role, config, name), strict=True))
+    blocks = _split_matrix(weight, role.layout, role.parts, role, config, name)
+    return list(zip(role.parts, blocks, strict=True))

@@ -34,13 +34,13 @@ from weibull_stats.plotting.diagnostics import (
 )
 from weibull_stats.plotting.inference import plot_bootstrap_distribution, plot_null_distribution
 from weibull_stats.plotting.probability import plot_probability
-from weibull_stats.plotting.scan_experts import plot_scan_shape_by_expert
 from weibull_stats.plotting.scan import (
     plot_scan_probability,
     plot_scan_shape_by_layer,
     plot_scan_shape_by_matrix,
     plot_scan_trajectory,
 )
+from weibull_stats.plotting.scan_experts import plot_scan_shape_by_expert
 
 #: Old private spelling, kept for callers inside the package.
 _kind_order = kind_order

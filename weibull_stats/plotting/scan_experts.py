@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
-from weibull_stats.plotting._base import kind_order, pyplot
+from weibull_stats.plotting._base import kind_order
 from weibull_stats.plotting.scan_shape import panel_grid
 
 
@@ -39,7 +39,8 @@ def plot_scan_shape_by_expert(frame: Any, *, estimator: str = DEFAULT_ESTIMATOR)
     if len(data):
         data = data[data["checkpoint"] == data["checkpoint"].iloc[-1]]
     if not len(data):
-        raise ValueError(f"no {estimator} row of `frame` has an expert and a layer (not a mixture of experts)")
+        raise ValueError(f"no {estimator} row of `frame` has an expert and a layer "
+                         "(not a mixture of experts)")
     kinds = kind_order(data["kind"].unique())
     layers = int(data["layer"].max()) + 1
     experts = int(data["expert"].max()) + 1

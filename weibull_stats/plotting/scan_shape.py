@@ -293,7 +293,8 @@ def _shape_figure(data: Any, estimator: str, against: str, anchor_name: str | No
             where = np.arange(len(part), dtype=float)
         shape = part["shape"].to_numpy(dtype=float)
         values += [*shape]
-        several = against == "layer" and bool(part["layer"].duplicated().any())  # experts, encoder and decoder
+        # several matrices in a layer: experts, or an encoder's and a decoder's
+        several = against == "layer" and bool(part["layer"].duplicated().any())
         style = "o-" if against == "layer" and not several else "o"
         if several:  # the matrices of a layer as points, their median joined across layers
             medians = part.groupby("layer")["shape"].median()

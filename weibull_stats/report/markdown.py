@@ -379,7 +379,8 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
     last = last_checkpoint(frame, estimator)
     if "expert" in last and last["expert"].notna().any():  # a mixture of experts
         fig = plotting.plot_scan_shape_by_expert(frame, estimator=estimator)
-        lines.append(_embed("k by expert and layer", _save(fig, out / f"shape_by_expert{suffix}", formats, dpi)))
+        written = _save(fig, out / f"shape_by_expert{suffix}", formats, dpi)
+        lines.append(_embed("k by expert and layer", written))
     samples = _probability_samples(frame, checkpoints, estimator)
     if samples:
         trim = (0.1, 0.9)

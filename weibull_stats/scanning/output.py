@@ -59,7 +59,8 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], setti
         part = row["part"]
         stacked = STACK_PART.match(part)  # e<expert>[.<kind>] of an expert stack: experts in index order
         within = (stacked.group(2) or "") if stacked else part
-        return (order.get((row["checkpoint"], row["tensor"]), len(order)), int(stacked.group(1)) if stacked else -1,
+        return (order.get((row["checkpoint"], row["tensor"]), len(order)),
+                int(stacked.group(1)) if stacked else -1,
                 PART_ORDER.index(within) if within in PART_ORDER else len(PART_ORDER), part,
                 position.get(row["estimator"], len(position)), row["estimator"])
 
@@ -67,7 +68,8 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], setti
     # a scan fits the whole block: the values given (`n`) are its `numel`
     frame = pd.DataFrame([{c: r.get(c, r.get("numel")) if c == "n" else r.get(c) for c in COLUMNS}
                           for r in ordered], columns=list(COLUMNS))
-    integer = ("step", "layer", "expert", "rows", "cols", "numel", "n", "n_used", "zeros", "n_resamples", "gof_samples")
+    integer = ("step", "layer", "expert", "rows", "cols", "numel", "n", "n_used", "zeros", "n_resamples",
+               "gof_samples")
     for column in integer:
         frame[column] = frame[column].astype("Int64")
     frame = add_decisions(frame, equivalence_level=settings.equivalence_level, fdr=settings.fdr,
