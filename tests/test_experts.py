@@ -77,14 +77,18 @@ def test_qwen_moe_and_olmoe(tmp_path: Path, model_type: str) -> None:
         assert list(gate["kind"]) == ["router", "router"]
 
 
-@pytest.mark.parametrize("version", ["v2", "v3"])
+@pytest.mark.parametrize("version", ["v2", "v3", "v2_lite"])
 def test_deepseek(tmp_path: Path, version: str) -> None:
+    """DeepSeek-V2/V3: latent attention (kv_b_proj split by head), a dense first layer, routed and
+    shared experts; V2-Lite has no query compression (``q_proj``)."""
     heads, nope, rope, value = 4, 16, 8, 24
     options = dict(SMALL, num_hidden_layers=3, intermediate_size=64, moe_intermediate_size=32,
                    n_routed_experts=4,
                    n_shared_experts=1, num_experts_per_tok=2, first_k_dense_replace=1, q_lora_rank=32,
                    kv_lora_rank=64, qk_nope_head_dim=nope, qk_rope_head_dim=rope, v_head_dim=value,
                    n_group=1, topk_group=1, num_key_value_heads=heads)
+    if version == "v2_lite":
+        options["q_lora_rank"] = None
     if version == "v3":
         model = transformers.DeepseekV3ForCausalLM(transformers.DeepseekV3Config(**options))
     else:
@@ -97,7 +101,8 @@ def test_deepseek(tmp_path: Path, version: str) -> None:
     scale_heads(model, "kv_b_proj", lambda w: w.view(heads, nope + value, -1),
                 [(slice(0, nope), "k"), (slice(nope, nope + value), "v")])
     moe = range(1, 3)
-    attention = ("q_a", "q_b", "kv_a", "kv_b", "k", "v", "o")
+    attention = ("q", "kv_a", "kv_b", "k", "v", "o") if version == "v2_lite" else (
+        "q_a", "q_b", "kv_a", "kv_b", "k", "v", "o")
     expected = (block(range(3), attention) + block(range(1), ("gate", "up", "down"))
                 + block(moe, ("router",)) + block(moe, ("gate", "up", "down"), shared=True) + experts(moe, 4))
     saved, _ = check_family(model, tmp_path, "deepseek", expected)
