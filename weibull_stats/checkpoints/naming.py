@@ -24,8 +24,10 @@ Families
 The family comes from ``config.json`` (``model_type``) when there is one, else from the
 tensor names: a signature fragment, else the family whose naming rules match the most names
 (:func:`family_by_rules`), so a checkpoint without ``config.json`` is named as it is with one.
-Head counts for the per-head splits come from the config. The table below is rendered from
-:data:`weibull_stats.checkpoints._families.FAMILY_TABLE`, the one declaration:
+Head counts for the per-head splits come from the config. The families, their names and
+splits are declared once, in :data:`weibull_stats.checkpoints._families.FAMILY_TABLE`;
+:func:`~weibull_stats.checkpoints._families.family_markdown` renders them for the family
+table of ``docs/scanning.md`` and, at import, below (``help()`` shows it):
 
 """
 
