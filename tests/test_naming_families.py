@@ -61,3 +61,16 @@ def test_scanning_a_folder_never_imports_transformers(tmp_path: Path) -> None:
             f"ws.scan({str(tmp_path)!r}, estimators='mle', skip_validation=True, report=False)\n"
             "assert 'transformers' not in sys.modules, 'transformers imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
+
+
+def test_falcon_grouped_layout_reads_the_early_config_spellings() -> None:
+    """falcon-40b's early config.json spells the head counts n_head and n_head_kv."""
+    heads, kv, head_dim, hidden = 4, 2, 3, 5
+    # per kv group: its heads // kv q heads, then one k head, then one v head
+    group = np.array([0, 0, 1, 2])
+    labels = np.repeat(np.tile(group, kv), head_dim)[:, None] * np.ones((1, hidden))
+    role = classify("transformer.h.0.self_attention.query_key_value.weight", "falcon")
+    config = {"n_head": heads, "n_head_kv": kv, "new_decoder_architecture": True}
+    parts = dict(naming.split_fused(labels, role, config, "qkv"))
+    assert {p: (m.shape[0], set(m.ravel().tolist())) for p, m in parts.items()} == {
+        "q": (heads * head_dim, {0.0}), "k": (kv * head_dim, {1.0}), "v": (kv * head_dim, {2.0})}

@@ -269,8 +269,9 @@ def part_sizes(role: MatrixRole, shape: tuple[int, ...], config: Mapping[str, An
     return sizes
 
 
-#: Other spellings of a config key (BLOOM's ``n_head``).
-_ALIASES = {"num_attention_heads": ("num_attention_heads", "n_head", "n_heads")}
+#: Other spellings of a config key (BLOOM's ``n_head``, early Falcon's ``n_head_kv``).
+_ALIASES = {"num_attention_heads": ("num_attention_heads", "n_head", "n_heads"),
+            "num_kv_heads": ("num_kv_heads", "n_head_kv")}
 
 
 def _config_int(config: Mapping[str, Any], name: str, key: str, what: str) -> int:
@@ -303,7 +304,7 @@ def _split_matrix(weight: np.ndarray, layout: str, parts: tuple[str, ...], role:
         return _head_view(weight, heads, [1] * len(parts), name, f"{len(parts)} x {heads} heads")
     if layout == "falcon" and config.get("new_decoder_architecture"):
         heads = _config_int(config, name, "num_attention_heads", "Falcon's grouped query_key_value")
-        kv = int(config.get("num_kv_heads") or heads)
+        kv = next((int(config[k]) for k in _ALIASES["num_kv_heads"] if config.get(k)), heads)
         return _head_view(weight, kv, [heads // kv, 1, 1], name, f"{kv} kv groups x {heads // kv + 2} heads")
     if layout == "kv_heads":
         heads = _config_int(config, name, "num_attention_heads", "kv_b_proj")
