@@ -11,6 +11,7 @@ given, that axes' figure), so figures compose in notebooks and save with
   distributions.
 - scans (:mod:`~weibull_stats.plotting.scan`, :mod:`~weibull_stats.plotting.scan_shape`): shape
   by layer (by matrix where no matrix has a layer) with the anchor and published bands,
+  by expert and layer for a mixture of experts (:mod:`~weibull_stats.plotting.scan_experts`),
   probability plots per kind, trajectories.
 - training (:mod:`~weibull_stats.plotting.training` and the modules it draws from), for a
   results table or scan/monitor folder with several steps: k by layer and step (heatmap),
@@ -43,6 +44,7 @@ from weibull_stats.plotting.scan import (
     plot_scan_shape_by_matrix,
     plot_scan_trajectory,
 )
+from weibull_stats.plotting.scan_experts import plot_scan_shape_by_expert
 from weibull_stats.plotting.training import TRAINING_FIGURES, plot_training, training_figures
 from weibull_stats.plotting.training_growth import plot_training_growth
 from weibull_stats.plotting.training_panels import (
@@ -72,6 +74,7 @@ __all__ = [
     "plot_probability",
     "plot_qq",
     "plot_scan_probability",
+    "plot_scan_shape_by_expert",
     "plot_scan_shape_by_layer",
     "plot_scan_shape_by_matrix",
     "plot_scan_trajectory",

@@ -300,7 +300,14 @@ def _shape_figure(data: Any, estimator: str, against: str, anchor_name: str | No
             where = np.arange(len(part), dtype=float)
         shape = part["shape"].to_numpy(dtype=float)
         values += [*shape]
-        style = "o-" if against == "layer" else "o"
+        # several matrices in a layer: experts, or an encoder's and a decoder's
+        several = against == "layer" and bool(part["layer"].duplicated().any())
+        style = "o-" if against == "layer" and not several else "o"
+        if several:  # the matrices of a layer as points, their median joined across layers
+            medians = part.groupby("layer")["shape"].median()
+            (middle,) = ax.plot(medians.index.astype(float), medians.to_numpy(dtype=float), "-", lw=1.4,
+                                color="C1", zorder=3)
+            entries.setdefault("median k of each layer's matrices (experts, encoder and decoder)", middle)
         if source:
             low, high = (part[c].to_numpy(dtype=float) for c in INTERVAL_COLUMNS[source])
             line = ax.errorbar(where, shape, yerr=[shape - low, high - shape], fmt=style, ms=3, lw=1,

@@ -349,6 +349,9 @@ def _write_plots(out: Path, frame: pd.DataFrame, checkpoints: Sequence[Checkpoin
     else:  # no matrix named by layer (a plain module, a file without layer names): k by tensor name
         fig = plotting.plot_scan_shape_by_matrix(frame, estimator=estimator, anchor=anchor)
         lines.append(_embed("k by matrix", _save(fig, out / f"shape_by_matrix{suffix}", formats, dpi)))
+    if "expert" in frame and last_checkpoint(frame, estimator)["expert"].notna().any():  # experts
+        fig, name = plotting.plot_scan_shape_by_expert(frame, estimator=estimator), f"shape_by_expert{suffix}"
+        lines.append(_embed("k by expert and layer", _save(fig, out / name, formats, dpi)))
     fig = probability_figure(frame, checkpoints, estimator) if matrix_plots else None
     if fig is not None:
         lines.append(_embed("probability plots",

@@ -50,7 +50,7 @@ def probability_samples(frame: pd.DataFrame, checkpoints: Sequence[Checkpoint], 
         if weight.ndim == 1:
             weight = weight.reshape(-1, 1)
         if row["part"]:
-            role = classify(row["tensor"], family)
+            role = classify(row["tensor"], family, tuple(weight.shape))
             weight = dict(split_fused(weight, role, ckpt.config, row["tensor"]))[row["part"]]
         magnitudes = np.abs(weight.reshape(-1)).astype(np.float64)
         magnitudes = magnitudes[magnitudes > 0]

@@ -7,9 +7,13 @@ two classes of matrices:
   fused ``qkv`` matrix where they are merged (its ``q``/``k``/``v`` parts are not counted
   again);
 * **transmission** — the attention output ``o`` and the FFN (``ffn_in``, ``ffn_out``,
-  ``gate``, ``up``, ``down``; the parts of a fused gate/up matrix).
+  ``gate``, ``up``, ``down``; the parts of a fused gate/up matrix, and every expert's FFN
+  matrices, routed and shared, of a mixture of experts).
 
-Values, embeddings and heads belong to neither. For each class :func:`class_summary` gives
+Values, embeddings and heads belong to neither, nor do routers, DeepSeek's latent projections
+(``q_a``, ``q_b``, ``kv_a``, ``kv_b``; the ``k`` part of ``kv_b``, the heads' keys, counts as
+``k``) and an encoder–decoder's cross-attention (``cross_*``), which the published bands do
+not cover. For each class :func:`class_summary` gives
 the median ``k`` over its matrices, a distribution-free interval for that median (order
 statistics: :func:`scipy.stats.quantile_test`), and where the interval lies against the
 published band of the class: the range, over the published models of the same attention

@@ -159,8 +159,8 @@ def read_journal(path: Path) -> tuple[dict[str, Any] | None, list[tuple[int, dic
 
 def planned_keys(task: TensorTask, settings: ScanSettings) -> set[tuple[str, str]]:
     """The ``(part, estimator)`` rows a task yields when every fit succeeds."""
-    role = classify(task.tensor, task.family)
-    return {(part, name) for part in ("", *role.parts) for name in settings.estimators}
+    role = classify(task.tensor, task.family, task.shape)
+    return {(part, name) for part in role.rows for name in settings.estimators}
 
 
 def pending_tasks(tasks: Sequence[TensorTask], finished: Sequence[dict[str, Any]], settings: ScanSettings

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats._version import __version__
+from weibull_stats.checkpoints.naming import STACK_PART
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.estimators.results import FIT_COLUMNS, INTERVAL_COLUMNS, PROVENANCE_COLUMNS
 from weibull_stats.scanning.decisions import DECISION_COLUMNS, add_decisions
@@ -28,8 +29,8 @@ from weibull_stats.scanning.settings import ScanSettings
 
 #: Where a row's matrix lives and what it is.
 LOCATION_COLUMNS: tuple[str, ...] = (
-    "checkpoint", "step", "tensor", "part", "layer", "kind", "family", "dtype", "storage", "rows", "cols",
-    "numel",
+    "checkpoint", "step", "tensor", "part", "layer", "kind", "expert", "shared_expert", "side", "family",
+    "dtype", "storage", "rows", "cols", "numel",
 )
 #: Columns of the results table, in order: location, the shared fit columns, the scan's extras.
 COLUMNS: tuple[str, ...] = (
@@ -54,17 +55,21 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], setti
     order = {(t.checkpoint, t.tensor): t.order for t in tasks}
     position = {name: i for i, name in enumerate(settings.estimators)}
 
-    def key(row: dict[str, Any]) -> tuple[int, int, str, int, str]:
+    def key(row: dict[str, Any]) -> tuple[int, int, int, str, int, str]:
         part = row["part"]
+        stacked = STACK_PART.match(part)  # e<expert>[.<kind>] of an expert stack: experts in index order
+        within = (stacked.group(2) or "") if stacked else part
         return (order.get((row["checkpoint"], row["tensor"]), len(order)),
-                PART_ORDER.index(part) if part in PART_ORDER else len(PART_ORDER), part,
+                int(stacked.group(1)) if stacked else -1,
+                PART_ORDER.index(within) if within in PART_ORDER else len(PART_ORDER), part,
                 position.get(row["estimator"], len(position)), row["estimator"])
 
     ordered = sorted(rows, key=key)
     # a scan fits the whole block: the values given (`n`) are its `numel`
     frame = pd.DataFrame([{c: r.get(c, r.get("numel")) if c == "n" else r.get(c) for c in COLUMNS}
                           for r in ordered], columns=list(COLUMNS))
-    integer = ("step", "layer", "rows", "cols", "numel", "n", "n_used", "zeros", "n_resamples", "gof_samples")
+    integer = ("step", "layer", "expert", "rows", "cols", "numel", "n", "n_used", "zeros", "n_resamples",
+               "gof_samples")
     for column in integer:
         frame[column] = frame[column].astype("Int64")
     frame = add_decisions(frame, equivalence_level=settings.equivalence_level, fdr=settings.fdr,
@@ -75,9 +80,11 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], setti
                    "gof_statistic", "gof_pvalue", "gof_pvalue_adjusted", *DECISION_COLUMNS[2:]):
         frame[column] = frame[column].astype("float64")
     frame["seed"] = frame["seed"].astype("int64")
-    for column in ("converged", "validated"):
+    frame["shared_expert"] = frame["shared_expert"].fillna(False)
+    for column in ("converged", "validated", "shared_expert"):
         frame[column] = frame[column].astype("bool")
-    for column in ("checkpoint", "tensor", "part", "kind", "family", "dtype", "storage", "estimator",
+    frame["side"] = frame["side"].fillna("")
+    for column in ("checkpoint", "tensor", "part", "kind", "side", "family", "dtype", "storage", "estimator",
                    "interval_method", "interval_warning", "bootstrap_method", "equivalence", "options",
                    "package_version"):
         frame[column] = frame[column].astype("str")

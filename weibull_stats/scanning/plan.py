@@ -17,13 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from weibull_stats.checkpoints import Checkpoint, detect_family
+from weibull_stats.checkpoints import Checkpoint, classify, detect_family
 from weibull_stats.checkpoints.fp8 import is_fp8, scale_tensors
+from weibull_stats.checkpoints.naming import BIAS_ROWS
 from weibull_stats.checkpoints.sources import MemoryCheckpoint
 from weibull_stats.core.seeds import child_seed
 from weibull_stats.scanning.settings import ScanSettings
 
-#: Order of the parts of a fused matrix in the results table (``""``: the whole matrix).
+#: Order of the parts of a fused matrix in the results table (``""``: the whole matrix); the
+#: experts of a stack come in index order, each expert's parts in this order.
 PART_ORDER: tuple[str, ...] = ("", "q", "k", "v", "up", "gate")
 
 
@@ -40,6 +42,7 @@ class TensorTask:
     config: Mapping[str, Any]
     done: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     numel: int = 0
+    shape: tuple[int, ...] = ()
 
 
 def tensor_seed(seed: int, tensor: str, part: str = "") -> int:
@@ -91,7 +94,10 @@ def plan_tasks(
                 reason = f"non-floating dtype {entry.dtype}"
             elif len(entry.shape) == 1 and not settings.include_vectors:
                 reason = "1-D tensor (bias, norm or buffer)"
-            elif len(entry.shape) == 0 or len(entry.shape) > 2:
+            elif len(entry.shape) == 2 and BIAS_ROWS.search(entry.name) and not settings.include_vectors:
+                reason = "2-D tensor of bias vectors (one per expert or a broadcast row)"
+            elif len(entry.shape) == 0 or (len(entry.shape) > 2 and not (
+                    len(entry.shape) == 3 and classify(entry.name, family, tuple(entry.shape)).parts)):
                 reason = f"{len(entry.shape)}-D tensor (not a matrix)"
             elif entry.numel < 3:
                 reason = f"only {entry.numel} values"
@@ -100,7 +106,8 @@ def plan_tasks(
                                 "shape": "x".join(map(str, entry.shape)), "reason": reason})
                 continue
             tasks.append(TensorTask(len(tasks), ckpt.label, str(ckpt.path), ckpt.step, entry.name,
-                                    family, dict(ckpt.config), numel=int(entry.numel)))
+                                    family, dict(ckpt.config), numel=int(entry.numel),
+                                    shape=tuple(int(n) for n in entry.shape)))
             if settings.gof and is_fp8(entry.dtype):
                 errors.append(error_record(ckpt.label, ckpt.step, entry.name, "", "", NO_FP8_GOF))
         if len(tasks) == before and not (ckpt.file_errors and not ckpt.entries):  # not opened: said above

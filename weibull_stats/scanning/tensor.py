@@ -84,12 +84,12 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
         weight = weight.reshape(-1, 1)
     if stored.fp8 and settings.gof:  # no FP8 null yet: the plan records why (NO_FP8_GOF)
         settings = replace(settings, gof=False)
-    role = classify(task.tensor, task.family)
-    units: list[tuple[str, str, np.ndarray]] = [("", role.kind, weight)]
+    role = classify(task.tensor, task.family, tuple(weight.shape))
+    units: list[tuple[str, str, np.ndarray]] = [("", role.kind, weight)] if role.whole else []
     if role.parts:
         try:
             blocks = split_fused(weight, role, task.config, task.tensor)
-            units += [(part, part, block) for part, block in blocks]
+            units += [(part, role.part_kind(part), block) for part, block in blocks]
         except ValueError as exc:
             errors += [_error(task.checkpoint, task.step, task.tensor, part, "", str(exc))
                        for part in role.parts]
@@ -124,7 +124,8 @@ def fit_tensor(task: TensorTask, settings: ScanSettings, validated: bool, thread
                 continue
             row.update(
                 checkpoint=task.checkpoint, step=task.step, tensor=task.tensor, part=part,
-                layer=role.layer, kind=kind, family=task.family, dtype=entry.dtype,
+                layer=role.layer, kind=kind, expert=role.part_expert(part), shared_expert=role.shared,
+                side=role.side, family=task.family, dtype=entry.dtype,
                 rows=int(block.shape[0]), cols=int(block.shape[1]), numel=math.prod(block.shape),
                 seed=seed, package_version=__version__, validated=validated,
             )
@@ -152,9 +153,10 @@ def refused(where: str, exc: PolicyError) -> str:
 def task_cost(task: TensorTask, settings: ScanSettings) -> float:
     """The work of one task, in weights fitted: each (part, estimator) row still to do costs its
     weights times :func:`~weibull_stats.scanning.fit.unit_cost` (a fused matrix's parts share its
-    weights equally)."""
-    parts = ("", *classify(task.tensor, task.family).parts)
-    share = {part: task.numel / (len(parts) - 1) if part and len(parts) > 1 else task.numel for part in parts}
+    weights equally; an expert stack's parts share them and the stack has no row)."""
+    role = classify(task.tensor, task.family, task.shape)
+    parts = role.rows
+    share = {part: task.numel / len(role.parts) if part else task.numel for part in parts}
     rows = [(part, name) for part in parts for name in settings.estimators if (part, name) not in task.done]
     return float(sum(share[part] for part, _ in rows) * unit_cost(settings))
 
