@@ -55,10 +55,10 @@ from weibull_stats.core.options import (
     no_omissions,
 )
 from weibull_stats.sample.bad_input import apply_policy, careful_magnitudes, constant, too_few
+from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.sample.storage import (
     FIRST_NONFINITE,
     SIGN,
-    count_patterns16,
     dtype_name,
     pattern_values,
     raw_storage,

@@ -1,0 +1,479 @@
+"""Compiled CPU kernels (numba), all in one place, each compiled on its first use.
+
+numba is the package's one compiled dependency (a wheel, no build step). Every kernel here
+replaces a numpy pass that the tests keep as its oracle (``tests/test_kernels.py``): counts
+and bins bit for bit, sums to rounding. The torch path (device tensors) does not use them.
+
+* :func:`count_patterns16`: counts of the 2^16 patterns of a uint16 array, in one pass with
+  no widening copy (``numpy.bincount`` widens to ``intp`` first); the non-finite, negative
+  and zero counts are read off the pattern counts.
+* :func:`float_census` and :func:`compact_magnitudes`: the bad-input counts of a float array
+  (non-finite, NaN, negative, zero) in one pass, and ``|x|`` with the omitted values left out
+  in a second, where numpy needs a mask per test and a copy per step.
+* :class:`PatternBins` and :func:`bin_patterns32`: the bin of a float32 value over log10
+  edges, as ``numpy.histogram`` of numpy's own float32 ``log10`` bins it, without a logarithm
+  per value. The bin is a monotone function of the bit pattern of a positive float32, so the
+  first pattern of every bin (a threshold) is found once by bisection with numpy's float32
+  ``log10`` on this machine; a value is binned by a table on its 15 high magnitude bits (the
+  bin of the first and last pattern of that prefix) and, where a threshold falls inside the
+  prefix, one comparison with it.
+* :func:`ordered_log_sums`: the probability plot's regression sums over the ordered window,
+  one fused pass (logarithm, shift, three products) per chunk of ranks.
+
+Compilation is lazy, per kernel, on the first call in a process (:func:`compiled`); numba is
+imported only then, so ``import weibull_stats`` does not pay for it. Kernels are compiled with
+``cache=True``: the machine code is kept in ``__pycache__`` beside this file, or, where the
+package folder is read-only, in the user's cache folder (``$XDG_CACHE_HOME/weibull-stats/numba``,
+by default ``~/.cache/weibull-stats/numba``; ``NUMBA_CACHE_DIR`` set by the user wins). Where
+neither can be written the kernels are compiled without a cache and a
+:class:`KernelCacheWarning` says so once: a failure to cache is never an error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Values counted by :func:`count_patterns16` between flushes of its 32-bit counters.
+COUNT_BLOCK = 1 << 30
+#: Values rounded to float32 per pass of :func:`bin_patterns32` on float64 input.
+ROUNDING_CHUNK = 1 << 16
+#: ln 2 in float64, and the mantissa cells of the float32 logarithm (:func:`ordered_log_sums`).
+LN2 = math.log(2.0)
+SUBNORMAL = 2.0**-149
+_CELLS = (np.arange(1024) + 0.5) / 1024.0 + 1.0
+#: ``ln`` of each cell's centre and ``1 / (2^23 centre)``: ``t`` from the integer mantissa offset.
+LOG_HEAD = np.log(_CELLS)
+LOG_INVERSE = 1.0 / (_CELLS * float(1 << 23))
+#: Folder of the compiled-kernel cache under the user's cache folder.
+USER_CACHE = ("weibull-stats", "numba")
+
+
+class KernelCacheWarning(RuntimeWarning):
+    """The compiled kernels could not be cached: each new process compiles them again."""
+
+
+# ---------------------------------------------------------------------- the kernels (plain Python)
+def _count16(bits: np.ndarray, counts: np.ndarray, block: int) -> None:  # pragma: no cover - compiled
+    # two tables of 32-bit counters, alternating, flushed into the int64 counts every `block`
+    # values (before they could overflow): repeated patterns do not wait on one another's increment
+    n = bits.size
+    first = np.zeros(1 << 16, dtype=np.uint32)
+    second = np.zeros(1 << 16, dtype=np.uint32)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        i = start
+        while i + 1 < stop:
+            first[bits[i]] += 1
+            second[bits[i + 1]] += 1
+            i += 2
+        if i < stop:
+            first[bits[i]] += 1
+        for p in range(1 << 16):
+            counts[p] += np.int64(first[p]) + np.int64(second[p])
+            first[p] = 0
+            second[p] = 0
+
+
+def _census(values: np.ndarray) -> tuple[int, int, int, int]:  # pragma: no cover - compiled
+    nonfinite = nan = negative = zeros = 0
+    for i in range(values.size):
+        v = values[i]
+        if not math.isfinite(v):
+            nonfinite += 1
+            if math.isnan(v):
+                nan += 1
+        elif v == 0:
+            zeros += 1
+        elif v < 0:
+            negative += 1
+    return nonfinite, nan, negative, zeros
+
+
+def _compact(values: np.ndarray, out: np.ndarray, drop_nonfinite: bool, take_abs: bool,
+             drop_zeros: bool) -> int:  # pragma: no cover - compiled
+    k = 0
+    for i in range(values.size):
+        v = values[i]
+        if drop_nonfinite and not math.isfinite(v):
+            continue
+        if drop_zeros and v == 0:
+            continue
+        out[k] = abs(v) if take_abs else v
+        k += 1
+    return k
+
+
+def _bin32(words: np.ndarray, first: np.ndarray, limit: np.ndarray,
+           counts: np.ndarray) -> None:  # pragma: no cover - compiled
+    # at most one threshold per prefix: the prefix's first column, plus one past its threshold
+    for i in range(words.size):
+        w = words[i] & np.uint32(0x7FFFFFFF)
+        prefix = w >> np.uint32(16)
+        counts[first[prefix] + np.int32(w >= limit[prefix])] += 1
+
+
+def _bin32_search(words: np.ndarray, first: np.ndarray, last: np.ndarray, thresholds: np.ndarray,
+                  counts: np.ndarray) -> None:  # pragma: no cover - compiled
+    # edges closer than a prefix's span: step over every threshold inside the prefix
+    for i in range(words.size):
+        w = words[i] & np.uint32(0x7FFFFFFF)
+        prefix = w >> np.uint32(16)
+        c = first[prefix]
+        while c < last[prefix] and w >= thresholds[c]:
+            c += 1
+        counts[c] += 1
+
+
+def _log_sums(block: np.ndarray, first: int, v: np.ndarray, shifts: np.ndarray, chunk: int, c0: int,
+              c1: int, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for r in range(block.shape[0]):
+        shift = shifts[r]
+        for c in range(c0, c1):
+            su = suu = suv = 0.0
+            for i in range(c * chunk, min((c + 1) * chunk, v.size)):
+                u = math.log(block[r, first + i]) - shift
+                su += u
+                suu += u * u
+                suv += u * v[i]
+            out[0, r, c] = su
+            out[1, r, c] = suu
+            out[2, r, c] = suv
+
+
+def _log_sums32(words: np.ndarray, first: int, v: np.ndarray, shifts: np.ndarray, chunk: int, c0: int,
+                c1: int, head: np.ndarray, inverse: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    # ln x of a positive float32 x = 2^e (1 + f): e ln 2 + ln(m_h) + ln(1 + t), m_h the centre of
+    # the mantissa's 1/1024 cell (table), t = (m - m_h) / m_h with |t| < 2^-11 and ln(1 + t) by
+    # its series to t^5 (the next term is below 3e-21); a subnormal by math.log
+    for r in range(words.shape[0]):
+        shift = shifts[r]
+        for c in range(c0, c1):
+            su = suu = suv = 0.0
+            for i in range(c * chunk, min((c + 1) * chunk, v.size)):
+                w = np.int64(words[r, first + i])
+                e = w >> 23
+                if e == 0:  # subnormal: mantissa * 2^-149, exact in float64
+                    u = math.log(np.float64(w) * SUBNORMAL) - shift
+                else:
+                    mantissa = w & 0x7FFFFF
+                    h = mantissa >> 13
+                    t = np.float64(mantissa - (h << 13) - 4096) * inverse[h]
+                    series = t * (1.0 - t * (0.5 - t * (1.0 / 3.0 - t * (0.25 - t * 0.2))))
+                    u = (np.float64(e - 127) * LN2 - shift) + (head[h] + series)
+                su += u
+                suu += u * u
+                suv += u * v[i]
+            out[0, r, c] = su
+            out[1, r, c] = suu
+            out[2, r, c] = suv
+
+
+_SOURCES: dict[str, Callable[..., Any]] = {
+    "count16": _count16, "census": _census, "compact": _compact, "bin32": _bin32, "bin32_search": _bin32_search,
+    "log_sums": _log_sums, "log_sums32": _log_sums32,
+}
+
+
+# ---------------------------------------------------------------------- compilation and cache
+def user_cache_folder() -> Path:
+    """The kernels' cache folder under the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, *USER_CACHE)
+
+
+def writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (made if missing)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def cache_folder() -> Path | None:
+    """Where the compiled kernels are cached: ``NUMBA_CACHE_DIR`` if the user set it, else
+    ``__pycache__`` beside this module if it can be written, else :func:`user_cache_folder` if
+    it can be written, else ``None`` (no cache)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    if writable(_in_tree()):
+        return _in_tree()
+    user = user_cache_folder()
+    return user if writable(user) else None
+
+
+def _in_tree() -> Path:
+    """numba's own cache folder for this module: ``__pycache__`` beside it."""
+    return Path(__file__).resolve().parent / "__pycache__"
+
+
+_LOCK = threading.Lock()
+_COMPILED: dict[str, Any] = {}
+_FOLDER: list[Path | None] = []
+
+
+def compiled(name: str) -> Any:
+    """The numba dispatcher of kernel ``name`` (compiled on its first call, from the cache when
+    there is one). numba is imported here, on the first request."""
+    kernel = _COMPILED.get(name)
+    if kernel is not None:
+        return kernel
+    with _LOCK:
+        if name not in _COMPILED:
+            _COMPILED[name] = _jit(_SOURCES[name])
+    return _COMPILED[name]
+
+
+def _jit(function: Callable[..., Any]) -> Any:
+    import numba
+    from numba.core import config
+
+    if not _FOLDER:
+        _FOLDER.append(cache_folder())
+        if _FOLDER[0] is None:
+            warnings.warn(
+                f"the compiled kernels cannot be cached (the package folder and {user_cache_folder()} "
+                "are not writable; set NUMBA_CACHE_DIR to a writable folder): each new process compiles "
+                "them again", KernelCacheWarning, stacklevel=4)
+    folder = _FOLDER[0]
+    if folder is None:
+        return numba.njit(nogil=True)(function)
+    # numba's cache locator reads its CACHE_DIR when the dispatcher is made: point it at our
+    # folder for this call only, so that other numba users in the process keep theirs
+    saved = config.CACHE_DIR
+    config.CACHE_DIR = "" if folder == _in_tree() else str(folder)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", numba.NumbaWarning)
+            return numba.njit(nogil=True, cache=True)(function)
+    except (OSError, RuntimeError, numba.NumbaWarning) as error:
+        warnings.warn(f"the compiled kernels cannot be cached ({error}): each new process compiles them "
+                      "again", KernelCacheWarning, stacklevel=4)
+        return numba.njit(nogil=True)(function)
+    finally:
+        config.CACHE_DIR = saved
+
+
+def call(name: str, *args: Any) -> Any:
+    """Run kernel ``name``; a cache that fails while saving becomes a warning and an uncached kernel."""
+    try:
+        return compiled(name)(*args)
+    except OSError as error:
+        import numba
+
+        warnings.warn(f"the compiled kernel {name!r} could not be cached ({error}); compiled without a "
+                      "cache", KernelCacheWarning, stacklevel=2)
+        with _LOCK:
+            _COMPILED[name] = numba.njit(nogil=True)(_SOURCES[name])
+        return _COMPILED[name](*args)
+
+
+# ---------------------------------------------------------------------- the public wrappers
+def count_patterns16(bits: np.ndarray, *, block: int = COUNT_BLOCK) -> np.ndarray:
+    """int64 counts of each of the 2^16 patterns of a uint16 array, in one pass (32-bit counters
+    added into the int64 counts every ``block`` values).
+
+    Examples
+    --------
+    >>> counts = count_patterns16(np.array([3, 3, 65535], dtype=np.uint16))
+    >>> counts.size, int(counts[3]), int(counts[65535])
+    (65536, 2, 1)
+    """
+    counts = np.zeros(1 << 16, dtype=np.int64)
+    flat = np.ascontiguousarray(bits).reshape(-1)
+    if flat.size:
+        call("count16", flat, counts, int(block))
+    return counts
+
+
+def float_census(values: np.ndarray) -> tuple[int, int, int, int]:
+    """``(non-finite, NaN, negative, zero)`` counts of a float32 or float64 array, in one pass
+    (a NaN is non-finite; a negative count leaves out ``-0.0`` and ``-inf``).
+
+    Examples
+    --------
+    >>> float_census(np.array([np.nan, -np.inf, -1.0, 0.0, -0.0, 2.0]))
+    (2, 1, 1, 2)
+    """
+    flat = np.ascontiguousarray(values).reshape(-1)
+    return tuple(int(c) for c in call("census", flat))  # type: ignore[return-value]
+
+
+def compact_magnitudes(values: np.ndarray, *, drop_nonfinite: bool, take_abs: bool, drop_zeros: bool,
+                       kept: int) -> np.ndarray:
+    """A new array of the ``kept`` values of ``values`` (in order) left after dropping the
+    non-finite ones and the zeros as asked, ``|x|`` if ``take_abs``; the same dtype.
+
+    Examples
+    --------
+    >>> compact_magnitudes(np.array([-1.0, 0.0, np.inf, 2.0]), drop_nonfinite=True, take_abs=True,
+    ...                    drop_zeros=True, kept=2).tolist()
+    [1.0, 2.0]
+    """
+    flat = np.ascontiguousarray(values).reshape(-1)
+    out = np.empty(kept, dtype=flat.dtype)
+    written = call("compact", flat, out, drop_nonfinite, take_abs, drop_zeros)
+    if written != kept:
+        raise AssertionError(f"compact_magnitudes kept {written} values, not {kept}")
+    return out
+
+
+def ordered_log_sums(block: np.ndarray, first: int, v: np.ndarray, shifts: np.ndarray, chunk: int,
+                     chunk_range: tuple[int, int], out: np.ndarray) -> None:
+    """The probability plot's window sums, fused: for every row ``r`` of ``block`` (float32 or
+    float64) and every chunk ``c`` in ``chunk_range`` of ``chunk`` ranks of the window (the
+    columns from ``first``, ``v.size`` of them, in order), ``out[:, r, c]`` becomes the sums of
+    ``u``, ``u^2`` and ``u v`` with ``u = ln x - shifts[r]`` in float64 and ``v`` the window's plot
+    ordinates. float32 logarithms come from a table and a short series (within 2 ulp).
+
+    Examples
+    --------
+    >>> out = np.empty((3, 1, 2))
+    >>> ordered_log_sums(np.array([[1.0, np.e]]), 0, np.array([2.0, 3.0]), np.zeros(1), 1, (0, 2), out)
+    >>> out[:, 0].round(12).tolist()
+    [[0.0, 1.0], [0.0, 1.0], [0.0, 3.0]]
+    """
+    c0, c1 = chunk_range
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    shifts = np.ascontiguousarray(shifts, dtype=np.float64)
+    if block.dtype == np.float32:
+        call("log_sums32", block.view(np.uint32), int(first), v, shifts, int(chunk), int(c0), int(c1),
+             LOG_HEAD, LOG_INVERSE, out)
+    else:
+        call("log_sums", block.astype(np.float64, copy=False), int(first), v, shifts, int(chunk), int(c0),
+             int(c1), out)
+
+
+class PatternBins:
+    """The column of every positive float32 pattern in ``numpy.histogram`` counts of its
+    float32 ``log10`` over float64 ``edges`` (column 0 below the first edge, ``bins + 1`` above
+    the last; bins ``[e_i, e_{i+1})``, the last closed), as thresholds and a prefix table.
+
+    ``thresholds[j]`` is the first pattern whose column exceeds ``j``: the first pattern whose
+    logarithm (numpy's float32 ``log10``, widened) is ``>= edges[j]`` for ``j < bins``, ``> edges[-1]``
+    for ``j = bins``. ``first[p]`` and ``last[p]`` are the columns of the first and last pattern of
+    the 16-bit prefix ``p``. Built by bisection on the patterns, with the logarithm computed
+    by numpy on this machine, so the bins are numpy's own; :meth:`verify` checks the columns of
+    every pattern near every threshold against numpy.
+
+    Examples
+    --------
+    >>> table = PatternBins(np.linspace(-12.0, 2.0, 1025))
+    >>> x = np.array([1e-3, 0.02, 5.0], dtype=np.float32)
+    >>> bool(np.array_equal(table.columns(x), np.digitize(np.log10(x), table.edges)))
+    True
+    """
+
+    #: The positive finite patterns and +inf: ``[0, INF]``.
+    INF = 0x7F800000
+
+    def __init__(self, edges: np.ndarray) -> None:
+        self.edges = np.asarray(edges, dtype=np.float64)
+        bins = self.edges.size - 1
+        low = np.zeros(bins + 1, dtype=np.int64)
+        high = np.full(bins + 1, self.INF + 1, dtype=np.int64)  # the threshold lies in [low, high]
+        closed = np.arange(bins + 1) == bins
+        while np.any(low < high):
+            mid = (low + high) // 2
+            beyond = self._beyond(mid, self.edges, closed)
+            high = np.where(beyond, mid, high)
+            low = np.where(beyond, low, mid + 1)
+        self.thresholds = low.astype(np.uint32)  # INF + 1 where even +inf is not beyond
+        prefixes = np.arange(1 << 15, dtype=np.int64) << 16
+        self.first = np.searchsorted(low, prefixes, side="right").astype(np.int32)
+        self.last = np.searchsorted(low, prefixes + 0xFFFF, side="right").astype(np.int32)
+        #: at most one threshold inside any prefix: one comparison with ``limit`` bins a value
+        self.single = bool(np.all(self.last - self.first <= 1))
+        inside = self.thresholds[np.minimum(self.first, bins)]
+        self.limit = np.where(self.last > self.first, inside, np.uint32(0xFFFFFFFF)).astype(np.uint32)
+
+    @staticmethod
+    def log10(patterns: np.ndarray) -> np.ndarray:
+        """numpy's float32 ``log10`` of the patterns, widened to float64 (``-inf`` at zero)."""
+        values = np.asarray(patterns, dtype=np.uint32).view(np.float32)
+        with np.errstate(divide="ignore"):
+            return np.log10(values).astype(np.float64)
+
+    def _beyond(self, patterns: np.ndarray, edges: np.ndarray, closed: np.ndarray) -> np.ndarray:
+        """Whether each pattern's column exceeds its threshold's index (see the class)."""
+        logs = self.log10(np.minimum(patterns, self.INF))
+        return np.where(closed, logs > edges, logs >= edges)
+
+    def columns(self, values: np.ndarray) -> np.ndarray:
+        """The column of each float32 value by the thresholds (a slow reference: a binary search)."""
+        words = np.asarray(values, dtype=np.float32).view(np.uint32) & np.uint32(0x7FFFFFFF)
+        return np.searchsorted(self.thresholds, words, side="right")
+
+    def verify(self, width: int = 256) -> bool:
+        """Whether numpy's bins of the ``width`` patterns on either side of every threshold are
+        the thresholds' (the logarithm is monotone there)."""
+        near = (self.thresholds.astype(np.int64)[:, None] + np.arange(-width, width)[None, :]).reshape(-1)
+        near = near[(near >= 0) & (near <= self.INF)]
+        logs = self.log10(near)
+        bins = self.edges.size - 1
+        expected = np.searchsorted(self.edges, logs, side="right")
+        expected[logs == self.edges[-1]] = bins
+        expected[logs > self.edges[-1]] = bins + 1
+        return bool(np.array_equal(self.columns(near.astype(np.uint32).view(np.float32)), expected))
+
+
+def bin_patterns32(values: np.ndarray, table: PatternBins, counts: np.ndarray) -> None:
+    """Add the column counts of float32 ``values`` (or float64 values, rounded to float32 as
+    numpy's float32 ``log10`` rounds them) to ``counts`` (int64, ``bins + 2``)."""
+    flat = np.ascontiguousarray(values).reshape(-1)
+    if flat.dtype == np.float32:
+        _bin_words(flat.view(np.uint32), table, counts)
+        return
+    buffer = np.empty(min(flat.size, ROUNDING_CHUNK), dtype=np.float32)
+    for start in range(0, flat.size, ROUNDING_CHUNK):
+        part = buffer[: min(ROUNDING_CHUNK, flat.size - start)]
+        with np.errstate(over="ignore"):  # beyond float32's range: +inf, above every edge
+            np.copyto(part, flat[start : start + part.size], casting="unsafe")
+        _bin_words(part.view(np.uint32), table, counts)
+
+
+def _bin_words(words: np.ndarray, table: PatternBins, counts: np.ndarray) -> None:
+    if table.single:
+        call("bin32", words, table.first, table.limit, counts)
+    else:
+        call("bin32_search", words, table.first, table.last, table.thresholds, counts)
+
+
+def warm_up() -> None:
+    """Call every kernel once on tiny inputs (compiles them, or loads them from the cache)."""
+    count_patterns16(np.zeros(3, dtype=np.uint16))
+    for dtype in (np.float32, np.float64):
+        tiny = np.array([-1.0, 0.0, 2.0], dtype=dtype)
+        census = float_census(tiny)
+        compact_magnitudes(tiny, drop_nonfinite=True, take_abs=True, drop_zeros=True, kept=3 - census[3])
+        ordered_log_sums(np.array([[1.0, 2.0]], dtype=dtype), 0, np.array([0.5, 1.0]), np.zeros(1), 2, (0, 1),
+                         np.empty((3, 1, 1)))
+        for edges in ([-1.0, 0.0], [-1.0, -0.9999, 0.0]):  # one threshold per prefix, and more
+            table = PatternBins(np.array(edges))
+            bin_patterns32(tiny, table, np.zeros(table.edges.size + 1, dtype=np.int64))
+
+
+__all__ = [
+    "KernelCacheWarning",
+    "PatternBins",
+    "bin_patterns32",
+    "cache_folder",
+    "compact_magnitudes",
+    "compiled",
+    "count_patterns16",
+    "float_census",
+    "ordered_log_sums",
+    "user_cache_folder",
+    "warm_up",
+]
