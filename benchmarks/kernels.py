@@ -190,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON path (default results/kernels.json, kernels_quick.json with --quick); "
                         "the Markdown summary goes beside it with the suffix .md")
-    parser.add_argument("--repeat", type=int, default=None, help="repetitions per timing (default 5, quick 3)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="repetitions per timing (default 5, quick 3)")
     parser.add_argument("--budget", type=float, default=None,
-                        help="seconds a full 999-resample run may take before it is extrapolated (60; quick 10)")
+                        help="seconds a full 999-resample run may take before it is extrapolated "
+                        "(60; quick 10)")
     args = parser.parse_args(argv)
     args.repeat = args.repeat or (3 if args.quick else 5)
     args.budget = args.budget if args.budget is not None else (10.0 if args.quick else 60.0)
@@ -223,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = markdown(payload).replace("# Core benchmark", "# Kernel benchmark", 1)
     if payload["compile"].get("kernels"):
         cold, warm = payload["compile"]["cold_cache"], payload["compile"]["warm_cache"]
-        summary += (f"\nFirst call of every kernel in a fresh interpreter: {cold['first_calls_seconds']:.2f} s "
+        summary += ("\nFirst call of every kernel in a fresh interpreter: "
+                    f"{cold['first_calls_seconds']:.2f} s "
                     f"with an empty cache (compiling), {warm['first_calls_seconds']:.2f} s with the cache "
                     f"filled; `import weibull_stats` {warm['import_seconds']:.2f} s.\n")
     out.with_suffix(".md").write_text(summary, encoding="utf-8")

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import weibull_stats as ws
+from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.estimators.probability_plot import probability_plot_kernel
 from weibull_stats.sample.batch import CountRows
-from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.weibull.rank_sums import CLOSED_FORM_MIN
 
 FORMATS = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}

@@ -19,6 +19,8 @@ and bins bit for bit, sums to rounding. The torch path (device tensors) does not
   prefix, one comparison with it.
 * :func:`ordered_log_sums`: the probability plot's regression sums over the ordered window,
   one fused pass (logarithm, shift, three products) per chunk of ranks.
+* :func:`gather_sums`: the same sums over a bootstrap resample's order statistics, gathered
+  from the sorted log-data at the resample's positions in the same pass.
 
 Compilation is lazy, per kernel, on the first call in a process (:func:`compiled`); numba is
 imported only then, so ``import weibull_stats`` does not pay for it. Kernels are compiled with
@@ -177,9 +179,23 @@ def _log_sums32(words: np.ndarray, first: int, v: np.ndarray, shifts: np.ndarray
             out[2, r, c] = suv
 
 
+def _gather_sums(positions: np.ndarray, table: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    # pragma: no cover - compiled
+    su = suu = suv = 0.0
+    last = table.size - 1
+    for i in range(positions.size):
+        j = min(np.int64(positions[i]), last)  # truncation is floor: positions are non-negative
+        u = table[j]
+        su += u
+        suu += u * u
+        suv += u * v[i]
+    return su, suu, suv
+
+
 _SOURCES: dict[str, Callable[..., Any]] = {
-    "count16": _count16, "census": _census, "compact": _compact, "bin32": _bin32, "bin32_search": _bin32_search,
-    "log_sums": _log_sums, "log_sums32": _log_sums32,
+    "count16": _count16, "census": _census, "compact": _compact, "bin32": _bin32,
+    "bin32_search": _bin32_search, "log_sums": _log_sums, "log_sums32": _log_sums32,
+    "gather_sums": _gather_sums,
 }
 
 
@@ -237,8 +253,9 @@ def compiled(name: str) -> Any:
 
 def _jit(function: Callable[..., Any]) -> Any:
     import numba
-    from numba.core import config
+    from numba.core import config as numba_config
 
+    config: Any = numba_config  # its settings are module attributes read from the environment
     if not _FOLDER:
         _FOLDER.append(cache_folder())
         if _FOLDER[0] is None:
@@ -355,6 +372,20 @@ def ordered_log_sums(block: np.ndarray, first: int, v: np.ndarray, shifts: np.nd
              int(c1), out)
 
 
+def gather_sums(positions: np.ndarray, table: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """Sums of ``u``, ``u^2`` and ``u v`` with ``u = table[min(floor(positions), table.size - 1)]``,
+    one fused pass (the bootstrap's gather of resampled order statistics); ``positions``
+    non-negative float64, ``v`` float64 of the same length.
+
+    Examples
+    --------
+    >>> gather_sums(np.array([0.5, 2.9, 7.0]), np.array([1.0, 2.0, 3.0]), np.ones(3))
+    (7.0, 19.0, 7.0)
+    """
+    su, suu, suv = call("gather_sums", positions, table, v)
+    return float(su), float(suu), float(suv)
+
+
 class PatternBins:
     """The column of every positive float32 pattern in ``numpy.histogram`` counts of its
     float32 ``log10`` over float64 ``edges`` (column 0 below the first edge, ``bins + 1`` above
@@ -459,6 +490,7 @@ def warm_up() -> None:
         compact_magnitudes(tiny, drop_nonfinite=True, take_abs=True, drop_zeros=True, kept=3 - census[3])
         ordered_log_sums(np.array([[1.0, 2.0]], dtype=dtype), 0, np.array([0.5, 1.0]), np.zeros(1), 2, (0, 1),
                          np.empty((3, 1, 1)))
+        gather_sums(np.array([0.5]), np.array([1.0]), np.array([2.0]))
         for edges in ([-1.0, 0.0], [-1.0, -0.9999, 0.0]):  # one threshold per prefix, and more
             table = PatternBins(np.array(edges))
             bin_patterns32(tiny, table, np.zeros(table.edges.size + 1, dtype=np.int64))
@@ -473,6 +505,7 @@ __all__ = [
     "compiled",
     "count_patterns16",
     "float_census",
+    "gather_sums",
     "ordered_log_sums",
     "user_cache_folder",
     "warm_up",

@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.core.options import (
     DEFAULT_POLICY,
     check_choice,
@@ -55,7 +56,6 @@ from weibull_stats.core.options import (
     no_omissions,
 )
 from weibull_stats.sample.bad_input import apply_policy, careful_magnitudes, constant, too_few
-from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.sample.storage import (
     FIRST_NONFINITE,
     SIGN,

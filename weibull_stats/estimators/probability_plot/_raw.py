@@ -88,8 +88,9 @@ def window_ordinates(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, np
     """The plot ordinates ``ln(-ln(1 - p_i))`` of ranks ``lo..hi`` of ``n`` (read-only), and their
     sums and sums of squares per chunk of :data:`CHUNK` ranks (``(2, chunks)``).
 
-    The same for every sample of ``n`` values with that window and plotting position, so kept
-    for the last one (up to 8 bytes a window rank): a bootstrap's resamples and refits of one size compute them once.
+    The same for every sample of ``n`` values with that window and plotting position, so the
+    last one is kept (8 bytes a window rank): a bootstrap's resamples and refits of one size
+    compute them once.
     """
     negative_denom = -(n + 1 - 2 * a)
     v = np.empty(hi - lo + 1)
