@@ -16,7 +16,7 @@ Figures (ours / baseline unless the target reads ">="; then baseline / ours, a s
 3. the exact probability-plot fit of float32 4096^2 magnitudes / npm-weibull-py's binned fit
    (``extract_to_histogram`` + ``weibull_fit``) of the same values: target <= 1.0;
 4. ``ws.bootstrap`` of the float32 4096^2 magnitudes, 999 percentile resamples of the
-   probability-plot fit / one fit of them: target <= 150 (timed on 1, 4, 16... resamples first
+   probability-plot fit / one fit of them: target <= 150 (timed on 4, 16... resamples first
    and extrapolated as ``benchmarks/core.py`` does when the full 999 would exceed ``--budget``);
 5. no regression: ``scipy.stats.weibull_min.fit(floc=0)`` / ``ws.fit_mle`` at 10^6 (>= 30); the
    bootstrap and the goodness of fit (AD, 999 Monte Carlo samples) of a bfloat16 4096^2 matrix
@@ -26,7 +26,9 @@ Figures (ours / baseline unless the target reads ">="; then baseline / ours, a s
 
 Times are the best of ``--repeat`` runs, ours and the baseline interleaved; the median per-round
 ratio is recorded too. The JSON records the command, date, git commit and machine with its load
-average (figures taken under load are noisier: rerun them on a quiet machine).
+average (figures taken under load are noisier: rerun them on a quiet machine). With ``--before
+PATH.json`` (a run of this script on older code, e.g. ``results/kernels_before.json``) the
+Markdown shows that run's ratio beside each row.
 """
 
 from __future__ import annotations
@@ -134,8 +136,9 @@ def bench_square(bench: Bench, side: int, args: argparse.Namespace) -> None:
 
     def boot() -> dict[str, Any]:
         one = best_of(lambda: ws.fit(magnitudes, "probability_plot", zeros="omit"), repeat)
+        # pilots of 4 and 16 resamples: under load a 1-resample pilot makes the slope noise
         ours = scaled(lambda r: ws.bootstrap(magnitudes, "probability_plot", n_resamples=r, zeros="omit",
-                                             rng=0), args.budget, repeat)
+                                             rng=0), args.budget, repeat, start=4)
         return {"seconds_ours": ours.pop("seconds"), "seconds_baseline": one, **ours}
 
     bench.add("bootstrap float32, 999 percentile resamples / one fit", size, "<= 150", boot)
@@ -184,6 +187,18 @@ def compile_figures() -> dict[str, Any]:
     return out
 
 
+def before_and_after(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """A Markdown table of each row's ratio in ``before`` (an earlier run) and in ``after``."""
+    earlier = {(row["what"], row["size"]): row for row in before["rows"]}
+    out = ["", f"Before: `{before['command']}` ({before['date']}, commit `{before['git']['commit']}`).", "",
+           "| What | Size | Target | Ratio before | Ratio now |", "|---|---|---|---:|---:|"]
+    for row in after["rows"]:
+        old = earlier.get((row["what"], row["size"]), {})
+        ratios = [f"{r['ratio']:.3g}" if r.get("ratio") is not None else "" for r in (old, row)]
+        out.append(f"| {row['what']} | {row['size']} | {row['target']} | {ratios[0]} | {ratios[1]} |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, fewer repeats, budget 10 s")
@@ -192,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                         "the Markdown summary goes beside it with the suffix .md")
     parser.add_argument("--repeat", type=int, default=None,
                         help="repetitions per timing (default 5, quick 3)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="results of an earlier run whose ratios the Markdown shows beside these")
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds a full 999-resample run may take before it is extrapolated "
                         "(60; quick 10)")
@@ -223,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     summary = markdown(payload).replace("# Core benchmark", "# Kernel benchmark", 1)
+    if args.before is not None:
+        summary += before_and_after(json.loads(args.before.read_text(encoding="utf-8")), payload)
     if payload["compile"].get("kernels"):
         cold, warm = payload["compile"]["cold_cache"], payload["compile"]["warm_cache"]
         summary += ("\nFirst call of every kernel in a fresh interpreter: "

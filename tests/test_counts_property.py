@@ -105,8 +105,8 @@ BLOCK = 1 << 12
 
 @pytest.mark.parametrize("size", [1, BLOCK - 1, BLOCK, 2 * BLOCK + 123])
 def test_pattern_counts_across_chunk_edges(size: int) -> None:
-    # the counts of the compiled count, its 32-bit counters flushed every BLOCK values, against
-    # numpy.unique's
+    # the counts of the compiled count, its 32-bit counters flushed every BLOCK reads of four
+    # patterns, against numpy.unique's
     bits = np.random.default_rng(size).integers(0, 1 << 16, size=size, dtype=np.uint16)
     patterns, counts = np.unique(bits, return_counts=True)
     expected = np.zeros(1 << 16, dtype=np.int64)

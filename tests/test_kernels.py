@@ -84,9 +84,11 @@ def window_sums_oracle(block: np.ndarray, lo: int, hi: int, a: float) -> tuple[n
 def test_count_patterns16_equals_bincount(size: int) -> None:
     rng = np.random.default_rng(size)
     bits = rng.integers(0, 1 << 16, size=size, dtype=np.uint16)
-    bits[: size // 2] = 0x3C00  # long runs of one pattern (two counter tables alternate)
+    bits[: size // 2] = 0x3C00  # long runs of one pattern (four counter tables)
     np.testing.assert_array_equal(kernels.count_patterns16(bits), bincount_oracle(bits))
     np.testing.assert_array_equal(kernels.count_patterns16(bits, block=7), bincount_oracle(bits))
+    for offset in (1, 2, 3):  # starts off the 8-byte boundary: a head counted one pattern at a time
+        np.testing.assert_array_equal(kernels.count_patterns16(bits[offset:]), bincount_oracle(bits[offset:]))
 
 
 def test_count_patterns16_of_every_pattern_and_a_strided_view() -> None:
