@@ -125,6 +125,9 @@ def test_compact_keeps_order_and_copies() -> None:
     assert out.tolist() == [3.0, 2.0, 1.0] and not np.shares_memory(out, x)
     with pytest.raises(AssertionError, match="kept 3 values, not 4"):
         kernels.compact_magnitudes(x, drop_nonfinite=True, take_abs=True, drop_zeros=True, kept=4)
+    # a count too small stops the pass at the end of its buffer, never past it
+    with pytest.raises(AssertionError, match="kept 2 values, not 1"):
+        kernels.compact_magnitudes(x, drop_nonfinite=True, take_abs=True, drop_zeros=True, kept=1)
 
 
 # ---------------------------------------------------------------------- histogram binning

@@ -97,8 +97,8 @@ def careful_magnitudes(
     float64 numpy array: count the bad values, raise or omit them (:func:`apply_policy`), then
     ``|x|``; also whether the result is a new array.
 
-    The counts are one compiled pass (:func:`~weibull_stats.core.kernels.float_census`) and
-    the magnitudes, the omitted values left out, a second
+    The counts are one compiled pass (:func:`~weibull_stats.core.kernels.float_census`); the
+    magnitudes are numpy's ``|x|`` when nothing is left out, else one compacting pass
     (:func:`~weibull_stats.core.kernels.compact_magnitudes`).
     """
     flat = array.reshape(-1)
@@ -111,6 +111,8 @@ def careful_magnitudes(
         zeros=n_zeros)
     if not (drop_nonfinite or weights or drop_zeros):
         return flat, False
+    if not (drop_nonfinite or drop_zeros):
+        return np.abs(flat), True  # nothing to leave out: numpy's vector |x|
     kept = flat.size - (n_bad if drop_nonfinite else 0) - (n_zeros if drop_zeros else 0)
     return compact_magnitudes(flat, drop_nonfinite=drop_nonfinite, take_abs=weights, drop_zeros=drop_zeros,
                               kept=kept), True
