@@ -231,12 +231,11 @@ def test_import_does_not_load_numba() -> None:
 PROBE = """
 import json, warnings
 import numpy as np
-from weibull_stats.core import kernels
-from weibull_stats.core.options import no_omissions
+from weibull_stats.core import jit, kernels
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     counts = kernels.count_patterns16(np.array([5, 5, 9], dtype=np.uint16))
-print(json.dumps({"five": int(counts[5]), "folder": str(kernels.cache_folder()),
+print(json.dumps({"five": int(counts[5]), "folder": str(jit.cache_folder()),
                   "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]}))
 """
 

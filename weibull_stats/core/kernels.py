@@ -15,34 +15,25 @@ and bins bit for bit, sums to rounding. The torch path (device tensors) does not
   per value. The bin is a monotone function of the bit pattern of a positive float32, so the
   first pattern of every bin (a threshold) is found once by bisection with numpy's float32
   ``log10`` on this machine; a value is binned by a table on its 15 high magnitude bits (the
-  bin of the first and last pattern of that prefix) and, where a threshold falls inside the
-  prefix, one comparison with it.
+  column of the prefix's first pattern) and, where a threshold falls inside the prefix, one
+  branch-free comparison with it.
 * :func:`ordered_log_sums`: the probability plot's regression sums over the ordered window,
   one fused pass (logarithm, shift, three products) per chunk of ranks.
 * :func:`gather_sums`: the same sums over a bootstrap resample's order statistics, gathered
   from the sorted log-data at the resample's positions in the same pass.
 
-Compilation is lazy, per kernel, on the first call in a process (:func:`compiled`); numba is
-imported only then, so ``import weibull_stats`` does not pay for it. Kernels are compiled with
-``cache=True``: the machine code is kept in ``__pycache__`` beside this file, or, where the
-package folder is read-only, in the user's cache folder (``$XDG_CACHE_HOME/weibull-stats/numba``,
-by default ``~/.cache/weibull-stats/numba``; ``NUMBA_CACHE_DIR`` set by the user wins). Where
-neither can be written the kernels are compiled without a cache and a
-:class:`KernelCacheWarning` says so once: a failure to cache is never an error.
+The kernels are plain Python functions, compiled lazily, each on its first call in a process,
+by :mod:`weibull_stats.core.jit` (which imports numba only then and says where the compiled
+code is cached).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-import threading
-import warnings
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from weibull_stats.core.jit import call
 
 #: 64-bit reads (four patterns each) of :func:`count_patterns16` between flushes of its 32-bit counters.
 COUNT_BLOCK = 1 << 30
@@ -55,14 +46,6 @@ _CELLS = (np.arange(1024) + 0.5) / 1024.0 + 1.0
 #: ``ln`` of each cell's centre and ``1 / (2^23 centre)``: ``t`` from the integer mantissa offset.
 LOG_HEAD = np.log(_CELLS)
 LOG_INVERSE = 1.0 / (_CELLS * float(1 << 23))
-#: Folder of the compiled-kernel cache under the user's cache folder.
-USER_CACHE = ("weibull-stats", "numba")
-
-
-class KernelCacheWarning(RuntimeWarning):
-    """The compiled kernels could not be cached: each new process compiles them again."""
-
-
 # ---------------------------------------------------------------------- the kernels (plain Python)
 def _count16(bits: np.ndarray, body: np.ndarray, head: int, counts: np.ndarray,
              block: int) -> None:  # pragma: no cover - compiled
@@ -192,110 +175,6 @@ def _gather_sums(positions: np.ndarray, table: np.ndarray, v: np.ndarray) -> tup
     return su, suu, suv
 
 
-_SOURCES: dict[str, Callable[..., Any]] = {
-    "count16": _count16, "census": _census, "compact": _compact, "bin32": _bin32,
-    "bin32_search": _bin32_search, "log_sums": _log_sums, "log_sums32": _log_sums32,
-    "gather_sums": _gather_sums,
-}
-
-
-# ---------------------------------------------------------------------- compilation and cache
-def user_cache_folder() -> Path:
-    """The kernels' cache folder under the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base, *USER_CACHE)
-
-
-def writable(folder: Path) -> bool:
-    """Whether a file can be created in ``folder`` (made if missing)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError:
-        return False
-    return True
-
-
-def cache_folder() -> Path | None:
-    """Where the compiled kernels are cached: ``NUMBA_CACHE_DIR`` if the user set it, else
-    ``__pycache__`` beside this module if it can be written, else :func:`user_cache_folder` if
-    it can be written, else ``None`` (no cache)."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return Path(os.environ["NUMBA_CACHE_DIR"])
-    if writable(_in_tree()):
-        return _in_tree()
-    user = user_cache_folder()
-    return user if writable(user) else None
-
-
-def _in_tree() -> Path:
-    """numba's own cache folder for this module: ``__pycache__`` beside it."""
-    return Path(__file__).resolve().parent / "__pycache__"
-
-
-_LOCK = threading.Lock()
-_COMPILED: dict[str, Any] = {}
-_FOLDER: list[Path | None] = []
-
-
-def compiled(name: str) -> Any:
-    """The numba dispatcher of kernel ``name`` (compiled on its first call, from the cache when
-    there is one). numba is imported here, on the first request."""
-    kernel = _COMPILED.get(name)
-    if kernel is not None:
-        return kernel
-    with _LOCK:
-        if name not in _COMPILED:
-            _COMPILED[name] = _jit(_SOURCES[name])
-    return _COMPILED[name]
-
-
-def _jit(function: Callable[..., Any]) -> Any:
-    import numba
-    from numba.core import config as numba_config
-
-    config: Any = numba_config  # its settings are module attributes read from the environment
-    if not _FOLDER:
-        _FOLDER.append(cache_folder())
-        if _FOLDER[0] is None:
-            warnings.warn(
-                f"the compiled kernels cannot be cached (the package folder and {user_cache_folder()} "
-                "are not writable; set NUMBA_CACHE_DIR to a writable folder): each new process compiles "
-                "them again", KernelCacheWarning, stacklevel=4)
-    folder = _FOLDER[0]
-    if folder is None:
-        return numba.njit(nogil=True)(function)
-    # numba's cache locator reads its CACHE_DIR when the dispatcher is made: point it at our
-    # folder for this call only, so that other numba users in the process keep theirs
-    saved = config.CACHE_DIR
-    config.CACHE_DIR = "" if folder == _in_tree() else str(folder)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", numba.NumbaWarning)
-            return numba.njit(nogil=True, cache=True)(function)
-    except (OSError, RuntimeError, numba.NumbaWarning) as error:
-        warnings.warn(f"the compiled kernels cannot be cached ({error}): each new process compiles them "
-                      "again", KernelCacheWarning, stacklevel=4)
-        return numba.njit(nogil=True)(function)
-    finally:
-        config.CACHE_DIR = saved
-
-
-def call(name: str, *args: Any) -> Any:
-    """Run kernel ``name``; a cache that fails while saving becomes a warning and an uncached kernel."""
-    try:
-        return compiled(name)(*args)
-    except OSError as error:
-        import numba
-
-        warnings.warn(f"the compiled kernel {name!r} could not be cached ({error}); compiled without a "
-                      "cache", KernelCacheWarning, stacklevel=2)
-        with _LOCK:
-            _COMPILED[name] = numba.njit(nogil=True)(_SOURCES[name])
-        return _COMPILED[name](*args)
-
-
 # ---------------------------------------------------------------------- the public wrappers
 def count_patterns16(bits: np.ndarray, *, block: int = COUNT_BLOCK) -> np.ndarray:
     """int64 counts of each of the 2^16 patterns of a uint16 array, in one pass (four patterns
@@ -313,7 +192,7 @@ def count_patterns16(bits: np.ndarray, *, block: int = COUNT_BLOCK) -> np.ndarra
         head = min(flat.size, (-flat.ctypes.data % 8) // 2)  # patterns before the first 8-byte boundary
         words = (flat.size - head) // 4
         body = flat[head : head + 4 * words].view(np.uint64)
-        call("count16", flat, body, head, counts, int(block))
+        call(_count16, flat, body, head, counts, int(block))
     return counts
 
 
@@ -327,7 +206,7 @@ def float_census(values: np.ndarray) -> tuple[int, int, int, int]:
     (2, 1, 1, 2)
     """
     flat = np.ascontiguousarray(values).reshape(-1)
-    return tuple(int(c) for c in call("census", flat))  # type: ignore[return-value]
+    return tuple(int(c) for c in call(_census, flat))  # type: ignore[return-value]
 
 
 def compact_magnitudes(values: np.ndarray, *, drop_nonfinite: bool, take_abs: bool, drop_zeros: bool,
@@ -343,7 +222,7 @@ def compact_magnitudes(values: np.ndarray, *, drop_nonfinite: bool, take_abs: bo
     """
     flat = np.ascontiguousarray(values).reshape(-1)
     out = np.empty(kept + 1, dtype=flat.dtype)
-    written = call("compact", flat, out, drop_nonfinite, take_abs, drop_zeros)
+    written = call(_compact, flat, out, drop_nonfinite, take_abs, drop_zeros)
     if written != kept:
         raise AssertionError(f"compact_magnitudes kept {written} values, not {kept}")
     return out[:kept]
@@ -368,10 +247,10 @@ def ordered_log_sums(block: np.ndarray, first: int, v: np.ndarray, shifts: np.nd
     v = np.ascontiguousarray(v, dtype=np.float64)
     shifts = np.ascontiguousarray(shifts, dtype=np.float64)
     if block.dtype == np.float32:
-        call("log_sums32", block.view(np.uint32), int(first), v, shifts, int(chunk), int(c0), int(c1),
+        call(_log_sums32, block.view(np.uint32), int(first), v, shifts, int(chunk), int(c0), int(c1),
              LOG_HEAD, LOG_INVERSE, out)
     else:
-        call("log_sums", block.astype(np.float64, copy=False), int(first), v, shifts, int(chunk), int(c0),
+        call(_log_sums, block.astype(np.float64, copy=False), int(first), v, shifts, int(chunk), int(c0),
              int(c1), out)
 
 
@@ -385,7 +264,7 @@ def gather_sums(positions: np.ndarray, table: np.ndarray, v: np.ndarray) -> tupl
     >>> gather_sums(np.array([0.5, 2.9, 7.0]), np.array([1.0, 2.0, 3.0]), np.ones(3))
     (7.0, 19.0, 7.0)
     """
-    su, suu, suv = call("gather_sums", positions, table, v)
+    su, suu, suv = call(_gather_sums, positions, table, v)
     return float(su), float(suu), float(suv)
 
 
@@ -479,9 +358,9 @@ def bin_patterns32(values: np.ndarray, table: PatternBins, counts: np.ndarray) -
 
 def _bin_words(words: np.ndarray, table: PatternBins, counts: np.ndarray) -> None:
     if table.single:
-        call("bin32", words, table.first, table.limit, counts)
+        call(_bin32, words, table.first, table.limit, counts)
     else:
-        call("bin32_search", words, table.first, table.last, table.thresholds, counts)
+        call(_bin32_search, words, table.first, table.last, table.thresholds, counts)
 
 
 def warm_up() -> None:
@@ -500,16 +379,12 @@ def warm_up() -> None:
 
 
 __all__ = [
-    "KernelCacheWarning",
     "PatternBins",
     "bin_patterns32",
-    "cache_folder",
     "compact_magnitudes",
-    "compiled",
     "count_patterns16",
     "float_census",
     "gather_sums",
     "ordered_log_sums",
-    "user_cache_folder",
     "warm_up",
 ]
