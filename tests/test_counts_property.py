@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import weibull_stats as ws
+from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.estimators.probability_plot import probability_plot_kernel
 from weibull_stats.sample.batch import CountRows
-from weibull_stats.sample.storage import COUNT_CHUNK, count_patterns16
 from weibull_stats.weibull.rank_sums import CLOSED_FORM_MIN
 
 FORMATS = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}
@@ -100,11 +100,16 @@ def test_probability_plot_closed_form_row_of_a_batch_is_the_one_sample_fit() -> 
     assert batch.shape[0] == one.shape[0] and batch.scale[0] == one.scale[0]
 
 
-@pytest.mark.parametrize("size", [1, COUNT_CHUNK - 1, COUNT_CHUNK, 2 * COUNT_CHUNK + 123])
+BLOCK = 1 << 12
+
+
+@pytest.mark.parametrize("size", [1, BLOCK - 1, BLOCK, 2 * BLOCK + 123])
 def test_pattern_counts_across_chunk_edges(size: int) -> None:
-    # the counts of a chunked bincount through one reused buffer against numpy.unique's
+    # the counts of the compiled count, its 32-bit counters flushed every BLOCK reads of four
+    # patterns, against numpy.unique's
     bits = np.random.default_rng(size).integers(0, 1 << 16, size=size, dtype=np.uint16)
     patterns, counts = np.unique(bits, return_counts=True)
     expected = np.zeros(1 << 16, dtype=np.int64)
     expected[patterns] = counts
+    np.testing.assert_array_equal(count_patterns16(bits, block=BLOCK), expected)
     np.testing.assert_array_equal(count_patterns16(bits), expected)

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 import weibull_stats as ws
+from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.sample import tensors
-from weibull_stats.sample.storage import count_patterns16, torch_to_numpy
+from weibull_stats.sample.storage import torch_to_numpy
 
 torch = pytest.importorskip("torch")
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from weibull_stats.core.kernels import compact_magnitudes, float_census
+
 
 class PolicyError(ValueError):
     """Bad values the input policy refuses; the message names the argument, the count and the
@@ -91,25 +93,29 @@ def constant(name: str, size: int, value: float) -> ValueError:
 def careful_magnitudes(
     array: np.ndarray, name: str, n: int, omitted: dict[str, int], policy: dict[str, str]
 ) -> tuple[np.ndarray, bool]:
-    """The careful path of :func:`~weibull_stats.sample.checked.as_sample` on a numpy array: count
-    the bad values, raise or omit them (:func:`apply_policy`), then ``|x|``; also whether the
-    result is a new array."""
-    finite = np.isfinite(array)
-    n_bad = int(array.size - np.count_nonzero(finite))
+    """The careful path of :func:`~weibull_stats.sample.checked.as_sample` on a float32 or
+    float64 numpy array: count the bad values, raise or omit them (:func:`apply_policy`), then
+    ``|x|``; also whether the result is a new array.
+
+    The counts are one compiled pass (:func:`~weibull_stats.core.kernels.float_census`); the
+    magnitudes are numpy's ``|x|`` when nothing is left out, else one compacting pass
+    (:func:`~weibull_stats.core.kernels.compact_magnitudes`).
+    """
+    flat = array.reshape(-1)
+    if flat.dtype not in (np.float32, np.float64):
+        flat = flat.astype(np.float64)  # pragma: no cover - as_sample passes float32 or float64
+    n_bad, n_nan, n_negative, n_zeros = float_census(flat)
     weights = policy["values"] == "weights"
     drop_nonfinite, drop_zeros = apply_policy(
-        name, n, policy, omitted, nonfinite=n_bad, nan=int(np.count_nonzero(np.isnan(array))) if n_bad else 0,
-        negative=0 if weights else int(np.count_nonzero(finite & (array < 0))),
-        zeros=int(np.count_nonzero(array == 0)))
-    if drop_nonfinite:
-        array = array[finite]
-    if weights:
-        array = np.abs(array)
-    if drop_zeros:
-        array = array[array != 0]
-    owned = drop_nonfinite or weights or drop_zeros
-    return array, owned
-
+        name, n, policy, omitted, nonfinite=n_bad, nan=n_nan, negative=0 if weights else n_negative,
+        zeros=n_zeros)
+    if not (drop_nonfinite or weights or drop_zeros):
+        return flat, False
+    if not (drop_nonfinite or drop_zeros):
+        return np.abs(flat), True  # nothing to leave out: numpy's vector |x|
+    kept = flat.size - (n_bad if drop_nonfinite else 0) - (n_zeros if drop_zeros else 0)
+    return compact_magnitudes(flat, drop_nonfinite=drop_nonfinite, take_abs=weights, drop_zeros=drop_zeros,
+                              kept=kept), True
 
 
 __all__ = ["PolicyError", "apply_policy", "careful_magnitudes", "constant", "too_few"]

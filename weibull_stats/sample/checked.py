@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from weibull_stats.core.kernels import count_patterns16
 from weibull_stats.core.options import (
     DEFAULT_POLICY,
     check_choice,
@@ -58,7 +59,6 @@ from weibull_stats.sample.bad_input import apply_policy, careful_magnitudes, con
 from weibull_stats.sample.storage import (
     FIRST_NONFINITE,
     SIGN,
-    count_patterns16,
     dtype_name,
     pattern_values,
     raw_storage,
@@ -306,16 +306,15 @@ def counts_sample(
 def _raw_sample(
     array: np.ndarray, n: int, omitted: dict[str, int], policy: dict[str, str], name: str, min_size: int
 ) -> Sample:
-    """Raw form: two reductions prove a clean array; only a failing one is counted value by value."""
+    """Raw form: two reductions prove an array of positive values clean; signed weights and bad
+    values take one compiled census (:func:`~weibull_stats.sample.bad_input.careful_magnitudes`)."""
     flat = array.reshape(-1)
     low = flat.min() if flat.size else 0.0
     # weights that are all positive are their own magnitudes: no |x| copy, so the default
-    # policy costs nothing on magnitudes (and one more reduction on signed weights)
-    candidate = flat if policy["values"] == "magnitudes" or bool(low > 0) else np.abs(flat)
-    owned = candidate is not flat
-    if owned:
-        low = candidate.min()
-    high = candidate.max() if candidate.size else 0.0
+    # policy costs nothing on magnitudes; signed weights go to the careful path, whose one
+    # compiled census decides between numpy's |x| and a compacting pass
+    candidate, owned = flat, False
+    high = candidate.max() if policy["values"] == "magnitudes" or bool(low > 0) else np.nan
     if not (bool(low > 0) and bool(high < np.inf)):
         candidate, owned = careful_magnitudes(flat, name, n, omitted, policy)
         if candidate.size:

@@ -32,38 +32,8 @@ SIGN = 0x8000
 FIRST_NONFINITE = {"bfloat16": 0x7F80, "float16": 0x7C00}
 #: Values examined before a full representability check of a wide array.
 PROBE = 4096
-#: Patterns counted per :func:`numpy.bincount` call (a 4 MiB ``intp`` buffer).
-COUNT_CHUNK = 1 << 19
-
-
 def dtype_name(array: np.ndarray) -> str:
     return "bfloat16" if array.dtype == BFLOAT16 else str(array.dtype)
-
-
-def count_patterns16(bits: np.ndarray) -> np.ndarray:
-    """Counts of each of the 2^16 patterns in a uint16 array, in chunks.
-
-    :func:`numpy.bincount` counts ``intp`` input; each chunk is widened into one buffer
-    allocated once, so a large tensor costs no allocation per chunk. (A fresh widening per
-    chunk is slow where every allocation above 128 KiB is a new, page-faulted mapping, as in
-    a Dask worker started with Dask's ``MALLOC_TRIM_THRESHOLD_``; see
-    :data:`weibull_stats.scanning.distributed.ALLOCATOR_ENV`.)
-
-    Examples
-    --------
-    >>> counts = count_patterns16(np.array([3, 3, 65535], dtype=np.uint16))
-    >>> counts.size, int(counts[3]), int(counts[65535])
-    (65536, 2, 1)
-    """
-    counts = np.zeros(1 << 16, dtype=np.int64)
-    flat = bits.reshape(-1)
-    buffer = np.empty(min(COUNT_CHUNK, flat.size), dtype=np.intp)
-    for start in range(0, flat.size, COUNT_CHUNK):
-        chunk = flat[start : start + COUNT_CHUNK]
-        wide = buffer[: chunk.size]
-        np.copyto(wide, chunk, casting="safe")
-        counts += np.bincount(wide, minlength=1 << 16)
-    return counts
 
 
 def pattern_values(patterns: np.ndarray, storage: str) -> np.ndarray:

@@ -15,7 +15,7 @@ tensor's device and bring back only what the estimators need:
   reduction), the counts of bad values, ``|x|`` and the omissions run on the device; the
   usable magnitudes then come back once, in input order, for the estimator kernels.
 
-A CPU tensor is counted by :func:`~weibull_stats.sample.storage.count_patterns16` over a zero-copy
+A CPU tensor is counted by :func:`~weibull_stats.core.kernels.count_patterns16` over a zero-copy
 numpy view (numpy's ``bincount`` is about twice as fast as torch's on the CPU); every other
 step is the same torch code on every device.
 
@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.sample.storage import PROBE, count_patterns16
+from weibull_stats.core.kernels import count_patterns16
+from weibull_stats.sample.storage import PROBE
 
 #: Patterns counted per :func:`torch.bincount` call (bounds the int32 copy on the device).
 COUNT_CHUNK = 1 << 24
@@ -126,7 +127,7 @@ def pattern_counts(words: Any, *, on_device: bool | None = None) -> np.ndarray:
 
     On the tensor's device with :func:`torch.bincount`, in chunks of :data:`COUNT_CHUNK`;
     only the 65,536 counts come back. A CPU tensor is counted through a zero-copy numpy
-    view by :func:`~weibull_stats.sample.storage.count_patterns16` unless ``on_device=True``
+    view by :func:`~weibull_stats.core.kernels.count_patterns16` unless ``on_device=True``
     (the tests use it to run the torch route on the CPU). Both give the same integers.
 
     Examples

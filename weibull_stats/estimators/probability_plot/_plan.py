@@ -15,7 +15,8 @@ any index is formed) and the chunk's exponentials are then rescaled to that sum,
 their joint law unchanged (given their sum, i.i.d. exponentials are the sum times a flat
 Dirichlet vector, independent of the sum). The window's ``y_k = ln(-ln(1 - p_k))`` are the
 same for every resample and are computed once. Per window rank the work is one uniform, one
-logarithm, a few vector passes in cache and one gather from the sorted ``ln x``.
+logarithm, a few vector passes in cache, and one compiled pass that gathers the sorted
+``ln x`` at the resample's positions and sums (:func:`weibull_stats.core.kernels.gather_sums`).
 
 Tests prove the fast path equal to the estimator applied to the explicit resample built
 from the same draws, and equal in distribution to plain index resampling.
@@ -28,6 +29,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from weibull_stats.core.kernels import gather_sums
 from weibull_stats.estimators.probability_plot._lines import (
     MIN_POINTS,
     lines_from_sums,
@@ -95,24 +97,6 @@ def natural_order(chunk: np.ndarray) -> np.ndarray:
     if w % LAYOUT_ROWS:
         return chunk.copy()
     return chunk.reshape(LAYOUT_ROWS, w // LAYOUT_ROWS).T.reshape(-1)
-
-
-#: Longest vector handed to one BLAS dot: OpenBLAS computes dots of at most 10000 values on
-#: the calling thread, so the sums stay single-threaded, fast and the same on every run.
-DOT_PIECE = 8192
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """``a @ b`` as single-threaded BLAS dots of at most :data:`DOT_PIECE` values."""
-    size = a.size
-    rows = size // DOT_PIECE
-    head = rows * DOT_PIECE
-    total = 0.0
-    if rows:
-        total = float(np.vecdot(a[:head].reshape(rows, DOT_PIECE), b[:head].reshape(rows, DOT_PIECE)).sum())
-    if head < size:
-        total += float(np.dot(a[head:], b[head:]))
-    return total
 
 
 class ProbabilityPlotPlan:
@@ -227,15 +211,13 @@ class ProbabilityPlotPlan:
 
     def nonparametric(self, generator: np.random.Generator, size: int) -> np.ndarray:
         sums = np.empty((size, 3))
-        values = np.empty(CHUNK)
         for r in range(size):
             su = suu = suv = 0.0
-            for idx, v in zip(self.window_indices(generator), self.v_chunks, strict=True):
-                u = values[: idx.size]
-                np.take(self.log_x, idx, out=u, mode="clip")
-                su += float(u.sum())
-                suu += _dot(u, u)
-                suv += _dot(u, v)
+            for positions, v in zip(self.window_positions(generator), self.v_chunks, strict=True):
+                a, b, c = gather_sums(positions, self.log_x, v)
+                su += a
+                suu += b
+                suv += c
             sums[r] = su, suu, suv
         return self._lines(sums)
 

@@ -6,7 +6,7 @@ once fall back to a much slower path) cut the row at its middle window rank and 
 off each tail; only the two halves of the window are sorted. For rows of at least
 :data:`PARALLEL_MIN` values the two halves are selected and sorted on two threads, and the
 window's chunk sums are split between two threads the same way (numpy releases the GIL in
-sorting and in ufunc loops). Sums are taken per fixed chunk of ranks and the chunk partial
+sorting, and the compiled sums run without it). Sums are taken per fixed chunk of ranks and the chunk partial
 sums are added pairwise, so neither threading nor how rows are grouped changes a bit of a
 row's result.
 """
@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 
+from weibull_stats.core.kernels import ordered_log_sums
 from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
 from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS
 from weibull_stats.weibull.law import rank_ordinates
@@ -81,53 +83,55 @@ def order_window(block: np.ndarray, lo: int, hi: int, *, threads: bool = False) 
     both(left_half, right_half, threads)
 
 
+@lru_cache(maxsize=1)
+def window_ordinates(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, np.ndarray]:
+    """The plot ordinates ``ln(-ln(1 - p_i))`` of ranks ``lo..hi`` of ``n`` (read-only), and their
+    sums and sums of squares per chunk of :data:`CHUNK` ranks (``(2, chunks)``).
+
+    The same for every sample of ``n`` values with that window and plotting position, so the
+    last one is kept (8 bytes a window rank): a bootstrap's resamples and refits of one size
+    compute them once.
+    """
+    negative_denom = -(n + 1 - 2 * a)
+    v = np.empty(hi - lo + 1)
+    ranks = np.arange(min(CHUNK, v.size), dtype=np.float64)
+    sums = np.empty((2, -(-v.size // CHUNK)))
+    for c, (start, stop) in enumerate(chunks(lo - 1, hi, CHUNK)):
+        part = v[start - lo + 1 : stop - lo + 1]
+        rank_ordinates(ranks[: stop - start], float(start + 1), a, negative_denom, part)
+        sums[0, c] = part.sum()
+        sums[1, c] = np.multiply(part, part).sum()
+    v.flags.writeable = False
+    return v, sums
+
+
 def ordered_window_sums(block: np.ndarray, lo: int, hi: int, a: float, *, threads: bool = False) -> RowSums:
     """Raw regression sums of ``(ln x_(i) - shift, ln(-ln(1 - p_i)))`` over ranks ``lo..hi``
     of every row of ``block``, whose window columns are in order (see :func:`order_window`).
 
     ``shift`` is the log of each row's middle window order statistic ``x_((lo+hi)//2)``.
     Sums are taken chunk by chunk (:data:`~weibull_stats.estimators._streaming.CHUNK` ranks
-    from rank ``lo``), in float64, and the chunk sums are added pairwise per row.
+    from rank ``lo``) in float64 by the compiled kernel
+    (:func:`weibull_stats.core.kernels.ordered_log_sums`, one fused pass), and the chunk sums
+    are added pairwise per row.
     """
     rows, n = block.shape
     mid = (lo + hi) // 2 - 1
     shift = np.log(block[:, mid], dtype=np.float64)
-    negative_denom = -(n + 1 - 2 * a)
-    starts = [s for s, _ in chunks(lo - 1, hi, CHUNK)]
-    count = len(starts)
+    v, rank_sums = window_ordinates(n, lo, hi, a)
+    count = rank_sums.shape[1]
     per_row = np.empty((3, rows, count))  # su, suu, suv of every chunk
-    per_rank = np.empty((2, count))  # sv, svv of every chunk (the same for every row)
-    width = min(CHUNK, hi - lo + 1)
+    data = block if block.dtype in (np.float32, np.float64) else block.astype(np.float64)
 
     def work(c0: int, c1: int) -> None:
-        ranks = np.arange(width, dtype=np.float64)
-        ubuf = np.empty(rows * width)
-        wbuf = np.empty(rows * width)
-        v = np.empty(width)
-        for c in range(c0, c1):
-            start = starts[c]
-            stop = min(start + CHUNK, hi)
-            k = stop - start
-            u = ubuf[: rows * k].reshape(rows, k)
-            w = wbuf[: rows * k].reshape(rows, k)
-            vv = v[:k]
-            np.log(block[:, start:stop], out=u, dtype=np.float64)
-            u -= shift[:, None]
-            rank_ordinates(ranks[:k], float(start + 1), a, negative_denom, vv)
-            # products into a buffer and pairwise sums, not numpy.dot: BLAS dot threads above
-            # 10^4 elements, which is slower on a busy machine and rounds differently
-            per_rank[0, c] = vv.sum()
-            per_rank[1, c] = np.multiply(vv, vv, out=w[0]).sum()
-            per_row[0, :, c] = u.sum(axis=1)
-            per_row[1, :, c] = np.multiply(u, u, out=w).sum(axis=1)
-            per_row[2, :, c] = np.multiply(u, vv, out=w).sum(axis=1)
+        ordered_log_sums(data, lo - 1, v, shift, CHUNK, (c0, c1), per_row)
 
     half = count // 2
     if threads and half:
         both(lambda: work(0, half), lambda: work(half, count), True)
     else:
         work(0, count)
-    sv, svv = per_rank.sum(axis=1)
+    sv, svv = rank_sums.sum(axis=1)
     su, suu, suv = per_row.sum(axis=2)
     return shift, (su, np.full(rows, sv), suu, np.full(rows, svv), suv)
 
