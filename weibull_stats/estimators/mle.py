@@ -338,15 +338,9 @@ def fit_mle(
 
 
 def mle_asymptotic(sample: Sample, /, *, errors: str = "sandwich") -> AsymptoticFit:
-    """The fit with its large-sample errors of ``(shape, ln scale)``.
-
-    ``errors="sandwich"`` (default): ``A^-1 B A^-1`` of the Weibull score
-    (:mod:`weibull_stats.estimators._sandwich`), right under any law with the needed
-    moments, the interval then covering the MLE's own limit (the Kullback-Leibler
-    projection). ``errors="observed"``: the inverse observed information
-    (``se(ln scale) = se(scale) / scale``), the reliability-style Fisher interval, right only
-    when the data are Weibull (on HalfNormal data its shape error is about 6% too small).
-    Both are named in ``method``.
+    """The fit with its errors of ``(shape, ln scale)``: ``errors="sandwich"`` (default, any
+    law: :mod:`~weibull_stats.estimators._sandwich`) or ``"observed"`` (the inverse observed
+    information, ``se(ln scale) = se(scale) / scale``: Weibull data only), named in ``method``.
 
     Examples
     --------
