@@ -2,7 +2,7 @@ r"""Confidence intervals for any registered estimator: asymptotic (default) or b
 
 :func:`confidence_interval` is the one entry point. ``method="asymptotic"`` uses the
 estimator's own large-sample standard errors (its ``asymptotic`` hook: influence functions
-on the sample's quantile function, observed information, the sparsity function, the delta
+on the sample's quantile function, the MLE's sandwich, the sparsity function, the delta
 method; see each estimator's ``_asymptotic`` code), computed from the fit's own sort or
 counts, so an interval costs little more than the fit. ``method="bootstrap"`` runs
 :func:`weibull_stats.bootstrap`. Both return an :class:`IntervalEstimate` holding the same
@@ -193,7 +193,9 @@ def confidence_interval(
     confidence_level : float, default 0.95
     asymptotic_options : Mapping, optional
         Options of the estimator's standard errors (quantile matching: ``bandwidth``,
-        ``"hall_sheather"`` (default) or ``"bofinger"``).
+        ``"hall_sheather"`` (default) or ``"bofinger"``; maximum likelihood: ``errors``,
+        ``"sandwich"`` (default, any law) or ``"observed"``, the inverse observed information,
+        the reliability-style Fisher interval that assumes Weibull data).
     n_resamples, bootstrap_method, kind, rng, workers
         For ``method="bootstrap"``: :func:`~weibull_stats.bootstrap`'s ``n_resamples``,
         ``method`` (``"percentile"``, ``"basic"``, ``"bca"``), ``kind``, ``rng``, ``workers``.
@@ -215,9 +217,11 @@ def confidence_interval(
     -----
     Asymptotic intervals cost the fit plus O(:data:`~weibull_stats.estimators.
     probability_plot._asymptotic.GRID`) for the order-statistic fits, one more pass over
-    ``ln x`` for the log-moment fit, nothing more for the MLE. The MLE's observed-information
-    errors assume the data are Weibull; under another law (HalfNormal ``|w|``) its spread
-    differs by a constant factor, while the other estimators' errors hold for any smooth law.
+    ``ln x`` for the log-moment fit and for the MLE's sandwich. Every estimator's default
+    errors come from the data's own influence function, so the interval covers the
+    estimator's population value under any law with the needed moments, Weibull or not (the
+    MLE: the sandwich ``A^-1 B A^-1`` of the Weibull score; ``errors="observed"`` assumes
+    Weibull data).
 
     Examples
     --------

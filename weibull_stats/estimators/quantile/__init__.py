@@ -22,7 +22,10 @@ from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
 from weibull_stats.estimators.quantile._asymptotic import (
+    GRID_METHOD,
     METHOD,
+    cell_masses,
+    grid_log_quantile_mse,
     matching_bias,
     quantile_matching_se,
     sparsity_estimate,
@@ -297,8 +300,9 @@ def quantile_asymptotic(sample: Sample, /, *, bandwidth: str = "hall_sheather",
     options = check_options(**options)
     probabilities, method = options["probabilities"], options["method"]
     n = sample.size
-    outer = sparsity_probabilities(n, probabilities, bandwidth)
+    grid_variance = None
     if sample.magnitudes is not None:
+        outer = sparsity_probabilities(n, probabilities, bandwidth)
         block = sample.magnitudes[None, :]
         block = block if sample.owned else block.copy()
         positions = np.unique(np.concatenate([_needed(n, probabilities, method)[0],
@@ -310,18 +314,23 @@ def quantile_asymptotic(sample: Sample, /, *, bandwidth: str = "hall_sheather",
             return quantile_kernel(ordered, **kernel_options)
 
         fit = one_fit("quantile", kernel, sample, options)
+        quantiles = np.array([fit.details[f"quantile_{j}"] for j in range(len(probabilities))])
         outer_quantiles = _raw_quantiles(block, True, True, outer, method)[0]
-    else:
+    else:  # on the storage grid (see "On a storage grid" in ._asymptotic)
         assert sample.distinct is not None and sample.counts is not None
         fit = one_fit("quantile", quantile_kernel, sample, options)
+        quantiles = np.array([fit.details[f"quantile_{j}"] for j in range(len(probabilities))])
+        floor = cell_masses(sample.distinct, sample.counts, quantiles)
+        outer = sparsity_probabilities(n, probabilities, bandwidth, floor)
         outer_quantiles = _count_quantiles(sample.distinct, sample.counts[None, :], outer, method)[0]
-    quantiles = np.array([fit.details[f"quantile_{j}"] for j in range(len(probabilities))])
+        grid_variance = grid_log_quantile_mse(sample.distinct, sample.counts, probabilities, quantiles)
     shape_se, log_scale_se = quantile_matching_se(n, probabilities, quantiles, outer, outer_quantiles,
-                                                  fit.shape)
+                                                  fit.shape, grid_variance)
     reason = storage_step_reason(n, probabilities, quantiles,
                                  sparsity_estimate(probabilities, outer, outer_quantiles), sample.storage)
     return AsymptoticFit(_with_quantiles(fit, len(probabilities)), shape_se, log_scale_se,
-                         METHOD.format(bandwidth=bandwidth.replace("_", "-")),
+                         METHOD.format(bandwidth=bandwidth.replace("_", "-"))
+                         + ("" if grid_variance is None else GRID_METHOD),
                          distinct_values(sample.magnitudes, sample.distinct), warning=reason)
 
 
