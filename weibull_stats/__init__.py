@@ -44,6 +44,7 @@ from weibull_stats.inference.decisions import (
 from weibull_stats.inference.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
 from weibull_stats.inference.model_comparison import ModelComparison, compare_models
 from weibull_stats.inference.published import published_band
+from weibull_stats.monitor.watch import Monitor, MonitorError, MonitorWarning
 from weibull_stats.report.export import results_table, to_latex, to_markdown
 from weibull_stats.report.fit_table import results_to_frame
 from weibull_stats.sample.checked import Sample, as_sample
@@ -73,6 +74,9 @@ __all__ = [
     "IntervalEstimate",
     "Log10Histogram",
     "ModelComparison",
+    "Monitor",
+    "MonitorError",
+    "MonitorWarning",
     "Sample",
     "UnreliableIntervalWarning",
     "WeibullFit",
