@@ -144,7 +144,7 @@ class Monitor:
     ...     with ws.Monitor(model, every=2, out=folder, skip_validation=True, report=False) as monitor:
     ...         for step in range(5):
     ...             table = monitor.step(step)   # the weights after `step` updates
-    ...     sorted(set(monitor.frame["step"])), len(monitor.frame)
+    ...     monitor.steps, len(monitor.frame)
     ([0, 2, 4], 6)
     """
 
