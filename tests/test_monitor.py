@@ -113,7 +113,10 @@ def test_monitoring_reads_in_place_changes_nothing_and_records_no_gradient(
     # the live view reads the parameters themselves: no copy of the model is made to fit it
     ckpt = watching._checkpoint(0)
     weight = model.transformer.h[0].attn.c_attn.weight
-    assert ckpt.read("transformer.h.0.attn.c_attn.weight").data_ptr() == weight.data_ptr()
+    read = ckpt.read("transformer.h.0.attn.c_attn.weight")
+    assert read.__array_interface__["data"][0] == weight.data_ptr() and read.shape == tuple(weight.shape)
+    bits = ckpt.read("transformer.h.0.mlp.c_fc.weight")  # bfloat16: a view of the same 16-bit words
+    assert bits.__array_interface__["data"][0] == model.transformer.h[0].mlp.c_fc.weight.data_ptr()
     up = table[table["tensor"] == "transformer.h.0.mlp.c_fc.weight"]
     assert up["dtype"].tolist() == ["BF16"] and up["storage"].tolist() == ["bfloat16"]
     watching.close()

@@ -58,7 +58,8 @@ class MemoryCheckpoint(Checkpoint):
     Its :attr:`path` is ``<memory>/<label>/<id>`` (no file); :meth:`read` converts one tensor
     at a time, in its stored precision, as :meth:`Checkpoint.read` does for files. A ``live``
     checkpoint (the view of a model being trained, :class:`weibull_stats.Monitor`) reads its
-    torch tensors as they are instead: detached, on their device, not copied.
+    torch tensors in place instead, never copied: a CPU tensor as a numpy view of its storage,
+    a tensor on another device detached, where it is (16-bit ones are counted there).
     """
 
     tensors: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -66,14 +67,16 @@ class MemoryCheckpoint(Checkpoint):
 
     def read(self, name: str) -> Any:
         """Tensor ``name`` as a fresh numpy array in its own precision (bfloat16 kept); in a
-        ``live`` checkpoint a torch tensor is the tensor itself, detached (no copy, same device)."""
+        ``live`` checkpoint a torch tensor is read in place (see the class docstring)."""
         entry = self.entry(name)
         if not entry.floating:
             raise ValueError(f"{self.label}: tensor {name!r}: unsupported dtype {entry.dtype!r} "
                              "(floating dtypes F64, F32, F16, BF16 are read)")
         value = self.tensors[name]
         if self.live and not isinstance(value, np.ndarray):
-            return value.detach()  # shares the storage: whoever reads it must not write to it
+            # shares the storage (whoever reads it must not write to it): on the CPU a numpy view,
+            # whose passes are single-threaded numpy's; elsewhere the tensor, reduced on its device
+            return torch_to_numpy(value) if value.device.type == "cpu" else value.detach()
         array = value if isinstance(value, np.ndarray) else torch_to_numpy(value)
         if np.ma.isMaskedArray(array):  # a masked array keeps its mask: the sample omits and counts it
             return np.ma.array(array, copy=True)

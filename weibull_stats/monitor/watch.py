@@ -393,6 +393,11 @@ class Monitor:
         return self._closed
 
     @property
+    def failures(self) -> list[dict[str, Any]]:
+        """The rows of ``errors.csv`` so far: what could not be fitted, at which step, and why."""
+        return list(self._errors)
+
+    @property
     def steps(self) -> list[int]:
         """The monitored steps so far, in order (those of a resumed folder included)."""
         return sorted(self._frames)
