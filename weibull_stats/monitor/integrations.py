@@ -50,6 +50,16 @@ def scalars(frame: pd.DataFrame, estimator: str) -> dict[str, float]:
     return found
 
 
+def log_scalars(writer: Any, values: dict[str, float], step: int) -> None:
+    """``writer.add_scalar(name, value, step)`` for each scalar, then ``flush`` (None: nothing)."""
+    if writer is None:
+        return
+    for name, value in values.items():
+        writer.add_scalar(name, value, step)
+    if callable(getattr(writer, "flush", None)):
+        writer.flush()
+
+
 def summary_writer(tensorboard: Any) -> tuple[Any, bool]:
     """The writer of a monitor's ``tensorboard`` argument, and whether the monitor owns (closes) it.
 
@@ -127,4 +137,4 @@ def trainer_callback(monitor: Any, trainer: Any = None) -> Any:
     return WeibullMonitorCallback()
 
 
-__all__ = ["SCALAR_PREFIX", "attach_trainer", "scalars", "summary_writer", "trainer_callback"]
+__all__ = ["SCALAR_PREFIX", "attach_trainer", "log_scalars", "scalars", "summary_writer", "trainer_callback"]

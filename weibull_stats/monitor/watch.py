@@ -1,20 +1,16 @@
 """The monitor: fit every weight matrix of a model at steps 0, N, 2N, ... of its training.
 
 :class:`Monitor` is the scan (:mod:`weibull_stats.scanning`) run from inside a training loop on
-the live model. At a monitored step each parameter is read where it lives, detached and not
-copied (:class:`~weibull_stats.checkpoints.sources.MemoryCheckpoint` with ``live=True``): a
-16-bit tensor is counted by bit pattern on its device and only the 65,536 counts leave it
-(:mod:`weibull_stats.sample.tensors`); a float32 tensor's magnitudes are taken one tensor at a
-time, never a copy of the whole model. Everything runs under ``torch.no_grad()``, and nothing
-writes to the training tensors.
+the live model. Each parameter is read where it lives, not copied
+(:class:`~weibull_stats.checkpoints.sources.MemoryCheckpoint` with ``live=True``): a 16-bit
+tensor on a GPU is counted by bit pattern there and only the 65,536 counts leave it
+(:mod:`weibull_stats.sample.tensors`); a CPU tensor is a numpy view, one tensor at a time.
+Everything runs under ``torch.no_grad()``; nothing writes to the training tensors.
 
-The folder it writes is a scan's (:mod:`weibull_stats.scanning.run`): ``journal.jsonl``
-(appended as each tensor finishes), ``results.csv``/``results.parquet`` (one checkpoint per
-monitored step, labelled ``step-N``, with the ``step`` column), ``errors.csv``, ``skipped.csv``,
-``run.json`` and the manifest, all rewritten after every monitored step, and ``report.md`` with
-its figures at :meth:`Monitor.close`; so ``weibull-stats report DIR`` and every trajectory tool
-read it, during the run as after it. With ``resume=True`` a restarted run continues the
-journal in the same folder (same settings and model layout) and skips the steps it holds.
+It writes a scan's folder (:mod:`weibull_stats.scanning.run`; ``step-N`` checkpoints with the
+``step`` column), rewritten after every monitored step, with ``report.md`` at
+:meth:`Monitor.close`: ``weibull-stats report DIR`` and every trajectory tool read it, during
+the run as after it. ``resume=True`` continues it (:mod:`weibull_stats.monitor.journal`).
 """
 
 from __future__ import annotations
@@ -37,21 +33,19 @@ from weibull_stats.checkpoints import source_names
 from weibull_stats.checkpoints.sources import MEMORY_PREFIX, MemoryCheckpoint, from_module, from_state_dict
 from weibull_stats.core.checks import integer, one_of
 from weibull_stats.core.progress import ProgressOption, progress_bar
-from weibull_stats.monitor.integrations import attach_trainer, scalars, summary_writer
+from weibull_stats.monitor.integrations import attach_trainer, log_scalars, scalars, summary_writer
+from weibull_stats.monitor.journal import open_journal
 from weibull_stats.report.markdown import write_report
 from weibull_stats.scanning.folder import (
     JOURNAL,
     OutputFolderError,
     check_output_folder,
-    clear_outputs,
-    declare_outputs,
     output_lock,
     staged_files,
 )
-from weibull_stats.scanning.journal import Journal, check_journal, header_line
+from weibull_stats.scanning.journal import Journal
 from weibull_stats.scanning.output import results_frame, write_run, write_tables
 from weibull_stats.scanning.plan import TensorTask, error_record, plan_tasks
-from weibull_stats.scanning.run import SCAN_OUTPUTS
 from weibull_stats.scanning.settings import SETTINGS, ScanSettings, check_settings
 from weibull_stats.scanning.tensor import fit_tensor, release
 from weibull_stats.validation import gate as validation_gate
@@ -204,19 +198,8 @@ class Monitor:
 
     # ------------------------------------------------------------------ the folder
     def _open_folder(self, out: Path, resume: bool) -> None:
-        check_output_folder(out, resume=resume)
-        rows: list[dict[str, Any]] = []
-        if resume:
-            numbered, self._errors, _torn = check_journal(out, self.settings, self._files)
-            rows = [row for _, row in numbered]
-        clear_outputs(out, keep=[JOURNAL])
-        declare_outputs(out, SCAN_OUTPUTS, fresh=True)
-        self._journal = Journal(out / JOURNAL, header_line(self.settings, self._files), rows)
-        self._journal.write([], self._errors)
-        by_step: dict[int, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_step.setdefault(int(row["step"]), []).append(row)
-        tasks = self._plan(self._checkpoint(0))[0]
+        self._journal, by_step, self._errors = open_journal(out, self.settings, self._files, resume)
+        tasks = plan_tasks([self._checkpoint(0)], self.settings)[0]
         for number, found in sorted(by_step.items()):
             self._frames[number] = self._table(found, tasks, number)
         for error in self._errors:  # a step whose every matrix failed is taken too
@@ -246,10 +229,6 @@ class Monitor:
             return from_state_dict(self._model, label=step_label(step), step=step, live=True)
         return from_module(self._model, label=step_label(step), step=step, live=True)
 
-    def _plan(self, ckpt: MemoryCheckpoint) -> tuple[list[TensorTask], list[dict[str, Any]],
-                                                      list[dict[str, Any]]]:
-        return plan_tasks([ckpt], self.settings)
-
     def _table(self, rows: list[dict[str, Any]], tasks: list[TensorTask], step: int) -> pd.DataFrame:
         """The scan's table of one step's rows (ordered as the scan orders them, with its decisions)."""
         label = step_label(step)
@@ -260,7 +239,7 @@ class Monitor:
         no_grad = torch.no_grad() if torch is not None else contextlib.nullcontext()
         with output_lock(self.out) if self.out is not None else contextlib.nullcontext(), no_grad:
             ckpt = self._checkpoint(step)
-            tasks, skipped, errors = self._plan(ckpt)
+            tasks, skipped, errors = plan_tasks([ckpt], self.settings)
             rows: list[dict[str, Any]] = []
             self._frames[step] = self._empty  # the step is taken, whatever follows
             self._record([], errors)
@@ -278,10 +257,7 @@ class Monitor:
             self._skipped = [{**s, "checkpoint": self.label} for s in skipped]  # the same at every step
             self._write(None)
         self.latest = scalars(frame, self.settings.estimators[0])
-        if self._writer is not None:
-            for name, value in self.latest.items():
-                self._writer.add_scalar(name, value, step)
-            self._writer.flush()
+        log_scalars(self._writer, self.latest, step)
         if errors and self.errors == "raise":
             raise MonitorError(f"{len(errors)} failures at step {step} (first: {errors[0]['error']})"
                                + (f"; see {self.out / 'errors.csv'}" if self.out is not None else ""))
