@@ -304,6 +304,8 @@ def test_the_monitor_keywords_take_the_scans_declared_defaults() -> None:
     assert watching.every == 100 and watching.out is None
     with pytest.raises(TypeError, match=r"unknown scan setting `nope`"):
         ws.Monitor(tiny_gpt2(), skip_validation=True, nope=1)
+    with pytest.raises(TypeError, match=r"`jobs` is a setting of a scan, not of a monitor"):
+        ws.Monitor(tiny_gpt2(), skip_validation=True, jobs=2)
     with pytest.raises(ValueError, match=r"`every` must be an integer >= 1; got 0"):
         ws.Monitor(tiny_gpt2(), every=0, skip_validation=True)
     with pytest.raises(TypeError, match=r"`model`: expected a torch.nn.Module or a state dict; got int"):

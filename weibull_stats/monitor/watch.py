@@ -165,6 +165,9 @@ class Monitor:
         if not isinstance(model, Mapping) and not hasattr(model, "state_dict"):
             raise TypeError("`model`: expected a torch.nn.Module or a state dict; got "
                             f"{type(model).__name__}")
+        unrecorded = [name for name in settings if name in SETTINGS and not SETTINGS[name].recorded]
+        if unrecorded or "paths" in settings:  # the monitor fits in the training process, its model
+            raise TypeError(f"`{(unrecorded or ['paths'])[0]}` is a setting of a scan, not of a monitor")
         self.label = label if label is not None else source_names(model)[0]
         self.settings: ScanSettings = check_settings(paths=[self.label], estimators=estimators,
                                                      intervals=intervals, options=options, **settings)
@@ -392,9 +395,7 @@ class Monitor:
         self.close(fit=kind is None)
 
     def __repr__(self) -> str:
-        where = f", out={str(self.out)!r}" if self.out is not None else ""
-        shown = ", ".join(map(str, self.steps[:5])) + (", ..." if len(self.steps) > 5 else "")
-        return f"Monitor({self.label}, every={self.every}{where}, steps=[{shown}])"
+        return f"Monitor({self.label}, every={self.every}, out={self.out}, steps={self.steps})"
 
 
 __all__ = ["ERROR_CHOICES", "Monitor", "MonitorError", "MonitorWarning", "step_label"]
