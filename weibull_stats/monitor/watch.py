@@ -120,7 +120,7 @@ class Monitor:
     latest : dict of str to float
         Per-kind median k and λ of the last monitored step (:func:`scalars`).
     seconds : float
-        Time spent fitting and writing so far.
+        Time spent inside the monitor so far (fits, writes, the report at :meth:`close`).
 
     Raises
     ------
@@ -334,6 +334,7 @@ class Monitor:
         if self._closed:
             return self.frame
         last = integer(0)(step, "step") if step is not None else self._last
+        before, started = self.seconds, time.perf_counter()  # the report counts as monitoring too
         try:
             if fit and last is not None and last not in self._frames:
                 self._guarded(last)
@@ -348,7 +349,7 @@ class Monitor:
                     raise
                 warnings.warn(f"monitor: closing {self.out}: {exc}", MonitorWarning, stacklevel=2)
         finally:
-            self._closed = True
+            self._closed, self.seconds = True, before + time.perf_counter() - started
             if self._journal is not None:
                 self._journal.close()
             if self._writer is not None and self._own_writer:
