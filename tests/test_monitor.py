@@ -61,7 +61,7 @@ def train(model: Any, monitor: ws.Monitor, steps: range, seed: int = 0) -> list[
 
 
 def monitor(model: Any, out: Path | None, **given: Any) -> ws.Monitor:
-    return ws.Monitor(model, out=out, skip_validation=True, report=False, **{"every": 10, **given})
+    return ws.Monitor(model, out=out, skip_validation=True, **{"every": 10, "report": False, **given})
 
 
 def test_a_plain_loop_records_steps_0_n_2n_and_the_last(tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_a_matrix_that_cannot_be_fitted_is_an_errors_row_and_training_goes_on(tm
     model = Frozen()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with monitor(model, tmp_path / "run", every=5) as watching:
+        with monitor(model, tmp_path / "run", every=5, report=True) as watching:
             _train_frozen(model, watching, 16)
     assert watching.steps == [0, 5, 10, 15]
     errors = pd.read_csv(tmp_path / "run" / "errors.csv")
@@ -188,6 +188,8 @@ def test_a_matrix_that_cannot_be_fitted_is_an_errors_row_and_training_goes_on(tm
     assert errors["error"].str.contains("dead.weight").all()
     frame = pd.read_parquet(tmp_path / "run" / "results.parquet")
     assert sorted(set(frame["tensor"])) == ["down.weight", "up.weight"] and len(frame) == 8
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")  # written at close
+    assert "`step-15`" in report and "dead.weight" in report
     ours = [w for w in caught if issubclass(w.category, ws.MonitorWarning)]
     assert len(ours) == 1 and "dead.weight" in str(ours[0].message)  # once per matrix, not per step
     # asked to, the monitor raises after writing the step
