@@ -67,6 +67,7 @@ TOPICS = {
     "published": "Published bands",
     "export": "Tables for papers",
     "workflow": "Scanning",
+    "monitor": "Watching training",
     "constants": "Constants",
 }
 #: Modules whose exported names share another module's page.

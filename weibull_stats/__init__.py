@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from weibull_stats.inference.gof import EffectSizes, GoodnessOfFitResult, goodness_of_fit
     from weibull_stats.inference.model_comparison import ModelComparison, compare_models
     from weibull_stats.inference.published import published_band
+    from weibull_stats.monitor.watch import Monitor, MonitorError, MonitorWarning
     from weibull_stats.report.export import results_table, to_latex, to_markdown
     from weibull_stats.report.fit_table import results_to_frame
     from weibull_stats.sample.checked import Sample, as_sample
@@ -83,6 +84,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "weibull_stats.inference.gof": ("EffectSizes", "GoodnessOfFitResult", "goodness_of_fit"),
     "weibull_stats.inference.model_comparison": ("ModelComparison", "compare_models"),
     "weibull_stats.inference.published": ("published_band",),
+    "weibull_stats.monitor.watch": ("Monitor", "MonitorError", "MonitorWarning"),
     "weibull_stats.report.export": ("results_table", "to_latex", "to_markdown"),
     "weibull_stats.report.fit_table": ("results_to_frame",),
     "weibull_stats.sample.checked": ("Sample", "as_sample"),
@@ -114,6 +116,9 @@ __all__ = [
     "IntervalEstimate",
     "Log10Histogram",
     "ModelComparison",
+    "Monitor",
+    "MonitorError",
+    "MonitorWarning",
     "Sample",
     "UnreliableIntervalWarning",
     "WeibullFit",

@@ -57,17 +57,26 @@ class MemoryCheckpoint(Checkpoint):
     """A checkpoint held in memory: a module's state dict, or a mapping of tensors or arrays.
 
     Its :attr:`path` is ``<memory>/<label>/<id>`` (no file); :meth:`read` converts one tensor
-    at a time, in its stored precision, as :meth:`Checkpoint.read` does for files.
+    at a time, in its stored precision, as :meth:`Checkpoint.read` does for files. A ``live``
+    checkpoint (the view of a model being trained, :class:`weibull_stats.Monitor`) reads its
+    torch tensors in place instead, never copied: a CPU tensor as a numpy view of its storage,
+    a tensor on another device detached, where it is (16-bit ones are counted there).
     """
 
     tensors: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    live: bool = False
 
-    def read(self, name: str) -> np.ndarray:
-        """Tensor ``name`` as a fresh numpy array in its own precision (bfloat16 and float8 kept)."""
+    def read(self, name: str) -> Any:
+        """Tensor ``name`` as a fresh numpy array in its own precision (bfloat16 and float8 kept); in a
+        ``live`` checkpoint a torch tensor is read in place (see the class docstring)."""
         entry = self.entry(name)
         if not entry.floating:
             raise ValueError(unsupported(self.label, name, entry.dtype))
         value = self.tensors[name]
+        if self.live and not isinstance(value, np.ndarray):
+            # shares the storage (whoever reads it must not write to it): on the CPU a numpy view,
+            # whose passes are single-threaded numpy's; elsewhere the tensor, reduced on its device
+            return torch_to_numpy(value) if value.device.type == "cpu" else value.detach()
         array = value if isinstance(value, np.ndarray) else torch_to_numpy(value)
         if np.ma.isMaskedArray(array):  # a masked array keeps its mask: the sample omits and counts it
             return np.ma.array(array, copy=True)
@@ -135,11 +144,14 @@ def _code(value: Any) -> str:
 
 
 def from_state_dict(state: Mapping[str, Any], *, label: str = "state_dict",
-                    config: Mapping[str, Any] | None = None) -> MemoryCheckpoint:
+                    config: Mapping[str, Any] | None = None, step: int | None = None,
+                    live: bool = False) -> MemoryCheckpoint:
     """A checkpoint over a mapping of names to torch tensors or numpy arrays.
 
     Nested mappings are flattened to dotted names and entries that are not tensors are
     listed in :attr:`~Checkpoint.skipped`, as for ``.bin`` files. Nothing is copied here.
+    ``step`` is the training step it records (the ``step`` column of a scan); ``live``: its
+    torch tensors are read in place (:class:`MemoryCheckpoint`).
 
     Raises
     ------
@@ -163,23 +175,25 @@ def from_state_dict(state: Mapping[str, Any], *, label: str = "state_dict",
                     for name, value in tensors.items() if problems[name] is None)
     unreadable = tuple((name, f"{label}: tensor {name!r}: {problem}")
                        for name, problem in problems.items() if problem is not None)
-    ckpt = MemoryCheckpoint(label=label, path=path, step=None, config=dict(config or {}), entries=entries,
-                            tensor_errors=unreadable, skipped=tuple(skipped), tensors=tensors)
+    ckpt = MemoryCheckpoint(label=label, path=path, step=step, config=dict(config or {}), entries=entries,
+                            tensor_errors=unreadable, skipped=tuple(skipped), tensors=tensors, live=live)
     _MEMORY[str(path)] = ckpt
     return ckpt
 
 
-def from_module(module: Any, *, label: str | None = None) -> MemoryCheckpoint:
+def from_module(module: Any, *, label: str | None = None, step: int | None = None,
+                live: bool = False) -> MemoryCheckpoint:
     """A checkpoint over ``module.state_dict()`` (tensors referenced, not copied).
 
     ``label`` defaults to the class name; a ``config`` attribute with ``to_dict()`` (a
     transformers model) becomes the config, so the family comes from its ``model_type``.
+    ``step`` and ``live`` as :func:`from_state_dict`.
     """
     config_object = getattr(module, "config", None)
     to_dict = getattr(config_object, "to_dict", None)
     config = to_dict() if callable(to_dict) else {}
     return from_state_dict(module.state_dict(), label=label or type(module).__name__,
-                           config=config if isinstance(config, Mapping) else {})
+                           config=config if isinstance(config, Mapping) else {}, step=step, live=live)
 
 
 def reopen(path: str, label: str) -> Checkpoint:

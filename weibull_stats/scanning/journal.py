@@ -141,20 +141,30 @@ def read_journal(path: Path) -> tuple[dict[str, Any] | None, list[tuple[int, dic
     OSError
         The journal cannot be read.
     """
+    header, rows, _errors, torn = read_records(path)
+    return header, rows, torn
+
+
+def read_records(path: Path) -> tuple[dict[str, Any] | None, list[tuple[int, dict[str, Any]]],
+                                      list[dict[str, Any]], int]:
+    """:func:`read_journal` with the failures too: header, ``(line, row)`` pairs, failures, torn lines."""
     if not path.is_file():
-        return None, [], 0
+        return None, [], [], 0
     data = path.read_bytes()
     lines = data.split(b"\n")
     torn = 1 if lines[-1] else 0  # after the last newline: the torn line of a killed write, or nothing
     header: dict[str, Any] | None = None
     rows: list[tuple[int, dict[str, Any]]] = []
+    errors: list[dict[str, Any]] = []
     for number, raw in enumerate(lines[:-1], start=1):
         record = _parse(path, number, raw)
         if record["type"] == "header":
             header = record
         elif record["type"] == "row":
             rows.append((number, record["row"]))
-    return header, rows, torn
+        elif isinstance(record["error"], dict):
+            errors.append(record["error"])
+    return header, rows, errors, torn
 
 
 def planned_keys(task: TensorTask, settings: ScanSettings) -> set[tuple[str, str]]:
@@ -199,6 +209,35 @@ def _check_run_record(run_file: Path, settings: ScanSettings, files: Mapping[str
         check_fingerprints(record["files"], files, run_file)
 
 
+def check_journal(out: Path, settings: ScanSettings, files: Mapping[str, Mapping[str, Any]]
+                  ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]], int]:
+    """The journal of ``out`` read and checked against this scan: its ``(line, row)`` pairs, its
+    failures and the torn-line count (none of each where there is no journal yet).
+
+    Raises
+    ------
+    ValueError
+        ``run.json`` or the journal is corrupt or disagrees with this scan (settings, package
+        version, a changed checkpoint file); the message names the file (and the line).
+    """
+    run_file = out / "run.json"
+    if run_file.is_file():
+        _check_run_record(run_file, settings, files)
+    path = out / JOURNAL
+    header, rows, errors, torn = read_records(path)
+    if header is None:
+        if rows:  # pragma: no cover - read_journal refuses rows without a header line
+            raise _line_error(path, 1, "no header")
+        return [], [], torn
+    _settings_differ(path, header["settings"], settings)
+    if header["format"] != JOURNAL_FORMAT or header["package_version"] != __version__:
+        raise ValueError(f"{path}: cannot resume: journal written by weibull-stats "
+                         f"{shown(header['package_version'])} (format {shown(header['format'])}), this is "
+                         f"{__version__} (format {JOURNAL_FORMAT}); {_ADVICE}")
+    check_fingerprints(header["files"], files, path)
+    return rows, errors, torn
+
+
 def resume_state(out: Path, settings: ScanSettings, files: Mapping[str, Mapping[str, Any]],
                  tasks: Sequence[TensorTask]) -> tuple[list[dict[str, Any]], int]:
     """The rows a resumed scan keeps from ``out`` and the torn-line count, after every check.
@@ -210,21 +249,8 @@ def resume_state(out: Path, settings: ScanSettings, files: Mapping[str, Mapping[
         version, a changed checkpoint file, a row of a matrix not in the scan); the message
         names the file (and the line).
     """
-    run_file = out / "run.json"
-    if run_file.is_file():
-        _check_run_record(run_file, settings, files)
+    rows, _errors, torn = check_journal(out, settings, files)  # failures are retried, not kept
     path = out / JOURNAL
-    header, rows, torn = read_journal(path)
-    if header is None:
-        if rows:  # pragma: no cover - read_journal refuses rows without a header line
-            raise _line_error(path, 1, "no header")
-        return [], torn
-    _settings_differ(path, header["settings"], settings)
-    if header["format"] != JOURNAL_FORMAT or header["package_version"] != __version__:
-        raise ValueError(f"{path}: cannot resume: journal written by weibull-stats "
-                         f"{shown(header['package_version'])} (format {shown(header['format'])}), this is "
-                         f"{__version__} (format {JOURNAL_FORMAT}); {_ADVICE}")
-    check_fingerprints(header["files"], files, path)
     planned = {(t.checkpoint, t.tensor, *key) for t in tasks for key in planned_keys(t, settings)}
     unique: dict[tuple[str, ...], dict[str, Any]] = {}
     for number, row in rows:
@@ -236,5 +262,5 @@ def resume_state(out: Path, settings: ScanSettings, files: Mapping[str, Mapping[
     return list(unique.values()), torn
 
 
-__all__ = ["JOURNAL", "JOURNAL_FORMAT", "ROW_KEYS", "Journal", "header_line", "journal_line",
-           "pending_tasks", "planned_keys", "read_journal", "resume_state"]
+__all__ = ["JOURNAL", "JOURNAL_FORMAT", "ROW_KEY", "ROW_KEYS", "Journal", "check_journal", "header_line",
+           "journal_line", "pending_tasks", "planned_keys", "read_journal", "read_records", "resume_state"]

@@ -69,7 +69,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr
 
 from weibull_stats.estimators.histogram._bins import bin_log_midpoints, kept_bins, mid_bin_cdf
 from weibull_stats.weibull.law import plot_ordinate_slope, plot_ordinates
@@ -121,6 +120,8 @@ def edge_toggle_variance(counts: np.ndarray, edges: np.ndarray, trim: tuple[floa
     gradients = count_gradients(c, edges, trim, direction)
     fixed = np.sqrt(np.maximum(_multinomial_cov(pi, gradients, gradients, total), 0.0))
     extra = np.zeros(2)
+    from scipy.special import ndtr  # here: the command line's --help loads no scipy
+
     weight = 2.0 * ndtr(-z)
     for b in _edge_bins(c, f_mid, trim):
         if not weight[b] > TOGGLE_MIN:

@@ -51,7 +51,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
 from weibull_stats.weibull.law import plot_ordinates
 
@@ -146,6 +145,8 @@ def grid_log_quantile_mse(distinct: np.ndarray, counts: np.ndarray, probabilitie
                           quantiles: np.ndarray) -> np.ndarray:
     """``E (ln Q_n(p + xi) - ln q)^2`` per probability, ``xi ~ N(0, p (1 - p) / n)``, ``Q_n`` the
     sample's own quantile staircase on its storage grid (module docstring, "On a storage grid")."""
+    from scipy.special import ndtr  # here: the command line's --help loads no scipy
+
     n = float(counts.sum())
     ends = np.cumsum(counts) / n
     starts = ends - counts / n
