@@ -27,6 +27,7 @@ from weibull_stats.estimators.probability_plot import fit_probability_plot
 from weibull_stats.estimators.quantile import fit_quantile
 from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
 from weibull_stats.estimators.results import WeibullFit
+from weibull_stats.inference.asymptotic_null import gof_asymptotic_pvalue, gof_critical_values
 from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap
 from weibull_stats.inference.confidence import (
     IntervalEstimate,
@@ -93,6 +94,8 @@ __all__ = [
     "fit_probability_plot",
     "fit_quantile",
     "get_estimator",
+    "gof_asymptotic_pvalue",
+    "gof_critical_values",
     "goodness_of_fit",
     "log10_histogram",
     "paper_edges",

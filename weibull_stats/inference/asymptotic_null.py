@@ -176,3 +176,57 @@ def asymptotic_critical_values(entry: Estimator, options: Mapping[str, Any], sta
             high *= 2.0
         out[level] = float(optimize.brentq(lambda x, a=level: imhof_tail(x, lam) - a, 0.0, high, xtol=1e-9))
     return out
+
+
+def _entry_options(estimator: Any, options: Mapping[str, Any]) -> tuple[Estimator, dict[str, Any]]:
+    from weibull_stats.inference.engine import resolve_estimator
+
+    entry = resolve_estimator(estimator)
+    _, own = entry.split(options)
+    return entry, own
+
+
+def gof_critical_values(estimator: Any = "probability_plot", statistic: str = "ad", *,
+                        levels: tuple[float, ...] = LEVELS, **options: Any) -> dict[float, float]:
+    """Asymptotic critical values of goodness of fit with parameters estimated by ``estimator``.
+
+    Parameters
+    ----------
+    estimator : str or callable, default "probability_plot"
+        A registered estimator that declares an influence function (every one but histogram mode).
+    statistic : {"ad", "cvm"}
+        Anderson-Darling ``A²`` or Cramér-von Mises ``W²`` (the Kolmogorov-Smirnov limit is a
+        supremum and is not offered).
+    levels : tuple of float
+        Upper-tail probabilities.
+    **options
+        The estimator's options.
+
+    Returns
+    -------
+    dict
+        ``{level: x}`` with ``P(limit > x) = level``: the ``n -> ∞`` limits (for the MLE's
+        ``A²`` Stephens (1977) multiplies the statistic by ``1 + 0.2/sqrt(n)`` at finite ``n``).
+
+    Examples
+    --------
+    >>> cv = ws.gof_critical_values("mle", "ad", levels=(0.05,))
+    >>> round(cv[0.05], 2)  # Stephens (1977): 0.757
+    0.76
+    """
+    entry, own = _entry_options(estimator, options)
+    return asymptotic_critical_values(entry, own, statistic, tuple(levels))
+
+
+def gof_asymptotic_pvalue(value: float, estimator: Any = "probability_plot", statistic: str = "ad",
+                          **options: Any) -> float:
+    """``P(limit >= value)``: the asymptotic p-value of an observed ``A²`` or ``W²`` with
+    parameters estimated by ``estimator`` (see :func:`gof_critical_values`).
+
+    Examples
+    --------
+    >>> round(ws.gof_asymptotic_pvalue(0.757, "mle"), 3)
+    0.05
+    """
+    entry, own = _entry_options(estimator, options)
+    return asymptotic_pvalue(entry, own, statistic, float(value))

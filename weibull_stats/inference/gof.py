@@ -190,7 +190,8 @@ class GoodnessOfFitResult:
         from the fitted law, simulated once from the standard law for every sample of this
         size (equivariant estimators), the limiting law, or none (``n_mc_samples=0``).
     null_source : str or None
-        For a shared null, ``"simulated"`` now or reused from ``"memory"`` or ``"disk"``.
+        For a shared null, ``"simulated"`` now or reused from ``"memory"`` or ``"disk"`` (not
+        in :meth:`to_dict`, so that the same call writes the same bytes).
     """
 
     statistic_name: str
@@ -233,7 +234,6 @@ class GoodnessOfFitResult:
             "seed": self.seed,
             "null_model": dict(self.null_model),
             "null": self.null,
-            "null_source": self.null_source,
             "package_version": self.package_version,
         }
         if include_null:

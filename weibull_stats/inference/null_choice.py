@@ -77,6 +77,15 @@ def choose_null(entry: Estimator, options: Mapping[str, Any], sample: Sample, st
     return "shared" if entry.is_equivariant(options) else "per-sample"
 
 
+def shares_null(entry: Estimator, options: Mapping[str, Any], sample: Sample, statistic: str, m: int,
+                null: str = "auto") -> bool:
+    """Whether goodness of fit of ``sample`` with ``entry`` and ``options`` (as the user gives
+    them, policy included) takes the shared null, whose key holds the seed (a caller testing
+    many samples passes one seed to share it)."""
+    _, own = entry.split(options)
+    return choose_null(entry, own, sample, statistic, null, m) == "shared"
+
+
 @dataclass(frozen=True, slots=True)
 class FoundNull:
     """The p-value and what it came from."""

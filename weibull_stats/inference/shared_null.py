@@ -97,7 +97,7 @@ def disk_folder(cache: bool | str | os.PathLike[str] | None = None) -> Path | No
 def _read(path: Path) -> np.ndarray | None:
     try:
         value = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError) as error:
         warnings.warn(f"shared goodness-of-fit null {path} could not be read ({error}); simulating it again",

@@ -76,7 +76,7 @@ def _null_text(result: GoodnessOfFitResult) -> str:
         return f"asymptotic (Durbin's limit for {result.fit.estimator}; no Monte Carlo)"
     if kind == "shared":
         return (f"{result.n_mc_samples} samples of the standard law refitted by {result.fit.estimator}, "
-                f"drawn as stored ({storage}); shared, {result.null_source}")
+                f"drawn as stored ({storage}); shared by every sample of this size")
     return f"{result.n_mc_samples} samples refitted by {result.fit.estimator}, drawn as stored ({storage})"
 
 
