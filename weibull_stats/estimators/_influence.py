@@ -147,10 +147,11 @@ def quantile_influence(probabilities: tuple[float, ...] = (0.1, 0.9), **_: Any) 
 def probability_plot_influence(trim: tuple[float, float] = (0.1, 0.9), **_: Any) -> Influence:
     """The window's L-functional (see the module documentation); ``trim`` is ``(a, b)``."""
     a, b = float(trim[0]), float(trim[1])
-    lo, hi = (-math.inf if a <= 0 else float(gumbel_w(a))), (math.inf if b >= 1 else float(gumbel_w(b)))
+    lo = -math.inf if a <= 0 else math.log(-math.log1p(-a))
+    hi = math.inf if b >= 1 else math.log(-math.log1p(-b))
     width = b - a
-    mean_z = integrate.quad(lambda v: float(gumbel_w(v)), a, b, limit=200)[0] / width
-    var_z = integrate.quad(lambda v: (float(gumbel_w(v)) - mean_z) ** 2, a, b, limit=200)[0] / width
+    mean_z = integrate.quad(lambda v: math.log(-math.log1p(-v)), a, b, limit=200)[0] / width
+    var_z = integrate.quad(lambda v: (math.log(-math.log1p(-v)) - mean_z) ** 2, a, b, limit=200)[0] / width
     beta_sigma = 1.0 / (var_z * width)
     coef = np.array([[1.0 / width + mean_z**2 * beta_sigma, -mean_z * beta_sigma],  # mu: alpha, beta
                      [-mean_z * beta_sigma, beta_sigma]])                           # sigma

@@ -38,7 +38,7 @@ from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_sta
 from weibull_stats.inference.engine import check_workers, resolve_estimator
 from weibull_stats.inference.intervals import check_count
 from weibull_stats.inference.model_comparison import ModelComparison, sample_comparison
-from weibull_stats.inference.null_choice import NULLS, choose_null, null_statistics
+from weibull_stats.inference.null_choice import NULLS, FoundNull, choose_null, null_statistics
 from weibull_stats.inference.nulls import NullModel
 from weibull_stats.inference.summaries import gof_summary
 from weibull_stats.sample.checked import Sample
@@ -156,6 +156,22 @@ def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str, sorted_x
     assert sample.magnitudes is not None
     data = np.sort(sample.magnitudes) if sorted_x is None else sorted_x
     return float(edf_statistic(data, fit.shape, fit.scale, statistic)[0])
+
+
+def fitted_test(sample: Sample, entry: Any, options: Mapping[str, Any], fit: WeibullFit, statistic: str,
+                m: int, *, seed: int, workers: int, progress: ProgressOption = False, null: str = "auto",
+                cache: Any = None, sorted_x: np.ndarray | None = None) -> tuple[float, FoundNull]:
+    """The statistic of ``sample`` against ``fit`` (the estimator's fit of it, kernel
+    ``options`` checked) and its p-value under the null ``null``: the test of
+    :func:`goodness_of_fit` without the effect sizes and the model comparison (what a scan
+    records of it)."""
+    kind = choose_null(entry, options, sample, statistic, null, m)
+    _check_distinct(sample)
+    observed = observed_statistic(sample, fit, statistic, sorted_x)
+    model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
+    found = null_statistics(kind, entry, options, model, statistic, observed, m, seed=seed, workers=workers,
+                            progress=progress, cache=cache)
+    return observed, found
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -338,14 +354,13 @@ def goodness_of_fit(
     n_workers = check_workers(workers)
     seed = seed_entropy(rng)
     sample, own = entry.sample(x, estimator_options)
-    kind = choose_null(entry, own, sample, statistic, null, m)
+    choose_null(entry, own, sample, statistic, null, m)  # a null that does not hold fails before the fit
     _check_distinct(sample)
     fit = entry.function(sample, **estimator_options)
     sorted_x = None if sample.magnitudes is None else np.sort(sample.magnitudes)
-    observed = observed_statistic(sample, fit, statistic, sorted_x)
+    observed, found = fitted_test(sample, entry, own, fit, statistic, m, seed=seed, workers=n_workers,
+                                  progress=progress, null=null, cache=cache, sorted_x=sorted_x)
     model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
-    found = null_statistics(kind, entry, own, model, statistic, observed, m, seed=seed, workers=n_workers,
-                            progress=progress, cache=cache)
     return GoodnessOfFitResult(
         statistic_name=statistic,
         statistic=observed,

@@ -8,10 +8,12 @@ import warnings
 from typing import Any
 
 from weibull_stats.core.progress import Share, Ticker
+from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.inference.bootstrap import bootstrap
 from weibull_stats.inference.confidence import UnreliableIntervalWarning, confidence_interval
-from weibull_stats.inference.gof import goodness_of_fit
+from weibull_stats.inference.engine import check_workers
+from weibull_stats.inference.gof import fitted_test
 from weibull_stats.inference.null_choice import shares_null
 from weibull_stats.sample.checked import Sample
 from weibull_stats.scanning.settings import ScanSettings
@@ -96,11 +98,12 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
     if settings.gof:
         # a shared null is keyed by its seed: the run's seed, so matrices of one size share one
         shared = shares_null(entry, options, sample, "ad", settings.gof_samples)
-        test = goodness_of_fit(sample, name, statistic="ad", n_mc_samples=settings.gof_samples,
-                               rng=settings.seed if shared else seed, workers=threads,
-                               progress=share or False, **options)
-        row.update(gof_statistic=float(test.statistic), gof_pvalue=_float(test.pvalue),
-                   gof_samples=settings.gof_samples, gof_null=test.null)
+        own = entry.split(options)[1]
+        statistic, test = fitted_test(sample, entry, own, result, "ad", settings.gof_samples,
+                                      seed=seed_entropy(settings.seed if shared else seed),
+                                      workers=check_workers(threads), progress=share or False)
+        row.update(gof_statistic=float(statistic), gof_pvalue=_float(test.pvalue),
+                   gof_samples=settings.gof_samples, gof_null=test.kind)
     return row
 
 
