@@ -211,3 +211,22 @@ def test_the_committed_critical_value_table_is_the_functions() -> None:
     committed = next(r for r in lines if r.startswith("mle,default,ad,"))
     values = [float(v) for v in committed.split(",")[4:]]
     np.testing.assert_allclose(values, [row[f"{level:g}"] for level in (0.10, 0.05, 0.025, 0.01)], atol=1e-4)
+
+
+def test_a_scan_simulates_one_shared_null_per_size_and_records_it(tmp_path, monkeypatch, fresh_memory
+                                                                  ) -> None:
+    from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+    from weibull_stats.inference import null_choice
+
+    calls = []
+    real = null_choice._simulate
+    monkeypatch.setattr(null_choice, "_simulate", lambda *a, **k: calls.append(a[1].size) or real(*a, **k))
+    monkeypatch.setenv(shared_null.GOF_CACHE_ENV, "off")
+    state, config = synthetic_state("gpt_neox", layers=2, hidden=16, heads=2, vocab=64, rng=0)
+    folder = write_checkpoint(tmp_path / "ckpt", state, config)
+    frame = ws.scan(str(folder), out=tmp_path / "out", gof=True, gof_samples=9, seed=3, skip_validation=True,
+                    report=False, progress=False)
+    assert set(frame["gof_null"]) == {"shared"}
+    sizes = sorted(set(frame["n"]))
+    assert len(frame) > len(sizes) and sorted(calls) == sizes
+    assert frame["gof_pvalue"].between(0, 1).all()

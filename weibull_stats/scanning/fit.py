@@ -102,6 +102,8 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
         statistic, test = fitted_test(sample, entry, own, result, "ad", settings.gof_samples,
                                       seed=seed_entropy(settings.seed if shared else seed),
                                       workers=check_workers(threads), progress=share or False)
+        if share is not None and test.source != "simulated" and test.kind != "per-sample":
+            share.update(settings.gof_samples)  # a null reused or the limit: its refits are done
         row.update(gof_statistic=float(statistic), gof_pvalue=_float(test.pvalue),
                    gof_samples=settings.gof_samples, gof_null=test.kind)
     return row
