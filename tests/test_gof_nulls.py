@@ -230,3 +230,11 @@ def test_a_scan_simulates_one_shared_null_per_size_and_records_it(tmp_path, monk
     sizes = sorted(set(frame["n"]))
     assert len(frame) > len(sizes) and sorted(calls) == sizes
     assert frame["gof_pvalue"].between(0, 1).all()
+
+
+def test_calls_without_a_seed_share_one_null(fresh_memory) -> None:
+    rng = np.random.default_rng(9)
+    first = ws.goodness_of_fit(rng.weibull(1.5, 300), "mle", n_mc_samples=19, cache=False)
+    second = ws.goodness_of_fit(rng.weibull(2.5, 300), "mle", n_mc_samples=19, cache=False)
+    assert (first.seed, second.seed) == (shared_null.SHARED_SEED,) * 2
+    assert (first.null_source, second.null_source) == ("simulated", "memory")

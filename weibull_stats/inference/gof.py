@@ -40,6 +40,7 @@ from weibull_stats.inference.intervals import check_count
 from weibull_stats.inference.model_comparison import ModelComparison, sample_comparison
 from weibull_stats.inference.null_choice import NULLS, FoundNull, choose_null, null_statistics
 from weibull_stats.inference.nulls import NullModel
+from weibull_stats.inference.shared_null import SHARED_SEED
 from weibull_stats.inference.summaries import gof_summary
 from weibull_stats.sample.checked import Sample
 from weibull_stats.sample.degenerate import distinct_up_to_three
@@ -299,7 +300,9 @@ def goodness_of_fit(
         Monte Carlo samples of the null distribution; 0 skips the test (no p-value) and
         keeps the effect sizes and model comparison, which is what matters at ``n = 10^7``.
     rng : numpy.random.Generator, int or None
-        Seed of the Monte Carlo streams; the entropy is recorded as ``seed``.
+        Seed of the Monte Carlo streams; the entropy is recorded as ``seed``. None: a fresh
+        seed, except for a shared null, which then takes
+        :data:`~weibull_stats.inference.shared_null.SHARED_SEED` so that every call shares it.
     workers : int or None
         Threads (default: every CPU); the result does not depend on it.
     progress : bool, None or ticker, default None
@@ -352,9 +355,10 @@ def goodness_of_fit(
     check_choice(statistic, "statistic", STATISTICS)
     m = check_count(n_mc_samples, "n_mc_samples", minimum=0)
     n_workers = check_workers(workers)
-    seed = seed_entropy(rng)
     sample, own = entry.sample(x, estimator_options)
-    choose_null(entry, own, sample, statistic, null, m)  # a null that does not hold fails before the fit
+    kind = choose_null(entry, own, sample, statistic, null, m)  # a null that does not hold: before the fit
+    # a shared null is keyed by its seed: without one, every call shares the one of SHARED_SEED
+    seed = SHARED_SEED if rng is None and kind == "shared" else seed_entropy(rng)
     _check_distinct(sample)
     fit = entry.function(sample, **estimator_options)
     sorted_x = None if sample.magnitudes is None else np.sort(sample.magnitudes)

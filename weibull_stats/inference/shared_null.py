@@ -42,6 +42,9 @@ from weibull_stats.inference.asymptotic_null import options_key
 #: folder to keep them there instead of the user cache folder.
 GOF_CACHE_ENV = "WEIBULL_STATS_GOF_CACHE"
 _OFF = ("off", "0", "false", "no")
+#: The seed of a shared null when the caller gives none (:func:`~weibull_stats.goodness_of_fit`
+#: with ``rng=None``), so that calls without a seed share one null.
+SHARED_SEED = 0
 _MEMORY: dict[str, np.ndarray] = {}
 _LOCK = threading.Lock()
 
