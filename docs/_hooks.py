@@ -71,7 +71,7 @@ TOPICS = {
     "constants": "Constants",
 }
 #: Modules whose exported names share another module's page.
-SHARED_PAGE = {"fit_table": "export", "intervals": "bootstrap", "checked": "sample"}
+SHARED_PAGE = {"fit_table": "export", "intervals": "bootstrap", "checked": "sample", "asymptotic_null": "gof"}
 #: Layer packages whose modules get a page each (``weibull_stats.inference.gof`` -> ``gof``); the
 #: estimators share one page, except the registry and the result types beside them.
 SPLIT_PACKAGES = {"core", "sample", "weibull", "inference", "scanning", "report"}

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from weibull_stats.estimators.quantile import fit_quantile
     from weibull_stats.estimators.registry import ESTIMATORS, Estimator, fit, get_estimator
     from weibull_stats.estimators.results import WeibullFit
+    from weibull_stats.inference.asymptotic_null import gof_asymptotic_pvalue, gof_critical_values
     from weibull_stats.inference.bootstrap import BootstrapResult, ConfidenceInterval, Interval, bootstrap
     from weibull_stats.inference.confidence import (
         IntervalEstimate,
@@ -76,6 +77,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "weibull_stats.estimators.quantile": ("fit_quantile",),
     "weibull_stats.estimators.registry": ("ESTIMATORS", "Estimator", "fit", "get_estimator"),
     "weibull_stats.estimators.results": ("WeibullFit",),
+    "weibull_stats.inference.asymptotic_null": ("gof_asymptotic_pvalue", "gof_critical_values"),
     "weibull_stats.inference.bootstrap": ("BootstrapResult", "ConfidenceInterval", "Interval", "bootstrap"),
     "weibull_stats.inference.confidence": ("IntervalEstimate", "UnreliableIntervalWarning",
                                            "confidence_interval"),
@@ -139,6 +141,8 @@ __all__ = [
     "fit_probability_plot",
     "fit_quantile",
     "get_estimator",
+    "gof_asymptotic_pvalue",
+    "gof_critical_values",
     "goodness_of_fit",
     "log10_histogram",
     "paper_edges",

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from weibull_stats.estimators._asymptotic import AsymptoticFit
+from weibull_stats.estimators._influence import EquivarianceHook, Influence, InfluenceHook, never
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines, RawRows
 from weibull_stats.sample.checked import POLICY_OPTIONS, Sample, as_sample
@@ -104,6 +105,16 @@ class Estimator:
         True for the one maximum-likelihood estimator: the reference of the efficiency study
         (asymptotically efficient under Weibull data), the Weibull fit of the model
         comparison and the classic goodness-of-fit procedure.
+    equivariant : callable
+        ``equivariant(**options) -> bool`` (kernel options as ``check`` gives them): whether
+        fitting ``s * x**p`` gives shape ``shape/p`` and scale ``s * scale**p`` exactly, so that
+        the null law of goodness of fit does not depend on the parameters and one simulated
+        null serves every sample of a size (:mod:`weibull_stats.inference.shared_null`).
+        Default: never (fixed bins in absolute units are not).
+    influence : callable or None
+        ``influence(**options) -> Influence``: the influence function of ``(ln scale,
+        1/shape)`` at the standard Weibull model (:mod:`._influence`), from which the
+        asymptotic null of goodness of fit is computed; None where not derived.
 
     Examples
     --------
@@ -130,6 +141,9 @@ class Estimator:
     # -- what validation, reports and plots read (the registry helpers find the one of each)
     package_anchor: bool = False
     maximum_likelihood: bool = False
+    # -- what goodness of fit reads (the shared and the asymptotic null)
+    equivariant: EquivarianceHook = never
+    influence: InfluenceHook | None = None
 
     def __post_init__(self) -> None:
         params = inspect.signature(self.function).parameters.values()
@@ -184,6 +198,16 @@ class Estimator:
         True
         """
         return self.published_protocol is not None and not self.protocol_departures(options)
+
+    def is_equivariant(self, options: Mapping[str, Any]) -> bool:
+        """Whether this estimator with the checked kernel ``options`` is exactly equivariant
+        under ``x -> s * x**p`` (:attr:`equivariant`)."""
+        return bool(self.equivariant(**options))
+
+    def influence_function(self, options: Mapping[str, Any]) -> Influence | None:
+        """The influence function at the standard model with the checked kernel ``options``,
+        or None when this estimator declares none."""
+        return None if self.influence is None else self.influence(**options)
 
     def __call__(self, x: Any, /, **options: Any) -> WeibullFit:
         self.check_names(options)

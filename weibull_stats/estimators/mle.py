@@ -16,6 +16,7 @@ import numpy as np
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
+from weibull_stats.estimators._influence import always, mle_influence
 from weibull_stats.estimators._sandwich import ERRORS, OBSERVED_METHOD, SANDWICH_METHOD, sandwich_se
 from weibull_stats.estimators._streaming import (
     CHUNK,
@@ -399,4 +400,6 @@ ESTIMATOR = Estimator(
     population=MLE_POPULATION,
     asymptotic=mle_asymptotic,
     maximum_likelihood=True,
+    equivariant=always,
+    influence=mle_influence,
 )

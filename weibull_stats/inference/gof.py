@@ -35,10 +35,12 @@ from weibull_stats.estimators.probability_plot import plotting_positions
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
-from weibull_stats.inference.engine import check_workers, null_function, resolve_estimator, run_blocks
+from weibull_stats.inference.engine import check_workers, resolve_estimator
 from weibull_stats.inference.intervals import check_count
 from weibull_stats.inference.model_comparison import ModelComparison, sample_comparison
+from weibull_stats.inference.null_choice import NULLS, FoundNull, choose_null, null_statistics
 from weibull_stats.inference.nulls import NullModel
+from weibull_stats.inference.shared_null import SHARED_SEED
 from weibull_stats.inference.summaries import gof_summary
 from weibull_stats.sample.checked import Sample
 from weibull_stats.sample.degenerate import distinct_up_to_three
@@ -145,13 +147,32 @@ def count_effect_sizes(distinct: np.ndarray, counts: np.ndarray, fit: WeibullFit
                          float((c * z2 * z2).sum()), float((z2 * centred).sum()), ks)
 
 
-def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str) -> float:
-    """The statistic of the data against ``fit``: O(d) on a counts sample."""
+def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str, sorted_x: np.ndarray | None = None
+                       ) -> float:
+    """The statistic of the data against ``fit``: O(d) on a counts sample (``sorted_x``: the
+    sorted magnitudes when the caller has them)."""
     if sample.counts is not None:
         assert sample.distinct is not None
         return float(count_edf_statistic(sample.distinct, sample.counts, fit.shape, fit.scale, statistic)[0])
     assert sample.magnitudes is not None
-    return float(edf_statistic(np.sort(sample.magnitudes), fit.shape, fit.scale, statistic)[0])
+    data = np.sort(sample.magnitudes) if sorted_x is None else sorted_x
+    return float(edf_statistic(data, fit.shape, fit.scale, statistic)[0])
+
+
+def fitted_test(sample: Sample, entry: Any, options: Mapping[str, Any], fit: WeibullFit, statistic: str,
+                m: int, *, seed: int, workers: int, progress: ProgressOption = False, null: str = "auto",
+                cache: Any = None, sorted_x: np.ndarray | None = None) -> tuple[float, FoundNull]:
+    """The statistic of ``sample`` against ``fit`` (the estimator's fit of it, kernel
+    ``options`` checked) and its p-value under the null ``null``: the test of
+    :func:`goodness_of_fit` without the effect sizes and the model comparison (what a scan
+    records of it)."""
+    kind = choose_null(entry, options, sample, statistic, null, m)
+    _check_distinct(sample)
+    observed = observed_statistic(sample, fit, statistic, sorted_x)
+    model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
+    found = null_statistics(kind, entry, options, model, statistic, observed, m, seed=seed, workers=workers,
+                            progress=progress, cache=cache)
+    return observed, found
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -181,6 +202,13 @@ class GoodnessOfFitResult:
         How the null samples were drawn: ``storage``, ``cells`` (16-bit storage: cells with
         positive probability) and ``excluded`` (``{"zero": mass, "overflow": mass}`` of the
         fitted law conditioned out, see :mod:`weibull_stats.inference.nulls`).
+    null : {"per-sample", "shared", "asymptotic", "none"}
+        Which null gave the p-value (:mod:`weibull_stats.inference.null_choice`): simulated
+        from the fitted law, simulated once from the standard law for every sample of this
+        size (equivariant estimators), the limiting law, or none (``n_mc_samples=0``).
+    null_source : str or None
+        For a shared null, ``"simulated"`` now or reused from ``"memory"`` or ``"disk"`` (not
+        in :meth:`to_dict`, so that the same call writes the same bytes).
     """
 
     statistic_name: str
@@ -194,6 +222,8 @@ class GoodnessOfFitResult:
     seed: int
     null_model: Mapping[str, Any] = field(default_factory=dict)
     package_version: str = __version__
+    null: str = "per-sample"
+    null_source: str | None = None
 
     @property
     def pvalue_at_floor(self) -> bool:
@@ -220,6 +250,7 @@ class GoodnessOfFitResult:
             "model_comparison": self.model_comparison.to_dict(),
             "seed": self.seed,
             "null_model": dict(self.null_model),
+            "null": self.null,
             "package_version": self.package_version,
         }
         if include_null:
@@ -248,6 +279,8 @@ def goodness_of_fit(
     rng: np.random.Generator | int | None = None,
     workers: int | None = None,
     progress: ProgressOption = None,
+    null: str = "auto",
+    cache: Any = None,
     **estimator_options: Any,
 ) -> GoodnessOfFitResult:
     """Test whether ``x`` follows a two-parameter Weibull law, parameters estimated.
@@ -267,13 +300,28 @@ def goodness_of_fit(
         Monte Carlo samples of the null distribution; 0 skips the test (no p-value) and
         keeps the effect sizes and model comparison, which is what matters at ``n = 10^7``.
     rng : numpy.random.Generator, int or None
-        Seed of the Monte Carlo streams; the entropy is recorded as ``seed``.
+        Seed of the Monte Carlo streams; the entropy is recorded as ``seed``. None: a fresh
+        seed, except for a shared null, which then takes
+        :data:`~weibull_stats.inference.shared_null.SHARED_SEED` so that every call shares it.
     workers : int or None
         Threads (default: every CPU); the result does not depend on it.
     progress : bool, None or ticker, default None
         A bar with the time left on stderr: None shows it when stderr is a terminal; an
         object with ``update(n)`` is told of each replicate instead
         (:mod:`weibull_stats.core.progress`).
+    null : {"auto", "per-sample", "shared", "asymptotic"}, default "auto"
+        The null law of the statistic (:mod:`weibull_stats.inference.null_choice`):
+        ``"per-sample"`` simulates from this sample's fitted law; ``"shared"`` (estimators
+        that declare themselves equivariant, float32 or float64 data) simulates once from the
+        standard law per (estimator, options, n, storage, statistic, ``n_mc_samples``, seed)
+        and keeps it in memory and on disk; ``"asymptotic"`` takes the limiting law (A² and
+        W², estimators with an influence function; no Monte Carlo). ``"auto"``: the
+        asymptotic null from :data:`~weibull_stats.inference.null_choice.ASYMPTOTIC_FROM`
+        values, the shared one below it, per-sample for 16-bit data (their counts path) and
+        for estimators that are not equivariant. ``null`` records the one used.
+    cache : bool, path or None
+        Disk cache of shared nulls: None the default folder
+        (:mod:`weibull_stats.inference.shared_null`), False off, a path that folder.
     **estimator_options
         Options of the estimator.
 
@@ -307,46 +355,34 @@ def goodness_of_fit(
     check_choice(statistic, "statistic", STATISTICS)
     m = check_count(n_mc_samples, "n_mc_samples", minimum=0)
     n_workers = check_workers(workers)
-    seed = seed_entropy(rng)
     sample, own = entry.sample(x, estimator_options)
+    kind = choose_null(entry, own, sample, statistic, null, m)  # a null that does not hold: before the fit
+    # a shared null is keyed by its seed: without one, every call shares the one of SHARED_SEED
+    seed = SHARED_SEED if rng is None and kind == "shared" else seed_entropy(rng)
     _check_distinct(sample)
     fit = entry.function(sample, **estimator_options)
-    observed = observed_statistic(sample, fit, statistic)
+    sorted_x = None if sample.magnitudes is None else np.sort(sample.magnitudes)
+    observed, found = fitted_test(sample, entry, own, fit, statistic, m, seed=seed, workers=n_workers,
+                                  progress=progress, null=null, cache=cache, sorted_x=sorted_x)
     model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
-    null = np.empty(0)
-    pvalue: float | None = None
-    if m:
-        function = null_function(entry, model, own, statistic)
-        null = run_blocks(function, m, seed=seed, purpose="null", workers=n_workers, progress=progress,
-                          description=f"goodness of fit {entry.name}")
-        bad = int(np.count_nonzero(~np.isfinite(null)))
-        if bad:
-            beyond = sum(model.excluded.values())
-            where = (f"; the fitted law puts {beyond:.2g} of its mass beyond the positive finite "
-                     f"{model.storage} values" if beyond > 1e-3 else "")
-            raise ValueError(
-                f"{bad} of {m} Monte Carlo samples could not be refitted by {entry.name!r}: its fit of a "
-                f"sample drawn from the fitted law (shape {fit.shape:.4g}, scale {fit.scale:.4g}) was "
-                f"undefined (too few distinct values in its fitted range, or no convergence){where}; "
-                "the null distribution is incomplete"
-            )
-        pvalue = (int(np.count_nonzero(null >= observed)) + 1) / (m + 1)
-        null.flags.writeable = False
     return GoodnessOfFitResult(
         statistic_name=statistic,
         statistic=observed,
-        pvalue=pvalue,
-        null_distribution=null,
-        n_mc_samples=m,
+        pvalue=found.pvalue,
+        null_distribution=found.statistics,
+        n_mc_samples=found.samples,
         fit=fit,
-        effect_sizes=effect_sizes(sample, fit),
+        effect_sizes=effect_sizes(sample if sorted_x is None else sorted_x, fit),
         model_comparison=sample_comparison(sample),
         seed=seed,
         null_model={"storage": model.storage, "cells": model.cells, "excluded": dict(model.excluded)},
+        null=found.kind,
+        null_source=found.source,
     )
 
 
 __all__ = [
+    "NULLS",
     "STATISTICS",
     "EffectSizes",
     "GoodnessOfFitResult",

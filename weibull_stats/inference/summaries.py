@@ -69,6 +69,17 @@ def _aic_text(comparison: ModelComparison) -> str:
                      if family != "weibull")
 
 
+def _null_text(result: GoodnessOfFitResult) -> str:
+    storage = result.null_model.get("storage", "unknown")
+    kind = getattr(result, "null", "per-sample")
+    if kind == "asymptotic":
+        return f"asymptotic (Durbin's limit for {result.fit.estimator}; no Monte Carlo)"
+    if kind == "shared":
+        return (f"{result.n_mc_samples} samples of the standard law refitted by {result.fit.estimator}, "
+                f"drawn as stored ({storage}); shared by every sample of this size")
+    return f"{result.n_mc_samples} samples refitted by {result.fit.estimator}, drawn as stored ({storage})"
+
+
 def gof_summary(result: GoodnessOfFitResult) -> Summary:
     """The display of a :class:`~weibull_stats.GoodnessOfFitResult`: statistic, p-value, effect sizes."""
     fit, effects = result.fit, result.effect_sizes
@@ -84,8 +95,7 @@ def gof_summary(result: GoodnessOfFitResult) -> Summary:
     rows: list[Row] = [
         ("statistic", f"{name} {result.statistic:.6g}"),
         ("p-value", pvalue_text(result.pvalue, result.n_mc_samples, missing="not tested")),
-        ("null", f"{result.n_mc_samples} samples refitted by {fit.estimator}, drawn as stored "
-                 f"({result.null_model.get('storage', 'unknown')})"),
+        ("null", _null_text(result)),
         ("fit", f"k {figure(fit.shape, shape_error)}, λ {figure(fit.scale, scale_error)}, n {fit.n}"),
         ("plot r² / curvature", f"{fraction_near_one(effects.r2)} / {effects.curvature:+.3g}"),
         ("KS distance", f"{effects.ks_distance:.3g}"),

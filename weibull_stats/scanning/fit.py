@@ -8,10 +8,13 @@ import warnings
 from typing import Any
 
 from weibull_stats.core.progress import Share, Ticker
+from weibull_stats.core.seeds import seed_entropy
 from weibull_stats.estimators.registry import get_estimator
 from weibull_stats.inference.bootstrap import bootstrap
 from weibull_stats.inference.confidence import UnreliableIntervalWarning, confidence_interval
-from weibull_stats.inference.gof import goodness_of_fit
+from weibull_stats.inference.engine import check_workers
+from weibull_stats.inference.gof import fitted_test
+from weibull_stats.inference.null_choice import shares_null
 from weibull_stats.sample.checked import Sample
 from weibull_stats.scanning.settings import ScanSettings
 
@@ -74,7 +77,7 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
         "options": json.dumps(dict(result.to_dict()["options"]), sort_keys=True),
         **dict.fromkeys(NUMBER_COLUMNS, math.nan), "n_resamples": 0, "interval_method": "",
         "interval_warning": "", "bootstrap_method": "",
-        "gof_statistic": math.nan, "gof_pvalue": math.nan, "gof_samples": 0,
+        "gof_statistic": math.nan, "gof_pvalue": math.nan, "gof_samples": 0, "gof_null": "",
         "storage": sample.storage,
     }
     if interval is not None:
@@ -93,10 +96,16 @@ def fit_unit(sample: Sample, name: str, settings: ScanSettings, seed: int, threa
     if interval is not None or boot is not None:
         row.update(confidence_level=settings.confidence_level)
     if settings.gof:
-        test = goodness_of_fit(sample, name, statistic="ad", n_mc_samples=settings.gof_samples, rng=seed,
-                               workers=threads, progress=share or False, **options)
-        row.update(gof_statistic=float(test.statistic), gof_pvalue=_float(test.pvalue),
-                   gof_samples=settings.gof_samples)
+        # a shared null is keyed by its seed: the run's seed, so matrices of one size share one
+        shared = shares_null(entry, options, sample, "ad", settings.gof_samples)
+        own = entry.split(options)[1]
+        statistic, test = fitted_test(sample, entry, own, result, "ad", settings.gof_samples,
+                                      seed=seed_entropy(settings.seed if shared else seed),
+                                      workers=check_workers(threads), progress=share or False)
+        if share is not None and test.source != "simulated" and test.kind != "per-sample":
+            share.update(settings.gof_samples)  # a null reused or the limit: its refits are done
+        row.update(gof_statistic=float(statistic), gof_pvalue=_float(test.pvalue),
+                   gof_samples=settings.gof_samples, gof_null=test.kind)
     return row
 
 

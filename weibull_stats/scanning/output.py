@@ -37,7 +37,7 @@ COLUMNS: tuple[str, ...] = (
     *LOCATION_COLUMNS, *FIT_COLUMNS, "zeros", *INTERVAL_COLUMNS, "shape_se", "log_scale_se",
     "interval_method", "interval_warning", "bootstrap_shape_low", "bootstrap_shape_high",
     "bootstrap_scale_low", "bootstrap_scale_high", "n_resamples", "bootstrap_method", "r2",
-    "gof_statistic", "gof_pvalue", "gof_pvalue_adjusted", "gof_samples", "equivalence",
+    "gof_statistic", "gof_pvalue", "gof_pvalue_adjusted", "gof_samples", "gof_null", "equivalence",
     "equivalence_low", "equivalence_high", "equivalence_pvalue", "equivalence_pvalue_adjusted",
     "converged", "options", *PROVENANCE_COLUMNS, "validated",
 )
@@ -85,8 +85,8 @@ def results_frame(rows: list[dict[str, Any]], tasks: Sequence[TensorTask], setti
         frame[column] = frame[column].astype("bool")
     frame["side"] = frame["side"].fillna("")
     for column in ("checkpoint", "tensor", "part", "kind", "side", "family", "dtype", "storage", "estimator",
-                   "interval_method", "interval_warning", "bootstrap_method", "equivalence", "options",
-                   "package_version"):
+                   "interval_method", "interval_warning", "bootstrap_method", "gof_null", "equivalence",
+                   "options", "package_version"):
         frame[column] = frame[column].astype("str")
     return frame
 

@@ -17,7 +17,6 @@ the quick validation runs again and the record says why (:attr:`GateRecord.note`
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -27,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from weibull_stats._version import __version__
+from weibull_stats.core.cache import CACHE_ENV as CACHE_ENV
+from weibull_stats.core.cache import cache_dir, code_digest
 from weibull_stats.core.formatting import jsonable
 from weibull_stats.validation._common import DEFAULT_SEED, check_estimators, utc_now
-
-CACHE_ENV = "WEIBULL_STATS_CACHE"
 
 
 class ValidationFailed(RuntimeError):
@@ -84,32 +83,9 @@ class GateRecord:
         return data
 
 
-def cache_dir() -> Path:
-    """``$WEIBULL_STATS_CACHE`` if set, else ``~/.cache/weibull-stats``."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured) if configured else Path.home() / ".cache" / "weibull-stats"
-
-
 def cache_path(version: str = __version__) -> Path:
     """The cache file of one package version."""
     return cache_dir() / f"validation-{version}.json"
-
-
-@functools.cache
-def code_digest() -> str:
-    """SHA-256 of this installation's code: every module of the package and its data files.
-
-    Any change to the validation code, its settings (seeds, sizes, tolerances are code), the
-    estimators or the shipped tables gives another digest, so a cached pass of other code is
-    never taken for this one.
-    """
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    files = sorted([*root.rglob("*.py"), *root.joinpath("data").glob("*")])
-    for file in files:
-        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def _content_digest(entry: dict[str, Any]) -> str:

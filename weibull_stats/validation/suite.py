@@ -32,6 +32,7 @@ from weibull_stats.validation._common import (
 )
 from weibull_stats.validation.anchors import Anchor, depends_on_sigma, population_hook
 from weibull_stats.validation.checks import EXACT_TOLERANCE, RECOVERY_SHAPES, anchor_checks
+from weibull_stats.validation.gof_tables import gof_null_studies
 from weibull_stats.validation.report import StudyRun, write_table
 from weibull_stats.validation.simulation import (
     FULL_SIZES,
@@ -263,7 +264,7 @@ def run_full(
     names = check_estimators(estimators)
     seed = check_seed(seed)
     out = Path(out)
-    extras = [*uncertainty.available_studies(), *storage_studies()]
+    extras = [*uncertainty.available_studies(), *storage_studies(), *gof_null_studies()]
     with Stages(progress, _full_plan(names, len(extras)), description="validate --full") as tell:
         return _run_full(names, seed, out, tell, extras)
 

@@ -17,6 +17,7 @@ import numpy as np
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice, check_trim
 from weibull_stats.estimators._asymptotic import AsymptoticFit
 from weibull_stats.estimators._core import Estimator, one_fit
+from weibull_stats.estimators._influence import always, probability_plot_influence
 from weibull_stats.estimators.probability_plot._asymptotic import asymptotic_fit
 from weibull_stats.estimators.probability_plot._counts import count_window_sums, distinct_window_sums
 from weibull_stats.estimators.probability_plot._lines import (
@@ -236,6 +237,8 @@ ESTIMATOR = Estimator(
     asymptotic=probability_plot_asymptotic,
     label="middle-80% probability plot",
     package_anchor=True,
+    equivariant=always,
+    influence=probability_plot_influence,
     # the options of the published benchmark table (arXiv:2605.18898): middle 80%, Hazen, y on x
     published_protocol=MappingProxyType({"trim": (0.1, 0.9), "plotting_position": "hazen",
                                          "direction": "y_on_x"}),

@@ -21,6 +21,7 @@ import numpy as np
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
+from weibull_stats.estimators._influence import quantile_equivariant, quantile_influence
 from weibull_stats.estimators.quantile._asymptotic import (
     GRID_METHOD,
     METHOD,
@@ -391,4 +392,6 @@ ESTIMATOR = Estimator(
     plan=quantile_plan,
     population=QUANTILE_POPULATION,
     asymptotic=quantile_asymptotic,
+    equivariant=quantile_equivariant,
+    influence=quantile_influence,
 )
