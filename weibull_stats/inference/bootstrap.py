@@ -380,7 +380,7 @@ def bootstrap(
     _check_finite(distribution, entry.name)
     accel = _acceleration(entry, sample, own, seed) if method == "bca" else None
     return _finish(estimate, distribution, method, level, kind, seed, ((0, n_resamples),), accel, options,
-                   route(entry, sample, own, kind))
+                   route(entry, sample, own, kind, function))
 
 
 __all__ = [
