@@ -37,6 +37,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.UTC)
     payload: dict[str, Any] = {
         "benchmark": "kernels", "quick": args.quick,
-        "command": " ".join(["python", "benchmarks/kernels.py", *(sys.argv[1:] if argv is None else argv)]),
+        "command": shlex.join(["python", "benchmarks/kernels.py", *(sys.argv[1:] if argv is None else argv)]),
         "date": started.isoformat(timespec="seconds"), "package_version": ws.__version__,
         "package_path": str(Path(ws.__file__).parent), "git": git_commit(), "machine": machine(),
         "repeat": args.repeat, "budget": args.budget,

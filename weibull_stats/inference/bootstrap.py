@@ -340,9 +340,9 @@ def bootstrap(
     resamples and the jackknife all use that sample. A counts sample (16-bit storage, or
     data on a 16-bit grid) is resampled as ``Multinomial(n, counts / n)`` count rows over its
     distinct values, O(distinct values) per resample whatever ``n``. A raw sample uses the
-    estimator's order-statistic fast path (exponential spacings, gamma gaps or multinomial
-    bin counts over the sorted data) from the size where that is faster, else ``(batch,
-    n)`` index resamples fitted at once by the estimator's kernel. All routes are exact
+    estimator's order-statistic fast path (multinomial counts over the sorted data drawn by
+    a splitting tree, gamma gaps or multinomial bin counts) from the size where that is
+    faster, else ``(batch, n)`` index resamples fitted at once by the estimator's kernel. All routes are exact
     bootstraps; they use the random streams differently, so the bootstrap distribution for
     a given seed depends on the route, which the result records. A resample whose estimate
     is undefined is an error that gives the count, never a silent ``nan``.
