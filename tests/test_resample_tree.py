@@ -31,8 +31,8 @@ def tree_counts(n: int, resamples: int, seed: int) -> np.ndarray:
     out = np.zeros((resamples, n), dtype=np.int64)
     for r in range(resamples):
         counts = block_counts(generator, n, blocks[1])
-        seed = int(generator.integers(0, 2**63))
-        tree_window_sums(seed, blocks, counts, np.zeros(n), prefix, (1, n), out[r])
+        seed = generator.integers(0, 2**63, size=1).astype(np.uint64)
+        tree_window_sums(seed, blocks, counts, np.zeros(n), prefix, (1, n), out[r : r + 1])
     return out
 
 
@@ -103,13 +103,29 @@ def test_pruned_walk_reads_the_same_counts_as_the_full_walk() -> None:
     prefix = prefix_sums(v)
     blocks = dyadic_blocks(n)
     counts = block_counts(rng, n, blocks[1])
-    record = np.zeros(n, dtype=np.int64)
-    full = tree_window_sums(99, blocks, counts, log_x, prefix, (lo, hi), record)
-    pruned = tree_window_sums(99, blocks, counts, log_x, prefix, (lo, hi))
-    u = np.repeat(log_x, record)[lo - 1 : hi]
+    seed = np.array([99], dtype=np.uint64)
+    record = np.zeros((1, n), dtype=np.int64)
+    full = tree_window_sums(seed, blocks, counts, log_x, prefix, (lo, hi), record)[0]
+    pruned = tree_window_sums(seed, blocks, counts, log_x, prefix, (lo, hi))[0]
+    u = np.repeat(log_x, record[0])[lo - 1 : hi]
     expected = (u.sum(), (u * u).sum(), (u * v).sum())
-    for got in (full, pruned):
-        assert got == pytest.approx(expected, rel=1e-12)
+    assert np.array_equal(full, pruned)
+    assert full == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_resample_sums_the_same_in_any_group() -> None:
+    # resamples drawn together (one pass over the data) give bit for bit their sums drawn alone
+    n, lo, hi = 50_003, 5001, 45_003
+    rng = np.random.default_rng(6)
+    log_x = np.log(np.sort(rng.weibull(0.8, n)))
+    prefix = prefix_sums(rng.standard_normal(hi - lo + 1))
+    blocks = dyadic_blocks(n)
+    counts = np.array([block_counts(rng, n, blocks[1]) for _ in range(5)])
+    seeds = rng.integers(0, 2**63, size=5).astype(np.uint64)
+    together = tree_window_sums(seeds, blocks, counts, log_x, prefix, (lo, hi))
+    alone = [tree_window_sums(seeds[g : g + 1], blocks, counts[g], log_x, prefix, (lo, hi))[0]
+             for g in range(5)]
+    assert np.array_equal(together, np.array(alone))
 
 
 def test_prefix_sums_stay_exact_over_long_prefixes() -> None:

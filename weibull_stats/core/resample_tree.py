@@ -18,7 +18,11 @@ and size): a node's counts do not depend on the order in which nodes are visited
 nodes are skipped, or on any thread count. The probability plot only reads the ranks
 ``lo..hi`` of the trim window, so the tree is walked depth first, left to right, with the
 number of ranks before the node: a node whose ranks all lie outside the window is skipped
-(its count is known) and the walk stops past ``hi``. At a leaf, cell ``i`` with count ``c``
+(its count is known) and the walk stops past ``hi``. A group of resamples is drawn at once: the
+trees are walked down to their leaves' counts first, then the leaves are visited in cell order,
+each for every resample of the group, so that the sorted data and the prefix sums below are
+read from memory once per group (the bootstrap is bound by memory traffic on two cores); each
+resample's sums are added in the same order as alone. At a leaf, cell ``i`` with count ``c``
 and ranks ``r + 1..r + c`` adds, for the ranks ``a..b`` of those in the window, ``(b - a + 1) u_i``,
 ``(b - a + 1) u_i^2`` and ``u_i (v_a + ... + v_b)`` to the sums of ``u``, ``u^2`` and ``u v``
 (``u_i = ln x_(i) - shift``, ``v`` the window's plot ordinates), branch-free, O(1) per cell: the
@@ -44,47 +48,67 @@ M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
 H01 = np.uint64(0x0101010101010101)
 
 
-def _tree(seed: np.uint64, starts: np.ndarray, bits: np.ndarray, counts: np.ndarray, log_x: np.ndarray,
-          prefix_hi: np.ndarray, prefix_lo: np.ndarray, lo: np.int64, hi: np.int64, record: np.ndarray,
-          out: np.ndarray) -> None:  # pragma: no cover - compiled
-    # depth-first walk of the blocks' trees, left to right; `record` (size n, or 0) receives every
-    # cell's count (no node skipped) for tests; `out` receives the window sums of u, u^2, u v
-    full = record.size > 0
+def _trees(seeds: np.ndarray, starts: np.ndarray, bits: np.ndarray, counts: np.ndarray, log_x: np.ndarray,
+           prefix_hi: np.ndarray, prefix_lo: np.ndarray, lo: np.int64, hi: np.int64, record: np.ndarray,
+           out: np.ndarray) -> None:  # pragma: no cover - compiled
+    # a group of resamples, row g of `counts` (the dyadic blocks' counts) and `seeds`. First each
+    # resample's tree is walked down to its leaves (every leaf's count; a skipped node's count on
+    # its first leaf), then the leaves are visited in cell order, each for every resample in
+    # turn, so that the group reads the sorted data and the prefix sums from memory once. `record`
+    # ((group, n), or (0, 0)) receives every cell's count (no node skipped); `out` (group, 3) the
+    # window sums of u, u^2 and u v
+    group = seeds.size
+    full = record.shape[0] > 0
+    n = np.int64(0)
+    for b in range(starts.size):
+        n += np.int64(1) << bits[b]
+    big = n >> LEAF_BITS  # leaves of 2^LEAF_BITS cells; the smaller blocks follow, one leaf each
+    small = np.int64(0)
+    for b in range(starts.size):
+        small += 1 if bits[b] < LEAF_BITS else 0
+    leaves = big + small
+    leaf_m = np.zeros((group, leaves), dtype=np.int64)
     depth = 2 * (64 + starts.size)
     stack_start = np.empty(depth, dtype=np.int64)
     stack_bits = np.empty(depth, dtype=np.int64)
     stack_m = np.empty(depth, dtype=np.int64)
-    table = np.zeros(1 << LEAF_BITS, dtype=np.int64)
-    width = hi - lo + 1
-    top = 0
-    for b in range(starts.size - 1, -1, -1):
-        stack_start[top] = starts[b]
-        stack_bits[top] = bits[b]
-        stack_m[top] = counts[b]
-        top += 1
-    rank = np.int64(0)  # ranks before the node on top of the stack
-    su = suu = suv = 0.0
-    while top > 0:
-        top -= 1
-        start = stack_start[top]
-        k = stack_bits[top]
-        m = stack_m[top]
-        if m == 0:
-            continue
-        if not full and (rank + m < lo or rank >= hi):
-            rank += m
-            if rank >= hi:
-                break
-            continue
-        # the node's stream: splitmix64 from a hash of the seed and the node's place
-        z = np.uint64(start) * np.uint64(64) + np.uint64(k)
-        z = (z ^ (z >> np.uint64(30))) * MIX1
-        z = (z ^ (z >> np.uint64(27))) * MIX2
-        z = seed ^ z ^ (z >> np.uint64(31))
-        z = (z ^ (z >> np.uint64(30))) * MIX1
-        z = (z ^ (z >> np.uint64(27))) * MIX2
-        state = z ^ (z >> np.uint64(31))
-        if k > LEAF_BITS:
+    for g in range(group):
+        top = 0
+        for b in range(starts.size - 1, -1, -1):
+            stack_start[top] = starts[b]
+            stack_bits[top] = bits[b]
+            stack_m[top] = counts[g, b]
+            top += 1
+        rank = np.int64(0)  # ranks before the node on top of the stack
+        seed = seeds[g]
+        while top > 0:
+            top -= 1
+            start = stack_start[top]
+            k = stack_bits[top]
+            m = stack_m[top]
+            if m == 0:
+                continue
+            if k <= LEAF_BITS or (not full and (rank + m < lo or rank >= hi)):
+                # a leaf, or a node outside the window: its count goes to its first leaf
+                if k >= LEAF_BITS:
+                    leaf = start >> LEAF_BITS
+                else:  # a small block: after the larger ones, in the order of the cells
+                    leaf = big
+                    for b in range(starts.size):
+                        leaf += 1 if bits[b] < LEAF_BITS and bits[b] > k else 0
+                leaf_m[g, leaf] = m
+                rank += m
+                if not full and rank >= hi:
+                    break
+                continue
+            # the node's stream: splitmix64 from a hash of the seed and the node's place
+            z = np.uint64(start) * np.uint64(64) + np.uint64(k)
+            z = (z ^ (z >> np.uint64(30))) * MIX1
+            z = (z ^ (z >> np.uint64(27))) * MIX2
+            z = seed ^ z ^ (z >> np.uint64(31))
+            z = (z ^ (z >> np.uint64(30))) * MIX1
+            z = (z ^ (z >> np.uint64(27))) * MIX2
+            state = z ^ (z >> np.uint64(31))
             # Binomial(m, 1/2) to the left half: the ones among m random bits (popcounts of whole
             # words, then of the low bits of one more)
             ones = np.uint64(0)
@@ -111,53 +135,89 @@ def _tree(seed: np.uint64, starts: np.ndarray, bits: np.ndarray, counts: np.ndar
             stack_bits[top + 1] = k - 1
             stack_m[top + 1] = left
             top += 2
-            continue
-        size = np.int64(1) << k
-        table[:size] = 0
-        if k == 0:
-            table[0] = m
-        else:
-            per = 64 // k
-            mask = (np.uint64(1) << np.uint64(k)) - np.uint64(1)
-            placed = np.int64(0)
-            while placed < m:
-                state += GOLDEN
-                word = state
-                word = (word ^ (word >> np.uint64(30))) * MIX1
-                word = (word ^ (word >> np.uint64(27))) * MIX2
-                word = word ^ (word >> np.uint64(31))
-                for _ in range(min(per, m - placed)):
-                    table[np.int64(word & mask)] += 1
-                    word >>= np.uint64(k)
-                placed += per
-        # each cell's share of the window, branch-free: cell i holds the window positions
-        # prev..e-1 (e clamped to the window), and its sum of v is a difference of prefix sums
-        ends = rank - lo + 1
-        prev = min(max(ends, np.int64(0)), width)
-        p_hi = prefix_hi[prev]
-        p_lo = np.float64(prefix_lo[prev])
-        for i in range(size):
-            ends += table[i]
-            e = min(max(ends, np.int64(0)), width)
-            e_hi = prefix_hi[e]
-            e_lo = np.float64(prefix_lo[e])
-            u = log_x[start + i]
-            w = np.float64(e - prev) * u
-            su += w
-            suu += w * u
-            suv += u * ((e_hi - p_hi) + (e_lo - p_lo))
-            prev = e
-            p_hi = e_hi
-            p_lo = e_lo
-        if full:
+    table = np.zeros(1 << LEAF_BITS, dtype=np.int64)
+    width = hi - lo + 1
+    ranks = np.zeros(group, dtype=np.int64)
+    for g in range(group):
+        out[g, 0] = out[g, 1] = out[g, 2] = 0.0
+    for leaf in range(leaves):
+        if leaf < big:
+            start = leaf << LEAF_BITS
+            k = np.int64(LEAF_BITS)
+        else:  # the small blocks, largest first
+            seen = big
+            for b in range(starts.size):
+                if bits[b] < LEAF_BITS:
+                    if seen == leaf:
+                        start = starts[b]
+                        k = bits[b]
+                    seen += 1
+        done = True
+        for g in range(group):
+            m = leaf_m[g, leaf]
+            rank = ranks[g]
+            done = done and not full and rank >= hi
+            if m == 0:
+                continue
+            ranks[g] = rank + m
+            if not full and (rank + m < lo or rank >= hi):
+                continue
+            z = np.uint64(start) * np.uint64(64) + np.uint64(k)
+            z = (z ^ (z >> np.uint64(30))) * MIX1
+            z = (z ^ (z >> np.uint64(27))) * MIX2
+            z = seeds[g] ^ z ^ (z >> np.uint64(31))
+            z = (z ^ (z >> np.uint64(30))) * MIX1
+            z = (z ^ (z >> np.uint64(27))) * MIX2
+            state = z ^ (z >> np.uint64(31))
+            size = np.int64(1) << k
+            table[:size] = 0
+            if k == 0:
+                table[0] = m
+            else:
+                # m uniform k-bit cell indices, 64 // k from each random word
+                per = 64 // k
+                mask = (np.uint64(1) << np.uint64(k)) - np.uint64(1)
+                placed = np.int64(0)
+                while placed < m:
+                    state += GOLDEN
+                    word = state
+                    word = (word ^ (word >> np.uint64(30))) * MIX1
+                    word = (word ^ (word >> np.uint64(27))) * MIX2
+                    word = word ^ (word >> np.uint64(31))
+                    for _ in range(min(per, m - placed)):
+                        table[np.int64(word & mask)] += 1
+                        word >>= np.uint64(k)
+                    placed += per
+            # each cell's share of the window, branch-free: cell i holds the window positions
+            # prev..e-1 (e clamped to the window), and its sum of v is a difference of prefix sums
+            su = out[g, 0]
+            suu = out[g, 1]
+            suv = out[g, 2]
+            ends = rank - lo + 1
+            prev = min(max(ends, np.int64(0)), width)
+            p_hi = prefix_hi[prev]
+            p_lo = np.float64(prefix_lo[prev])
             for i in range(size):
-                record[start + i] = table[i]
-        rank += m
-        if not full and rank >= hi:
+                ends += table[i]
+                e = min(max(ends, np.int64(0)), width)
+                e_hi = prefix_hi[e]
+                e_lo = np.float64(prefix_lo[e])
+                u = log_x[start + i]
+                w = np.float64(e - prev) * u
+                su += w
+                suu += w * u
+                suv += u * ((e_hi - p_hi) + (e_lo - p_lo))
+                prev = e
+                p_hi = e_hi
+                p_lo = e_lo
+            out[g, 0] = su
+            out[g, 1] = suu
+            out[g, 2] = suv
+            if full:
+                for i in range(size):
+                    record[g, start + i] = table[i]
+        if done:
             break
-    out[0] = su
-    out[1] = suu
-    out[2] = suv
 
 
 def _prefix(v: np.ndarray, prefix_hi: np.ndarray, prefix_lo: np.ndarray) -> None:  # pragma: no cover
@@ -222,36 +282,39 @@ def block_counts(generator: np.random.Generator, n: int, bits: np.ndarray) -> np
     return counts
 
 
-def tree_window_sums(seed: int, blocks: tuple[np.ndarray, np.ndarray], counts: np.ndarray, log_x: np.ndarray,
-                     prefix: tuple[np.ndarray, np.ndarray], window: tuple[int, int],
-                     record: np.ndarray | None = None) -> tuple[float, float, float]:
-    """Sums of ``u``, ``u^2`` and ``u v`` over the window ranks ``lo..hi`` (1-based) of one resample
-    whose counts are drawn by the tree from the 64-bit ``seed`` and the dyadic ``blocks``'
-    ``counts``; ``log_x`` the sorted sample's ``u``, ``prefix`` the :func:`prefix_sums` of the
-    window's plot ordinates ``v``. With ``record`` (int64, ``n`` zeros) every cell's count is
-    written there as well (every node is then drawn, none skipped: the same counts).
+def tree_window_sums(seeds: np.ndarray, blocks: tuple[np.ndarray, np.ndarray], counts: np.ndarray,
+                     log_x: np.ndarray, prefix: tuple[np.ndarray, np.ndarray], window: tuple[int, int],
+                     record: np.ndarray | None = None) -> np.ndarray:
+    """``(group, 3)`` sums of ``u``, ``u^2`` and ``u v`` over the window ranks ``lo..hi`` (1-based)
+    of a group of resamples, resample ``g`` drawn by the tree from the 64-bit ``seeds[g]`` and
+    the dyadic ``blocks``' counts ``counts[g]``; ``log_x`` the sorted sample's ``u``, ``prefix``
+    the :func:`prefix_sums` of the window's plot ordinates ``v``. With ``record`` (int64,
+    ``(group, n)`` zeros) every cell's count is written there as well (every node is then drawn,
+    none skipped: the same counts). A resample's sums do not depend on the group it is drawn in.
 
     Examples
     --------
     >>> blocks = dyadic_blocks(3)
-    >>> record = np.zeros(3, dtype=np.int64)
-    >>> sums = tree_window_sums(7, blocks, np.array([2, 1]), np.ones(3), prefix_sums(np.ones(3)), (1, 3),
-    ...                         record)
-    >>> int(record.sum()), sums
-    (3, (3.0, 3.0, 3.0))
+    >>> record = np.zeros((1, 3), dtype=np.int64)
+    >>> sums = tree_window_sums(np.array([7], dtype=np.uint64), blocks, np.array([[2, 1]]), np.ones(3),
+    ...                         prefix_sums(np.ones(3)), (1, 3), record)
+    >>> int(record.sum()), sums.tolist()
+    (3, [[3.0, 3.0, 3.0]])
     """
     starts, bits = blocks
-    out = np.zeros(3)
+    seeds = np.ascontiguousarray(seeds, dtype=np.uint64).reshape(-1)
+    out = np.zeros((seeds.size, 3))
     lo, hi = window
-    cells = np.zeros(0, dtype=np.int64) if record is None else record
-    call(_tree, np.uint64(seed), starts, bits, np.ascontiguousarray(counts, dtype=np.int64), log_x, prefix[0],
-         prefix[1], np.int64(lo), np.int64(hi), cells, out)
-    return float(out[0]), float(out[1]), float(out[2])
+    cells = np.zeros((0, 0), dtype=np.int64) if record is None else record
+    call(_trees, seeds, starts, bits, np.ascontiguousarray(counts, dtype=np.int64).reshape(seeds.size, -1),
+         log_x, prefix[0], prefix[1], np.int64(lo), np.int64(hi), cells, out)
+    return out
 
 
 def warm_up() -> None:
     """Compile the kernels (or load them from the cache) on a tiny input."""
-    tree_window_sums(1, dyadic_blocks(3), np.array([2, 1]), np.zeros(3), prefix_sums(np.ones(3)), (1, 3))
+    tree_window_sums(np.ones(1, dtype=np.uint64), dyadic_blocks(3), np.array([[2, 1]]), np.zeros(3),
+                     prefix_sums(np.ones(3)), (1, 3))
 
 
 __all__ = ["LEAF_BITS", "block_counts", "dyadic_blocks", "prefix_sums", "tree_window_sums", "warm_up"]

