@@ -37,6 +37,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,7 @@ from core import Bench, best_of, git_commit, line, machine, markdown, paired, sc
 from scipy import stats
 
 import weibull_stats as ws
+from weibull_stats.inference.engine import BLOCK
 
 HERE = Path(__file__).resolve().parent
 SIGMA = 0.02
@@ -77,6 +79,28 @@ def npm_fit(x: np.ndarray) -> dict[str, Any]:
 
     h = npm_weibull.extract_to_histogram(x)
     return npm_weibull.weibull_fit((h["edges"], h["hist"]), trim="mid_80")
+
+
+class Only(Bench):
+    """A :class:`Bench` that measures only the rows whose description contains ``text``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def add(self, what: str, size: str, target: str, measure: Any) -> None:
+        if self.text in what:
+            super().add(what, size, target, measure)
+
+
+def merged(earlier: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """``earlier``'s results with the rows of ``payload`` (a partial rerun) put in place of theirs;
+    each rerun row and the list ``reruns`` say the command, date, commit and load that made it."""
+    stamp = {key: payload[key] for key in ("command", "date", "git", "machine", "load_average_at_end")}
+    fresh = {(row["what"], row["size"]): {**row, "rerun": stamp} for row in payload["rows"]}
+    rows = [fresh.pop((row["what"], row["size"]), row) for row in earlier["rows"]]
+    rerun = {**stamp, "rows": [row["what"] for row in payload["rows"]]}
+    return {**earlier, "rows": rows + list(fresh.values()), "reruns": [*earlier.get("reruns", []), rerun]}
 
 
 def bench_five(bench: Bench, rows: int, cols: int, repeat: int) -> None:
@@ -137,8 +161,10 @@ def bench_square(bench: Bench, side: int, args: argparse.Namespace) -> None:
     def boot() -> dict[str, Any]:
         one = best_of(lambda: ws.fit(magnitudes, "probability_plot", zeros="omit"), repeat)
         # pilots of 4 and 16 resamples: under load a 1-resample pilot makes the slope noise
+        # pilots of two blocks and more (BLOCK resamples each), so that they run on both workers as
+        # the full run does: under load a 1-resample pilot makes the slope noise
         ours = scaled(lambda r: ws.bootstrap(magnitudes, "probability_plot", n_resamples=r, zeros="omit",
-                                             rng=0), args.budget, repeat, start=4)
+                                             rng=0), args.budget, repeat, start=2 * BLOCK)
         return {"seconds_ours": ours.pop("seconds"), "seconds_baseline": one, **ours}
 
     bench.add("bootstrap float32, 999 percentile resamples / one fit", size, "<= 150", boot)
@@ -212,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds a full 999-resample run may take before it is extrapolated "
                         "(60; quick 10)")
+    parser.add_argument("--only", default=None,
+                        help="measure only the rows whose description contains this text and put them in "
+                        "place of those rows of the existing results file (the rest is kept)")
     args = parser.parse_args(argv)
     args.repeat = args.repeat or (3 if args.quick else 5)
     args.budget = args.budget if args.budget is not None else (10.0 if args.quick else 60.0)
@@ -220,13 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.UTC)
     payload: dict[str, Any] = {
         "benchmark": "kernels", "quick": args.quick,
-        "command": " ".join(["python", "benchmarks/kernels.py", *(sys.argv[1:] if argv is None else argv)]),
+        "command": shlex.join(["python", "benchmarks/kernels.py", *(sys.argv[1:] if argv is None else argv)]),
         "date": started.isoformat(timespec="seconds"), "package_version": ws.__version__,
         "package_path": str(Path(ws.__file__).parent), "git": git_commit(), "machine": machine(),
         "repeat": args.repeat, "budget": args.budget,
     }
-    payload["compile"] = compile_figures()
-    bench = Bench()
+    payload["compile"] = compile_figures() if args.only is None else {}
+    bench = Bench() if args.only is None else Only(args.only)
     rows, cols, side, small = (1024, 2752, 1024, 10**5) if args.quick else (4096, 11008, 4096, 10**6)
     bench_five(bench, rows, cols, args.repeat)
     bench_histogram(bench, small, f"n={small}", args.repeat)
@@ -237,11 +266,18 @@ def main(argv: list[str] | None = None) -> int:
     payload["seconds_total"] = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
     payload["load_average_at_end"] = list(os.getloadavg())
 
+    if args.only is not None and out.exists():
+        payload = merged(json.loads(out.read_text(encoding="utf-8")), payload)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     summary = markdown(payload).replace("# Core benchmark", "# Kernel benchmark", 1)
     if args.before is not None:
         summary += before_and_after(json.loads(args.before.read_text(encoding="utf-8")), payload)
+    for rerun in payload.get("reruns", []):
+        summary += (f"\nRows rerun by `{rerun['command']}` ({rerun['date']}, "
+                    f"commit `{rerun['git']['commit']}`, "
+                    f"load average {rerun['load_average_at_end'][0]:.2f} at its end): "
+                    + "; ".join(rerun["rows"]) + ".\n")
     if payload["compile"].get("kernels"):
         cold, warm = payload["compile"]["cold_cache"], payload["compile"]["warm_cache"]
         summary += ("\nFirst call of every kernel in a fresh interpreter: "

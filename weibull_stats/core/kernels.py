@@ -19,8 +19,9 @@ and bins bit for bit, sums to rounding. The torch path (device tensors) does not
   branch-free comparison with it.
 * :func:`ordered_log_sums`: the probability plot's regression sums over the ordered window,
   one fused pass (logarithm, shift, three products) per chunk of ranks.
-* :func:`gather_sums`: the same sums over a bootstrap resample's order statistics, gathered
-  from the sorted log-data at the resample's positions in the same pass.
+* the raw-data bootstrap's kernel (multinomial resample counts by a binary splitting tree, and
+  the probability plot's window sums read off them) lives in :mod:`weibull_stats.core.resample_tree`;
+  :func:`warm_up` compiles it with these.
 
 The kernels are plain Python functions, compiled lazily, each on its first call in a process,
 by :mod:`weibull_stats.core.jit` (which imports numba only then and says where the compiled
@@ -33,6 +34,7 @@ import math
 
 import numpy as np
 
+from weibull_stats.core import resample_tree
 from weibull_stats.core.jit import call
 
 #: 64-bit reads (four patterns each) of :func:`count_patterns16` between flushes of its 32-bit counters.
@@ -162,19 +164,6 @@ def _log_sums32(words: np.ndarray, first: int, v: np.ndarray, shifts: np.ndarray
             out[2, r, c] = suv
 
 
-def _gather_sums(positions: np.ndarray, table: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
-    # pragma: no cover - compiled
-    su = suu = suv = 0.0
-    last = table.size - 1
-    for i in range(positions.size):
-        j = min(int(positions[i]), last)  # truncation is floor: positions are non-negative
-        u = table[j]
-        su += u
-        suu += u * u
-        suv += u * v[i]
-    return su, suu, suv
-
-
 # ---------------------------------------------------------------------- the public wrappers
 def count_patterns16(bits: np.ndarray, *, block: int = COUNT_BLOCK) -> np.ndarray:
     """int64 counts of each of the 2^16 patterns of a uint16 array, in one pass (four patterns
@@ -252,20 +241,6 @@ def ordered_log_sums(block: np.ndarray, first: int, v: np.ndarray, shifts: np.nd
     else:
         call(_log_sums, block.astype(np.float64, copy=False), int(first), v, shifts, int(chunk), int(c0),
              int(c1), out)
-
-
-def gather_sums(positions: np.ndarray, table: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
-    """Sums of ``u``, ``u^2`` and ``u v`` with ``u = table[min(floor(positions), table.size - 1)]``,
-    one fused pass (the bootstrap's gather of resampled order statistics); ``positions``
-    non-negative float64, ``v`` float64 of the same length.
-
-    Examples
-    --------
-    >>> gather_sums(np.array([0.5, 2.9, 7.0]), np.array([1.0, 2.0, 3.0]), np.ones(3))
-    (7.0, 19.0, 7.0)
-    """
-    su, suu, suv = call(_gather_sums, positions, table, v)
-    return float(su), float(suu), float(suv)
 
 
 class PatternBins:
@@ -365,6 +340,7 @@ def _bin_words(words: np.ndarray, table: PatternBins, counts: np.ndarray) -> Non
 
 def warm_up() -> None:
     """Call every kernel once on tiny inputs (compiles them, or loads them from the cache)."""
+    resample_tree.warm_up()
     count_patterns16(np.zeros(3, dtype=np.uint16))
     for dtype in (np.float32, np.float64):
         tiny = np.array([-1.0, 0.0, 2.0], dtype=dtype)
@@ -372,7 +348,6 @@ def warm_up() -> None:
         compact_magnitudes(tiny, drop_nonfinite=True, take_abs=True, drop_zeros=True, kept=3 - census[3])
         ordered_log_sums(np.array([[1.0, 2.0]], dtype=dtype), 0, np.array([0.5, 1.0]), np.zeros(1), 2, (0, 1),
                          np.empty((3, 1, 1)))
-        gather_sums(np.array([0.5]), np.array([1.0]), np.array([2.0]))
         for edges in ([-1.0, 0.0], [-1.0, -0.9999, 0.0]):  # one threshold per prefix, and more
             table = PatternBins(np.array(edges))
             bin_patterns32(tiny, table, np.zeros(table.edges.size + 1, dtype=np.int64))
@@ -384,7 +359,6 @@ __all__ = [
     "compact_magnitudes",
     "count_patterns16",
     "float_census",
-    "gather_sums",
     "ordered_log_sums",
     "warm_up",
 ]

@@ -340,9 +340,9 @@ def bootstrap(
     resamples and the jackknife all use that sample. A counts sample (16-bit storage, or
     data on a 16-bit grid) is resampled as ``Multinomial(n, counts / n)`` count rows over its
     distinct values, O(distinct values) per resample whatever ``n``. A raw sample uses the
-    estimator's order-statistic fast path (exponential spacings, gamma gaps or multinomial
-    bin counts over the sorted data) from the size where that is faster, else ``(batch,
-    n)`` index resamples fitted at once by the estimator's kernel. All routes are exact
+    estimator's order-statistic fast path (multinomial counts over the sorted data drawn by
+    a splitting tree, gamma gaps or multinomial bin counts) from the size where that is
+    faster, else ``(batch, n)`` index resamples fitted at once by the estimator's kernel. All routes are exact
     bootstraps; they use the random streams differently, so the bootstrap distribution for
     a given seed depends on the route, which the result records. A resample whose estimate
     is undefined is an error that gives the count, never a silent ``nan``.
@@ -380,7 +380,7 @@ def bootstrap(
     _check_finite(distribution, entry.name)
     accel = _acceleration(entry, sample, own, seed) if method == "bca" else None
     return _finish(estimate, distribution, method, level, kind, seed, ((0, n_resamples),), accel, options,
-                   route(entry, sample, own, kind))
+                   route(entry, sample, own, kind, function))
 
 
 __all__ = [

@@ -224,13 +224,18 @@ def resample_function(
     return nonparametric_function(entry, sample, options)
 
 
-def route(entry: Estimator, sample: Sample, options: Mapping[str, Any], kind: str) -> str:
-    """How the resamples were drawn, for the record."""
+def route(entry: Estimator, sample: Sample, options: Mapping[str, Any], kind: str,
+          function: BlockFunction | None = None) -> str:
+    """How the resamples were drawn, for the record; ``function``, the block function of
+    :func:`resample_function` when there is one, saves building the estimator's plan again
+    (a plan's block function is its bound ``nonparametric`` method)."""
     if kind == "parametric":
         return f"parametric, drawn as stored ({sample.storage})"
     if sample.counts is not None:
         return "multinomial counts over the distinct values"
-    return "order-statistic plan" if plan_for(entry, sample, options) is not None else "index resampling"
+    planned = (getattr(function, "__self__", None) is not None if function is not None
+               else plan_for(entry, sample, options) is not None)
+    return "order-statistic plan" if planned else "index resampling"
 
 
 # ---------------------------------------------------------------------- jackknife
