@@ -76,7 +76,7 @@ def test_a_refit_failure_says_why() -> None:
 
     mle = ws.ESTIMATORS["mle"]
     broken = Estimator("mle", mle.function, never, mle.check, "MLE whose kernel fails", False)
-    why = (r"could not be refitted by 'mle': its fit of a sample drawn from the fitted law \(shape 1\.\d+, "
+    why = (r"could not be refitted by 'mle': its fit of a sample drawn from the law \(shape 1\.\d+, "
            r"scale 1\.\d+\) was undefined \(too few distinct values in its fitted range, or no convergence\)")
     with pytest.raises(ValueError, match=why):
         ws.goodness_of_fit(np.random.default_rng(1).weibull(1.5, 50) * 1.5, broken, n_mc_samples=9, rng=0)

@@ -60,6 +60,8 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.weibull.law import plot_ordinates
+
 EULER_GAMMA = 0.5772156649015329
 #: The Fisher information of ``(mu, sigma)`` of the minimum-Gumbel law at the standard model.
 GUMBEL_INFORMATION = np.array([[1.0, 1.0 - EULER_GAMMA],
@@ -83,8 +85,13 @@ class Influence:
 
 
 def gumbel_w(u: np.ndarray) -> np.ndarray:
-    """``w = ln(-ln(1 - u))``, the standard minimum-Gumbel quantile."""
-    return np.log(-np.log1p(-np.asarray(u, dtype=np.float64)))
+    """``w = ln(-ln(1 - u))``, the standard minimum-Gumbel quantile: the Weibull-plot ordinate."""
+    return np.asarray(plot_ordinates(u), dtype=np.float64)
+
+
+def _ordinate(v: float) -> float:
+    """:func:`gumbel_w` of one probability, as a float (for the quadratures)."""
+    return float(plot_ordinates(v))
 
 
 def density(u: np.ndarray) -> np.ndarray:
@@ -148,11 +155,11 @@ def probability_plot_influence(trim: tuple[float, float] = (0.1, 0.9), **_: Any)
     from scipy import integrate  # here: the command line's --help loads no scipy
 
     a, b = float(trim[0]), float(trim[1])
-    lo = -math.inf if a <= 0 else math.log(-math.log1p(-a))
-    hi = math.inf if b >= 1 else math.log(-math.log1p(-b))
+    lo = -math.inf if a <= 0 else _ordinate(a)
+    hi = math.inf if b >= 1 else _ordinate(b)
     width = b - a
-    mean_z = integrate.quad(lambda v: math.log(-math.log1p(-v)), a, b, limit=200)[0] / width
-    var_z = integrate.quad(lambda v: (math.log(-math.log1p(-v)) - mean_z) ** 2, a, b, limit=200)[0] / width
+    mean_z = integrate.quad(_ordinate, a, b, limit=200)[0] / width
+    var_z = integrate.quad(lambda v: (_ordinate(v) - mean_z) ** 2, a, b, limit=200)[0] / width
     beta_sigma = 1.0 / (var_z * width)
     coef = np.array([[1.0 / width + mean_z**2 * beta_sigma, -mean_z * beta_sigma],  # mu: alpha, beta
                      [-mean_z * beta_sigma, beta_sigma]])                           # sigma

@@ -41,7 +41,9 @@ FULL_SIZES: dict[int, int] = {1_000: 1000, 10_000: 1000, 100_000: 400, 1_000_000
 SHARED_UP_TO = 100_000
 NULL_SAMPLES = 999
 SIZE_LEVELS: tuple[float, ...] = (0.10, 0.05)
-SIZE_ESTIMATORS: tuple[str, ...] = ("probability_plot", "mle", "log_moment")
+#: The estimators exactly equivariant at their default options (as each declares it).
+SIZE_ESTIMATORS: tuple[str, ...] = tuple(
+    name for name, entry in ESTIMATORS.items() if entry.is_equivariant(entry.split({})[1]))
 
 
 def critical_value_rows(estimators: Sequence[str] | None = None, statistics: Sequence[str] = ("ad", "cvm")
