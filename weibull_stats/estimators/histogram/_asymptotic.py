@@ -90,6 +90,16 @@ def _line(u: np.ndarray, v: np.ndarray, w: np.ndarray, direction: str) -> np.nda
     return np.array([float(shape), float(log_scale)])
 
 
+def _bin_state(counts: np.ndarray, edges: np.ndarray, trim: tuple[float, float]
+               ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(counts, total, proportions, log10 midpoints, mid-bin CDF, kept bins)`` of a histogram."""
+    c = np.asarray(counts, dtype=np.float64)
+    total = float(c.sum())
+    u = bin_log_midpoints(edges)
+    f_mid = mid_bin_cdf(c, total)
+    return c, total, c / total, u, f_mid, kept_bins(c, f_mid, trim)
+
+
 def _edge_bins(counts: np.ndarray, f_mid: np.ndarray, trim: tuple[float, float]) -> list[int]:
     """The non-empty bins next to each trim edge, one on each side of it (at most four)."""
     present = np.flatnonzero(counts > 0)
@@ -105,12 +115,7 @@ def edge_toggle_variance(counts: np.ndarray, edges: np.ndarray, trim: tuple[floa
                          direction: str) -> np.ndarray:
     """The edge bins' term of the variance of ``(shape, ln scale)``,
     ``sum_b exp(-z_b^2 / 2) J_b^2`` (module docstring, "Edge bins")."""
-    c = np.asarray(counts, dtype=np.float64)
-    total = float(c.sum())
-    pi = c / total
-    u = bin_log_midpoints(edges)
-    f_mid = mid_bin_cdf(c, total)
-    keep = kept_bins(c, f_mid, trim)
+    c, total, pi, u, f_mid, keep = _bin_state(counts, edges, trim)
     sd = np.sqrt(np.maximum(f_mid * (1.0 - f_mid), 0.0) / total)
     distance = np.minimum(np.abs(f_mid - trim[0]), np.abs(f_mid - trim[1]))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -181,12 +186,7 @@ def count_gradients(counts: np.ndarray, edges: np.ndarray, trim: tuple[float, fl
     >>> round(se_shape * 100_000 ** 0.5, 1)  # the exact middle-80% fit: 1.5 (validation.asymptotic)
     1.5
     """
-    c = np.asarray(counts, dtype=np.float64)
-    total = float(c.sum())
-    pi = c / total
-    u = bin_log_midpoints(edges)
-    f_mid = mid_bin_cdf(c, total)
-    keep = kept_bins(c, f_mid, trim)
+    _, _, pi, u, f_mid, keep = _bin_state(counts, edges, trim)
     f = np.where(keep, f_mid, 0.5)
     w = np.where(keep, pi, 0.0)
     moments = weighted_moments(u, plot_ordinates(f), w)
