@@ -18,7 +18,8 @@ import pytest
 
 import weibull_stats as ws
 from weibull_stats.estimators import registry
-from weibull_stats.estimators._core import Estimator, KnownLimit, PopulationHook
+from weibull_stats.estimators._core import Estimator
+from weibull_stats.estimators._population_hook import KnownLimit, PopulationHook
 from weibull_stats.estimators.log_moment import (
     fit_log_moment,
     log_moment_bias,

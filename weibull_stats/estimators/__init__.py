@@ -8,6 +8,7 @@ the batch of a sample, and the reliability of asymptotic intervals.
 """
 
 from weibull_stats.estimators._asymptotic import UnreliableIntervalWarning, reliability_reason
-from weibull_stats.estimators._core import Estimator, PopulationHook, sample_batch
+from weibull_stats.estimators._core import Estimator, sample_batch
+from weibull_stats.estimators._population_hook import PopulationHook
 
 __all__ = ["Estimator", "PopulationHook", "UnreliableIntervalWarning", "reliability_reason", "sample_batch"]

@@ -35,8 +35,9 @@ import numpy as np
 
 from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
-from weibull_stats.estimators._core import Estimator, KnownLimit, PopulationHook, one_fit
+from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators._influence import always, log_moment_influence
+from weibull_stats.estimators._population_hook import KnownLimit, PopulationHook
 from weibull_stats.estimators._streaming import CHUNK, chunks, count_log_moments, raw_log_moments
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines

@@ -15,9 +15,16 @@ import numpy as np
 
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
-from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
+from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators._influence import always, mle_influence
-from weibull_stats.estimators._sandwich import ERRORS, OBSERVED_METHOD, SANDWICH_METHOD, sandwich_se
+from weibull_stats.estimators._population_hook import PopulationHook
+from weibull_stats.estimators._sandwich import (
+    ERRORS,
+    OBSERVED_METHOD,
+    SANDWICH_METHOD,
+    information_se_rows,
+    sandwich_se,
+)
 from weibull_stats.estimators._streaming import (
     CHUNK,
     GROUP_ELEMENTS,
@@ -159,63 +166,6 @@ def _profile_roots(
         converged[rows[done]] = True
         active = rows[~done]
     return k, iterations, converged, (s0, s1, s2)
-
-
-def information_se_rows(
-    moments: tuple[np.ndarray, np.ndarray, np.ndarray],
-    shape: np.ndarray,
-    scale: np.ndarray,
-    top: np.ndarray,
-    n: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`observed_information_se`: ``nan`` where the information is not
-    positive definite."""
-    s0, s1, s2 = moments
-    d = top - np.log(scale)
-    c = np.exp(shape * d)
-    s_z = c * s0
-    s_zu = c * (s1 + d * s0)
-    s_zuu = c * (s2 + 2.0 * d * s1 + d * d * s0)
-    # l_kl = a / lam and l_ll = b / lam^2: the powers of lam cancel in the inverse, which
-    # keeps data near the float64 limits (scale 1e-300 or 1e300) finite
-    h_kk = -n / shape**2 - s_zuu
-    a = -n + s_z + shape * s_zu
-    b = n * shape - shape * (shape + 1.0) * s_z
-    det = h_kk * b - a * a
-    ok = det > 0
-    safe = np.where(ok, det, 1.0)
-    return (np.where(ok, np.sqrt(np.where(ok, -b / safe, 1.0)), np.nan),
-            np.where(ok, scale * np.sqrt(np.where(ok, -h_kk / safe, 1.0)), np.nan))
-
-
-def observed_information_se(
-    moments: tuple[float, float, float], shape: float, scale: float, top: float, n: int
-) -> tuple[float, float]:
-    """Standard errors of ``(shape, scale)`` from the inverse observed information.
-
-    With ``z_i = (x_i / scale) ** shape`` and ``u_i = ln(x_i / scale)`` the Hessian of
-    ``l = n ln k - n k ln lam + (k - 1) sum ln x - sum z`` is
-    ``l_kk = -n/k^2 - sum z u^2``,
-    ``l_kl = -n/lam + (sum z + k sum z u) / lam``,
-    ``l_ll = n k/lam^2 - k (k + 1) sum z / lam^2``.
-    The sums come from the profile moments ``(S0, S1, S2)`` at ``shape`` (sums of
-    ``e = exp(k t)``, ``e t``, ``e t^2`` with ``t = ln x - top``): with ``d = top - ln lam``
-    and ``c = exp(k d)``, ``z = c e`` and ``u = t + d``, so no further pass is needed.
-
-    Examples
-    --------
-    >>> import math
-    >>> x = np.random.default_rng(0).weibull(1.0, 10_000)
-    >>> fit = fit_mle(x)  # standard errors near 0.78 k / sqrt(n) and 1.05 lam / (k sqrt(n))
-    >>> round(fit.shape_se * math.sqrt(x.size) / fit.shape, 2), round(fit.scale_se * 100 / fit.scale, 2)
-    (0.78, 1.05)
-    """
-    arrays = tuple(np.array([float(m)]) for m in moments)
-    shape_se, scale_se = information_se_rows(
-        (arrays[0], arrays[1], arrays[2]), np.array([float(shape)]), np.array([float(scale)]),
-        np.array([float(top)]), np.array([float(n)]),
-    )
-    return float(shape_se[0]), float(scale_se[0])
 
 
 def _fit_group(

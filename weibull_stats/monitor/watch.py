@@ -16,7 +16,6 @@ the run as after it. ``resume=True`` continues it (:mod:`weibull_stats.monitor.j
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import time
 import warnings
@@ -34,17 +33,15 @@ from weibull_stats.checkpoints.sources import MEMORY_PREFIX, MemoryCheckpoint, f
 from weibull_stats.core.checks import integer, one_of
 from weibull_stats.core.progress import ProgressOption, progress_bar
 from weibull_stats.monitor.integrations import attach_trainer, log_scalars, scalars, summary_writer
-from weibull_stats.monitor.journal import open_journal
+from weibull_stats.monitor.journal import open_journal, write_folder
 from weibull_stats.report.markdown import write_report
 from weibull_stats.scanning.folder import (
-    JOURNAL,
-    OutputFolderError,
     check_output_folder,
     output_lock,
     staged_files,
 )
 from weibull_stats.scanning.journal import Journal
-from weibull_stats.scanning.output import results_frame, write_run, write_tables
+from weibull_stats.scanning.output import results_frame
 from weibull_stats.scanning.plan import TensorTask, error_record, plan_tasks
 from weibull_stats.scanning.settings import SETTINGS, ScanSettings, check_settings
 from weibull_stats.scanning.tensor import fit_tensor, release
@@ -213,18 +210,9 @@ class Monitor:
     def _write(self, finished: str | None) -> None:
         if self.out is None:
             return
-        with output_lock(self.out):
-            journal = self._journal
-            if journal is not None and not os.path.samestat(os.fstat(journal.handle.fileno()),
-                                                            os.stat(self.out / JOURNAL)):
-                raise OutputFolderError(self.out, f"{self.out / JOURNAL}: replaced by another scan while "
-                                                  "this monitor wrote into the folder; give it another `out`")
-            frame = self.frame
-            write_tables(self.out, frame, self._errors, self._skipped)
-            write_run(self.out, self.settings, self.gate, self._started, finished,
-                      int(frame["tensor"].nunique()) if len(frame) else 0, self._files, rows=len(frame),
-                      errors=len(self._errors), skipped=len(self._skipped), every=self.every,
-                      steps=len(self.steps))
+        write_folder(self.out, self._journal, self.frame, self._errors, self._skipped, self.settings,
+                     gate=self.gate, started=self._started, finished=finished, files=self._files,
+                     every=self.every, steps=len(self.steps))
 
     # ------------------------------------------------------------------ one step
     def _checkpoint(self, step: int) -> MemoryCheckpoint:

@@ -55,7 +55,7 @@ Where the derivations live
 --------------------------
 Each estimator declares its limit as a hook, ``hook(population, **options) -> (shape,
 scale)``, with the option sets to tabulate (a
-:class:`~weibull_stats.estimators._core.PopulationHook` in the estimator's own module);
+:class:`~weibull_stats.estimators._population_hook.PopulationHook` in the estimator's own module);
 this module only iterates: it sets the working precision, evaluates each hook at
 :data:`DIGITS` and :data:`CHECK_DIGITS` (once for hooks finished in float64), and builds
 the anchor table. It never branches on an estimator's name. A population rounded to

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from weibull_stats.estimators._core import PopulationHook
+from weibull_stats.estimators._population_hook import PopulationHook
 from weibull_stats.estimators.histogram._bins import BINNINGS, paper_edges
 from weibull_stats.estimators.histogram._lines import fit_histogram_counts
 from weibull_stats.estimators.probability_plot import PROBABILITY_PLOT_POPULATION

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from weibull_stats.estimators._core import PopulationHook
+from weibull_stats.estimators._population_hook import PopulationHook
 from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS
 from weibull_stats.weibull.law import plot_ordinates
 from weibull_stats.weibull.lines import DIRECTIONS, plot_line

@@ -20,8 +20,9 @@ import numpy as np
 
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
-from weibull_stats.estimators._core import Estimator, PopulationHook, one_fit
+from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators._influence import quantile_equivariant, quantile_influence
+from weibull_stats.estimators._population_hook import PopulationHook
 from weibull_stats.estimators.quantile._asymptotic import (
     GRID_METHOD,
     METHOD,
