@@ -20,7 +20,6 @@ from weibull_stats.core.constants import DEFAULT_ANCHOR
 from weibull_stats.core.options import DEFAULT_POLICY
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
-from weibull_stats.report.markdown import write_report
 from weibull_stats.scanning import run as scanning
 from weibull_stats.scanning.folder import check_output_folder, output_lock, staged_files
 from weibull_stats.scanning.settings import SCAN_SETTINGS, check_settings
@@ -236,6 +235,9 @@ def scan(
         frame, checkpoints = scanning.scan(paths, settings, out=out, resume=resume, jobs=jobs, gate=gate,
                                            progress=progress, warn=False, device=device, client=client)
         if out_dir is not None and report:
+            # here: a scan without a report loads no plotting (matplotlib, scipy.stats)
+            from weibull_stats.report.markdown import write_report
+
             with staged_files(out_dir) as staging:  # report.md and each plot appear whole or not at all
                 write_report(staging, frame, checkpoints, errors=frame.attrs["errors"],
                              skipped=frame.attrs["skipped"], gate=gate, settings=settings,
