@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import halfnorm
 from statsmodels.stats.proportion import proportion_confint
 
-from weibull_stats.validation import coverage, coverage_table
+from weibull_stats.validation import coverage, coverage_laws, coverage_table
 from weibull_stats.validation._common import stamp
 from weibull_stats.validation.stored import discrete_limit, round_to_storage
 
@@ -19,12 +19,12 @@ from weibull_stats.validation.stored import discrete_limit, round_to_storage
 # ---------------------------------------------------------------------- targets
 def test_targets_are_the_exact_limits():
     # the DESIGN anchor of the default fit: k0 = 1.2054343190, scale0 = 0.8874870398 sigma
-    target = coverage.coverage_target("probability_plot", "halfnormal", "float64")
+    target = coverage_laws.coverage_target("probability_plot", "halfnormal", "float64")
     assert target.shape == pytest.approx(1.2054343190, abs=1e-10)
     assert target.scale == pytest.approx(0.8874870398 * 0.02, rel=1e-9)
     # every estimator but histogram mode recovers a true Weibull law
     for name in ("probability_plot", "mle", "quantile", "log_moment"):
-        target = coverage.coverage_target(name, "weibull(k=1.5)", "float64")
+        target = coverage_laws.coverage_target(name, "weibull(k=1.5)", "float64")
         assert (target.shape, target.scale) == pytest.approx((1.5, 1.0), abs=1e-12)
 
 
@@ -36,7 +36,7 @@ def test_stored_quantile_target_is_the_fit_of_the_rounded_quantiles():
     y = np.log(-np.log1p(-p))
     shape = (y[1] - y[0]) / math.log(q[1] / q[0])
     scale = math.exp(math.log(q[1]) - y[1] / shape)
-    target = coverage.coverage_target("quantile", "halfnormal", "bfloat16")
+    target = coverage_laws.coverage_target("quantile", "halfnormal", "bfloat16")
     assert (target.shape, target.scale) == pytest.approx((shape, scale), rel=1e-12)
     assert target.source == "exact limit of the bfloat16-rounded law"
 
@@ -47,8 +47,9 @@ def test_the_law_as_counts_gives_the_quadrature_limit(name, population):
     # two independent routes to the limit under the bf16-rounded law: the quadrature of the
     # estimator's population hook on RoundedPopulation (mpmath), and the estimator itself on the
     # law's cell probabilities (discrete_limit); where both exist they must agree
-    law, sigma = coverage.POPULATIONS[population]
-    quadrature = coverage.coverage_target(name, population, "bfloat16")
+    spec = coverage_laws.LAWS[population]
+    law, sigma = spec.law, spec.sigma
+    quadrature = coverage_laws.coverage_target(name, population, "bfloat16")
     shape, scale = discrete_limit(name, law, sigma, "bfloat16")
     assert shape == pytest.approx(quadrature.shape, rel=1e-9)
     assert scale == pytest.approx(quadrature.scale, rel=1e-9)
@@ -56,9 +57,9 @@ def test_the_law_as_counts_gives_the_quadrature_limit(name, population):
 
 @pytest.mark.parametrize("name", ["mle", "log_moment", "histogram"])
 def test_stored_targets_of_the_moment_estimators_are_the_law_as_counts(name):
-    target = coverage.coverage_target(name, "weibull(k=1.5)", "bfloat16")
+    target = coverage_laws.coverage_target(name, "weibull(k=1.5)", "bfloat16")
     assert target.source == "the estimator on the bfloat16-rounded law (cell probabilities)"
-    exact = coverage.coverage_target(name, "weibull(k=1.5)", "float64")
+    exact = coverage_laws.coverage_target(name, "weibull(k=1.5)", "float64")
     # rounding to bf16 moves the limit, by less than bf16's relative spacing 2^-8
     assert target.shape != exact.shape and abs(target.shape / exact.shape - 1) < 2**-8
     assert abs(target.scale / exact.scale - 1) < 2**-8
@@ -168,7 +169,10 @@ def test_bootstrap_case_and_the_written_outputs(tmp_path):
     assert frame.loc[frame["hits"].notna(), "coverage"].between(0, 1).all()
     files = coverage.write_coverage(frame, tmp_path, stamp(1), figure_formats=["png"], dpi=50)
     assert sorted(p.name for p in files) == ["coverage.csv", "coverage.md", "coverage.png",
-                                             "coverage_by_n.csv", "coverage_by_n.md"]
+                                             "coverage_bootstrap.png", "coverage_by_n.csv",
+                                             "coverage_by_n.md",
+                                             "coverage_misses.csv", "coverage_misses.md",
+                                             "coverage_sizes.csv", "coverage_sizes.md"]
     table = pd.read_csv(tmp_path / "coverage.csv", comment="#")
     assert set(table["method"]) == {"asymptotic (Wald)", "bootstrap percentile, nonparametric",
                                     "bootstrap basic, nonparametric", "bootstrap bca, nonparametric"}

@@ -26,7 +26,7 @@ from weibull_stats.estimators.log_moment import (
     log_moment_kernel,
     log_moment_population,
 )
-from weibull_stats.validation import anchors, checks, coverage, simulation, stored, studies
+from weibull_stats.validation import anchors, checks, coverage_laws, simulation, stored, studies
 from weibull_stats.validation.populations import HALFNORMAL
 
 PACKAGE = Path(__file__).resolve().parents[1] / "weibull_stats"
@@ -135,7 +135,7 @@ def test_the_stored_law_target_follows_the_declared_reads() -> None:
     # a rounded law offers the quantile function only: the declared reads decide the route
     for name, entry in ws.ESTIMATORS.items():
         assert entry.population is not None
-        target = coverage.coverage_target(name, "halfnormal", "bfloat16")
+        target = coverage_laws.coverage_target(name, "halfnormal", "bfloat16")
         quadrature = stored.evaluable_on_rounded_law(entry.population)
         assert target.source.startswith("exact limit") == quadrature, name
 
@@ -206,5 +206,5 @@ def test_a_new_estimator_is_picked_up_from_its_declarations(with_toy: None) -> N
     assert list(bias["fit"]) == ["toy", "toy[omit]"]
     assert bias["predicted_n_bias_shape"].notna().tolist() == [True, False]
     # a stored-law target: the hook reads moments, which a rounded law lacks
-    target = coverage.coverage_target("toy", "halfnormal", "bfloat16")
+    target = coverage_laws.coverage_target("toy", "halfnormal", "bfloat16")
     assert target.source.startswith("the estimator on the bfloat16-rounded law")

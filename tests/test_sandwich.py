@@ -23,7 +23,8 @@ from weibull_stats.estimators.histogram._asymptotic import fixed_set_se, histogr
 from weibull_stats.estimators.mle import mle_asymptotic
 from weibull_stats.sample.checked import counts_sample
 from weibull_stats.validation._common import wilson_interval
-from weibull_stats.validation.coverage import asymptotic_case, coverage_target
+from weibull_stats.validation.coverage import asymptotic_case
+from weibull_stats.validation.coverage_laws import coverage_target
 from weibull_stats.validation.stored import rounding_cells
 
 Z95 = float(stats.norm.ppf(0.975))

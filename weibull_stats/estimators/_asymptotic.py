@@ -89,6 +89,41 @@ class AsymptoticFit:
             object.__setattr__(self, name, value)
 
 
+@dataclass(frozen=True, slots=True)
+class CoverageCaveat:
+    """Where the coverage study finds an estimator's default asymptotic interval systematically
+    off nominal (``validation/results/coverage_misses``: a miss that Holm's correction over
+    every row does not explain): a sample it applies to gets ``text`` as its
+    ``interval_warning`` (and :class:`UnreliableIntervalWarning`).
+
+    The estimator declares its caveats (``Estimator.caveats``); ``tests/test_coverage_study.py``
+    checks every systematic miss of the committed study against them.
+
+    Attributes
+    ----------
+    text : str
+        One line: which way the interval errs, by how much, and what to use instead.
+    from_n : int
+        Smallest sample size (values, before any trim) it applies to.
+    storages : tuple of str or None
+        Storage formats it applies to (``"bfloat16"``, ``"float64"``, ...); None: every one.
+
+    Examples
+    --------
+    >>> caveat = CoverageCaveat("conservative", from_n=10**6, storages=("float64", "float32"))
+    >>> caveat.applies(10**7, "float32"), caveat.applies(10**7, "bfloat16"), caveat.applies(10**5, "float64")
+    (True, False, False)
+    """
+
+    text: str
+    from_n: int = 0
+    storages: tuple[str, ...] | None = None
+
+    def applies(self, n: int, storage: str) -> bool:
+        """Whether a sample of ``n`` values stored as ``storage`` is covered."""
+        return n >= self.from_n and (self.storages is None or storage in self.storages)
+
+
 def reliability_reason(n_used: int, distinct_used: int) -> str | None:
     """Why first-order errors are not to be trusted for a fit of ``n_used`` values with
     ``distinct_used`` distinct ones, or None.

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from weibull_stats.estimators._asymptotic import AsymptoticFit
+from weibull_stats.estimators._asymptotic import AsymptoticFit, CoverageCaveat
 from weibull_stats.estimators._influence import EquivarianceHook, Influence, InfluenceHook, never
 from weibull_stats.estimators._population_hook import PopulationHook
 from weibull_stats.estimators.results import WeibullFit
@@ -116,6 +116,10 @@ class Estimator:
         ``influence(**options) -> Influence``: the influence function of ``(ln scale,
         1/shape)`` at the standard Weibull model (:mod:`._influence`), from which the
         asymptotic null of goodness of fit is computed; None where not derived.
+    caveats : tuple of CoverageCaveat
+        Where the coverage study finds the default asymptotic interval systematically off
+        nominal (:class:`~weibull_stats.estimators._asymptotic.CoverageCaveat`): those samples'
+        intervals carry the caveat as their warning.
 
     Examples
     --------
@@ -145,6 +149,7 @@ class Estimator:
     # -- what goodness of fit reads (the shared and the asymptotic null)
     equivariant: EquivarianceHook = never
     influence: InfluenceHook | None = None
+    caveats: tuple[CoverageCaveat, ...] = ()
 
     def __post_init__(self) -> None:
         params = inspect.signature(self.function).parameters.values()

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from weibull_stats.validation._common import wilson_interval
+from weibull_stats.validation.coverage_laws import LAWS
 from weibull_stats.validation.report import figure_legend, new_figure, replications_note, save_figure
 
 #: Confidence of the Wilson interval that decides "within Monte Carlo error".
@@ -66,7 +67,7 @@ def coverage_records(case: Mapping[str, Any], target_shape: float | None, target
             low, high = wilson_interval(count, reps, WILSON_CONFIDENCE)
             row.update({"hits": count, "coverage": cover, "mc_se": math.sqrt(cover * (1 - cover) / reps),
                         "wilson_low": low, "wilson_high": high, "within": bool(low <= level <= high),
-                        "mean_width": float(hits[:, 2 + j].mean()), "warned": int(warned)})
+                        "mean_width": float(np.nanmean(hits[:, 2 + j])), "warned": int(warned)})
         rows.append(row)
     return rows
 
@@ -159,6 +160,64 @@ def summary_for_output(summary: pd.DataFrame) -> pd.DataFrame:
             .drop(columns=["_e", "_m"]))
 
 
+#: The sizes of the at-a-glance table (the largest tested size of each storage is added).
+GLANCE_SIZES: tuple[int, ...] = (10**4, 10**6)
+#: Family-wise error rate of the Holm correction that calls a miss systematic.
+FAMILY_ALPHA = 0.05
+
+
+def misses(frame: pd.DataFrame, from_n: int = 10**4) -> pd.DataFrame:
+    """The asymptotic rows at ``n >= from_n`` whose Wilson interval excludes the nominal level,
+    with the exact binomial p-value of ``coverage = level`` (scipy's ``binomtest``) and its
+    Holm-adjusted value over *every* asymptotic row at ``n >= from_n`` (statsmodels'
+    ``multipletests``): with hundreds of rows, about one in twenty misses a 95% Wilson interval
+    by chance alone, so a miss is called ``systematic`` only where the adjusted p-value is
+    below :data:`FAMILY_ALPHA`.
+
+    Examples
+    --------
+    >>> rows = [{"method": "asymptotic", "n": 10**5, "reps": 1000, "hits": h, "confidence_level": 0.95,
+    ...          "within": w, "coverage": h / 1000} for h, w in [(950, True), (935, False), (850, False)]]
+    >>> misses(pd.DataFrame(rows))[["hits", "systematic"]].values.tolist()
+    [[850, True], [935, False]]
+    """
+    from scipy.stats import binomtest
+    from statsmodels.stats.multitest import multipletests
+
+    rows = frame[(frame["method"] == "asymptotic") & (frame["n"] >= from_n) & frame["hits"].notna()].copy()
+    if rows.empty:
+        return rows.assign(p_value=[], holm_p_value=[], systematic=[])
+    cases = zip(rows["hits"], rows["reps"], rows["confidence_level"], strict=True)
+    rows["p_value"] = [binomtest(int(h), int(r), float(level)).pvalue for h, r, level in cases]
+    rows["holm_p_value"] = multipletests(rows["p_value"].to_numpy(), alpha=FAMILY_ALPHA, method="holm")[1]
+    rows["systematic"] = rows["holm_p_value"] < FAMILY_ALPHA
+    out = rows[~rows["within"].astype(bool)]
+    return out.sort_values(["holm_p_value", "p_value"], kind="stable", ignore_index=True)
+
+
+def coverage_at_a_glance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Asymptotic coverage per law, storage and estimator at :data:`GLANCE_SIZES` and at the
+    largest size of each storage, shape and scale, as ``coverage [wilson_low, wilson_high]``
+    text with ``*`` where the Wilson interval excludes nominal."""
+    rows = frame[(frame["method"] == "asymptotic") & frame["hits"].notna()]
+    out = []
+    for (population, storage, estimator), group in rows.groupby(["population", "storage", "estimator"],
+                                                                sort=False):
+        record: dict[str, Any] = {"population": population, "storage": storage, "estimator": estimator}
+        for n in [*GLANCE_SIZES, int(group["n"].max())]:
+            for parameter in PARAMETERS:
+                cell = group[(group["n"] == n) & (group["parameter"] == parameter)]
+                text = ""
+                if len(cell):
+                    c = cell.iloc[0]
+                    text = (f"{c['coverage']:.3f} [{c['wilson_low']:.3f}, {c['wilson_high']:.3f}]"
+                            + ("" if c["within"] else " *"))
+                record[f"{parameter} n={n:.0e}"] = text
+        out.append(record)
+    table = pd.DataFrame.from_records(out)
+    return table.sort_values(["population", "storage", "estimator"], kind="stable", ignore_index=True)
+
+
 #: Marker per bootstrap interval; filled for nonparametric, hollow for parametric.
 _MARKERS = {"percentile": "s", "basic": "^", "bca": "D"}
 
@@ -189,65 +248,7 @@ def _draw_points(ax: Any, x: np.ndarray, curve: pd.DataFrame, colour: str, name:
                     color=colour, ha="right")
 
 
-def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
-                    formats: Sequence[str] | None = None, dpi: float | None = None) -> Path:
-    """Coverage with Wilson error bars and the nominal level dashed; one row of panels per
-    population x storage. Left two columns: asymptotic (Wald) coverage of shape and scale
-    against ``n`` (log axis), the estimators side by side at each ``n``. Right two: every
-    bootstrap interval, grouped by estimator and ``n`` on the x-axis, marker = interval,
-    filled = nonparametric, hollow = parametric. A coverage below :data:`FIGURE_FLOOR` is a
-    downward triangle on the floor with its value. The title gives the replications per
-    point, read from ``reps``."""
-    panels = list(dict.fromkeys(zip(frame["population"], frame["storage"], strict=True)))
-    simulated = frame[frame["hits"].notna()]
-    asymptotic = simulated[simulated["method"] == "asymptotic"]
-    bootstrap = simulated[simulated["method"] != "asymptotic"]
-    columns = [("asymptotic", p) for p in PARAMETERS] + [("bootstrap", p) for p in PARAMETERS]
-    fig, axes = new_figure(len(columns), len(panels), (4.6, 2.9), sharey=True)
-    estimators = list(dict.fromkeys(frame["estimator"]))
-    colours = {name: f"C{i}" for i, name in enumerate(estimators)}
-    variants = list(dict.fromkeys(zip(bootstrap["kind"], bootstrap["interval"], strict=True)))
-    level = float(frame["confidence_level"].iloc[0])
-    for i, (population, storage) in enumerate(panels):
-        for j, (method, parameter) in enumerate(columns):
-            ax = axes[i][j]
-            source = asymptotic if method == "asymptotic" else bootstrap
-            part = source[(source["population"] == population) & (source["storage"] == storage)
-                          & (source["parameter"] == parameter)]
-            on_floor: dict[float, int] = {}
-            if method == "asymptotic":
-                for name, curve in part.groupby("estimator", sort=False):
-                    curve = curve.sort_values("n")
-                    x = curve["n"].to_numpy(dtype=float) * 10.0 ** (
-                        _ASYMPTOTIC_DODGE * (estimators.index(name) - (len(estimators) - 1) / 2))
-                    _draw_points(ax, x, curve, colours[str(name)], str(name), on_floor, log_x=True,
-                                 marker="o", ms=3, lw=1.1, capsize=2)
-                ax.set_xscale("log")
-            else:
-                groups = list(dict.fromkeys(zip(part["estimator"], part["n"], strict=True)))
-                variant_curves = part.groupby(["estimator", "kind", "interval"], sort=False)
-                for (name, kind, interval), curve in variant_curves:
-                    x = np.array([groups.index((name, n)) for n in curve["n"]], dtype=float)
-                    x += _BOOTSTRAP_DODGE * (variants.index((kind, interval)) - (len(variants) - 1) / 2)
-                    colour = colours[str(name)]
-                    _draw_points(ax, x, curve, colour, str(name), on_floor, log_x=False, ls="none",
-                                 marker=_MARKERS[interval],
-                                 ms=3.5, lw=0.8, capsize=1.5,
-                                 mfc=colour if kind == "nonparametric" else "white")
-                ax.set_xticks(range(len(groups)), [f"{name}\nn = {int(n):,}" for name, n in groups],
-                              fontsize=6)
-                ax.set_xlim(-0.6, max(len(groups), 1) - 0.4)
-                if not groups:
-                    ax.text(0.5, 0.5, "no bootstrap cases", transform=ax.transAxes, ha="center", fontsize=7)
-            ax.axhline(level, color="k", lw=0.8, ls="--")
-            ax.set_ylim(FIGURE_FLOOR, 1.0)
-            label = "asymptotic (Wald)" if method == "asymptotic" else "bootstrap"
-            ax.set_title(f"{population}, {storage}: {parameter}, {label}", fontsize=8)
-            ax.tick_params(labelsize=7, labelleft=True)
-            if i == len(panels) - 1 and method == "asymptotic":
-                ax.set_xlabel("n (estimators side by side)", fontsize=8)
-            if j == 0:
-                ax.set_ylabel("coverage (95% Wilson bars)", fontsize=8)
+def _legend(fig: Any, colours: Mapping[str, str], variants: Sequence[tuple[str, str]], level: float) -> None:
     from matplotlib.lines import Line2D  # matplotlib is imported by new_figure, lazily
 
     handles = [Line2D([], [], color=c, marker="o", ms=3, label=name) for name, c in colours.items()]
@@ -257,9 +258,96 @@ def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
                 for kind, interval in variants]
     handles.append(Line2D([], [], color="k", ls="--", lw=0.8, label=f"nominal {level:g}"))
     figure_legend(fig, handles, [str(h.get_label()) for h in handles], ncol=6)
-    notes = [f"asymptotic: {replications_note(asymptotic.drop_duplicates(['population', 'n']))}"]
+
+
+def _style(ax: Any, level: float, title: str) -> None:
+    ax.axhline(level, color="k", lw=0.8, ls="--")
+    ax.set_ylim(FIGURE_FLOOR, 1.0)
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=7, labelleft=True)
+
+
+def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
+                    formats: Sequence[str] | None = None, dpi: float | None = None) -> list[Path]:
+    """The asymptotic figure (``coverage``) and, where the study has bootstrap cases, the
+    bootstrap figure (``coverage_bootstrap``); Wilson error bars, the nominal level dashed.
+
+    ``coverage``: one row of panels per law; columns: the asymptotic (Wald) coverage of shape
+    and scale against ``n`` (log axis) for each storage, the estimators side by side at each
+    ``n``. ``coverage_bootstrap``: one row per law and storage with bootstrap cases, grouped by
+    estimator and ``n`` on the x-axis, marker = interval, filled = nonparametric, hollow =
+    parametric. A coverage below :data:`FIGURE_FLOOR` is a downward triangle on the floor with
+    its value. The titles give the replications per point, read from ``reps``."""
+    simulated = frame[frame["hits"].notna()]
+    asymptotic = simulated[simulated["method"] == "asymptotic"]
+    bootstrap = simulated[simulated["method"] != "asymptotic"]
+    estimators = list(dict.fromkeys(frame["estimator"]))
+    colours = {name: f"C{i}" for i, name in enumerate(estimators)}
+    level = float(frame["confidence_level"].iloc[0])
+    order = list(LAWS)  # the study's order; other names after, alphabetically
+    laws = sorted(dict.fromkeys(frame["population"]),
+                  key=lambda name: (order.index(name) if name in order else len(order), name))
+    storages = sorted(dict.fromkeys(frame["storage"]), key=lambda s: (s != "float64", s))
+    sizes = asymptotic["n"].to_numpy(dtype=float)
+    columns = [(storage, parameter) for storage in storages for parameter in PARAMETERS]
+    fig, axes = new_figure(len(columns), len(laws), (3.6, 2.5), sharey=True)
+    for i, population in enumerate(laws):
+        for j, (storage, parameter) in enumerate(columns):
+            ax = axes[i][j]
+            part = asymptotic[(asymptotic["population"] == population) & (asymptotic["storage"] == storage)
+                              & (asymptotic["parameter"] == parameter)]
+            on_floor: dict[float, int] = {}
+            for name, curve in part.groupby("estimator", sort=False):
+                curve = curve.sort_values("n")
+                x = curve["n"].to_numpy(dtype=float) * 10.0 ** (
+                    _ASYMPTOTIC_DODGE * (estimators.index(name) - (len(estimators) - 1) / 2))
+                _draw_points(ax, x, curve, colours[str(name)], str(name), on_floor, log_x=True,
+                             marker="o", ms=3, lw=1.1, capsize=2)
+            ax.set_xscale("log")
+            if sizes.size:
+                ax.set_xlim(sizes.min() / 2.5, sizes.max() * 2.5)
+            if part.empty:
+                ax.text(0.5, 0.5, f"not drawn in {storage}", transform=ax.transAxes, ha="center", fontsize=7)
+            _style(ax, level, f"{population}, {storage}: {parameter}")
+            if i == len(laws) - 1:
+                ax.set_xlabel("n (estimators side by side)", fontsize=8)
+            if j == 0:
+                ax.set_ylabel("coverage (95% Wilson bars)", fontsize=8)
+    _legend(fig, colours, [], level)
+    fig.suptitle(f"Asymptotic (Wald) interval coverage, nominal {level:g}; "
+                 f"{replications_note(asymptotic.drop_duplicates(['storage', 'n']))}", fontsize=9)
+    written = [save_figure(fig, out, "coverage", stamp=info, formats=formats, dpi=dpi)]
     if len(bootstrap):
-        per_population = replications_note(bootstrap.drop_duplicates("population"), by="population")
-        notes.append(f"bootstrap: {per_population}")
-    fig.suptitle(f"Interval coverage, nominal {level:g}; " + "\n".join(notes), fontsize=9)
-    return save_figure(fig, out, "coverage", stamp=info, formats=formats, dpi=dpi)
+        written.append(_bootstrap_figure(bootstrap, colours, level, out, info, formats, dpi))
+    return written
+
+
+def _bootstrap_figure(bootstrap: pd.DataFrame, colours: Mapping[str, str], level: float, out: Path,
+                      info: Mapping[str, Any], formats: Sequence[str] | None, dpi: float | None) -> Path:
+    panels = sorted(dict.fromkeys(zip(bootstrap["population"], bootstrap["storage"], strict=True)),
+                    key=lambda p: (p[0], p[1] != "float64"))
+    variants = list(dict.fromkeys(zip(bootstrap["kind"], bootstrap["interval"], strict=True)))
+    fig, axes = new_figure(len(PARAMETERS), len(panels), (5.2, 2.9), sharey=True)
+    for i, (population, storage) in enumerate(panels):
+        for j, parameter in enumerate(PARAMETERS):
+            ax = axes[i][j]
+            part = bootstrap[(bootstrap["population"] == population) & (bootstrap["storage"] == storage)
+                             & (bootstrap["parameter"] == parameter)]
+            on_floor: dict[float, int] = {}
+            groups = list(dict.fromkeys(zip(part["estimator"], part["n"], strict=True)))
+            for (name, kind, interval), curve in part.groupby(["estimator", "kind", "interval"], sort=False):
+                x = np.array([groups.index((name, n)) for n in curve["n"]], dtype=float)
+                x += _BOOTSTRAP_DODGE * (variants.index((kind, interval)) - (len(variants) - 1) / 2)
+                colour = colours[str(name)]
+                _draw_points(ax, x, curve, colour, str(name), on_floor, log_x=False, ls="none",
+                             marker=_MARKERS[interval], ms=3.5, lw=0.8, capsize=1.5,
+                             mfc=colour if kind == "nonparametric" else "white")
+            ax.set_xticks(range(len(groups)), [f"{name}\nn = {int(n):,}" for name, n in groups], fontsize=6)
+            ax.set_xlim(-0.6, max(len(groups), 1) - 0.4)
+            _style(ax, level, f"{population}, {storage}: {parameter}, bootstrap")
+            if j == 0:
+                ax.set_ylabel("coverage (95% Wilson bars)", fontsize=8)
+    _legend(fig, {c: colours[c] for c in dict.fromkeys(bootstrap["estimator"])}, variants, level)
+    per_population = replications_note(bootstrap.drop_duplicates("population"), by="population")
+    fig.suptitle(f"Bootstrap interval coverage, nominal {level:g}; {per_population}", fontsize=9)
+    return save_figure(fig, out, "coverage_bootstrap", stamp=info, formats=formats, dpi=dpi)

@@ -252,8 +252,9 @@ def gof_figure(frame: pd.DataFrame, out_dir: Path, stamp: Mapping[str, Any], **s
 
 
 #: Figures :func:`redraw_figures` can redraw, by the name of the CSV table they are drawn from
-#: (the coverage figure, ``coverage.png``, from the table of every coverage, ``coverage_by_n``).
-REDRAWABLE: dict[str, Callable[..., Path]] = {
+#: (the coverage figures, ``coverage.png`` and ``coverage_bootstrap.png``, from the table of every
+#: coverage, ``coverage_by_n``).
+REDRAWABLE: dict[str, Callable[..., Path | list[Path]]] = {
     "confirmation": confirmation_figure,
     "finite_n_bias": finite_n_bias_figure,
     "weibull_errors": weibull_errors_figure,
@@ -309,7 +310,8 @@ def redraw_figures(results: str | Path, out: str | Path | None = None, *,
         path = results / f"{name}.csv"
         if path.is_file():
             frame = pd.read_csv(path, comment="#")
-            written.append(draw(frame, target, read_stamp(path), formats=formats, dpi=dpi))
+            drawn = draw(frame, target, read_stamp(path), formats=formats, dpi=dpi)
+            written += drawn if isinstance(drawn, list) else [drawn]
     return written
 
 

@@ -227,20 +227,56 @@ def discrete_limit(estimator: str, law: Any, sigma: float, storage: str) -> tupl
     >>> round(shape, 3), round(scale, 3)
     (1.5, 1.0)
     """
+    return fit_of_counts(estimator, law_counts(law, sigma, storage), storage)
+
+
+def law_counts(law: Any, sigma: float, storage: str) -> np.ndarray:
+    """The law of ``sigma * law`` rounded to ``storage`` as counts of the 2^16 bit patterns:
+    each cell's probability times :data:`LAW_COUNTS`, rounded (pattern 0, +0, holds nothing;
+    the masses that round to zero or overflow go to the end cells).
+
+    Examples
+    --------
+    >>> from weibull_stats.validation.populations import HALFNORMAL
+    >>> counts = law_counts(HALFNORMAL, 0.02, "bfloat16")
+    >>> counts.size, bool(abs(counts.sum() / LAW_COUNTS - 1) < 1e-12)
+    (65536, True)
+    """
     grid, boundaries = rounding_cells(storage)
-    # the rounding cells, with the masses that round to zero or overflow in the end cells
     edges = np.concatenate([[0.0], boundaries[1:-1], [np.inf]])
     with np.errstate(over="ignore"):  # F at the top edges is 1 (x^k overflows to inf there)
         cdf = law.cdf(edges / sigma)
     cdf[-1] = 1.0
-    counts = np.rint(np.diff(cdf) * LAW_COUNTS).astype(np.int64)
     patterns = np.zeros(1 << 16, dtype=np.int64)
-    patterns[1 : 1 + grid.size] = counts  # pattern 0 is +0; 1.. are the positive finite values
-    total = int(counts.sum())
-    sample = counts_sample(patterns, storage, storage, total, {"masked": 0, "nonfinite": 0, "zeros": 0},
-                           {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}, "law", 1)
-    fit = get_estimator(estimator)(sample, **population_hook(estimator).law_options)
+    patterns[1 : 1 + grid.size] = np.rint(np.diff(cdf) * LAW_COUNTS).astype(np.int64)
+    return patterns
+
+
+def pattern_sample(patterns: np.ndarray, storage: str) -> Any:
+    """A counts :class:`~weibull_stats.sample.checked.Sample` of positive ``storage`` values
+    from the counts of their 2^16 bit patterns."""
+    total = int(patterns.sum())
+    return counts_sample(patterns, storage, storage, total, {"masked": 0, "nonfinite": 0, "zeros": 0},
+                         {"values": "magnitudes", "nonfinite": "error", "zeros": "error"}, "law", 1)
+
+
+def fit_of_counts(estimator: str, patterns: np.ndarray, storage: str) -> tuple[float, float]:
+    """``estimator``'s default fit of a discrete law given as pattern counts, with the options
+    its population hook declares for laws (``law_options``): the limit of its fits of samples
+    of that law (every registered estimator is a functional of the empirical distribution,
+    continuous at such a law)."""
+    options = population_hook(estimator).law_options
+    fit = get_estimator(estimator)(pattern_sample(patterns, storage), **options)
     return float(fit.shape), float(fit.scale)
+
+
+def draw_patterns(patterns: np.ndarray, storage: str, rng: np.random.Generator, n: int) -> Any:
+    """A sample of ``n`` values of the discrete law ``patterns`` (pattern counts): a multinomial
+    draw over its cells, O(cells) whatever ``n``, as a counts sample."""
+    cells = np.flatnonzero(patterns)
+    drawn = np.zeros_like(patterns)
+    drawn[cells] = rng.multinomial(n, patterns[cells] / patterns[cells].sum())
+    return pattern_sample(drawn, storage)
 
 
 def octave_sigmas(points: int = 17, octave: int = -6) -> list[float]:
