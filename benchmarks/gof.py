@@ -8,7 +8,9 @@ Usage::
 1. A float32 4096 x 4096 matrix of |N(0, 0.02)|: one fit (``ws.fit``, the default
    probability plot) against ``ws.goodness_of_fit`` with its defaults (A², ``null="auto"``,
    here the asymptotic null): the first call (eigenvalues computed) and a second call (the
-   null kept in memory). Target: both at most 5x the fit.
+   null kept in memory). Target: both at most 5x the fit. ``breakdown``: each part of the
+   call timed alone (the check, the fit, the sort, the one pass for the statistic and the
+   effect sizes, the null, the model comparison), in seconds and in fits.
 2. ``ws.scan`` of a small synthetic float32 checkpoint
    (:func:`weibull_stats.checkpoints.synthetic.synthetic_state`) with and without ``gof=True``,
    timed in the same run, the first scan with ``--gof`` simulating its shared nulls. Target: at
@@ -35,8 +37,13 @@ import numpy as np
 
 import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
+from weibull_stats.core import fused
+from weibull_stats.core.fused import edf_plot_sums
+from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS, last_window_ordinates
 from weibull_stats.inference import asymptotic_null, shared_null
+from weibull_stats.inference.effect_sizes import effect_sizes_of_sums
 from weibull_stats.inference.gof import fitted_test
+from weibull_stats.inference.model_comparison import sample_comparison
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -49,8 +56,10 @@ def _timed(function: Any) -> tuple[Any, float, float]:
 
 def matrix_case(side: int) -> dict[str, Any]:
     x = np.abs(np.random.default_rng(0).normal(0.0, 0.02, (side, side))).astype(np.float32)
-    # warm-up of the process (imports, first allocations), not of any null: a small test with no null
+    # warm-up of the process (imports, compiled kernels loaded), not of any null: a small test
+    # with no null, and the one-pass kernels of large samples
     ws.goodness_of_fit(x.ravel()[:2000], n_mc_samples=0)
+    fused.warm_up()
     asymptotic_null._eigenvalues.cache_clear()
     fit, fit_s, fit_cpu = _timed(lambda: ws.fit(x))
     first, first_s, first_cpu = _timed(lambda: ws.goodness_of_fit(x, rng=0))
@@ -73,10 +82,36 @@ def matrix_case(side: int) -> dict[str, Any]:
         "ratio_first": round(first_s / fit_s, 2), "ratio_cached": round(second_s / fit_s, 2),
         "test_only_seconds": round(test_s, 3), "test_only_cpu_seconds": round(test_cpu, 3),
         "ratio_test_only": round(test_s / fit_s, 2),
-        "breakdown": "goodness_of_fit = the test (fit, sort, statistic, null) + effect sizes (full Weibull "
-                     "plot, KS distance) + model comparison (MLE, lognormal, gamma, half-normal fits)",
+        "breakdown": breakdown(x, entry),
         "same_pvalue": first.pvalue == second.pvalue, "target_ratio": 5.0,
     }
+
+
+def breakdown(x: np.ndarray, entry: Any) -> dict[str, Any]:
+    """Seconds (wall, CPU) of each part of ``goodness_of_fit`` with the null in memory, run
+    one after the other as it runs them, and each part's share of one fit's wall-clock time."""
+    parts: dict[str, Any] = {}
+
+    def part(name: str, function: Any) -> Any:
+        value, wall, cpu = _timed(function)
+        parts[name] = {"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3)}
+        return value
+
+    sample, own = part("check (as_sample)", lambda: entry.sample(x, {}))
+    fit = part("fit", lambda: entry.function(sample))
+    sorted_x = part("sort", lambda: np.sort(sample.magnitudes))
+    window = last_window_ordinates(sorted_x.size, PLOTTING_POSITIONS["hazen"])
+    sums = part("statistic and effect sizes (one pass)",
+                lambda: edf_plot_sums(sorted_x, fit.shape, fit.scale, ordinates=window))
+    part("effect sizes from the sums", lambda: effect_sizes_of_sums(sums, sorted_x.size))
+    part("null (p-value)", lambda: fitted_test(sample, entry, own, fit, "ad", 999, seed=0, workers=1,
+                                               observed=sums["ad"])[1].pvalue)
+    part("model comparison (MLE from the fit's shape, lognormal, gamma, half-normal)",
+         lambda: sample_comparison(sample, start=fit.shape))
+    fit_seconds = parts["fit"]["seconds"]
+    for entry_part in parts.values():
+        entry_part["of_fit"] = round(entry_part["seconds"] / fit_seconds, 2)
+    return parts
 
 
 def scan_case(hidden: int, layers: int, gof_samples: int) -> dict[str, Any]:
