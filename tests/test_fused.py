@@ -119,7 +119,7 @@ def test_power_moments_and_log_sums_equal_numpy(dtype: type, shape: float) -> No
 
 
 def test_effect_sizes_fast_path_equals_the_numpy_formula(monkeypatch: pytest.MonkeyPatch) -> None:
-    for x in (np.sort(half_normal()), np.sort((np.random.default_rng(2).weibull(0.8, N) * 3.0))):
+    for x in (np.sort(half_normal()), np.sort(np.random.default_rng(2).weibull(0.8, N) * 3.0)):
         fit = ws.fit(x)
         fast = effect_module.effect_sizes(x, fit)
         with monkeypatch.context() as patch:
@@ -132,10 +132,14 @@ def test_effect_sizes_fast_path_equals_the_numpy_formula(monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_model_comparison_fast_path_equals_the_numpy_path(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_comparison_fast_path_equals_the_numpy_path(dtype: type,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     x = half_normal(dtype=dtype) * np.asarray(1e-30, dtype=dtype)  # framed: a scale far from 1
     sample = ws.as_sample(x)
-    fast = model_comparison.sample_comparison(sample, start=1.1)
+    with monkeypatch.context() as patch:  # and the MLE started from a subsample's fit
+        patch.setattr(model_comparison, "SUBSAMPLE_FROM", 1 << 16)
+        patch.setattr(model_comparison, "SUBSAMPLE_SIZE", 1 << 11)
+        fast = model_comparison.sample_comparison(sample, start=1.1)
     monkeypatch.setattr(model_comparison, "FUSED_FROM", 10 * N)
     slow = model_comparison.sample_comparison(sample)
     for a, b in zip(fast.fits, slow.fits, strict=True):
@@ -161,6 +165,8 @@ def test_goodness_of_fit_fast_path_equals_the_numpy_path(monkeypatch: pytest.Mon
     x = half_normal(200_000)
     fast = ws.goodness_of_fit(x, n_mc_samples=0)
     assert _raw.last_window_ordinates(x.size, 0.5) is not None  # the fit's window, reused
+    plain_fit = ws.fit(x)  # the fit of the sorted copy is the fit, bit for bit
+    assert (fast.fit.shape, fast.fit.scale, fast.fit.r2) == (plain_fit.shape, plain_fit.scale, plain_fit.r2)
     for module in (effect_module, model_comparison):
         monkeypatch.setattr(module, "FUSED_FROM", 10**7)
     monkeypatch.setattr("weibull_stats.inference.gof.FUSED_FROM", 10**7)

@@ -15,16 +15,18 @@ At ``n = 10^7`` every p-value is about zero for real weights, so the result also
 effect sizes that do not grow with ``n`` (:class:`EffectSizes`) and a likelihood
 comparison against other families (:mod:`weibull_stats.inference.model_comparison`).
 
-A large raw sample is sorted once (in its own dtype); one compiled pass over it gives the
-statistic and every sum of the effect sizes (:func:`weibull_stats.core.fused.edf_plot_sums`),
-reusing the plot ordinates of the probability plot's window when its fit just computed them,
-and the model comparison's maximum-likelihood iteration starts from the test's fit.
+A raw sample is sorted once (in its own dtype) and the fit takes its order statistics from
+the sorted copy (:attr:`Sample.ordered <weibull_stats.Sample>`); for a large one, one
+compiled pass gives the statistic and every sum of the effect sizes
+(:func:`weibull_stats.core.fused.edf_plot_sums`), reusing the plot ordinates of the
+probability plot's window when its fit just computed them, and the model comparison's
+maximum-likelihood iteration starts from the test's fit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -283,8 +285,10 @@ def goodness_of_fit(
     # a shared null is keyed by its seed: without one, every call shares the one of SHARED_SEED
     seed = SHARED_SEED if rng is None and kind == "shared" else seed_entropy(rng)
     check_distinct(sample)
-    fit = entry.function(sample, **estimator_options)
     sorted_x = None if sample.magnitudes is None else np.sort(sample.magnitudes)
+    if sorted_x is not None:  # sorted once: the fit takes its order statistics from it
+        sample = replace(sample, magnitudes=sorted_x, ordered=True, owned=False)
+    fit = entry.function(sample, **estimator_options)
     sums = _shared_sums(sorted_x, fit)
     observed, found = fitted_test(sample, entry, own, fit, statistic, m, seed=seed, workers=n_workers,
                                   progress=progress, null=null, cache=cache, sorted_x=sorted_x,
