@@ -67,6 +67,18 @@ def _in_tree() -> Path:
 _LOCK = threading.Lock()
 _COMPILED: dict[Callable[..., Any], Any] = {}
 _FOLDER: list[Path | None] = []
+_OPTIONS: dict[Callable[..., Any], dict[str, Any]] = {}
+
+#: LLVM may reorder a kernel's sums (several accumulators, so a loop is vectorised) and fuse a
+#: multiply and an add; it keeps NaN, infinities and IEEE division (numba's ``fastmath`` flags).
+REASSOCIATE = frozenset({"reassoc", "contract", "nsz"})
+
+
+def vectorised(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the kernel ``function`` to be compiled with :data:`REASSOCIATE`: its reductions are
+    then summed in several lanes (a different rounding, as accurate) and its loop vectorised."""
+    _OPTIONS[function] = {"fastmath": set(REASSOCIATE)}
+    return function
 
 
 def compiled(function: Callable[..., Any]) -> Any:
@@ -94,8 +106,9 @@ def _jit(function: Callable[..., Any]) -> Any:
                 "are not writable; set NUMBA_CACHE_DIR to a writable folder): each new process compiles "
                 "them again", KernelCacheWarning, stacklevel=4)
     folder = _FOLDER[0]
+    options = _OPTIONS.get(function, {})
     if folder is None:
-        return numba.njit(nogil=True)(function)
+        return numba.njit(nogil=True, **options)(function)
     # numba's cache locator reads its CACHE_DIR when the dispatcher is made: point it at our
     # folder for this call only, so that other numba users in the process keep theirs
     saved = config.CACHE_DIR
@@ -103,11 +116,11 @@ def _jit(function: Callable[..., Any]) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", numba.NumbaWarning)
-            return numba.njit(nogil=True, cache=True)(function)
+            return numba.njit(nogil=True, cache=True, **options)(function)
     except (OSError, RuntimeError, numba.NumbaWarning) as error:
         warnings.warn(f"the compiled kernels cannot be cached ({error}): each new process compiles them "
                       "again", KernelCacheWarning, stacklevel=4)
-        return numba.njit(nogil=True)(function)
+        return numba.njit(nogil=True, **options)(function)
     finally:
         config.CACHE_DIR = saved
 
@@ -123,8 +136,9 @@ def call(function: Callable[..., Any], *args: Any) -> Any:
         warnings.warn(f"the compiled kernel {function.__name__!r} could not be cached ({error}); compiled "
                       "without a cache", KernelCacheWarning, stacklevel=2)
         with _LOCK:
-            _COMPILED[function] = numba.njit(nogil=True)(function)
+            _COMPILED[function] = numba.njit(nogil=True, **_OPTIONS.get(function, {}))(function)
         return _COMPILED[function](*args)
 
 
-__all__ = ["KernelCacheWarning", "cache_folder", "call", "compiled", "user_cache_folder", "writable"]
+__all__ = ["REASSOCIATE", "KernelCacheWarning", "cache_folder", "call", "compiled", "user_cache_folder",
+           "vectorised", "writable"]

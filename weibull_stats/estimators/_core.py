@@ -253,7 +253,7 @@ def _equal_option(a: Any, b: Any) -> bool:
 def sample_batch(sample: Sample) -> Batch:
     """The sample as a batch of one (no copy)."""
     if sample.magnitudes is not None:
-        return RawRows(sample.magnitudes[None, :], owned=sample.owned)
+        return RawRows(sample.magnitudes[None, :], ordered=sample.ordered, owned=sample.owned)
     assert sample.distinct is not None and sample.counts is not None
     return CountRows(sample.distinct, sample.counts[None, :])
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core import fused
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice
 from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, one_fit
@@ -41,8 +42,9 @@ MAX_ITERATIONS = 100
 RELATIVE_TOLERANCE = 1e-13
 
 #: Raw rows whose float64 ``t = ln x - max ln x`` has at most this many elements (per
-#: group of rows) keep it in memory between iterations; larger ones recompute it chunk by
-#: chunk (cheaper than faulting in a large array). Either way a value's ``t`` is the same.
+#: group of rows) keep it in memory between iterations; wider float32 or float64 rows take
+#: each iteration's sums in one compiled pass (:func:`weibull_stats.core.fused.power_moments`,
+#: the same sums to rounding), other dtypes recompute ``t`` chunk by chunk.
 CACHE_LIMIT = 1 << 21
 
 SINGLE_VALUE = "`x` has a single distinct value; a Weibull shape cannot be estimated"
@@ -61,19 +63,23 @@ def _contiguous(flat: np.ndarray, rows: int, width: int) -> np.ndarray:
 class _RawLogs:
     """``t = ln x - top`` of a group of raw rows, served in fixed column chunks, in float64."""
 
-    def __init__(self, values: np.ndarray, top: np.ndarray) -> None:
+    def __init__(self, values: np.ndarray, top: np.ndarray, least: np.ndarray | None = None) -> None:
         self.values = values
         self.top = top
+        self.least = least
         rows, width = values.shape
         self.chunk = CHUNK
         self.buffer = np.empty(rows * min(width, self.chunk))
         self.cached: np.ndarray | None = None
+        self.fused = values.size > CACHE_LIMIT and values.dtype in (np.float32, np.float64)
         if values.size <= CACHE_LIMIT:
             self.cached = np.log(values, dtype=np.float64)
             self.cached -= top[:, None]
 
     def moments(self, rows: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(sum e, sum e t, sum e t^2)`` of ``rows`` with ``e = exp(shape t) <= 1``."""
+        if self.fused:
+            return fused.power_moments(self.values, rows, shape, self.top[rows], self.least)
         every = rows.size == self.top.size
         s0, s1, s2 = np.zeros(rows.size), np.zeros(rows.size), np.zeros(rows.size)
         factor = shape[:, None]
@@ -169,10 +175,13 @@ def _profile_roots(
 
 
 def _fit_group(
-    logs: _RawLogs | _CountLogs, n: np.ndarray, mean_log: np.ndarray, ss_log: np.ndarray, top: np.ndarray
+    logs: _RawLogs | _CountLogs, n: np.ndarray, mean_log: np.ndarray, ss_log: np.ndarray, top: np.ndarray,
+    given: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         start = np.pi / np.sqrt(6.0 * ss_log / n)
+        if given is not None:  # a caller's start (another estimator's shape) where it is one
+            start = np.where(np.isfinite(given) & (given > 0), given, start)
         start[~(ss_log > 0)] = np.nan
         shape, iterations, converged, moments = _profile_roots(logs, mean_log - top, start)
         scale = np.exp(top + np.log(moments[0] / n) / shape)
@@ -181,22 +190,45 @@ def _fit_group(
             "shape_se": shape_se, "scale_se": scale_se}
 
 
-def _raw_fits(values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _starts(start: np.ndarray | None, r0: int, r1: int) -> np.ndarray | None:
+    return None if start is None else start[r0:r1]
+
+
+def _log_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~weibull_stats.estimators._streaming.raw_log_moments`, wide float32 or float64 rows
+    in one compiled pass each (the same sums to rounding)."""
     b, m = values.shape
-    n, mean_log, ss_log = raw_log_moments(values)
+    if m <= CACHE_LIMIT or values.dtype not in (np.float32, np.float64):
+        return raw_log_moments(values)
+    mean, ss = np.empty(b), np.empty(b)
+    for r in range(b):
+        shift = float(np.log(np.float64(values[r, 0])))
+        s1, s2, _, _ = fused.log_sums(values[r], shift)
+        mu = s1 / m
+        mean[r], ss[r] = shift + mu, s2 - m * mu * mu
+    return np.full(b, float(m)), mean, ss
+
+
+def _raw_fits(values: np.ndarray, start: np.ndarray | None = None
+              ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    b, m = values.shape
+    n, mean_log, ss_log = _log_moments(values)
     highest = values.max(axis=1)
-    single = values.min(axis=1) == highest
+    least = values.min(axis=1)
+    single = least == highest
     ss_log = np.where(single, 0.0, ss_log)
     groups = chunks(0, b, max(1, CACHE_LIMIT // m)) if m <= CACHE_LIMIT else row_groups(b, m)
     parts = []
     for r0, r1 in groups:
         rows = values[r0:r1]
         top = np.log(highest[r0:r1], dtype=np.float64)
-        parts.append(_fit_group(_RawLogs(rows, top), n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top))
+        logs = _RawLogs(rows, top, least[r0:r1])
+        parts.append(_fit_group(logs, n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top, _starts(start, r0, r1)))
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}, single
 
 
-def _count_fits(grid: np.ndarray, counts: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _count_fits(grid: np.ndarray, counts: np.ndarray, start: np.ndarray | None = None
+                ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     b, d = counts.shape
     n, mean_log, ss_log = count_log_moments(grid, counts)
     present = counts > 0
@@ -209,12 +241,16 @@ def _count_fits(grid: np.ndarray, counts: np.ndarray) -> tuple[dict[str, np.ndar
     for r0, r1 in chunks(0, b, max(1, GROUP_ELEMENTS // d)):
         top = log_grid[last[r0:r1]]
         logs = _CountLogs(log_grid, counts[r0:r1], top)
-        parts.append(_fit_group(logs, n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top))
+        parts.append(_fit_group(logs, n[r0:r1], mean_log[r0:r1], ss_log[r0:r1], top, _starts(start, r0, r1)))
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}, single
 
 
-def mle_kernel(batch: Batch, /) -> Lines:
+def mle_kernel(batch: Batch, /, *, start: Any = None) -> Lines:
     """Maximum-likelihood shape and scale of every row, with standard errors.
+
+    ``start``: starting shapes, one per row (another estimator's fit of it, say), used where
+    finite and positive; the root is the same to the stopping test, only ``iterations`` differ.
+    By default the log-moment estimate ``pi / (sd(ln x) sqrt 6)``.
 
     Raw rows take one chunked float64 pass over ``ln x`` per Newton iteration (the column
     chunks are fixed, so a row's result does not depend on the batch); count rows take
@@ -225,11 +261,13 @@ def mle_kernel(batch: Batch, /) -> Lines:
     Diagnostics: ``shape_se``, ``scale_se`` (inverse observed information) and
     ``iterations``.
     """
+    given = None if start is None else np.broadcast_to(np.asarray(start, dtype=np.float64).reshape(-1),
+                                                           (batch.batch,))
     if isinstance(batch, CountRows):
-        fits, single = _count_fits(batch.values, batch.counts)
+        fits, single = _count_fits(batch.values, batch.counts, given)
         n_used = batch.counts.sum(axis=1)
     else:
-        fits, single = _raw_fits(batch.values)
+        fits, single = _raw_fits(batch.values, given)
         n_used = batch.sizes
     reasons = {int(i): SINGLE_VALUE for i in np.flatnonzero(single)}
     return Lines(shape=fits["shape"], scale=fits["scale"], n_used=n_used.astype(np.int64),

@@ -29,16 +29,15 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core.fused import edf_plot_sums
 from weibull_stats.sample.batch import Batch, CountRows
 from weibull_stats.weibull.law import cdf_of_hazard, cumulative_hazard
 
 STATISTICS: tuple[str, ...] = ("ad", "cvm", "ks")
-#: From this sample size the Anderson-Darling statistic of raw rows is accumulated in chunks
-#: (the same sum reindexed; below it the numbers are those of the plain formula, bit for bit).
+#: From this sample size a raw row's statistic is taken in one compiled pass, ``A^2`` in the
+#: reindexed form ``-n - (1/n) sum_j [(2j - 1) ln z_j - (2n + 1 - 2j) t_j]`` (the same sums to
+#: rounding, summed per block and the blocks pairwise; below it the plain formulas).
 LARGE = 1 << 16
-#: Columns per chunk of the chunked Anderson-Darling sum.
-CHUNK = 1 << 14
-_RAMP = 2.0 * np.arange(CHUNK, dtype=np.float64)
 
 
 def _t(log_x: np.ndarray, shape: Any, scale: Any) -> np.ndarray:
@@ -61,11 +60,8 @@ def edf_statistic(sorted_x: np.ndarray, shape: Any, scale: Any, statistic: str) 
     """
     x = np.atleast_2d(sorted_x)
     n = x.shape[1]
-    if statistic == "ad" and n >= LARGE:
-        value = _chunked_ad(x, shape, scale)
-        return value if np.ndim(sorted_x) > 1 else value[:1]
-    if statistic == "ks" and n >= LARGE:
-        value = _chunked_ks(x, shape, scale)
+    if n >= LARGE:
+        value = _fused(x, shape, scale, statistic)
         return value if np.ndim(sorted_x) > 1 else value[:1]
     t = _t(np.log(x, dtype=np.float64), shape, scale)
     i = np.arange(1, n + 1, dtype=np.float64)
@@ -82,56 +78,15 @@ def edf_statistic(sorted_x: np.ndarray, shape: Any, scale: Any, statistic: str) 
     return value if np.ndim(sorted_x) > 1 else value[:1]
 
 
-def _chunked_ad(x: np.ndarray, shape: Any, scale: Any) -> np.ndarray:
-    """``A^2`` of each sorted row in the reindexed form ``-n - (1/n) sum_j [(2j - 1) ln z_j -
-    (2n + 1 - 2j) t_j]``, in chunks of :data:`CHUNK` columns with reused buffers."""
-    b, n = x.shape
-    k = np.broadcast_to(np.asarray(shape, dtype=np.float64).reshape(-1), (b,))
-    log_lam = np.log(np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (b,)))
-    t = np.empty(CHUNK)
-    log_cdf = np.empty(CHUNK)
-    work = np.empty(CHUNK)
-    out = np.empty(b)
-    for r in range(b):
-        acc = 0.0
-        for a in range(0, n, CHUNK):
-            e = min(n, a + CHUNK)
-            w = e - a
-            tt, lc, wk = t[:w], log_cdf[:w], work[:w]
-            np.log(x[r, a:e], out=tt, dtype=np.float64)
-            tt -= log_lam[r]
-            tt *= k[r]
-            np.exp(tt, out=tt)
-            np.negative(tt, out=lc)
-            np.expm1(lc, out=lc)
-            np.negative(lc, out=lc)
-            with np.errstate(divide="ignore"):
-                np.log(lc, out=lc)
-            wk[...] = _RAMP[:w]
-            wk += 2 * a + 1  # 2j - 1
-            acc += float(np.multiply(wk, lc, out=lc).sum())
-            np.subtract(2 * n, wk, out=wk)  # 2n + 1 - 2j
-            acc -= float(np.multiply(wk, tt, out=tt).sum())
-        out[r] = -n - acc / n
-    return out
-
-
-def _chunked_ks(x: np.ndarray, shape: Any, scale: Any) -> np.ndarray:
-    """``D`` of each sorted row in chunks of :data:`CHUNK` columns: the same elementwise
-    values as the plain formula (so the same maximum, bit for bit), in bounded memory."""
-    b, n = x.shape
+def _fused(x: np.ndarray, shape: Any, scale: Any, statistic: str) -> np.ndarray:
+    """The statistic of each long sorted row in one compiled pass
+    (:func:`weibull_stats.core.fused.edf_plot_sums`, the formulas above to rounding)."""
+    b = x.shape[0]
     k = np.broadcast_to(np.asarray(shape, dtype=np.float64).reshape(-1), (b,))
     lam = np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (b,))
-    out = np.empty(b)
-    for r in range(b):
-        best = -np.inf
-        for a in range(0, n, CHUNK):
-            e = min(n, a + CHUNK)
-            cdf = cdf_of_hazard(_t(np.log(x[r, a:e], dtype=np.float64)[None, :], k[r], lam[r]))[0]
-            i = np.arange(a + 1, e + 1, dtype=np.float64)
-            best = max(best, float((i / n - cdf).max()), float((cdf - (i - 1) / n).max()))
-        out[r] = best
-    return out
+    rows = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+    return np.array([edf_plot_sums(rows[r], float(k[r]), float(lam[r]), plot=False)[statistic]
+                     for r in range(b)])
 
 
 def count_edf_statistic(

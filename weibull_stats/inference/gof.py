@@ -14,13 +14,19 @@ same estimator and options** before its statistic is computed (a parametric boot
 At ``n = 10^7`` every p-value is about zero for real weights, so the result also carries
 effect sizes that do not grow with ``n`` (:class:`EffectSizes`) and a likelihood
 comparison against other families (:mod:`weibull_stats.inference.model_comparison`).
+
+A raw sample is sorted once (in its own dtype) and the fit takes its order statistics from
+the sorted copy (:attr:`Sample.ordered <weibull_stats.Sample>`); for a large one, one
+compiled pass gives the statistic and every sum of the effect sizes
+(:func:`weibull_stats.core.fused.edf_plot_sums`), reusing the plot ordinates of the
+probability plot's window when its fit just computed them, and the model comparison's
+maximum-likelihood iteration starts from the test's fit.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,13 +34,22 @@ import numpy as np
 from weibull_stats._version import __version__
 from weibull_stats.core.display import display_methods
 from weibull_stats.core.formatting import jsonable, pvalue_at_floor
+from weibull_stats.core.fused import edf_plot_sums
 from weibull_stats.core.options import check_choice
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
-from weibull_stats.estimators.probability_plot import plotting_positions
+from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS, last_window_ordinates
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
+from weibull_stats.inference.effect_sizes import (
+    FUSED_FROM,
+    EffectSizes,
+    check_distinct,
+    count_effect_sizes,
+    effect_sizes,
+    effect_sizes_of_sums,
+)
 from weibull_stats.inference.engine import check_workers, resolve_estimator
 from weibull_stats.inference.intervals import check_count
 from weibull_stats.inference.model_comparison import ModelComparison, sample_comparison
@@ -43,108 +58,16 @@ from weibull_stats.inference.nulls import NullModel
 from weibull_stats.inference.shared_null import SHARED_SEED
 from weibull_stats.inference.summaries import gof_summary
 from weibull_stats.sample.checked import Sample
-from weibull_stats.sample.degenerate import distinct_up_to_three
-from weibull_stats.weibull.law import plot_ordinates
-from weibull_stats.weibull.rank_sums import run_sums
 
 
-@dataclass(frozen=True, slots=True)
-class EffectSizes:
-    """Size of the departure from the Weibull law, meaningful at any ``n``.
-
-    Computed on the full Weibull plot: ``y_i = ln(-ln(1 - p_i))`` against ``u_i = ln x_(i)``,
-    Hazen positions ``p_i = (i - 0.5)/n``, every point.
-
-    Attributes
-    ----------
-    correlation : float
-        Probability-plot correlation coefficient of ``(u, y)``; 1 for a perfect Weibull plot.
-    r2 : float
-        Its square, the R² of the straight line.
-    curvature : float
-        With ``z`` the standardised ``u`` and ``y = a + b z + c z^2`` the least-squares
-        quadratic, ``2 c / b``: the relative change of the local Weibull slope (the local
-        shape) per standard deviation of ``ln x``. Negative: the local shape falls towards
-        the upper tail, which is **heavier** than the Weibull law's (lognormal-like);
-        positive: the upper tail is **lighter** (half-normal-like). 0 for a Weibull law.
-    ks_distance : float
-        ``sup |F_n - F|`` against the fitted law (the KS statistic, not its p-value).
-    """
-
-    correlation: float
-    r2: float
-    curvature: float
-    ks_distance: float
-
-
-def _check_distinct(sample: Sample) -> None:
-    distinct = distinct_up_to_three(sample)
-    if distinct < 3:
-        raise ValueError(
-            f"`x` has {distinct} distinct values; goodness of fit needs at least 3 (two points are "
-            "fitted exactly by a two-parameter law, and the curvature of the Weibull plot is undefined)"
-        )
-
-
-def effect_sizes(data: np.ndarray | Sample, fit: WeibullFit) -> EffectSizes:
-    """:class:`EffectSizes` of sorted positive data (or of a :class:`~weibull_stats.Sample`)
-    against ``fit``; a counts sample takes weighted sums over its distinct values. At least
-    three distinct values are needed (the curvature is a quadratic's)."""
-    if isinstance(data, Sample):
-        _check_distinct(data)
-        if data.counts is not None:
-            assert data.distinct is not None
-            return count_effect_sizes(data.distinct, data.counts, fit)
-        assert data.magnitudes is not None
-        data = np.sort(data.magnitudes)
-    sorted_x = data
-    n = sorted_x.size
-    if np.count_nonzero(sorted_x[1:] != sorted_x[:-1]) < 2:
-        raise ValueError("`data` has fewer than 3 distinct values; effect sizes need at least 3")
-    u = np.log(sorted_x, dtype=np.float64)
-    y = plot_ordinates(plotting_positions(np.arange(1, n + 1), n, "hazen"))
-    u -= u.mean()
-    sd = math.sqrt(float(u @ u) / n)
-    u /= sd  # z
-    y_mean = float(y.mean())
-    y -= y_mean
-    syy = float(y @ y)
-    szy = float(u @ y)
-    z2 = u * u
-    ks = float(edf_statistic(sorted_x, fit.shape, fit.scale, "ks")[0])
-    return _effect_sizes(n, syy, szy, float(z2 @ u), float(z2 @ z2), float(z2 @ y), ks)
-
-
-def _effect_sizes(
-    n: int, syy: float, szy: float, s3: float, s4: float, sz2y: float, ks: float
-) -> EffectSizes:
-    correlation = szy / math.sqrt(n * syy)
-    # normal equations of y = a + b z + c z^2 with sum z = 0, sum z^2 = n
-    matrix = np.array([[n, 0.0, n], [0.0, n, s3], [n, s3, s4]])
-    _, b, c = np.linalg.solve(matrix, np.array([0.0, szy, sz2y]))
-    return EffectSizes(
-        correlation=correlation, r2=correlation**2, curvature=float(2.0 * c / b), ks_distance=ks
-    )
-
-
-def count_effect_sizes(distinct: np.ndarray, counts: np.ndarray, fit: WeibullFit) -> EffectSizes:
-    """:class:`EffectSizes` of a counts sample in O(distinct values): weighted sums over the
-    distinct values; ties are separate order statistics, each with its own plotting position,
-    whose ordinates are summed per run by :func:`weibull_stats.weibull.rank_sums.run_sums`."""
-    c = counts.astype(np.float64)
-    n = int(counts.sum())
-    u = np.log(distinct)
-    u = u - float((c * u).sum()) / n
-    sd = math.sqrt(float((c * u * u).sum()) / n)
-    z = u / sd
-    runs, total, total_sq = run_sums(counts)
-    y_mean = total / n
-    centred = runs - c * y_mean
-    z2 = z * z
-    ks = float(count_edf_statistic(distinct, counts, fit.shape, fit.scale, "ks")[0])
-    syy = total_sq - n * y_mean * y_mean
-    return _effect_sizes(n, syy, float((z * centred).sum()), float((c * z2 * z).sum()),
-                         float((c * z2 * z2).sum()), float((z2 * centred).sum()), ks)
+def _shared_sums(sorted_x: np.ndarray | None, fit: WeibullFit) -> dict[str, float] | None:
+    """The statistics and effect-size sums of a large sorted raw sample in one pass (None for
+    a counts sample or a small one, whose own paths are O(distinct values) or cheap); the plot
+    ordinates of a probability plot's window are reused when its fit just computed them."""
+    if sorted_x is None or sorted_x.size < FUSED_FROM or sorted_x.dtype not in (np.float32, np.float64):
+        return None
+    window = last_window_ordinates(sorted_x.size, PLOTTING_POSITIONS["hazen"])
+    return edf_plot_sums(sorted_x, fit.shape, fit.scale, ordinates=window)
 
 
 def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str, sorted_x: np.ndarray | None = None
@@ -161,14 +84,16 @@ def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str, sorted_x
 
 def fitted_test(sample: Sample, entry: Any, options: Mapping[str, Any], fit: WeibullFit, statistic: str,
                 m: int, *, seed: int, workers: int, progress: ProgressOption = False, null: str = "auto",
-                cache: Any = None, sorted_x: np.ndarray | None = None) -> tuple[float, FoundNull]:
+                cache: Any = None, sorted_x: np.ndarray | None = None, observed: float | None = None
+                ) -> tuple[float, FoundNull]:
     """The statistic of ``sample`` against ``fit`` (the estimator's fit of it, kernel
     ``options`` checked) and its p-value under the null ``null``: the test of
     :func:`goodness_of_fit` without the effect sizes and the model comparison (what a scan
-    records of it)."""
+    records of it). ``observed``: the statistic when the caller has computed it."""
     kind = choose_null(entry, options, sample, statistic, null, m)
-    _check_distinct(sample)
-    observed = observed_statistic(sample, fit, statistic, sorted_x)
+    check_distinct(sample)
+    if observed is None:
+        observed = observed_statistic(sample, fit, statistic, sorted_x)
     model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
     found = null_statistics(kind, entry, options, model, statistic, observed, m, seed=seed, workers=workers,
                             progress=progress, cache=cache)
@@ -359,11 +284,19 @@ def goodness_of_fit(
     kind = choose_null(entry, own, sample, statistic, null, m)  # a null that does not hold: before the fit
     # a shared null is keyed by its seed: without one, every call shares the one of SHARED_SEED
     seed = SHARED_SEED if rng is None and kind == "shared" else seed_entropy(rng)
-    _check_distinct(sample)
-    fit = entry.function(sample, **estimator_options)
+    check_distinct(sample)
     sorted_x = None if sample.magnitudes is None else np.sort(sample.magnitudes)
+    if sorted_x is not None:  # sorted once: the fit takes its order statistics from it
+        sample = replace(sample, magnitudes=sorted_x, ordered=True, owned=False)
+    fit = entry.function(sample, **estimator_options)
+    sums = _shared_sums(sorted_x, fit)
     observed, found = fitted_test(sample, entry, own, fit, statistic, m, seed=seed, workers=n_workers,
-                                  progress=progress, null=null, cache=cache, sorted_x=sorted_x)
+                                  progress=progress, null=null, cache=cache, sorted_x=sorted_x,
+                                  observed=None if sums is None else sums[statistic])
+    if sums is not None:
+        effects = effect_sizes_of_sums(sums, sample.size)
+    else:
+        effects = effect_sizes(sample if sorted_x is None else sorted_x, fit)
     model = NullModel.of(sample.storage, sample.size, fit.shape, fit.scale)
     return GoodnessOfFitResult(
         statistic_name=statistic,
@@ -372,8 +305,8 @@ def goodness_of_fit(
         null_distribution=found.statistics,
         n_mc_samples=found.samples,
         fit=fit,
-        effect_sizes=effect_sizes(sample if sorted_x is None else sorted_x, fit),
-        model_comparison=sample_comparison(sample),
+        effect_sizes=effects,
+        model_comparison=sample_comparison(sample, start=fit.shape if np.isfinite(fit.shape) else None),
         seed=seed,
         null_model={"storage": model.storage, "cells": model.cells, "excluded": dict(model.excluded)},
         null=found.kind,
@@ -387,6 +320,7 @@ __all__ = [
     "EffectSizes",
     "GoodnessOfFitResult",
     "count_edf_statistic",
+    "count_effect_sizes",
     "edf_statistic",
     "effect_sizes",
     "goodness_of_fit",

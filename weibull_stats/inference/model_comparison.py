@@ -27,14 +27,25 @@ from typing import Any
 
 import numpy as np
 
+from weibull_stats.core import fused
 from weibull_stats.core.display import display_methods
 from weibull_stats.estimators import sample_batch
 from weibull_stats.estimators.registry import declared_estimator
 from weibull_stats.inference.summaries import comparison_summary
+from weibull_stats.sample.batch import RawRows
 from weibull_stats.sample.checked import Sample, as_sample
 from weibull_stats.sample.degenerate import DegenerateSampleWarning, degenerate_reason
 
 FAMILIES: tuple[str, ...] = ("weibull", "lognormal", "gamma", "halfnormal")
+#: Raw float32 or float64 samples from this size take their sums in one compiled pass
+#: (:func:`weibull_stats.core.fused.log_sums`; the same sums to rounding).
+FUSED_FROM = 1 << 16
+#: ... while ``x / 2^e`` and its square stay normal floats: beyond, the numpy path frames the logarithms.
+#: Raw samples from this size start the maximum-likelihood iteration from the fit of a
+#: systematic subsample of about :data:`SUBSAMPLE_SIZE` values.
+SUBSAMPLE_FROM = 1 << 22
+SUBSAMPLE_SIZE = 1 << 18
+_FUSED_RANGE = 2.0**450
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,23 +173,62 @@ def compare_models(x: Any, /, **policy: Any) -> ModelComparison:
     return sample_comparison(sample)
 
 
-def sample_comparison(sample: Sample) -> ModelComparison:
+def sample_comparison(sample: Sample, *, start: float | None = None) -> ModelComparison:
     """:func:`compare_models` of a checked sample, without its degenerate-sample warning (for
-    callers that have warned already, such as :func:`~weibull_stats.goodness_of_fit`)."""
-    lines = declared_estimator("maximum_likelihood").kernel(sample_batch(sample))
+    callers that have warned already, such as :func:`~weibull_stats.goodness_of_fit`).
+
+    ``start``: a shape to start the maximum-likelihood iteration from (such as the fit a
+    goodness-of-fit test made); the root, and so every number, is the same without it. A raw
+    sample of :data:`SUBSAMPLE_FROM` values or more first fits every m-th value from it."""
+    kernel = declared_estimator("maximum_likelihood").kernel
+    batch = sample_batch(sample)
+    if sample.magnitudes is not None and sample.magnitudes.size >= SUBSAMPLE_FROM:
+        # start from the fit of every m-th value (about SUBSAMPLE_SIZE of them): a start that
+        # close saves the long iteration's first passes (the root is the same)
+        every = sample.magnitudes.size // SUBSAMPLE_SIZE
+        rough = kernel(RawRows(np.ascontiguousarray(sample.magnitudes[::every])[None, :]), start=start)
+        start = float(rough.shape[0]) if bool(rough.defined[0]) else start
+    lines = kernel(batch) if start is None else kernel(batch, start=start)
     if not bool(lines.defined[0]):
         raise ValueError(lines.reasons.get(0, "the Weibull fit is undefined"))
     shape, scale = float(lines.shape[0]), float(lines.scale[0])
     exponent = frame_exponent(scale)
     lam = math.ldexp(scale, -exponent)
+    sums: tuple[int, float, float, float, float, float] | None
     if sample.counts is not None:
         assert sample.distinct is not None
         sums = _count_sums(np.ldexp(sample.distinct, -exponent), sample.counts, shape, lam)
     else:
         assert sample.magnitudes is not None
-        magnitudes = sample.magnitudes.astype(np.float64, copy=False)
-        sums = _raw_sums(np.ldexp(magnitudes, -exponent), shape, lam, _frame_logs(magnitudes, exponent))
+        sums = _fused_sums(sample.magnitudes, shape, scale, exponent)
+        if sums is None:
+            magnitudes = sample.magnitudes.astype(np.float64, copy=False)
+            sums = _raw_sums(np.ldexp(magnitudes, -exponent), shape, lam, _frame_logs(magnitudes, exponent))
     return _compare(*sums, shape, lam, exponent)
+
+
+def _fused_sums(magnitudes: np.ndarray, k: float, scale: float, exponent: int
+                ) -> tuple[int, float, float, float, float, float] | None:
+    """:func:`_raw_sums` of a large float32 or float64 sample in one compiled pass without a
+    float64 copy, or None where the numpy path applies (small or other samples, or data whose
+    framed values or squares would leave the normal floats).
+
+    ``sum (x / lam)^k`` at the maximum-likelihood fit is ``n``: the kernel's scale is
+    ``lam(k) = (mean x^k)^(1/k)`` at its shape (the profile), so it is taken as ``n`` (the numpy
+    path's sum equals it to rounding)."""
+    n = magnitudes.size
+    if n < FUSED_FROM or magnitudes.dtype not in (np.float32, np.float64) or abs(exponent) > 900:
+        return None
+    factor = math.ldexp(1.0, -exponent)
+    if magnitudes.dtype == np.float64:
+        low, high = float(magnitudes.min()) * factor, float(magnitudes.max()) * factor
+        if not 1.0 / _FUSED_RANGE < low <= high < _FUSED_RANGE:
+            return None
+    log_scale = math.log(scale)
+    s1, s2, sx, sxx = fused.log_sums(magnitudes, log_scale, factor)
+    mean_u = s1 / n  # u = ln x - ln scale = ln(x / 2^e) - ln lam
+    sum_log = s1 + n * math.log(math.ldexp(scale, -exponent))
+    return n, sum_log, sx / n, float(n), s2 / n - mean_u * mean_u, sxx
 
 
 def frame_exponent(scale: float) -> int:

@@ -108,7 +108,8 @@ class Sample:
     storage : str
         The narrowest format in :data:`STORAGES` on which every magnitude lies.
     magnitudes : numpy.ndarray or None
-        Raw form: the usable magnitudes, 1-D float32 or float64, in input order.
+        Raw form: the usable magnitudes, 1-D float32 or float64, in input order (ascending
+        where ``ordered``).
     distinct, counts : numpy.ndarray or None
         Counts form: ascending distinct magnitudes (float64) and their multiplicities
         (int64, all positive).
@@ -116,6 +117,9 @@ class Sample:
         The smallest and largest usable magnitude: what the check found on its way (no pass
         of its own); with ``n`` and ``n_omitted`` a result records them, so that data given
         again can be checked to be the fitted data (NaN where not known).
+    ordered : bool
+        Raw form: the magnitudes are ascending (a caller sorted them, as goodness of fit does),
+        so that an estimator skips its own sort or selection.
 
     Examples
     --------
@@ -138,6 +142,7 @@ class Sample:
     owned: bool = field(default=False, repr=False)
     low: float = field(default=float("nan"), repr=False)
     high: float = field(default=float("nan"), repr=False)
+    ordered: bool = field(default=False, repr=False)
 
     @property
     def form(self) -> str:

@@ -33,7 +33,12 @@ from weibull_stats.estimators.probability_plot._lines import (
 )
 from weibull_stats.estimators.probability_plot._plan import ProbabilityPlotPlan
 from weibull_stats.estimators.probability_plot._population import PROBABILITY_PLOT_POPULATION
-from weibull_stats.estimators.probability_plot._raw import order_window, raw_window_sums, window_sums
+from weibull_stats.estimators.probability_plot._raw import (
+    last_window_ordinates,
+    order_window,
+    raw_window_sums,
+    window_sums,
+)
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.sample.batch import Batch, CountRows, Lines
 from weibull_stats.sample.checked import Sample, as_sample
@@ -49,6 +54,7 @@ __all__ = [
     "check_window",
     "distinct_window_sums",
     "fit_probability_plot",
+    "last_window_ordinates",
     "line_from_sums",
     "lines_from_sums",
     "order_window",

@@ -83,6 +83,20 @@ def order_window(block: np.ndarray, lo: int, hi: int, *, threads: bool = False) 
     both(left_half, right_half, threads)
 
 
+_LAST_WINDOW: list[tuple[int, int, float, np.ndarray]] = []
+
+
+def last_window_ordinates(n: int, a: float) -> tuple[int, np.ndarray] | None:
+    """``(first, v)``: the plot ordinates :func:`window_ordinates` holds (the last window computed,
+    by the last probability-plot fit of a raw sample) if they are of ``n`` values with plotting
+    position ``a``, ``first`` their 0-based first rank; else None. Others who need the plot
+    ordinates of that sample (the effect sizes of its goodness of fit) compute only the rest."""
+    if not _LAST_WINDOW:
+        return None
+    size, lo, position, v = _LAST_WINDOW[0]
+    return (lo - 1, v) if size == n and position == a else None
+
+
 @lru_cache(maxsize=1)
 def window_ordinates(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, np.ndarray]:
     """The plot ordinates ``ln(-ln(1 - p_i))`` of ranks ``lo..hi`` of ``n`` (read-only), and their
@@ -102,6 +116,7 @@ def window_ordinates(n: int, lo: int, hi: int, a: float) -> tuple[np.ndarray, np
         sums[0, c] = part.sum()
         sums[1, c] = np.multiply(part, part).sum()
     v.flags.writeable = False
+    _LAST_WINDOW[:] = [(n, lo, a, v)]
     return v, sums
 
 
