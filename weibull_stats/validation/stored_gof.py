@@ -57,6 +57,37 @@ GOF_SHAPE, GOF_SCALE = 1.2, 0.02
 ANCHOR_SIMULATIONS: tuple[tuple[float, int, int], ...] = ((0.02, 10_000_000, 10), (2.0**-6, 10_000_000, 10))
 
 
+def stored_gof_pvalues(
+    *,
+    seed: int,
+    sizes: Sequence[int],
+    reps: int,
+    n_mc_samples: int,
+    estimators: Sequence[str],
+    statistic: str = "ad",
+    storage: str = "bfloat16",
+    shape: float = GOF_SHAPE,
+    scale: float = GOF_SCALE,
+) -> dict[tuple[str, int], np.ndarray]:
+    """``{(estimator, n): reps p-values}`` of the public :func:`~weibull_stats.goodness_of_fit`
+    (its default null for the storage: per-sample, over the cells for 16-bit data) on true
+    Weibull(``shape``, ``scale``) samples rounded to ``storage``.
+
+    Every estimator sees the same samples (keyed by storage, size and replicate); each test has
+    its own Monte Carlo stream.
+    """
+    pvalues = {(name, n): np.empty(reps) for name in estimators for n in sizes}
+    for n in sizes:
+        for r in range(reps):
+            draws = scale * generator(seed, "stored-gof", storage, n, r).weibull(shape, n)
+            x = round_to_storage(draws, storage)
+            for name in estimators:
+                rng = generator(seed, "stored-gof-null", storage, name, statistic, n, r)
+                result = goodness_of_fit(x, name, statistic=statistic, n_mc_samples=n_mc_samples, rng=rng)
+                pvalues[(name, n)][r] = result.pvalue
+    return pvalues
+
+
 def stored_gof_study(
     *,
     seed: int,
@@ -72,23 +103,16 @@ def stored_gof_study(
 ) -> pd.DataFrame:
     """Rejection rate of the GoF test on true Weibull samples stored in ``storage``.
 
-    Every estimator sees the same samples (keyed by size and replicate); each test has its
-    own Monte Carlo stream. Columns: the setting, ``rejections``, ``rejection_rate``, its
-    binomial ``mc_se``, the Wilson interval ``wilson_low``/``wilson_high`` at
+    The p-values are :func:`stored_gof_pvalues`'s. Columns: the setting, ``rejections``,
+    ``rejection_rate``, its binomial ``mc_se``, the Wilson interval ``wilson_low``/``wilson_high`` at
     ``confidence`` (family-wise over the rows), ``mean_pvalue`` and ``passed`` (``alpha`` in
     the interval).
     """
     rows = len(sizes) * len(estimators)
     confidence = 1.0 - FAMILY_ALPHA / max(rows, 1)
-    pvalues = {(name, n): np.empty(reps) for name in estimators for n in sizes}
-    for n in sizes:
-        for r in range(reps):
-            draws = scale * generator(seed, "stored-gof", storage, n, r).weibull(shape, n)
-            x = round_to_storage(draws, storage)
-            for name in estimators:
-                rng = generator(seed, "stored-gof-null", storage, name, statistic, n, r)
-                result = goodness_of_fit(x, name, statistic=statistic, n_mc_samples=n_mc_samples, rng=rng)
-                pvalues[(name, n)][r] = result.pvalue
+    pvalues = stored_gof_pvalues(seed=seed, sizes=sizes, reps=reps, n_mc_samples=n_mc_samples,
+                                 estimators=estimators, statistic=statistic, storage=storage, shape=shape,
+                                 scale=scale)
     records = []
     for (name, n), p in pvalues.items():
         count = int(np.sum(p <= alpha))
