@@ -256,9 +256,9 @@ def confidence_interval(
     result = entry.asymptotic(sample, **own, **dict(asymptotic_options or {}))
     fit = result.fit
     reason = reliability_reason(fit.n_used, result.distinct_used) or result.warning
-    if reason is None and not asymptotic_options:  # the study's caveats describe the default errors
+    if not asymptotic_options:  # the study's caveats describe the default errors
         found = [c.text for c in entry.caveats if c.applies(sample.size, sample.storage)]
-        reason = "; ".join(found) or None
+        reason = "; ".join(part for part in (reason, *found) if part) or None
     if reason is not None:
         warnings.warn(f"{entry.name} asymptotic interval: {reason}", UnreliableIntervalWarning, stacklevel=2)
     return IntervalEstimate(

@@ -215,6 +215,9 @@ def coverage_at_a_glance(frame: pd.DataFrame) -> pd.DataFrame:
                 record[f"{parameter} n={n:.0e}"] = text
         out.append(record)
     table = pd.DataFrame.from_records(out)
+    by_n = sorted(table.columns[3:], key=lambda column: (float(column.split("n=")[1]),
+                                                         PARAMETERS.index(column.split(" ")[0])))
+    table = table[[*table.columns[:3], *by_n]]
     return table.sort_values(["population", "storage", "estimator"], kind="stable", ignore_index=True)
 
 
@@ -225,7 +228,7 @@ _MARKERS = {"percentile": "s", "basic": "^", "bca": "D"}
 #: Lowest coverage drawn to scale; rows below it are drawn on the floor, their value written.
 FIGURE_FLOOR = 0.8
 #: Spread (decades of n) between the estimators' asymptotic points at one n.
-_ASYMPTOTIC_DODGE = 0.075
+_ASYMPTOTIC_DODGE = 0.09
 #: Spread (category widths) between the bootstrap points of one estimator and n.
 _BOOTSTRAP_DODGE = 0.14
 
