@@ -43,7 +43,11 @@ import weibull_stats as ws
 from weibull_stats.checkpoints.synthetic import synthetic_state, write_checkpoint
 from weibull_stats.core import fused
 from weibull_stats.core.fused import edf_plot_sums
-from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS, last_window_ordinates
+from weibull_stats.estimators.probability_plot import (
+    PLOTTING_POSITIONS,
+    hazen_block_ordinates,
+    last_window_ordinates,
+)
 from weibull_stats.inference import asymptotic_null, shared_null
 from weibull_stats.inference.effect_sizes import effect_sizes_of_sums
 from weibull_stats.inference.gof import fitted_test
@@ -122,7 +126,8 @@ def breakdown(x: np.ndarray, entry: Any, fit_seconds: float) -> dict[str, Any]:
     fit = part("fit of the sorted values", lambda: entry.function(ordered))
     window = last_window_ordinates(sorted_x.size, PLOTTING_POSITIONS["hazen"])
     sums = part("statistic and effect sizes (one pass)",
-                lambda: edf_plot_sums(sorted_x, fit.shape, fit.scale, ordinates=window))
+                lambda: edf_plot_sums(sorted_x, fit.shape, fit.scale,
+                                      ordinates=hazen_block_ordinates(sorted_x.size, window)))
     part("effect sizes from the sums", lambda: effect_sizes_of_sums(sums, sorted_x.size))
     part("null (p-value)", lambda: fitted_test(ordered, entry, own, fit, "ad", 999, seed=0, workers=1,
                                                observed=sums["ad"])[1].pvalue)

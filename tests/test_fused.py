@@ -13,7 +13,7 @@ import weibull_stats as ws
 from weibull_stats.core import fused
 from weibull_stats.estimators import sample_batch
 from weibull_stats.estimators.mle import mle_kernel
-from weibull_stats.estimators.probability_plot import _raw
+from weibull_stats.estimators.probability_plot import _raw, hazen_block_ordinates
 from weibull_stats.inference import effect_sizes as effect_module
 from weibull_stats.inference import model_comparison
 
@@ -50,7 +50,7 @@ def test_edf_plot_sums_equal_the_numpy_formulas(dtype: type, law: str, shape: fl
     rng = np.random.default_rng(1)
     x = half_normal(dtype=dtype) if law == "halfnormal" else (rng.weibull(1.5, N) * 0.02).astype(dtype)
     x = np.sort(x)
-    got = fused.edf_plot_sums(x, shape, scale)
+    got = fused.edf_plot_sums(x, shape, scale, ordinates=hazen_block_ordinates(x.size))
     want = plain_sums(x, shape, scale)
     # A^2 = -n - (sum of n terms of size n) / n: its rounding is relative to n, not to A^2
     assert got["ad"] == pytest.approx(want["ad"], rel=1e-13, abs=1e-14 * N)
@@ -64,10 +64,10 @@ def test_window_ordinates_and_threads_do_not_change_the_sums(monkeypatch: pytest
     x = np.sort(half_normal(3 * 65536 + 123))
     n = x.size
     v = np.log(-np.log1p(-(np.arange(1000, 150_000) + 0.5) / n))
-    plain = fused.edf_plot_sums(x, 1.3, 0.02)
-    reused = fused.edf_plot_sums(x, 1.3, 0.02, ordinates=(1000, v))
+    plain = fused.edf_plot_sums(x, 1.3, 0.02, ordinates=hazen_block_ordinates(n))
+    reused = fused.edf_plot_sums(x, 1.3, 0.02, ordinates=hazen_block_ordinates(n, (1000, v)))
     monkeypatch.setattr(fused, "THREADS_FROM", 1)
-    threaded = fused.edf_plot_sums(x, 1.3, 0.02, ordinates=(1000, v))
+    threaded = fused.edf_plot_sums(x, 1.3, 0.02, ordinates=hazen_block_ordinates(n, (1000, v)))
     assert threaded == reused  # fixed blocks: the threads do not change a bit
     for key in ("ad", "cvm", "ks"):
         assert reused[key] == plain[key]
@@ -78,16 +78,18 @@ def test_window_ordinates_and_threads_do_not_change_the_sums(monkeypatch: pytest
 def test_repeated_calls_give_the_same_bits() -> None:
     # the vectorised loops run whatever the buffers' addresses
     x = np.sort(half_normal(200_000))
-    first = fused.edf_plot_sums(x, 1.21, 0.0177)
+    block = hazen_block_ordinates(x.size)
+    first = fused.edf_plot_sums(x, 1.21, 0.0177, ordinates=block)
     for size in (1, 12345, 777):
         _ = np.empty(size)  # move the allocator on
-        assert fused.edf_plot_sums(x, 1.21, 0.0177) == first
+        assert fused.edf_plot_sums(x, 1.21, 0.0177, ordinates=block) == first
 
 
 def test_float32_tails_and_subnormals_take_the_plain_kernel() -> None:
     # subnormal float32 values and an upper tail where (x/scale)^shape overflows float64
     x = np.sort(np.concatenate([half_normal(N - 3), np.array([1e-44, 1e-40, 1e-39], dtype=np.float32)]))
-    got, want = fused.edf_plot_sums(x, 1.2, 0.02), plain_sums(x, 1.2, 0.02)
+    got = fused.edf_plot_sums(x, 1.2, 0.02, ordinates=hazen_block_ordinates(x.size))
+    want = plain_sums(x, 1.2, 0.02)
     assert got["ad"] == pytest.approx(want["ad"], rel=1e-13, abs=1e-14 * N)
     assert got["ks"] == pytest.approx(want["ks"], abs=1e-15)
     y = np.sort(half_normal())

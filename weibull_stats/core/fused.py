@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,51 +43,47 @@ EDF_PLOT_SUMS = ("ad", "cvm", "ks", "su", "suu", "su3", "su4", "sy", "syy", "suy
 
 
 # ---------------------------------------------------------------------- the kernels (plain Python)
-def _edf_plot(values: np.ndarray, k: float, log_scale: float, v: np.ndarray, v_first: int, plot: bool,
-              block: int, b0: int, b1: int, out: np.ndarray) -> None:  # pragma: no cover - compiled
+def _edf_plot(values: np.ndarray, k: float, log_scale: float, y: np.ndarray, plot: bool, start: int,
+              stop: int, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The sums of one block, ranks ``start .. stop - 1``; ``y``: their plot ordinates."""
     n = values.size
     inv_n = 1.0 / n
-    for b in range(b0, b1):
-        ad = cvm = su = suu = su3 = su4 = sy = syy = suy = suuy = 0.0
-        ks = -np.inf
-        for i in range(b * block, min((b + 1) * block, n)):
-            u = math.log(np.float64(values[i])) - log_scale
-            h = math.exp(k * u)
-            if h < LN2:  # F = 1 - exp(-h), exact for small h; ln F as accurate as F
-                f = -math.expm1(-h)
-            else:  # 1 - exp(-h) >= 1/2: exact to its last bit, and ln of it within 1 ulp
-                f = 1.0 - math.exp(-h)
-            j = i + 1.0
-            ad += (2.0 * j - 1.0) * math.log(f) - (2.0 * n + 1.0 - 2.0 * j) * h
-            d = f - (j - 0.5) * inv_n
-            cvm += d * d
-            ks = max(ks, j * inv_n - f, f - i * inv_n)
-            if plot:
-                r = i - v_first
-                if 0 <= r < v.size:
-                    y = v[r]
-                else:
-                    y = math.log(-math.log1p(-((j - 0.5) / n)))
-                uu = u * u
-                su += u
-                suu += uu
-                su3 += uu * u
-                su4 += uu * uu
-                sy += y
-                syy += y * y
-                suy += u * y
-                suuy += uu * y
-        out[0, b] = ad
-        out[1, b] = cvm
-        out[2, b] = ks
-        out[3, b] = su
-        out[4, b] = suu
-        out[5, b] = su3
-        out[6, b] = su4
-        out[7, b] = sy
-        out[8, b] = syy
-        out[9, b] = suy
-        out[10, b] = suuy
+    ad = cvm = su = suu = su3 = su4 = sy = syy = suy = suuy = 0.0
+    ks = -np.inf
+    for i in range(start, stop):
+        u = math.log(np.float64(values[i])) - log_scale
+        h = math.exp(k * u)
+        if h < LN2:  # F = 1 - exp(-h), exact for small h; ln F as accurate as F
+            f = -math.expm1(-h)
+        else:  # 1 - exp(-h) >= 1/2: exact to its last bit, and ln of it within 1 ulp
+            f = 1.0 - math.exp(-h)
+        j = i + 1.0
+        ad += (2.0 * j - 1.0) * math.log(f) - (2.0 * n + 1.0 - 2.0 * j) * h
+        d = f - (j - 0.5) * inv_n
+        cvm += d * d
+        ks = max(ks, j * inv_n - f, f - i * inv_n)
+        if plot:
+            yi = y[i - start]
+            uu = u * u
+            su += u
+            suu += uu
+            su3 += uu * u
+            su4 += uu * uu
+            sy += yi
+            syy += yi * yi
+            suy += u * yi
+            suuy += uu * yi
+    out[0] = ad
+    out[1] = cvm
+    out[2] = ks
+    out[3] = su
+    out[4] = suu
+    out[5] = su3
+    out[6] = su4
+    out[7] = sy
+    out[8] = syy
+    out[9] = suy
+    out[10] = suuy
 
 
 def _moments(values: np.ndarray, rows: np.ndarray, ks: np.ndarray, tops: np.ndarray, block: int, b0: int,
@@ -172,41 +169,37 @@ def power_tables(shape: float, log_scale: float) -> tuple[np.ndarray, np.ndarray
     return pe, pm
 
 
-def _block_ordinates(n: int, start: int, stop: int, first: int, v: np.ndarray) -> np.ndarray:
-    """The plot ordinates of the 0-based ranks ``start .. stop - 1``: those of ``v`` (ranks
-    ``first ..``) where it has them, the others ``ln(-log1p(-p))`` as :func:`plot_ordinates`."""
-    lo, hi = max(start, first), min(stop, first + v.size)
-    if lo == start and hi == stop:
-        return v[start - first : stop - first]
-    y = np.log(-np.log1p(-((np.arange(start, stop, dtype=np.float64) + 0.5) / n)))
-    if lo < hi:
-        y[lo - start : hi - start] = v[lo - first : hi - first]
-    return y
-
-
-def edf_plot_sums(sorted_x: np.ndarray, shape: float, scale: float, *, plot: bool = True,
-                  ordinates: tuple[int, np.ndarray] | None = None) -> dict[str, float]:
+def edf_plot_sums(sorted_x: np.ndarray, shape: float, scale: float, *,
+                  ordinates: Callable[[int, int], np.ndarray] | None = None) -> dict[str, float]:
     """One pass over a sorted positive sample (float32 or float64): the EDF statistics against
-    ``Weibull(shape, scale)`` and, if ``plot``, the Weibull plot's power sums.
+    ``Weibull(shape, scale)`` and, given ``ordinates``, the Weibull plot's power sums.
 
     Returns ``ad`` (``A^2``), ``cvm`` (``W^2``), ``ks`` (``D``), and the sums over ``i`` of
     ``u``, ``u^2``, ``u^3``, ``u^4``, ``y``, ``y^2``, ``u y`` and ``u^2 y`` (``su`` ... ``suuy``)
     with ``u = ln x_(i) - ln scale`` and ``y = ln(-ln(1 - p_i))``, ``p_i = (i - 0.5) / n``.
-    ``ordinates``: ``(first, v)``, the ordinates ``v`` of the 0-based ranks ``first ..`` already
-    computed (those of a probability plot's window); the others are computed here.
+    ``ordinates(start, stop)``: the ``y`` of the 0-based ranks ``start .. stop - 1``, asked block
+    by block (the probability plot's,
+    :func:`~weibull_stats.estimators.probability_plot.hazen_block_ordinates`); without it the
+    plot's sums are 0.
 
     Examples
     --------
+    >>> from weibull_stats.estimators.probability_plot import hazen_block_ordinates
     >>> x = np.sort(np.random.default_rng(0).weibull(1.5, 100))
-    >>> sums = edf_plot_sums(x, 1.5, 1.0)
+    >>> sums = edf_plot_sums(x, 1.5, 1.0, ordinates=hazen_block_ordinates(100))
     >>> bool(0 < sums["ks"] < 0.2), bool(abs(sums["su"] - float(np.log(x).sum())) < 1e-10)
     (True, True)
     """
     x = np.ascontiguousarray(sorted_x).reshape(-1)
     n = x.size
     log_scale = math.log(scale)
-    first, v = ordinates if ordinates is not None else (0, np.empty(0))
-    v = np.ascontiguousarray(v, dtype=np.float64)
+    plot = ordinates is not None
+
+    def plot_y(start: int, stop: int, blank: np.ndarray) -> np.ndarray:
+        if ordinates is None:
+            return blank
+        return np.ascontiguousarray(ordinates(start, stop), dtype=np.float64)
+
     if _normal32(x, float(x[0]) if n else None) and 0.0 < shape < math.inf and math.isfinite(log_scale):
         blocks = -(-n // fused32.BLOCK)
         out = np.empty((len(EDF_PLOT_SUMS), blocks))
@@ -217,7 +210,7 @@ def edf_plot_sums(sorted_x: np.ndarray, shape: float, scale: float, *, plot: boo
             values = np.empty((4, fused32.BLOCK))
             for b in range(b0, b1):
                 start, stop = b * fused32.BLOCK, min(n, (b + 1) * fused32.BLOCK)
-                y = _block_ordinates(n, start, stop, first, v) if plot else zeros
+                y = plot_y(start, stop, zeros)
                 call(fused32.edf_values32, words, float(shape), log_scale, start, stop, values)
                 call(fused32.edf_sums32, n, start, stop, values, y, out[:, b])
                 out[2, b] = call(fused32.edf_distance32, n, start, stop, values)
@@ -226,9 +219,13 @@ def edf_plot_sums(sorted_x: np.ndarray, shape: float, scale: float, *, plot: boo
     else:
         blocks = -(-n // BLOCK)
         out = np.empty((len(EDF_PLOT_SUMS), blocks))
+        blank = np.zeros(BLOCK)
 
         def work(b0: int, b1: int) -> None:
-            call(_edf_plot, x, float(shape), log_scale, v, int(first), plot, BLOCK, b0, b1, out)
+            for b in range(b0, b1):
+                start, stop = b * BLOCK, min(n, (b + 1) * BLOCK)
+                call(_edf_plot, x, float(shape), log_scale, plot_y(start, stop, blank), plot, start, stop,
+                     out[:, b])
 
         _split(blocks, n, work)
     totals = out.sum(axis=1)
@@ -320,7 +317,7 @@ def warm_up() -> None:
     load them from the cache)."""
     for dtype in (np.float32, np.float64):
         tiny = np.array([0.5, 1.0, 2.0], dtype=dtype)
-        edf_plot_sums(tiny, 1.5, 1.0, ordinates=(1, np.zeros(1)))
+        edf_plot_sums(tiny, 1.5, 1.0, ordinates=lambda start, stop: np.zeros(stop - start))
         power_moments(tiny.reshape(1, -1), np.array([0]), np.array([1.5]), np.array([0.7]))
         log_sums(tiny, 0.0)
 

@@ -85,7 +85,7 @@ def _fused(x: np.ndarray, shape: Any, scale: Any, statistic: str) -> np.ndarray:
     k = np.broadcast_to(np.asarray(shape, dtype=np.float64).reshape(-1), (b,))
     lam = np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (b,))
     rows = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
-    return np.array([edf_plot_sums(rows[r], float(k[r]), float(lam[r]), plot=False)[statistic]
+    return np.array([edf_plot_sums(rows[r], float(k[r]), float(lam[r]))[statistic]
                      for r in range(b)])
 
 

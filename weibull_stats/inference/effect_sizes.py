@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from weibull_stats.core.fused import edf_plot_sums
-from weibull_stats.estimators.probability_plot import plotting_positions
+from weibull_stats.estimators.probability_plot import hazen_block_ordinates, plotting_positions
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import LARGE, count_edf_statistic, edf_statistic
 from weibull_stats.sample.checked import Sample
@@ -83,7 +83,8 @@ def effect_sizes(data: np.ndarray | Sample, fit: WeibullFit) -> EffectSizes:
     if np.count_nonzero(sorted_x[1:] != sorted_x[:-1]) < 2:
         raise ValueError("`data` has fewer than 3 distinct values; effect sizes need at least 3")
     if n >= FUSED_FROM and sorted_x.dtype in (np.float32, np.float64):
-        return effect_sizes_of_sums(edf_plot_sums(sorted_x, fit.shape, fit.scale), n)
+        return effect_sizes_of_sums(edf_plot_sums(sorted_x, fit.shape, fit.scale,
+                                                  ordinates=hazen_block_ordinates(n)), n)
     u = np.log(sorted_x, dtype=np.float64)
     y = plot_ordinates(plotting_positions(np.arange(1, n + 1), n, "hazen"))
     u -= u.mean()

@@ -38,7 +38,11 @@ from weibull_stats.core.fused import edf_plot_sums
 from weibull_stats.core.options import check_choice
 from weibull_stats.core.progress import ProgressOption
 from weibull_stats.core.seeds import seed_entropy
-from weibull_stats.estimators.probability_plot import PLOTTING_POSITIONS, last_window_ordinates
+from weibull_stats.estimators.probability_plot import (
+    PLOTTING_POSITIONS,
+    hazen_block_ordinates,
+    last_window_ordinates,
+)
 from weibull_stats.estimators.registry import DEFAULT_ESTIMATOR
 from weibull_stats.estimators.results import WeibullFit
 from weibull_stats.inference.edf import STATISTICS, count_edf_statistic, edf_statistic
@@ -67,7 +71,8 @@ def _shared_sums(sorted_x: np.ndarray | None, fit: WeibullFit) -> dict[str, floa
     if sorted_x is None or sorted_x.size < FUSED_FROM or sorted_x.dtype not in (np.float32, np.float64):
         return None
     window = last_window_ordinates(sorted_x.size, PLOTTING_POSITIONS["hazen"])
-    return edf_plot_sums(sorted_x, fit.shape, fit.scale, ordinates=window)
+    ordinates = hazen_block_ordinates(sorted_x.size, window)
+    return edf_plot_sums(sorted_x, fit.shape, fit.scale, ordinates=ordinates)
 
 
 def observed_statistic(sample: Sample, fit: WeibullFit, statistic: str, sorted_x: np.ndarray | None = None

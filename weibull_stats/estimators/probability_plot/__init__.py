@@ -34,6 +34,7 @@ from weibull_stats.estimators.probability_plot._lines import (
 from weibull_stats.estimators.probability_plot._plan import ProbabilityPlotPlan
 from weibull_stats.estimators.probability_plot._population import PROBABILITY_PLOT_POPULATION
 from weibull_stats.estimators.probability_plot._raw import (
+    hazen_block_ordinates,
     last_window_ordinates,
     order_window,
     raw_window_sums,
@@ -54,6 +55,7 @@ __all__ = [
     "check_window",
     "distinct_window_sums",
     "fit_probability_plot",
+    "hazen_block_ordinates",
     "last_window_ordinates",
     "line_from_sums",
     "lines_from_sums",

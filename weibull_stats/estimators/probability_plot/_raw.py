@@ -22,7 +22,7 @@ import numpy as np
 from weibull_stats.core.kernels import ordered_log_sums
 from weibull_stats.estimators._streaming import CHUNK, RegressionSums, chunks
 from weibull_stats.estimators.probability_plot._lines import PLOTTING_POSITIONS
-from weibull_stats.weibull.law import rank_ordinates
+from weibull_stats.weibull.law import plot_ordinates, rank_ordinates
 
 #: Rows of at least this many values are selected, sorted and summed on two threads.
 PARALLEL_MIN = 1 << 20
@@ -95,6 +95,33 @@ def last_window_ordinates(n: int, a: float) -> tuple[int, np.ndarray] | None:
         return None
     size, lo, position, v = _LAST_WINDOW[0]
     return (lo - 1, v) if size == n and position == a else None
+
+
+def hazen_block_ordinates(n: int, window: tuple[int, np.ndarray] | None = None
+                          ) -> Callable[[int, int], np.ndarray]:
+    """A function of ``(start, stop)`` giving the plot ordinates :func:`plot_ordinates` of the
+    Hazen positions of the 0-based ranks ``start .. stop - 1`` of ``n`` values: those of
+    ``window`` (``(first, v)``, :func:`last_window_ordinates`) where it has them, the others
+    computed (what :func:`weibull_stats.core.fused.edf_plot_sums` asks for, block by block).
+
+    Examples
+    --------
+    >>> block = hazen_block_ordinates(4)
+    >>> bool(np.allclose(block(1, 3), plot_ordinates(np.array([0.375, 0.625])), rtol=1e-15, atol=0))
+    True
+    """
+    first, v = window if window is not None else (0, np.empty(0))
+
+    def block(start: int, stop: int) -> np.ndarray:
+        lo, hi = max(start, first), min(stop, first + v.size)
+        if lo == start and hi == stop:
+            return v[start - first : stop - first]
+        y = plot_ordinates((np.arange(start, stop, dtype=np.float64) + 0.5) / n)
+        if lo < hi:
+            y[lo - start : hi - start] = v[lo - first : hi - first]
+        return y
+
+    return block
 
 
 @lru_cache(maxsize=1)
