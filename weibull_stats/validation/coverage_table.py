@@ -317,8 +317,9 @@ def coverage_figure(frame: pd.DataFrame, out: Path, info: Mapping[str, Any], *,
             if j == 0:
                 ax.set_ylabel("coverage (95% Wilson bars)", fontsize=8)
     _legend(fig, colours, [], level)
-    fig.suptitle(f"Asymptotic (Wald) interval coverage, nominal {level:g}; "
-                 f"{replications_note(asymptotic.drop_duplicates(['storage', 'n']))}", fontsize=9)
+    per_storage = " | ".join(f"{storage}: {replications_note(rows.drop_duplicates('n'))}"
+                             for storage, rows in asymptotic.groupby("storage", sort=False))
+    fig.suptitle(f"Asymptotic (Wald) interval coverage, nominal {level:g}; {per_storage}", fontsize=9)
     written = [save_figure(fig, out, "coverage", stamp=info, formats=formats, dpi=dpi)]
     if len(bootstrap):
         written.append(_bootstrap_figure(bootstrap, colours, level, out, info, formats, dpi))
