@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="mode",
         action="store_const",
         const="full",
-        help="every study, tables and plots, about 80 min on 2 cores (default: --quick)",
+        help="every study, tables and plots, about 65 min on 2 cores (default: --quick)",
     )
     parser.set_defaults(mode="quick")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
