@@ -37,8 +37,6 @@ runs every case with a few replicates for a quick look.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import pickle
 import sys
 import time
 import warnings
@@ -75,6 +73,7 @@ from weibull_stats.validation.coverage_table import (
     summary_for_output,
 )
 from weibull_stats.validation.figures import read_stamp
+from weibull_stats.validation.kept import run_kept
 from weibull_stats.validation.report import StudyRun, write_table
 
 #: Asymptotic (Wald) cases: storage -> {n: replicates}. float64 reaches 10^7 (a replicate costs
@@ -236,30 +235,6 @@ def _run(task: tuple[float, str, tuple]) -> tuple[str, tuple, Any]:
     return kind, args, bootstrap_case(*args)
 
 
-def _kept(task: tuple[float, str, tuple], parts: Path | None) -> Path | None:
-    """Where a finished task's result is kept (None: not kept): named by the task itself."""
-    if parts is None:
-        return None
-    _, kind, args = task
-    key = hashlib.sha256(repr((kind, args)).encode()).hexdigest()[:20]
-    return parts / f"{kind}-{key}.pkl"
-
-
-def _run_kept(task: tuple[float, str, tuple], parts: Path | None) -> tuple[str, tuple, Any]:
-    path = _kept(task, parts)
-    if path is not None and path.is_file():
-        with path.open("rb") as handle:
-            return pickle.load(handle)  # our own file, written below
-    result = _run(task)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp")
-        with partial.open("wb") as handle:
-            pickle.dump(result, handle)
-        partial.replace(path)
-    return result
-
-
 def coverage_study(estimators: Sequence[str] | None = None, *, seed: int = DEFAULT_SEED, workers: int = 1,
                    scale_reps: float = 1.0, progress: Callable[[str], None] | None = None,
                    parts: Path | None = None) -> pd.DataFrame:
@@ -281,13 +256,13 @@ def coverage_study(estimators: Sequence[str] | None = None, *, seed: int = DEFAU
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             done: list[tuple[str, tuple, Any]] = []
-            futures = [pool.submit(_run_kept, task, parts) for task in tasks]
+            futures = [pool.submit(run_kept, _run, task, parts) for task in tasks]
             for i, future in enumerate(as_completed(futures), 1):
                 done.append(future.result())
                 if progress is not None:
                     progress(f"{i}/{len(tasks)} tasks: {done[-1][0]} {done[-1][1][1:5]}")
     else:
-        done = [_run_kept(task, parts) for task in tasks]
+        done = [run_kept(_run, task, parts) for task in tasks]
     rows: list[dict[str, Any]] = []
     merged: dict[tuple, dict[str, list[tuple[int, np.ndarray, int]]]] = {}
     for kind, args, result in done:

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 
 from weibull_stats.core.options import DEFAULT_POLICY, check_choice
-from weibull_stats.estimators._asymptotic import AsymptoticFit, CoverageCaveat, distinct_values
+from weibull_stats.estimators._asymptotic import AsymptoticFit, distinct_values
 from weibull_stats.estimators._core import Estimator, one_fit
 from weibull_stats.estimators._influence import quantile_equivariant, quantile_influence
 from weibull_stats.estimators._population_hook import PopulationHook
 from weibull_stats.estimators.quantile._asymptotic import (
+    BF16_COVERAGE_CAVEAT,
     GRID_METHOD,
     METHOD,
     cell_masses,
@@ -395,10 +396,5 @@ ESTIMATOR = Estimator(
     asymptotic=quantile_asymptotic,
     equivariant=quantile_equivariant,
     influence=quantile_influence,
-    # validation/results/coverage_misses.md: every law from 10^6 (0.78 to 1.00)
-    caveats=(CoverageCaveat(
-        "on bfloat16 data from n = 10^6 the coverage study finds this interval off nominal either "
-        "way (mostly conservative, as low as 0.78 on a Gaussian scale mixture; "
-        "validation/results/coverage_misses.md); probability_plot, mle and log_moment cover there",
-        from_n=10**6, storages=("bfloat16",)),),
+    caveats=(BF16_COVERAGE_CAVEAT,),
 )
